@@ -1,0 +1,395 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace NeuralBasics.Kernels;
+
+/// <summary>Which micro-kernel a GEMM runs; the fastest the processor supports is the default.</summary>
+internal enum GemmKernel
+{
+    /// <summary>Plain scalar loops: for element types without SIMD support, or no SIMD at all.</summary>
+    Scalar,
+    /// <summary>6 x 2 vectors of 128 bits: x64 with SSE only (16 registers).</summary>
+    Vector128x6,
+    /// <summary>12 x 2 vectors of 128 bits: Arm64 AdvSIMD (32 registers).</summary>
+    Vector128x12,
+    /// <summary>6 x 2 vectors of 256 bits: x64 with AVX2 (16 registers).</summary>
+    Vector256x6,
+    /// <summary>12 x 2 vectors of 512 bits: x64 with AVX-512 (32 registers).</summary>
+    Vector512x12,
+}
+
+/// <summary>
+/// One matrix product <c>C (+)= op(A) · op(B)</c> described by pointers and leading dimensions.
+/// op(A) is M x K: element (i, p) is <c>A[i * Lda + p]</c>, or <c>A[p * Lda + i]</c> when
+/// <see cref="TransA"/>. op(B) is K x N: element (p, j) is <c>B[p * Ldb + j]</c>, or
+/// <c>B[j * Ldb + p]</c> when <see cref="TransB"/>. C is M x N with row stride <see cref="Ldc"/>.
+/// </summary>
+internal unsafe struct GemmArgs<T>
+    where T : unmanaged
+{
+    public T* A;
+    public T* B;
+    public T* C;
+    public int Lda;
+    public int Ldb;
+    public int Ldc;
+    public int M;
+    public int N;
+    public int K;
+    public bool TransA;
+    public bool TransB;
+    public bool Accumulate;
+}
+
+/// <summary>
+/// The blocked GEMM (Goto's algorithm, as in BLIS): for each NC-wide column block of B and each
+/// KC-deep slice of K, pack that part of op(B) into NR-wide micro-panels; for each MC-tall row
+/// block of op(A), pack it into MR-tall micro-panels; then run the micro-kernel over every
+/// MR x NR tile of C. The packed B micro-panel (KC x NR) stays in L1 while the packed A block
+/// (MC x KC) streams from L2. Packing also turns the transposed forms into the same contiguous
+/// layout, so one micro-kernel serves A·B, Aᵀ·B and A·Bᵀ.
+/// </summary>
+internal static unsafe class GemmDriver<T>
+    where T : unmanaged, INumber<T>
+{
+    /// <summary>Below this many multiply-adds a product runs on one thread: waking workers costs more.</summary>
+    internal const long ParallelThreshold = 1L << 21;
+
+    private const int Alignment = 64;
+
+    /// <summary>The fastest kernel this processor runs for <typeparamref name="T"/>.</summary>
+    public static readonly GemmKernel BestKernel = ChooseKernel();
+
+    [ThreadStatic] private static PackBuffers? t_buffers;
+
+    private static GemmKernel ChooseKernel()
+    {
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
+            return GemmKernel.Scalar;
+        if (Vector512.IsHardwareAccelerated)
+            return GemmKernel.Vector512x12;
+        if (Vector256.IsHardwareAccelerated)
+            return GemmKernel.Vector256x6;
+        if (Vector128.IsHardwareAccelerated)
+            return RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? GemmKernel.Vector128x12 : GemmKernel.Vector128x6;
+        return GemmKernel.Scalar;
+    }
+
+    /// <summary>True when this processor can run <paramref name="kernel"/> for <typeparamref name="T"/>.</summary>
+    public static bool IsSupported(GemmKernel kernel) => kernel switch
+    {
+        GemmKernel.Scalar => true,
+        _ when typeof(T) != typeof(float) && typeof(T) != typeof(double) => false,
+        GemmKernel.Vector128x6 or GemmKernel.Vector128x12 => Vector128.IsHardwareAccelerated,
+        GemmKernel.Vector256x6 => Vector256.IsHardwareAccelerated,
+        GemmKernel.Vector512x12 => Vector512.IsHardwareAccelerated,
+        _ => false,
+    };
+
+    /// <summary>Register tile and cache blocking for one kernel.</summary>
+    private readonly struct Blocking
+    {
+        public readonly GemmKernel Kernel;
+        public readonly int MR, NR, KC, MC, NC;
+
+        public Blocking(GemmKernel kernel)
+        {
+            Kernel = kernel;
+            int w = kernel switch
+            {
+                GemmKernel.Vector512x12 => Vector512<T>.Count,
+                GemmKernel.Vector256x6 => Vector256<T>.Count,
+                GemmKernel.Vector128x6 or GemmKernel.Vector128x12 => Vector128<T>.Count,
+                _ => 2,
+            };
+            MR = kernel is GemmKernel.Vector512x12 or GemmKernel.Vector128x12 ? 12 : kernel == GemmKernel.Scalar ? 4 : 6;
+            NR = 2 * w;
+            // KC: the B micro-panel, KC x NR, should fill about 32 KiB of L1.
+            KC = Math.Clamp(32 * 1024 / (NR * sizeof(T)), 64, 512);
+            // MC: the packed A block, MC x KC, about 256 KiB of L2; a multiple of MR.
+            MC = Math.Max(MR, 256 * 1024 / (KC * sizeof(T)) / MR * MR);
+            // NC: the packed B block, KC x NC, a few MiB of the shared L3; a multiple of NR.
+            NC = Math.Max(NR, 4 * 1024 * 1024 / (KC * sizeof(T)) / NR * NR);
+        }
+    }
+
+    /// <summary>The work of one parallel call: the product and how it is cut into parts.</summary>
+    private struct ParallelJob
+    {
+        public GemmArgs<T> Args;
+        public GemmKernel Kernel;
+        public int Parts;
+        public int Chunk;
+        public bool SplitRows;
+    }
+
+    /// <summary>
+    /// Runs the product on up to <paramref name="maxThreads"/> threads (0 or less: all cores) with
+    /// <paramref name="kernel"/>. Shapes and overlaps must already have been checked.
+    /// </summary>
+    public static void Run(in GemmArgs<T> args, int maxThreads, GemmKernel kernel)
+    {
+        if (args.M == 0 || args.N == 0)
+            return;
+        if (args.K == 0)
+        {
+            if (!args.Accumulate)
+                for (int i = 0; i < args.M; i++)
+                    new Span<T>(args.C + (long)i * args.Ldc, args.N).Clear();
+            return;
+        }
+
+        var blocking = new Blocking(kernel);
+        int threads = maxThreads <= 0 ? KernelThreads.MaxParallelism : Math.Min(maxThreads, KernelThreads.MaxParallelism);
+        long work = (long)args.M * args.N * args.K;
+        if (threads > 1 && work >= ParallelThreshold)
+        {
+            // Cut C into strips along its longer side, each a whole number of register tiles.
+            // Each strip packs its own panels: the duplicated packing is O(M·K) or O(K·N) per
+            // strip against O(M·N·K / strips) of arithmetic.
+            bool splitRows = args.M >= args.N;
+            int length = splitRows ? args.M : args.N;
+            int unit = splitRows ? blocking.MR : blocking.NR;
+            int units = (length + unit - 1) / unit;
+            int parts = Math.Min(threads, units);
+            if (parts > 1)
+            {
+                var job = new ParallelJob
+                {
+                    Args = args,
+                    Kernel = kernel,
+                    Parts = parts,
+                    Chunk = (units + parts - 1) / parts * unit,
+                    SplitRows = splitRows,
+                };
+                KernelThreads.Run(&RunPart, &job, parts);
+                return;
+            }
+        }
+
+        RunBlock(args, blocking, 0, args.M, 0, args.N);
+    }
+
+    private static void RunPart(void* state, int part)
+    {
+        ref readonly ParallelJob job = ref Unsafe.AsRef<ParallelJob>(state);
+        var blocking = new Blocking(job.Kernel);
+        int start = part * job.Chunk;
+        int length = job.SplitRows ? job.Args.M : job.Args.N;
+        int count = Math.Min(job.Chunk, length - start);
+        if (count <= 0)
+            return;
+        if (job.SplitRows)
+            RunBlock(job.Args, blocking, start, count, 0, job.Args.N);
+        else
+            RunBlock(job.Args, blocking, 0, job.Args.M, start, count);
+    }
+
+    /// <summary>Computes the rows x cols block of C at (row0, col0) on this thread.</summary>
+    private static void RunBlock(in GemmArgs<T> args, in Blocking blk, int row0, int rows, int col0, int cols)
+    {
+        int mr = blk.MR, nr = blk.NR;
+
+        // Split K and M evenly rather than leaving a thin last block: a 16-deep remainder slice
+        // would pay the full cost of loading and storing C for very little arithmetic.
+        int kBlocks = (args.K + blk.KC - 1) / blk.KC;
+        int kcStep = (args.K + kBlocks - 1) / kBlocks;
+        int mBlocks = (rows + blk.MC - 1) / blk.MC;
+        int mcStep = RoundUp((rows + mBlocks - 1) / mBlocks, mr);
+        int ncMax = Math.Min(blk.NC, RoundUp(cols, nr));
+
+        var buffers = t_buffers ??= new PackBuffers();
+        buffers.Ensure(mcStep * kcStep, kcStep * ncMax, mr * nr);
+        T* packA = (T*)buffers.A;
+        T* packB = (T*)buffers.B;
+        T* tile = (T*)buffers.Tile;
+
+        for (int jc = 0; jc < cols; jc += ncMax)
+        {
+            int nc = Math.Min(ncMax, cols - jc);
+            for (int pc = 0; pc < args.K; pc += kcStep)
+            {
+                int kc = Math.Min(kcStep, args.K - pc);
+                bool add = args.Accumulate || pc > 0;
+                PackB(args, pc, kc, col0 + jc, nc, nr, packB);
+                for (int ic = 0; ic < rows; ic += mcStep)
+                {
+                    int mc = Math.Min(mcStep, rows - ic);
+                    PackA(args, row0 + ic, mc, pc, kc, mr, packA);
+                    for (int jr = 0; jr < nc; jr += nr)
+                    {
+                        int ncols = Math.Min(nr, nc - jr);
+                        T* bPanel = packB + (long)jr * kc;
+                        for (int ir = 0; ir < mc; ir += mr)
+                        {
+                            T* c = args.C + (long)(row0 + ic + ir) * args.Ldc + col0 + jc + jr;
+                            int nrows = Math.Min(mr, mc - ir);
+                            T* aPanel = packA + (long)ir * kc;
+                            if (nrows == mr && ncols == nr)
+                            {
+                                MicroKernel(blk.Kernel, kc, aPanel, bPanel, c, args.Ldc, add);
+                            }
+                            else
+                            {
+                                // Edge tile: compute the full padded tile aside, then copy in what fits.
+                                MicroKernel(blk.Kernel, kc, aPanel, bPanel, tile, nr, add: false);
+                                for (int r = 0; r < nrows; r++)
+                                {
+                                    var src = new ReadOnlySpan<T>(tile + r * nr, ncols);
+                                    var dst = new Span<T>(c + (long)r * args.Ldc, ncols);
+                                    if (add)
+                                        System.Numerics.Tensors.TensorPrimitives.Add(dst, src, dst);
+                                    else
+                                        src.CopyTo(dst);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MicroKernel(GemmKernel kernel, int kc, T* a, T* b, T* c, int ldc, bool add)
+    {
+        switch (kernel)
+        {
+            case GemmKernel.Vector512x12:
+                GemmMicroKernel.Kernel12x2<T, Vector512<T>, Vector512Ops<T>>(kc, a, b, c, ldc, add);
+                break;
+            case GemmKernel.Vector256x6:
+                GemmMicroKernel.Kernel6x2<T, Vector256<T>, Vector256Ops<T>>(kc, a, b, c, ldc, add);
+                break;
+            case GemmKernel.Vector128x12:
+                GemmMicroKernel.Kernel12x2<T, Vector128<T>, Vector128Ops<T>>(kc, a, b, c, ldc, add);
+                break;
+            case GemmKernel.Vector128x6:
+                GemmMicroKernel.Kernel6x2<T, Vector128<T>, Vector128Ops<T>>(kc, a, b, c, ldc, add);
+                break;
+            default:
+                ScalarKernel(kc, a, b, c, ldc, add);
+                break;
+        }
+    }
+
+    /// <summary>The 4 x 4 tile for element types and processors without SIMD.</summary>
+    private static void ScalarKernel(int kc, T* a, T* b, T* c, int ldc, bool add)
+    {
+        const int mr = 4, nr = 4;
+        for (int r = 0; r < mr; r++)
+        {
+            for (int j = 0; j < nr; j++)
+            {
+                T sum = T.Zero;
+                for (int p = 0; p < kc; p++)
+                    sum += a[p * mr + r] * b[p * nr + j];
+                T* dst = c + (long)r * ldc + j;
+                *dst = add ? *dst + sum : sum;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs rows [i0, i0 + mc) and depth [p0, p0 + kc) of op(A) into MR-tall micro-panels:
+    /// panel q holds, for each p, the MR values of rows q·MR .. q·MR + MR - 1, zero past mc.
+    /// </summary>
+    private static void PackA(in GemmArgs<T> args, int i0, int mc, int p0, int kc, int mr, T* dst)
+    {
+        for (int ir = 0; ir < mc; ir += mr)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            if (!args.TransA)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    T* src = args.A + (long)(i0 + ir + r) * args.Lda + p0;
+                    for (int p = 0; p < kc; p++)
+                        dst[p * mr + r] = src[p];
+                }
+                for (int r = rows; r < mr; r++)
+                    for (int p = 0; p < kc; p++)
+                        dst[p * mr + r] = T.Zero;
+            }
+            else
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    T* src = args.A + (long)(p0 + p) * args.Lda + i0 + ir;
+                    T* d = dst + p * mr;
+                    new ReadOnlySpan<T>(src, rows).CopyTo(new Span<T>(d, rows));
+                    if (rows < mr)
+                        new Span<T>(d + rows, mr - rows).Clear();
+                }
+            }
+            dst += mr * kc;
+        }
+    }
+
+    /// <summary>
+    /// Packs depth [p0, p0 + kc) and columns [j0, j0 + nc) of op(B) into NR-wide micro-panels:
+    /// panel q holds, for each p, the NR values of columns q·NR .. q·NR + NR - 1, zero past nc.
+    /// </summary>
+    private static void PackB(in GemmArgs<T> args, int p0, int kc, int j0, int nc, int nr, T* dst)
+    {
+        for (int jr = 0; jr < nc; jr += nr)
+        {
+            int cols = Math.Min(nr, nc - jr);
+            if (!args.TransB)
+            {
+                for (int p = 0; p < kc; p++)
+                {
+                    T* src = args.B + (long)(p0 + p) * args.Ldb + j0 + jr;
+                    T* d = dst + p * nr;
+                    new ReadOnlySpan<T>(src, cols).CopyTo(new Span<T>(d, cols));
+                    if (cols < nr)
+                        new Span<T>(d + cols, nr - cols).Clear();
+                }
+            }
+            else
+            {
+                for (int j = 0; j < cols; j++)
+                {
+                    T* src = args.B + (long)(j0 + jr + j) * args.Ldb + p0;
+                    for (int p = 0; p < kc; p++)
+                        dst[p * nr + j] = src[p];
+                }
+                for (int j = cols; j < nr; j++)
+                    for (int p = 0; p < kc; p++)
+                        dst[p * nr + j] = T.Zero;
+            }
+            dst += nr * kc;
+        }
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>
+    /// One thread's packing buffers: pinned (on the pinned object heap, so their addresses never
+    /// change), 64-byte aligned, grown on demand and then reused by every later call.
+    /// </summary>
+    private sealed class PackBuffers
+    {
+        private T[] _a = [], _b = [], _tile = [];
+        public nint A, B, Tile;
+
+        public void Ensure(int aLength, int bLength, int tileLength)
+        {
+            Grow(ref _a, ref A, aLength);
+            Grow(ref _b, ref B, bLength);
+            Grow(ref _tile, ref Tile, tileLength);
+        }
+
+        private static void Grow(ref T[] array, ref nint aligned, int length)
+        {
+            int slack = Alignment / sizeof(T);
+            if (array.Length >= length + slack)
+                return;
+            array = GC.AllocateUninitializedArray<T>(length + slack, pinned: true);
+            nint start = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(array));
+            aligned = (start + Alignment - 1) & ~(nint)(Alignment - 1);
+        }
+    }
+}

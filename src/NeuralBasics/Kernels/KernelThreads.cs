@@ -1,0 +1,118 @@
+using System.Runtime.ExceptionServices;
+
+namespace NeuralBasics.Kernels;
+
+/// <summary>
+/// A small set of dedicated worker threads that run the parts of one kernel call side by side,
+/// with the calling thread taking parts too. It exists instead of <c>Parallel.For</c> so that a
+/// parallel kernel call allocates nothing: the work is a function pointer and a pointer to the
+/// caller's state, and the threads wait on pre-allocated events.
+/// </summary>
+/// <remarks>
+/// One call runs at a time. A call that arrives while the workers are busy (another thread is in
+/// a parallel kernel, or a kernel is called from inside a part) runs all its parts on its own
+/// thread, so nesting never deadlocks and never oversubscribes the cores.
+/// </remarks>
+internal static unsafe class KernelThreads
+{
+    private static readonly object s_startLock = new();
+    private static readonly SemaphoreSlim s_wake = new(0);
+    private static readonly ManualResetEventSlim s_done = new(false);
+    private static Thread[]? s_workers;
+    private static int s_busy;
+
+    // The current job. Written by the caller before the workers are woken, read by them after.
+    private static delegate*<void*, int, void> s_body;
+    private static void* s_state;
+    private static int s_parts;
+    private static int s_nextPart;
+    private static int s_pendingParticipants;
+    private static ExceptionDispatchInfo? s_failure;
+
+    /// <summary>The most parts that can run at once: one per logical processor.</summary>
+    public static int MaxParallelism { get; } = Math.Max(1, Environment.ProcessorCount);
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(<paramref name="state"/>, part) for every part in
+    /// [0, <paramref name="parts"/>) and returns when all have finished. <paramref name="state"/>
+    /// must stay valid until then (the caller's stack is fine: the caller waits).
+    /// </summary>
+    public static void Run(delegate*<void*, int, void> body, void* state, int parts)
+    {
+        if (parts <= 1 || MaxParallelism == 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        {
+            for (int part = 0; part < parts; part++)
+                body(state, part);
+            return;
+        }
+
+        try
+        {
+            EnsureWorkers();
+            int helpers = Math.Min(parts - 1, s_workers!.Length);
+            s_body = body;
+            s_state = state;
+            s_parts = parts;
+            s_nextPart = 0;
+            s_failure = null;
+            s_pendingParticipants = helpers + 1;
+            s_done.Reset();
+            s_wake.Release(helpers);
+            Participate();
+            s_done.Wait();
+            s_failure?.Throw();
+        }
+        finally
+        {
+            s_body = null;
+            s_state = null;
+            Volatile.Write(ref s_busy, 0);
+        }
+    }
+
+    private static void Participate()
+    {
+        try
+        {
+            int part;
+            while ((part = Interlocked.Increment(ref s_nextPart) - 1) < s_parts)
+                s_body(s_state, part);
+        }
+        catch (Exception e)
+        {
+            Interlocked.CompareExchange(ref s_failure, ExceptionDispatchInfo.Capture(e), null);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref s_pendingParticipants) == 0)
+                s_done.Set();
+        }
+    }
+
+    private static void EnsureWorkers()
+    {
+        if (Volatile.Read(ref s_workers) is not null)
+            return;
+        lock (s_startLock)
+        {
+            if (s_workers is not null)
+                return;
+            var workers = new Thread[MaxParallelism - 1];
+            for (int i = 0; i < workers.Length; i++)
+            {
+                workers[i] = new Thread(WorkerLoop) { IsBackground = true, Name = $"NeuralBasics kernel worker {i + 1}" };
+                workers[i].Start();
+            }
+            Volatile.Write(ref s_workers, workers);
+        }
+    }
+
+    private static void WorkerLoop()
+    {
+        while (true)
+        {
+            s_wake.Wait();
+            Participate();
+        }
+    }
+}

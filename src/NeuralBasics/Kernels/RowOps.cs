@@ -1,0 +1,146 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace NeuralBasics.Kernels;
+
+/// <summary>
+/// Row-wise kernels over row-major matrices: bias add, column sums, row max, row argmax and the
+/// numerically stable row softmax. Each writes into a caller-owned destination, checks every
+/// length before writing anything, and allocates nothing. The element-wise work inside each row
+/// goes through <see cref="TensorPrimitives"/>, which vectorizes it.
+/// </summary>
+/// <remarks>
+/// Overlaps: a matrix destination may be the very same memory as the source (in place), but may
+/// not overlap it any other way; vector destinations must not overlap their sources at all.
+/// Forbidden overlaps throw <see cref="ArgumentException"/>.
+/// </remarks>
+public static class RowOps
+{
+    /// <summary>
+    /// <c>destination[i, j] = source[i, j] + row[j]</c>: adds the bias row to every row
+    /// (the <c>+ b</c> of <c>S = XW + b</c>). <paramref name="destination"/> may be <paramref name="source"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes disagree, or buffers overlap in a forbidden way.</exception>
+    public static void AddRowVector<T>(ReadOnlyMatrixSpan<T> source, ReadOnlySpan<T> row, MatrixSpan<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (row.Length != source.Columns)
+            throw new ArgumentException(
+                $"The row vector has {row.Length} elements but the matrix {source.ToString()} has {source.Columns} columns.", nameof(row));
+        CheckSameShape(source, destination);
+        CheckInPlaceOrDisjoint(source.Span, destination.Span);
+        if (row.Overlaps(destination.Span))
+            throw new ArgumentException("The row vector overlaps the destination.", nameof(row));
+
+        for (int i = 0; i < source.Rows; i++)
+            TensorPrimitives.Add(source.Row(i), row, destination.Row(i));
+    }
+
+    /// <summary>
+    /// <c>destination[j] = Σ_i source[i, j]</c>, or <c>destination[j] += ...</c> when
+    /// <paramref name="accumulate"/>: the bias gradient <c>db = Σ_i dS[i, :]</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The destination is shorter than a row, or overlaps the source.</exception>
+    public static void ColumnSums<T>(ReadOnlyMatrixSpan<T> source, Span<T> destination, bool accumulate = false)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckVectorDestination(destination.Length, source.Columns, "columns", source.Rows, source.Columns);
+        destination = destination[..source.Columns];
+        CheckDisjoint(source.Span, destination);
+
+        if (!accumulate)
+            destination.Clear();
+        // Adding whole rows keeps the inner loop contiguous and vectorized.
+        for (int i = 0; i < source.Rows; i++)
+            TensorPrimitives.Add(destination, source.Row(i), destination);
+    }
+
+    /// <summary><c>destination[i] = max_j source[i, j]</c>. A row holding NaN gives NaN.</summary>
+    /// <exception cref="ArgumentException">The matrix has rows but no columns, the destination is shorter than the row count, or it overlaps the source.</exception>
+    public static void RowMax<T>(ReadOnlyMatrixSpan<T> source, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckHasColumns(source);
+        CheckVectorDestination(destination.Length, source.Rows, "rows", source.Rows, source.Columns);
+        CheckDisjoint(source.Span, destination[..source.Rows]);
+
+        for (int i = 0; i < source.Rows; i++)
+            destination[i] = TensorPrimitives.Max(source.Row(i));
+    }
+
+    /// <summary>
+    /// <c>destination[i] = argmax_j source[i, j]</c>: the predicted class of each row of scores.
+    /// Ties go to the lowest index; a row holding NaN gives the index of its first NaN.
+    /// </summary>
+    /// <exception cref="ArgumentException">The matrix has rows but no columns, or the destination is shorter than the row count.</exception>
+    public static void RowArgMax<T>(ReadOnlyMatrixSpan<T> source, Span<int> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckHasColumns(source);
+        CheckVectorDestination(destination.Length, source.Rows, "rows", source.Rows, source.Columns);
+
+        for (int i = 0; i < source.Rows; i++)
+            destination[i] = TensorPrimitives.IndexOfMax(source.Row(i));
+    }
+
+    /// <summary>
+    /// Row-wise softmax, <c>p[i, j] = exp(s[i, j] − m_i) / Σ_k exp(s[i, k] − m_i)</c> with
+    /// <c>m_i = max_k s[i, k]</c>. Subtracting the row max changes nothing mathematically but keeps
+    /// every exponent at most 0, so scores of ±1e4 give exact probabilities instead of ∞/∞.
+    /// (<see cref="TensorPrimitives.SoftMax{T}(ReadOnlySpan{T}, Span{T})"/> does not subtract it.)
+    /// <paramref name="destination"/> may be <paramref name="source"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">Shapes disagree, or buffers overlap in a forbidden way.</exception>
+    public static void SoftmaxRows<T>(ReadOnlyMatrixSpan<T> source, MatrixSpan<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        CheckSameShape(source, destination);
+        CheckInPlaceOrDisjoint(source.Span, destination.Span);
+        if (source.Columns == 0)
+            return;
+
+        for (int i = 0; i < source.Rows; i++)
+        {
+            ReadOnlySpan<T> s = source.Row(i);
+            Span<T> p = destination.Row(i);
+            T max = TensorPrimitives.Max(s);
+            TensorPrimitives.Subtract(s, max, p);
+            TensorPrimitives.Exp(p, p);
+            T sum = TensorPrimitives.Sum<T>(p);
+            TensorPrimitives.Divide(p, sum, p);
+        }
+    }
+
+    private static void CheckSameShape<T>(ReadOnlyMatrixSpan<T> source, MatrixSpan<T> destination)
+    {
+        if (source.Rows != destination.Rows || source.Columns != destination.Columns)
+            throw new ArgumentException(
+                $"The destination is {destination.ToString()} but the source is {source.ToString()}.", nameof(destination));
+    }
+
+    private static void CheckHasColumns<T>(ReadOnlyMatrixSpan<T> source)
+    {
+        if (source.Columns == 0 && source.Rows > 0)
+            throw new ArgumentException($"The matrix {source.ToString()} has rows but no columns, so its rows have no maximum.", nameof(source));
+    }
+
+    private static void CheckVectorDestination(int length, int needed, string what, int rows, int columns)
+    {
+        if (length < needed)
+            throw new ArgumentException(
+                $"The destination holds {length} elements but the matrix {Shape.Of(rows, columns)} has {needed} {what}.", "destination");
+    }
+
+    private static void CheckInPlaceOrDisjoint<T>(ReadOnlySpan<T> source, ReadOnlySpan<T> destination)
+    {
+        if (source.Overlaps(destination, out int offset) && !(offset == 0 && source.Length == destination.Length))
+            throw new ArgumentException(
+                "The destination partly overlaps the source: it must be the same memory (in place) or not overlap at all.", "destination");
+    }
+
+    private static void CheckDisjoint<T>(ReadOnlySpan<T> source, ReadOnlySpan<T> destination)
+    {
+        if (source.Overlaps(destination))
+            throw new ArgumentException("The destination overlaps the source.", "destination");
+    }
+}

@@ -1,0 +1,295 @@
+using System.Numerics;
+using NeuralBasics.Kernels;
+
+namespace NeuralBasics.Tests.Kernels;
+
+public class GemmTests
+{
+    public enum Form { AB, AtB, ABt }
+
+    private static readonly int[] AwkwardSizes = [1, 2, 3, 7, 16, 17, 31, 33, 64, 127, 129, 300];
+
+    /// <summary>
+    /// (m, n, k) triples: every awkward size as a square, the non-square mixes, and shapes that
+    /// cross the cache blocks (K past KC = 256, M past MC = 252, N past NC for double).
+    /// </summary>
+    public static IEnumerable<(int M, int N, int K)> Shapes()
+    {
+        foreach (int s in AwkwardSizes)
+            yield return (s, s, s);
+        for (int i = 0; i < AwkwardSizes.Length; i++)
+        {
+            int m = AwkwardSizes[i];
+            int n = AwkwardSizes[(i + 5) % AwkwardSizes.Length];
+            int k = AwkwardSizes[(i + 9) % AwkwardSizes.Length];
+            yield return (m, n, k);
+            yield return (n, k, m);
+        }
+        yield return (1, 300, 7);
+        yield return (300, 1, 17);
+        yield return (13, 37, 600);
+        yield return (260, 40, 515);
+        yield return (3, 2100, 5);
+        yield return (128, 10, 256);
+    }
+
+    public static TheoryData<Form, string, string> Cases()
+    {
+        var data = new TheoryData<Form, string, string>();
+        foreach (Form form in Enum.GetValues<Form>())
+            foreach (string type in new[] { "float", "double" })
+                foreach (GemmKernel kernel in Enum.GetValues<GemmKernel>())
+                    if (type == "float" ? GemmDriver<float>.IsSupported(kernel) : GemmDriver<double>.IsSupported(kernel))
+                        data.Add(form, type, kernel.ToString());
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void MatchesNaiveProduct_AtAwkwardShapes(Form form, string type, string kernelName)
+    {
+        var kernel = Enum.Parse<GemmKernel>(kernelName);
+        if (type == "float")
+            CheckAllShapes<float>(form, kernel);
+        else
+            CheckAllShapes<double>(form, kernel);
+    }
+
+    private static void CheckAllShapes<T>(Form form, GemmKernel kernel)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int seed = 0;
+        foreach (var (m, n, k) in Shapes())
+        {
+            foreach (bool accumulate in new[] { false, true })
+            {
+                foreach (int threads in new[] { 1, 0 })
+                {
+                    if (threads == 0 && (long)m * n * k < GemmDriver<T>.ParallelThreshold)
+                        continue;
+                    CheckOne<T>(form, kernel, m, n, k, accumulate, threads, ++seed);
+                }
+            }
+        }
+    }
+
+    private static void CheckOne<T>(Form form, GemmKernel kernel, int m, int n, int k, bool accumulate, int threads, int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var a = form == Form.AtB ? TestData.Uniform<T>(k, m, seed) : TestData.Uniform<T>(m, k, seed);
+        var b = form == Form.ABt ? TestData.Uniform<T>(n, k, seed + 1000) : TestData.Uniform<T>(k, n, seed + 1000);
+        var c0 = TestData.Uniform<T>(m, n, seed + 2000);
+
+        // C lives inside a longer buffer whose tail must stay untouched.
+        var buffer = new T[m * n + 5];
+        c0.Span.CopyTo(buffer);
+        buffer.AsSpan(m * n).Fill(T.CreateChecked(12345));
+        var c = new MatrixSpan<T>(buffer, m, n);
+
+        Gemm.Run<T>(a, b, c, m, n, k, form == Form.AtB, form == Form.ABt, accumulate, threads, form.ToString(), kernel);
+
+        for (int i = 0; i < m; i++)
+        {
+            for (int j = 0; j < n; j++)
+            {
+                double sum = accumulate ? double.CreateChecked(c0[i, j]) : 0;
+                double abs = Math.Abs(sum);
+                for (int p = 0; p < k; p++)
+                {
+                    double x = double.CreateChecked(form == Form.AtB ? a[p, i] : a[i, p]);
+                    double y = double.CreateChecked(form == Form.ABt ? b[j, p] : b[p, j]);
+                    sum += x * y;
+                    abs += Math.Abs(x * y);
+                }
+                // Standard bound for a k-term dot product: |error| <= (k + 1) u Σ|a||b|.
+                double tolerance = (k + 2) * TestData.Epsilon<T>() * abs + 1e-300;
+                double actual = double.CreateChecked(c[i, j]);
+                if (!(Math.Abs(actual - sum) <= tolerance))
+                    Assert.Fail($"{form} {typeof(T).Name} {kernel} m={m} n={n} k={k} accumulate={accumulate} threads={threads}: " +
+                                $"C[{i},{j}] = {actual}, expected {sum} ± {tolerance}.");
+            }
+        }
+        for (int t = m * n; t < buffer.Length; t++)
+            Assert.Equal(T.CreateChecked(12345), buffer[t]);
+    }
+
+    [Fact]
+    public void SmallProduct_MatchesHandWorkedValues()
+    {
+        var a = Matrix<double>.FromArray(new double[,] { { 1, 2, 3 }, { 4, 5, 6 } });
+        var b = Matrix<double>.FromArray(new double[,] { { 7, 8 }, { 9, 10 }, { 11, 12 } });
+        var c = new Matrix<double>(2, 2);
+        Gemm.Multiply(a, b, c);
+        Assert.Equal(new double[] { 58, 64, 139, 154 }, c.Span.ToArray());
+
+        Gemm.Multiply(a, b, c, accumulate: true);
+        Assert.Equal(new double[] { 116, 128, 278, 308 }, c.Span.ToArray());
+
+        // Aᵀ·A for the 2 x 3 A above is 3 x 3.
+        var ata = new Matrix<double>(3, 3);
+        Gemm.MultiplyTransposeA(a, a, ata);
+        Assert.Equal(new double[] { 17, 22, 27, 22, 29, 36, 27, 36, 45 }, ata.Span.ToArray());
+
+        // A·Aᵀ is 2 x 2.
+        var aat = new Matrix<double>(2, 2);
+        Gemm.MultiplyTransposeB(a, a, aat);
+        Assert.Equal(new double[] { 14, 32, 32, 77 }, aat.Span.ToArray());
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ZeroDepth_GivesZeroOrLeavesC(bool accumulate)
+    {
+        var a = new Matrix<float>(3, 0);
+        var b = new Matrix<float>(0, 4);
+        var c = TestData.Uniform<float>(3, 4, 7);
+        var before = c.Span.ToArray();
+        Gemm.Multiply(a, b, c, accumulate);
+        if (accumulate)
+            Assert.Equal(before, c.Span.ToArray());
+        else
+            Assert.All(c.Span.ToArray(), x => Assert.Equal(0f, x));
+    }
+
+    [Fact]
+    public void EmptyOutput_IsANoOp()
+    {
+        Gemm.Multiply(new Matrix<float>(0, 5), new Matrix<float>(5, 3), new Matrix<float>(0, 3));
+        Gemm.Multiply(new Matrix<float>(4, 5), new Matrix<float>(5, 0), new Matrix<float>(4, 0));
+    }
+
+    [Fact]
+    public void Multiply_ThrowsForInnerDimensionMismatch_NamingBothShapes()
+    {
+        var c = TestData.Uniform<float>(3, 6, 1);
+        var before = c.Span.ToArray();
+        var e = Assert.Throws<ArgumentException>(() => Gemm.Multiply(new Matrix<float>(3, 4), new Matrix<float>(5, 6), c));
+        Assert.Contains("[3x4]", e.Message);
+        Assert.Contains("[5x6]", e.Message);
+        Assert.Equal(before, c.Span.ToArray());
+    }
+
+    [Fact]
+    public void TransposedForms_ThrowForMismatch_NamingBothShapes()
+    {
+        var e1 = Assert.Throws<ArgumentException>(() =>
+            Gemm.MultiplyTransposeA(new Matrix<float>(4, 3), new Matrix<float>(5, 6), new Matrix<float>(3, 6)));
+        Assert.Contains("[4x3]", e1.Message);
+        Assert.Contains("[5x6]", e1.Message);
+        var e2 = Assert.Throws<ArgumentException>(() =>
+            Gemm.MultiplyTransposeB(new Matrix<float>(3, 4), new Matrix<float>(6, 5), new Matrix<float>(3, 6)));
+        Assert.Contains("[3x4]", e2.Message);
+        Assert.Contains("[6x5]", e2.Message);
+    }
+
+    [Theory]
+    [InlineData(3, 5)]
+    [InlineData(2, 6)]
+    public void Multiply_ThrowsForWrongDestinationShape_WithoutWriting(int rows, int columns)
+    {
+        var c = TestData.Uniform<double>(rows, columns, 3);
+        var before = c.Span.ToArray();
+        var e = Assert.Throws<ArgumentException>(() =>
+            Gemm.Multiply(TestData.Uniform<double>(3, 4, 1), TestData.Uniform<double>(4, 6, 2), c));
+        Assert.Contains($"[{rows}x{columns}]", e.Message);
+        Assert.Contains("[3x6]", e.Message);
+        Assert.Equal(before, c.Span.ToArray());
+    }
+
+    [Fact]
+    public void DestinationBufferTooSmall_Throws()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new MatrixSpan<float>(new float[11], 3, 4));
+        Assert.Contains("[3x4]", e.Message);
+        Assert.Contains("11", e.Message);
+    }
+
+    [Fact]
+    public void DestinationOverlappingAnInput_Throws_WithoutWriting()
+    {
+        // A is elements 0..15 of one buffer and B is 16..31; C is placed at various offsets.
+        var buffer = TestData.Uniform<float>(1, 40, 5).Span.ToArray();
+        var before = (float[])buffer.Clone();
+
+        static void Run(float[] buffer, Form form, int cOffset)
+        {
+            var a = new ReadOnlyMatrixSpan<float>(buffer.AsSpan(0, 16), 4, 4);
+            var b = new ReadOnlyMatrixSpan<float>(buffer.AsSpan(16, 16), 4, 4);
+            var c = new MatrixSpan<float>(buffer.AsSpan(cOffset, 16), 4, 4);
+            switch (form)
+            {
+                case Form.AB: Gemm.Multiply(a, b, c); break;
+                case Form.AtB: Gemm.MultiplyTransposeA(a, b, c); break;
+                default: Gemm.MultiplyTransposeB(a, b, c); break;
+            }
+        }
+
+        var e = Assert.Throws<ArgumentException>(() => Run(buffer, Form.AB, 0));
+        Assert.Contains("overlaps A", e.Message);
+        e = Assert.Throws<ArgumentException>(() => Run(buffer, Form.AB, 20));
+        Assert.Contains("overlaps B", e.Message);
+        Assert.Throws<ArgumentException>(() => Run(buffer, Form.AB, 12));
+        Assert.Throws<ArgumentException>(() => Run(buffer, Form.AtB, 24));
+        Assert.Throws<ArgumentException>(() => Run(buffer, Form.ABt, 8));
+        Assert.Equal(before, buffer);
+    }
+
+    [Fact]
+    public void InputsMayShareMemory()
+    {
+        var a = TestData.Uniform<double>(5, 3, 9);
+        var c = new Matrix<double>(3, 3);
+        Gemm.MultiplyTransposeA(a, a, c);
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 3; j++)
+            {
+                double expected = 0;
+                for (int p = 0; p < 5; p++)
+                    expected += a[p, i] * a[p, j];
+                Assert.Equal(expected, c[i, j], 12);
+            }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(0)]
+    public void WarmCall_AllocatesNothing(int threads)
+    {
+        var a = TestData.Uniform<float>(256, 256, 1);
+        var b = TestData.Uniform<float>(256, 256, 2);
+        var c = new Matrix<float>(256, 256);
+        for (int i = 0; i < 3; i++)
+        {
+            Gemm.Multiply(a, b, c, maxDegreeOfParallelism: threads);
+            Gemm.MultiplyTransposeA(a, b, c, maxDegreeOfParallelism: threads);
+            Gemm.MultiplyTransposeB(a, b, c, maxDegreeOfParallelism: threads);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Gemm.Multiply(a, b, c, maxDegreeOfParallelism: threads);
+        Gemm.MultiplyTransposeA(a, b, c, maxDegreeOfParallelism: threads);
+        Gemm.MultiplyTransposeB(a, b, c, maxDegreeOfParallelism: threads);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void ConcurrentCallers_EachGetTheirOwnCorrectProduct()
+    {
+        // Several threads multiply at once: one gets the workers, the rest run on their own thread.
+        var a = TestData.Uniform<double>(200, 150, 1);
+        var b = TestData.Uniform<double>(150, 120, 2);
+        var expected = new Matrix<double>(200, 120);
+        Gemm.Multiply(a, b, expected, maxDegreeOfParallelism: 1);
+
+        Parallel.For(0, 8, _ =>
+        {
+            var c = new Matrix<double>(200, 120);
+            for (int rep = 0; rep < 5; rep++)
+            {
+                Gemm.Multiply(a, b, c);
+                Assert.Equal(expected.Span.ToArray(), c.Span.ToArray());
+            }
+        });
+    }
+}

@@ -1,0 +1,226 @@
+using System.Numerics;
+using NeuralBasics.Kernels;
+
+namespace NeuralBasics.Tests.Kernels;
+
+public class RowOpsTests
+{
+    // Lengths 0 to past three of the widest vector (16 floats), plus the awkward sizes.
+    public static TheoryData<int, int> Shapes()
+    {
+        var data = new TheoryData<int, int>();
+        foreach (int columns in new[] { 0, 1, 2, 3, 7, 15, 16, 17, 31, 33, 47, 48, 49, 64, 127, 129, 300 })
+            foreach (int rows in new[] { 1, 3, 17 })
+                data.Add(rows, columns);
+        data.Add(0, 5);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void AddRowVector_MatchesScalarLoop(int rows, int columns)
+    {
+        Check<float>(rows, columns);
+        Check<double>(rows, columns);
+
+        static void Check<T>(int rows, int columns) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var x = TestData.Uniform<T>(rows, columns, 1);
+            var bias = TestData.Uniform<T>(1, columns, 2).Span.ToArray();
+            var y = new Matrix<T>(rows, columns);
+            RowOps.AddRowVector<T>(x, bias, y);
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < columns; j++)
+                    Assert.Equal(x[i, j] + bias[j], y[i, j]);
+
+            // In place.
+            RowOps.AddRowVector<T>(x, bias, x);
+            Assert.Equal(y.Span.ToArray(), x.Span.ToArray());
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void ColumnSums_MatchScalarLoop(int rows, int columns)
+    {
+        Check<float>(rows, columns);
+        Check<double>(rows, columns);
+
+        static void Check<T>(int rows, int columns) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var x = TestData.Uniform<T>(rows, columns, 3);
+            var sums = new T[columns + 1];
+            sums[columns] = T.CreateChecked(99);
+            RowOps.ColumnSums<T>(x, sums);
+            var again = (T[])sums.Clone();
+            RowOps.ColumnSums<T>(x, again, accumulate: true);
+            for (int j = 0; j < columns; j++)
+            {
+                double expected = 0;
+                for (int i = 0; i < rows; i++)
+                    expected += double.CreateChecked(x[i, j]);
+                double tolerance = (rows + 1) * TestData.Epsilon<T>() * rows;
+                Assert.InRange(double.CreateChecked(sums[j]), expected - tolerance, expected + tolerance);
+                Assert.InRange(double.CreateChecked(again[j]), 2 * expected - 2 * tolerance, 2 * expected + 2 * tolerance);
+            }
+            Assert.Equal(T.CreateChecked(99), sums[columns]);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void RowMaxAndArgMax_MatchScalarLoop(int rows, int columns)
+    {
+        if (columns == 0)
+            return;
+        Check<float>(rows, columns);
+        Check<double>(rows, columns);
+
+        static void Check<T>(int rows, int columns) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var x = TestData.Uniform<T>(rows, columns, 4);
+            var max = new T[rows];
+            var arg = new int[rows];
+            RowOps.RowMax<T>(x, max);
+            RowOps.RowArgMax<T>(x, arg);
+            for (int i = 0; i < rows; i++)
+            {
+                int best = 0;
+                for (int j = 1; j < columns; j++)
+                    if (x[i, j] > x[i, best])
+                        best = j;
+                Assert.Equal(best, arg[i]);
+                Assert.Equal(x[i, best], max[i]);
+            }
+        }
+    }
+
+    [Fact]
+    public void RowArgMax_BreaksTiesToTheLowestIndex_AndFindsNaN()
+    {
+        var x = Matrix<float>.FromArray(new float[,] { { 1, 5, 5, 2 }, { 3, 3, 3, 3 }, { 0, float.NaN, 9, float.NaN } });
+        var arg = new int[3];
+        RowOps.RowArgMax<float>(x, arg);
+        Assert.Equal(new[] { 1, 0, 1 }, arg);
+        var max = new float[3];
+        RowOps.RowMax<float>(x, max);
+        Assert.Equal(5f, max[0]);
+        Assert.True(float.IsNaN(max[2]));
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void Softmax_MatchesScalarLoop(int rows, int columns)
+    {
+        Check<float>(rows, columns, 1e-6);
+        Check<double>(rows, columns, 1e-14);
+
+        static void Check<T>(int rows, int columns, double tolerance) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            var x = TestData.Uniform<T>(rows, columns, 5, scale: 10);
+            var p = new Matrix<T>(rows, columns);
+            RowOps.SoftmaxRows<T>(x, p);
+            for (int i = 0; i < rows; i++)
+            {
+                double max = double.NegativeInfinity;
+                for (int j = 0; j < columns; j++)
+                    max = Math.Max(max, double.CreateChecked(x[i, j]));
+                double sum = 0;
+                for (int j = 0; j < columns; j++)
+                    sum += Math.Exp(double.CreateChecked(x[i, j]) - max);
+                for (int j = 0; j < columns; j++)
+                {
+                    double expected = Math.Exp(double.CreateChecked(x[i, j]) - max) / sum;
+                    Assert.InRange(double.CreateChecked(p[i, j]), expected - tolerance, expected + tolerance);
+                }
+            }
+
+            RowOps.SoftmaxRows<T>(x, x);
+            Assert.Equal(p.Span.ToArray(), x.Span.ToArray());
+        }
+    }
+
+    [Fact]
+    public void Softmax_IsExactForHugeScores()
+    {
+        // exp(1e4) overflows; with the row max subtracted the answer is exact:
+        // [1e4, 1e4 - ln 3] -> [3/4, 1/4], and [-1e4, -1e4] -> [1/2, 1/2].
+        var x = Matrix<double>.FromArray(new[,] { { 1e4, 1e4 - Math.Log(3) }, { -1e4, -1e4 } });
+        var p = new Matrix<double>(2, 2);
+        RowOps.SoftmaxRows<double>(x, p);
+        Assert.Equal(0.75, p[0, 0], 12);
+        Assert.Equal(0.25, p[0, 1], 12);
+        Assert.Equal(0.5, p[1, 0]);
+        Assert.Equal(0.5, p[1, 1]);
+
+        var xf = Matrix<float>.FromArray(new float[,] { { 1e4f, -1e4f, 1e4f } });
+        var pf = new Matrix<float>(1, 3);
+        RowOps.SoftmaxRows<float>(xf, pf);
+        Assert.Equal(new[] { 0.5f, 0f, 0.5f }, pf.Span.ToArray());
+    }
+
+    [Fact]
+    public void ShapeMismatches_Throw_NamingShapes_WithoutWriting()
+    {
+        var x = TestData.Uniform<float>(3, 4, 1);
+        var y = new Matrix<float>(3, 5);
+        y.Span.Fill(7);
+
+        var e = Assert.Throws<ArgumentException>(() => RowOps.AddRowVector<float>(x, new float[4], y));
+        Assert.Contains("[3x5]", e.Message);
+        Assert.Contains("[3x4]", e.Message);
+        e = Assert.Throws<ArgumentException>(() => RowOps.AddRowVector<float>(x, new float[5], x));
+        Assert.Contains("5 elements", e.Message);
+        e = Assert.Throws<ArgumentException>(() => RowOps.SoftmaxRows<float>(x, y));
+        Assert.Contains("[3x4]", e.Message);
+        Assert.All(y.Span.ToArray(), v => Assert.Equal(7f, v));
+
+        var small = new float[] { 7, 7 };
+        e = Assert.Throws<ArgumentException>(() => RowOps.ColumnSums<float>(x, small));
+        Assert.Contains("[3x4]", e.Message);
+        Assert.Throws<ArgumentException>(() => RowOps.RowMax<float>(x, small));
+        Assert.Throws<ArgumentException>(() => RowOps.RowArgMax<float>(x, new int[2]));
+        Assert.Equal(new float[] { 7, 7 }, small);
+
+        Assert.Throws<ArgumentException>(() => RowOps.RowMax<float>(new Matrix<float>(2, 0), new float[2]));
+    }
+
+    [Fact]
+    public void PartialOverlaps_Throw()
+    {
+        var buffer = new float[20];
+        Assert.Throws<ArgumentException>(() =>
+            RowOps.SoftmaxRows(new ReadOnlyMatrixSpan<float>(buffer.AsSpan(0, 12), 3, 4), new MatrixSpan<float>(buffer.AsSpan(4, 12), 3, 4)));
+        Assert.Throws<ArgumentException>(() =>
+            RowOps.AddRowVector(new ReadOnlyMatrixSpan<float>(buffer.AsSpan(0, 12), 3, 4), buffer.AsSpan(12, 4), new MatrixSpan<float>(buffer.AsSpan(1, 12), 3, 4)));
+        Assert.Throws<ArgumentException>(() =>
+            RowOps.AddRowVector(new ReadOnlyMatrixSpan<float>(buffer.AsSpan(0, 12), 3, 4), buffer.AsSpan(8, 4), new MatrixSpan<float>(buffer.AsSpan(0, 12), 3, 4)));
+        Assert.Throws<ArgumentException>(() =>
+            RowOps.ColumnSums(new ReadOnlyMatrixSpan<float>(buffer.AsSpan(0, 12), 3, 4), buffer.AsSpan(10, 4)));
+        Assert.Throws<ArgumentException>(() =>
+            RowOps.RowMax(new ReadOnlyMatrixSpan<float>(buffer.AsSpan(0, 12), 3, 4), buffer.AsSpan(11, 3)));
+    }
+
+    [Fact]
+    public void WarmCalls_AllocateNothing()
+    {
+        var x = TestData.Uniform<float>(64, 10, 1);
+        var p = new Matrix<float>(64, 10);
+        var bias = new float[10];
+        var sums = new float[10];
+        var max = new float[64];
+        var arg = new int[64];
+        void All()
+        {
+            RowOps.AddRowVector<float>(x, bias, p);
+            RowOps.ColumnSums<float>(x, sums);
+            RowOps.RowMax<float>(x, max);
+            RowOps.RowArgMax<float>(x, arg);
+            RowOps.SoftmaxRows<float>(x, p);
+        }
+        All();
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        All();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
