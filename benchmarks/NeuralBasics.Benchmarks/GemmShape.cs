@@ -1,0 +1,22 @@
+namespace NeuralBasics.Benchmarks;
+
+/// <summary>One benchmarked product: C [M x N] = op(A) · B with inner dimension K.</summary>
+public sealed record GemmShape(string Name, int M, int K, int N, bool TransposeA = false)
+{
+    /// <summary>Floating-point operations of one product: a multiply and an add per term.</summary>
+    public double Flops => 2.0 * M * N * K;
+
+    public override string ToString() => Name;
+
+    public static GemmShape Square(int n) => new($"{n}x{n}x{n}", n, n, n);
+
+    /// <summary>The square sizes and the shapes a 784-256-10 network trains with at batch 128.</summary>
+    public static IEnumerable<GemmShape> All()
+    {
+        foreach (int n in new[] { 64, 128, 256, 512, 1024 })
+            yield return Square(n);
+        yield return new("[128x784]·[784x256]", 128, 784, 256);
+        yield return new("[128x256]·[256x10]", 128, 256, 10);
+        yield return new("[784x128]ᵀ·[128x256]", 784, 128, 256, TransposeA: true);
+    }
+}

@@ -1,0 +1,17 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using NeuralBasics.Benchmarks;
+
+// Every GEMM figure is read against the FMA peak of the same run: run the peak together with
+// whatever you measure (the filters below keep it in), and join the summaries.
+var config = DefaultConfig.Instance
+    .AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(9).AsDefault())
+    .AddDiagnoser(MemoryDiagnoser.Default)
+    .AddColumn(new GflopsColumn(), new PercentOfPeakColumn())
+    .WithOptions(ConfigOptions.JoinSummary);
+
+BenchmarkSwitcher
+    .FromTypes([typeof(PeakBenchmarks), typeof(GemmBenchmarks<>), typeof(NaiveGemmBenchmarks)])
+    .Run(args, config);
