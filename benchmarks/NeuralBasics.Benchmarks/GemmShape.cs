@@ -10,8 +10,25 @@ public sealed record GemmShape(string Name, int M, int K, int N, bool TransposeA
 
     public static GemmShape Square(int n) => new($"{n}x{n}x{n}", n, n, n);
 
-    /// <summary>The square sizes and the shapes a 784-256-10 network trains with at batch 128.</summary>
+    /// <summary>
+    /// The shapes to run: all of <see cref="Standard"/>, or only those whose names the environment
+    /// variable <c>NEURALBASICS_SHAPES</c> lists (comma-separated, e.g. <c>512x512x512</c>).
+    /// </summary>
     public static IEnumerable<GemmShape> All()
+    {
+        string? wanted = Environment.GetEnvironmentVariable("NEURALBASICS_SHAPES");
+        if (string.IsNullOrWhiteSpace(wanted))
+            return Standard();
+        var names = wanted.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        var chosen = Standard().Where(s => names.Contains(s.Name)).ToList();
+        if (chosen.Count == 0)
+            throw new ArgumentException(
+                $"NEURALBASICS_SHAPES='{wanted}' names no known shape; known: {string.Join(", ", Standard())}.");
+        return chosen;
+    }
+
+    /// <summary>The square sizes and the shapes a 784-256-10 network trains with at batch 128.</summary>
+    public static IEnumerable<GemmShape> Standard()
     {
         foreach (int n in new[] { 64, 128, 256, 512, 1024 })
             yield return Square(n);

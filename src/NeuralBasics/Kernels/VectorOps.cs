@@ -24,6 +24,12 @@ internal unsafe interface IVectorOps<TVec, T>
     static abstract TVec MultiplyAdd(TVec a, TVec b, TVec c);
 }
 
+/// <summary>Whether the processor fuses multiply-add for 128- and 256-bit vectors.</summary>
+internal static class HardwareFma
+{
+    public static bool IsSupported => System.Runtime.Intrinsics.X86.Fma.IsSupported || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
+}
+
 internal readonly unsafe struct Vector512Ops<T> : IVectorOps<Vector512<T>, T>
     where T : unmanaged, INumber<T>
 {
@@ -74,6 +80,9 @@ internal readonly unsafe struct Vector256Ops<T> : IVectorOps<Vector256<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<T> MultiplyAdd(Vector256<T> a, Vector256<T> b, Vector256<T> c)
     {
+        // Without FMA hardware the fused form is emulated element by element, hundreds of times slower.
+        if (!HardwareFma.IsSupported)
+            return a * b + c;
         if (typeof(T) == typeof(float))
             return Vector256.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
         if (typeof(T) == typeof(double))
@@ -103,6 +112,9 @@ internal readonly unsafe struct Vector128Ops<T> : IVectorOps<Vector128<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> MultiplyAdd(Vector128<T> a, Vector128<T> b, Vector128<T> c)
     {
+        // Without FMA hardware the fused form is emulated element by element, hundreds of times slower.
+        if (!HardwareFma.IsSupported)
+            return a * b + c;
         if (typeof(T) == typeof(float))
             return Vector128.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>();
         if (typeof(T) == typeof(double))
