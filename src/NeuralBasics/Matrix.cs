@@ -51,12 +51,8 @@ public readonly struct Matrix<T>
     /// <summary>The number of columns.</summary>
     public int Columns { get; }
 
-    /// <summary>Element (<paramref name="row"/>, <paramref name="column"/>).</summary>
-    public T this[int row, int column]
-    {
-        get => AsSpan()[row, column];
-        set => AsSpan()[row, column] = value;
-    }
+    /// <summary>A reference to element (<paramref name="row"/>, <paramref name="column"/>), for reading and writing.</summary>
+    public ref T this[int row, int column] => ref AsSpan()[row, column];
 
     /// <summary>Row <paramref name="row"/> as a span of <see cref="Columns"/> elements.</summary>
     public Span<T> Row(int row) => AsSpan().Row(row);

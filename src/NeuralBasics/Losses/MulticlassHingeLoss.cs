@@ -1,0 +1,111 @@
+using System.Numerics;
+
+namespace NeuralBasics.Losses;
+
+/// <summary>
+/// The multiclass SVM (hinge) loss of Weston and Watkins:
+/// <c>L_i = Σ_{j≠y_i} max(0, s_j − s_{y_i} + Δ)</c>.
+/// It wants the correct class's score to beat every other by at least the margin Δ.
+/// </summary>
+/// <remarks>
+/// Gradient, for N samples: <c>∂L/∂s_j = 1/N</c> for each j ≠ y_i whose margin term is positive,
+/// and <c>∂L/∂s_{y_i} = −(number of positive terms)/N</c>; every other entry is 0. A term whose
+/// margin is met exactly (<c>s_j − s_{y_i} + Δ = 0</c>) sits on the hinge's kink: it adds 0 to the
+/// loss and the subgradient 0 is used.
+/// Example: scores [−5, 15, 7], correct class 0, Δ = 8: max(0, 15 + 5 + 8) + max(0, 7 + 5 + 8) = 28 + 20 = 48.
+/// </remarks>
+public sealed class MulticlassHingeLoss : ILoss
+{
+    /// <summary>Creates the loss with margin <paramref name="delta"/> (default 1).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Δ is negative, NaN or infinite.</exception>
+    public MulticlassHingeLoss(double delta = 1.0)
+    {
+        if (!(delta >= 0) || double.IsInfinity(delta))
+            throw new ArgumentOutOfRangeException(nameof(delta), delta, "The margin Δ must be finite and non-negative.");
+        Delta = delta;
+    }
+
+    /// <summary>The margin Δ.</summary>
+    public double Delta { get; }
+
+    /// <inheritdoc/>
+    public T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => HingeLosses.Compute(scores, labels, gradient, T.CreateChecked(Delta), squared: false);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"MulticlassHingeLoss(Δ = {Delta})";
+}
+
+/// <summary>
+/// The squared hinge loss: <c>L_i = Σ_{j≠y_i} max(0, s_j − s_{y_i} + Δ)²</c>. Like the hinge loss
+/// but smooth at the margin, and it punishes large violations quadratically.
+/// </summary>
+/// <remarks>
+/// Gradient, for N samples, with <c>m_j = max(0, s_j − s_{y_i} + Δ)</c>: <c>∂L/∂s_j = 2·m_j/N</c>
+/// for j ≠ y_i and <c>∂L/∂s_{y_i} = −Σ_{j≠y_i} 2·m_j/N</c>.
+/// </remarks>
+public sealed class SquaredHingeLoss : ILoss
+{
+    /// <summary>Creates the loss with margin <paramref name="delta"/> (default 1).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Δ is negative, NaN or infinite.</exception>
+    public SquaredHingeLoss(double delta = 1.0)
+    {
+        if (!(delta >= 0) || double.IsInfinity(delta))
+            throw new ArgumentOutOfRangeException(nameof(delta), delta, "The margin Δ must be finite and non-negative.");
+        Delta = delta;
+    }
+
+    /// <summary>The margin Δ.</summary>
+    public double Delta { get; }
+
+    /// <inheritdoc/>
+    public T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => HingeLosses.Compute(scores, labels, gradient, T.CreateChecked(Delta), squared: true);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"SquaredHingeLoss(Δ = {Delta})";
+}
+
+/// <summary>The shared loop of the two hinge losses.</summary>
+internal static class HingeLosses
+{
+    public static T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient, T delta, bool squared)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        LossChecks.Check(scores, labels, gradient);
+        int n = scores.Rows, c = scores.Columns;
+        T invN = T.One / T.CreateChecked(n);
+        T two = T.CreateChecked(2);
+        double total = 0;
+        for (int i = 0; i < n; i++)
+        {
+            ReadOnlySpan<T> s = scores.Row(i);
+            int y = labels[i];
+            T correct = s[y];
+            T rowLoss = T.Zero;
+            T correctGradient = T.Zero;
+            Span<T> g = gradient.IsEmpty ? default : gradient.Row(i);
+            for (int j = 0; j < c; j++)
+            {
+                if (j == y)
+                    continue;
+                T margin = s[j] - correct + delta;
+                T gj = T.Zero;
+                if (margin > T.Zero)
+                {
+                    rowLoss += squared ? margin * margin : margin;
+                    gj = squared ? two * margin * invN : invN;
+                }
+                if (!g.IsEmpty)
+                    g[j] = gj;
+                correctGradient -= gj;
+            }
+            if (!g.IsEmpty)
+                g[y] = correctGradient;
+            total += double.CreateChecked(rowLoss);
+        }
+        return T.CreateChecked(total / n);
+    }
+}

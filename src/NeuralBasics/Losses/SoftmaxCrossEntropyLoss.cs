@@ -1,0 +1,66 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using NeuralBasics.Kernels;
+
+namespace NeuralBasics.Losses;
+
+/// <summary>
+/// The softmax classifier's loss, cross-entropy against the softmax probabilities:
+/// <c>L_i = −log(e^{s_{y_i}} / Σ_j e^{s_j}) = log Σ_j e^{s_j − m} − (s_{y_i} − m)</c> with
+/// <c>m = max_j s_j</c>.
+/// </summary>
+/// <remarks>
+/// Subtracting the row max <c>m</c> changes nothing mathematically but keeps every exponent at
+/// most 0, so scores of ±1e4 give finite, exact losses instead of ∞ − ∞. The loss is computed in
+/// the log-sum-exp form above rather than as <c>−log p_{y_i}</c>, so it stays exact even when
+/// <c>p_{y_i}</c> underflows to 0.
+/// Gradient, for N samples: <c>∂L/∂s_j = (p_j − 1[j = y_i]) / N</c> with
+/// <c>p_j = e^{s_j − m} / Σ_k e^{s_k − m}</c>.
+/// </remarks>
+public sealed class SoftmaxCrossEntropyLoss : ILoss
+{
+    /// <summary>The one instance: the loss has no settings.</summary>
+    public static SoftmaxCrossEntropyLoss Instance { get; } = new();
+
+    /// <inheritdoc/>
+    public T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        LossChecks.Check(scores, labels, gradient);
+        int n = scores.Rows;
+        T invN = T.One / T.CreateChecked(n);
+        double total = 0;
+        for (int i = 0; i < n; i++)
+        {
+            ReadOnlySpan<T> s = scores.Row(i);
+            T max = TensorPrimitives.Max(s);
+            T sum = T.Zero;
+            if (gradient.IsEmpty)
+            {
+                foreach (T v in s)
+                    sum += T.Exp(v - max);
+            }
+            else
+            {
+                Span<T> g = gradient.Row(i);
+                TensorPrimitives.Subtract(s, max, g);
+                TensorPrimitives.Exp(g, g);
+                sum = TensorPrimitives.Sum<T>(g);
+                // g = p / N, then subtract 1/N at the correct class.
+                TensorPrimitives.Multiply(g, invN / sum, g);
+                g[labels[i]] -= invN;
+            }
+            total += double.CreateChecked(T.Log(sum) - (s[labels[i]] - max));
+        }
+        return T.CreateChecked(total / n);
+    }
+
+    /// <summary>The class probabilities: the row-wise softmax of <paramref name="scores"/>, computed stably.</summary>
+    /// <exception cref="ArgumentException">The destination's shape differs from the scores'.</exception>
+    public static void Probabilities<T>(ReadOnlyMatrixSpan<T> scores, MatrixSpan<T> probabilities)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => RowOps.SoftmaxRows(scores, probabilities);
+
+    /// <inheritdoc/>
+    public override string ToString() => "SoftmaxCrossEntropyLoss";
+}

@@ -1,0 +1,85 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace NeuralBasics.Optimizers;
+
+/// <summary>
+/// The per-parameter state of an update rule, sized to one parameter tensor: the step count and
+/// whatever the rule keeps (velocity, caches, moments). It is separate from the rule so one rule
+/// serves many tensors, and explicit so it can be inspected and saved with the model.
+/// </summary>
+public abstract record UpdateState
+{
+    /// <summary>Creates a state for a tensor of <paramref name="length"/> elements.</summary>
+    protected UpdateState(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        Length = length;
+    }
+
+    /// <summary>The number of elements of the parameter tensor this state belongs to.</summary>
+    public int Length { get; }
+
+    /// <summary>How many steps have been applied; the learning rate schedule reads it.</summary>
+    public long Step { get; set; }
+}
+
+/// <summary>
+/// An update rule (optimizer): an immutable set of hyperparameters that turns a gradient into a
+/// parameter change. It creates a state per parameter tensor with <see cref="CreateState{T}"/>
+/// and applies one step with <see cref="Apply{T}"/>; changing a hyperparameter means making a new
+/// rule (<c>rule with { LearningRate = 0.01 }</c>).
+/// </summary>
+public abstract record UpdateRule
+{
+    /// <summary>Creates the state for one parameter tensor of <paramref name="length"/> elements.</summary>
+    public abstract UpdateState CreateState<T>(int length)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>
+    /// Updates <paramref name="parameters"/> in place from <paramref name="gradient"/> and advances
+    /// <paramref name="state"/> by one step.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The lengths differ, the state belongs to another rule or tensor size, the buffers overlap, or
+    /// the gradient holds NaN or ∞. The parameters and state are untouched when it throws.
+    /// </exception>
+    public void Apply<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (gradient.Length != parameters.Length)
+            throw new ArgumentException(
+                $"The gradient has {gradient.Length} elements but the parameters have {parameters.Length}.", nameof(gradient));
+        if (state.Length != parameters.Length)
+            throw new ArgumentException(
+                $"The state was made for {state.Length} parameters but {parameters.Length} were given.", nameof(state));
+        if (gradient.Overlaps(parameters))
+            throw new ArgumentException("The gradient overlaps the parameters.", nameof(gradient));
+        if (!TensorPrimitives.IsFiniteAll(gradient))
+        {
+            int bad = 0;
+            while (T.IsFinite(gradient[bad]))
+                bad++;
+            throw new ArgumentException($"Gradient element {bad} is {gradient[bad]}; an update needs a finite gradient.", nameof(gradient));
+        }
+        ApplyCore(parameters, gradient, state, LearningRate.At(state.Step));
+        state.Step++;
+    }
+
+    /// <summary>The learning rate, constant or scheduled by the step count.</summary>
+    public abstract LearningRateSchedule LearningRate { get; init; }
+
+    /// <summary>
+    /// One step for already-checked arguments, with this step's learning rate
+    /// <paramref name="learningRate"/>. Must not allocate.
+    /// </summary>
+    protected abstract void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>Casts the state to the rule's own type, or explains what went wrong.</summary>
+    protected static TState StateAs<TState>(UpdateState state)
+        where TState : UpdateState
+        => state as TState ?? throw new ArgumentException(
+            $"The state is a {state.GetType().Name} but this rule needs a {typeof(TState).Name}; create it with this rule's CreateState.", nameof(state));
+}

@@ -1,0 +1,46 @@
+using System.Numerics;
+
+namespace NeuralBasics.Regularization;
+
+/// <summary>
+/// A penalty <c>R(W)</c> on the weights, added to the data loss: the objective is
+/// <c>L = (1/N) Σ_i L_i + R(W)</c>. Biases are never regularized: the trainer applies a
+/// regularizer only to parameters marked as weights.
+/// </summary>
+public interface IRegularizer
+{
+    /// <summary>The penalty <c>R(w)</c> of one weight tensor.</summary>
+    T Penalty<T>(ReadOnlySpan<T> weights)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>Adds <c>∂R/∂w</c> to <paramref name="gradient"/>.</summary>
+    /// <exception cref="ArgumentException">The lengths differ.</exception>
+    void AddGradient<T>(ReadOnlySpan<T> weights, Span<T> gradient)
+        where T : unmanaged, IFloatingPointIeee754<T>;
+}
+
+/// <summary>No penalty: <c>R(W) = 0</c>.</summary>
+public sealed class NoRegularization : IRegularizer
+{
+    /// <summary>The one instance.</summary>
+    public static NoRegularization Instance { get; } = new();
+
+    private NoRegularization()
+    {
+    }
+
+    /// <inheritdoc/>
+    public T Penalty<T>(ReadOnlySpan<T> weights)
+        where T : unmanaged, IFloatingPointIeee754<T> => T.Zero;
+
+    /// <inheritdoc/>
+    public void AddGradient<T>(ReadOnlySpan<T> weights, Span<T> gradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (weights.Length != gradient.Length)
+            throw new ArgumentException($"The gradient has {gradient.Length} elements but the weights have {weights.Length}.", nameof(gradient));
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => "NoRegularization";
+}

@@ -1,0 +1,37 @@
+using System.Numerics;
+
+namespace NeuralBasics.Scoring;
+
+/// <summary>
+/// A score function <c>S = f(X; θ)</c> mapping an N x D batch of inputs to N x C class scores,
+/// with its backward pass next to it. <see cref="LinearScore{T}"/> is the simplest; a network of
+/// layers is one too.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+public interface IScoreFunction<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>D, the number of input features.</summary>
+    int InputCount { get; }
+
+    /// <summary>C, the number of classes (scores per sample).</summary>
+    int ClassCount { get; }
+
+    /// <summary>The trainable tensors, in a fixed order.</summary>
+    IReadOnlyList<Parameter<T>> Parameters { get; }
+
+    /// <summary>A deep copy: the same parameter values in new buffers, with its own gradients.</summary>
+    IScoreFunction<T> Clone();
+
+    /// <summary>Computes the N x C <paramref name="scores"/> of the N x D <paramref name="inputs"/>.</summary>
+    /// <exception cref="ArgumentException">A shape does not match, or the buffers overlap.</exception>
+    void Forward(ReadOnlyMatrixSpan<T> inputs, MatrixSpan<T> scores);
+
+    /// <summary>
+    /// Given <c>dL/dS</c> for the same <paramref name="inputs"/> as the last forward pass, sets
+    /// each parameter's <see cref="Parameter{T}.Gradient"/> to <c>dL/dθ</c> (overwriting it) and
+    /// writes <c>dL/dX</c> into <paramref name="inputGradient"/> unless that is empty.
+    /// </summary>
+    /// <exception cref="ArgumentException">A shape does not match, or the buffers overlap.</exception>
+    void Backward(ReadOnlyMatrixSpan<T> inputs, ReadOnlyMatrixSpan<T> scoreGradient, MatrixSpan<T> inputGradient);
+}

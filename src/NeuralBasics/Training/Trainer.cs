@@ -1,0 +1,203 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using NeuralBasics.Data;
+using NeuralBasics.Kernels;
+using NeuralBasics.Losses;
+using NeuralBasics.Optimizers;
+using NeuralBasics.Regularization;
+using NeuralBasics.Scoring;
+
+namespace NeuralBasics.Training;
+
+/// <summary>The outcome of <see cref="Trainer{T}.Train"/>: the trained model and the per-epoch history.</summary>
+public sealed record TrainingResult<T>(Classifier<T> Model, TrainingHistory History)
+    where T : unmanaged, IFloatingPointIeee754<T>;
+
+/// <summary>
+/// Trains a score function by mini-batch gradient descent on
+/// <c>L = (1/N) Σ_i L_i(f(x_i; θ), y_i) + R(W)</c>: for each batch, forward pass, loss and its
+/// gradient, backward pass, regularization gradient on the weights (never the biases), then one
+/// update-rule step per parameter tensor.
+/// </summary>
+/// <remarks>
+/// The score function passed in is trained in place; the returned <see cref="Classifier{T}"/> is a
+/// frozen copy. Batch buffers are allocated once per run, so a warm training step allocates
+/// nothing. A loss or gradient that stops being finite ends the run with
+/// <see cref="TrainingDivergedException"/>, the score function rolled back to the last good epoch.
+/// </remarks>
+/// <typeparam name="T">The element type.</typeparam>
+public sealed class Trainer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Creates a trainer for <paramref name="score"/>.</summary>
+    /// <param name="score">The score function to train (in place).</param>
+    /// <param name="loss">The data loss.</param>
+    /// <param name="regularizer">The penalty on weights; null means none.</param>
+    /// <param name="rule">The update rule.</param>
+    /// <param name="options">Epochs, batch size, shuffling and seed; null means the defaults.</param>
+    public Trainer(IScoreFunction<T> score, ILoss loss, IRegularizer? regularizer, UpdateRule rule, TrainerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(score);
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(rule);
+        Score = score;
+        Loss = loss;
+        Regularizer = regularizer ?? NoRegularization.Instance;
+        Rule = rule;
+        Options = options ?? new TrainerOptions();
+    }
+
+    /// <summary>The score function being trained.</summary>
+    public IScoreFunction<T> Score { get; }
+
+    /// <summary>The data loss.</summary>
+    public ILoss Loss { get; }
+
+    /// <summary>The penalty on weights.</summary>
+    public IRegularizer Regularizer { get; }
+
+    /// <summary>The update rule.</summary>
+    public UpdateRule Rule { get; }
+
+    /// <summary>The run settings.</summary>
+    public TrainerOptions Options { get; }
+
+    /// <summary>
+    /// Trains for <see cref="TrainerOptions.Epochs"/> epochs on <paramref name="training"/>,
+    /// measuring accuracy on <paramref name="validation"/> after each epoch when given.
+    /// </summary>
+    /// <param name="training">The training data.</param>
+    /// <param name="validation">Optional held-out data.</param>
+    /// <param name="progress">Receives each epoch's result as it completes.</param>
+    /// <param name="cancellationToken">Checked between mini-batches.</param>
+    /// <exception cref="ArgumentException">The data's feature or class count does not match the score function; nothing is changed.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or gradient became NaN or infinite.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled; the score function keeps the weights of the last step taken.</exception>
+    public TrainingResult<T> Train(DataSet<T> training, DataSet<T>? validation = null,
+        IProgress<EpochResult>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        CheckData(training, nameof(training));
+        if (validation is not null)
+            CheckData(validation, nameof(validation));
+
+        var parameters = Score.Parameters;
+        var states = new UpdateState[parameters.Count];
+        var lastGood = new T[parameters.Count][];
+        for (int k = 0; k < parameters.Count; k++)
+        {
+            states[k] = Rule.CreateState<T>(parameters[k].Value.Span.Length);
+            lastGood[k] = parameters[k].Value.Span.ToArray();
+        }
+
+        int n = training.Count, d = training.FeatureCount, c = Score.ClassCount;
+        int batch = Math.Min(Options.BatchSize, n);
+        var batchX = new Matrix<T>(batch, d);
+        var batchY = new int[batch];
+        var scores = new Matrix<T>(batch, c);
+        var dScores = new Matrix<T>(batch, c);
+        var order = Enumerable.Range(0, n).ToArray();
+        var random = new Random(Options.Seed);
+        var history = new TrainingHistory();
+        var trainingFeatures = training.Features.AsReadOnlySpan();
+        var evaluation = new EvaluationBuffers(Math.Max(n, validation?.Count ?? 0), c);
+
+        for (int epoch = 1; epoch <= Options.Epochs; epoch++)
+        {
+            if (Options.Shuffle)
+                random.Shuffle(order);
+
+            for (int start = 0; start < n; start += batch)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int size = Math.Min(batch, n - start);
+                for (int r = 0; r < size; r++)
+                {
+                    int sample = order[start + r];
+                    trainingFeatures.Row(sample).CopyTo(batchX.Row(r));
+                    batchY[r] = training.Labels[sample];
+                }
+
+                var x = batchX.AsReadOnlySpan().SliceRows(0, size);
+                var s = scores.AsSpan().SliceRows(0, size);
+                var ds = dScores.AsSpan().SliceRows(0, size);
+                Score.Forward(x, s);
+                T dataLoss = Loss.Compute(s, batchY.AsSpan(0, size), ds);
+                if (!T.IsFinite(dataLoss))
+                    Diverge(parameters, lastGood, history, $"the data loss of a mini-batch in epoch {epoch} is {dataLoss}");
+                Score.Backward(x, ds, default);
+
+                for (int k = 0; k < parameters.Count; k++)
+                {
+                    var p = parameters[k];
+                    if (p.IsRegularized)
+                        Regularizer.AddGradient<T>(p.Value.Span, p.Gradient.Span);
+                    if (!TensorPrimitives.IsFiniteAll<T>(p.Gradient.Span))
+                        Diverge(parameters, lastGood, history, $"the gradient of {p.Name} in epoch {epoch} is not finite");
+                }
+                for (int k = 0; k < parameters.Count; k++)
+                    Rule.Apply(parameters[k].Value.Span, parameters[k].Gradient.Span, states[k]);
+            }
+
+            var result = Evaluate(epoch, training, validation, evaluation);
+            if (!double.IsFinite(result.TotalLoss))
+                Diverge(parameters, lastGood, history, $"the loss after epoch {epoch} is {result.TotalLoss}");
+            history.Add(result);
+            for (int k = 0; k < parameters.Count; k++)
+                parameters[k].Value.Span.CopyTo(lastGood[k]);
+            progress?.Report(result);
+        }
+
+        return new TrainingResult<T>(new Classifier<T>(Score, Loss), history);
+    }
+
+    private void CheckData(DataSet<T> data, string name)
+    {
+        if (data.FeatureCount != Score.InputCount)
+            throw new ArgumentException(
+                $"The {name} data has {data.FeatureCount} features but {Score} expects {Score.InputCount}.", name);
+        if (data.ClassCount != Score.ClassCount)
+            throw new ArgumentException(
+                $"The {name} data has {data.ClassCount} classes but {Score} scores {Score.ClassCount}.", name);
+    }
+
+    /// <summary>Full-set loss and accuracy with the current weights.</summary>
+    private EpochResult Evaluate(int epoch, DataSet<T> training, DataSet<T>? validation, EvaluationBuffers buffers)
+    {
+        var (dataLoss, accuracy) = LossAndAccuracy(training, buffers);
+        double penalty = 0;
+        foreach (var p in Score.Parameters)
+            if (p.IsRegularized)
+                penalty += double.CreateChecked(Regularizer.Penalty<T>(p.Value.Span));
+        double? validationAccuracy = validation is null ? null : LossAndAccuracy(validation, buffers).Accuracy;
+        return new EpochResult(epoch, dataLoss, penalty, accuracy, validationAccuracy);
+    }
+
+    private (double Loss, double Accuracy) LossAndAccuracy(DataSet<T> data, EvaluationBuffers buffers)
+    {
+        var scores = new MatrixSpan<T>(buffers.Scores, data.Count, Score.ClassCount);
+        var predicted = buffers.Predicted.AsSpan(0, data.Count);
+        Score.Forward(data.Features.AsReadOnlySpan(), scores);
+        double loss = double.CreateChecked(Loss.Compute<T>(scores, data.Labels, default));
+        RowOps.RowArgMax<T>(scores, predicted);
+        return (loss, Metrics.Accuracy(predicted, data.Labels));
+    }
+
+    /// <summary>Scores and predictions of a whole data set, allocated once per run and reused every epoch.</summary>
+    private sealed class EvaluationBuffers(int samples, int classes)
+    {
+        public readonly T[] Scores = new T[samples * classes];
+        public readonly int[] Predicted = new int[samples];
+    }
+
+    private static void Diverge(IReadOnlyList<Parameter<T>> parameters, T[][] lastGood, TrainingHistory history, string what)
+    {
+        for (int k = 0; k < parameters.Count; k++)
+            lastGood[k].CopyTo(parameters[k].Value.Span);
+        int epochs = history.Epochs.Count;
+        throw new TrainingDivergedException(
+            $"Training diverged: {what}. The weights were rolled back to " +
+            (epochs == 0 ? "their initial values" : $"the end of epoch {epochs}") +
+            ". Try a smaller learning rate, or standardize the features.", history);
+    }
+}

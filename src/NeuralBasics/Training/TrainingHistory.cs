@@ -1,0 +1,35 @@
+namespace NeuralBasics.Training;
+
+/// <summary>
+/// What one epoch achieved, measured on the whole training set (and validation set) with the
+/// weights at the epoch's end.
+/// </summary>
+/// <param name="Epoch">The epoch number, from 1.</param>
+/// <param name="DataLoss">The mean data loss over the training set.</param>
+/// <param name="RegularizationLoss">The regularization penalty R(W).</param>
+/// <param name="TrainingAccuracy">The fraction of training samples classified correctly.</param>
+/// <param name="ValidationAccuracy">The same on the validation set, when one was given.</param>
+public sealed record EpochResult(int Epoch, double DataLoss, double RegularizationLoss, double TrainingAccuracy, double? ValidationAccuracy)
+{
+    /// <summary>The objective: data loss plus regularization.</summary>
+    public double TotalLoss => DataLoss + RegularizationLoss;
+
+    /// <summary>One line for a log.</summary>
+    public override string ToString() =>
+        $"epoch {Epoch,3}: loss {TotalLoss:F4} (data {DataLoss:F4} + reg {RegularizationLoss:F4}), " +
+        $"train acc {TrainingAccuracy:P1}" + (ValidationAccuracy is { } v ? $", val acc {v:P1}" : "");
+}
+
+/// <summary>The per-epoch record of a training run.</summary>
+public sealed class TrainingHistory
+{
+    private readonly List<EpochResult> _epochs = [];
+
+    /// <summary>One entry per completed epoch, in order.</summary>
+    public IReadOnlyList<EpochResult> Epochs => _epochs;
+
+    /// <summary>The last completed epoch, or null before the first.</summary>
+    public EpochResult? Last => _epochs.Count > 0 ? _epochs[^1] : null;
+
+    internal void Add(EpochResult result) => _epochs.Add(result);
+}

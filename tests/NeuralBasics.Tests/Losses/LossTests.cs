@@ -1,0 +1,156 @@
+using NeuralBasics.Diagnostics;
+using NeuralBasics.Losses;
+
+namespace NeuralBasics.Tests.Losses;
+
+public class LossTests
+{
+    private static (double Loss, double[] Gradient) Run(ILoss loss, double[,] scores, int[] labels)
+    {
+        var s = Matrix<double>.FromArray(scores);
+        var g = new Matrix<double>(s.Rows, s.Columns);
+        double value = loss.Compute<double>(s, labels, g);
+        return (value, g.Span.ToArray());
+    }
+
+    [Fact]
+    public void Hinge_WorkedExampleFromTheNotes()
+    {
+        // Scores [−5, 15, 7], correct class 0, Δ = 8: max(0, 28) + max(0, 20) = 48.
+        var (loss, gradient) = Run(new MulticlassHingeLoss(8), new double[,] { { -5, 15, 7 } }, [0]);
+        Assert.Equal(48, loss);
+        Assert.Equal(new double[] { -2, 1, 1 }, gradient);
+    }
+
+    [Fact]
+    public void SquaredHinge_WorkedExample()
+    {
+        // The same margins squared: 28² + 20² = 1184; gradient 2·28 = 56, 2·20 = 40, and −96.
+        var (loss, gradient) = Run(new SquaredHingeLoss(8), new double[,] { { -5, 15, 7 } }, [0]);
+        Assert.Equal(1184, loss);
+        Assert.Equal(new double[] { -96, 56, 40 }, gradient);
+    }
+
+    [Fact]
+    public void Hinge_TiesAndExactlyMetMargins()
+    {
+        // Row 0: all tied, Δ = 1: both other classes violate by 1. Row 1: class 1 meets the margin
+        // exactly (2 − 3 + 1 = 0), class 2 is well clear: loss 0, gradient 0.
+        var (loss, gradient) = Run(new MulticlassHingeLoss(1), new double[,] { { 2, 2, 2 }, { 3, 2, 0 } }, [1, 0]);
+        Assert.Equal((2 + 0) / 2.0, loss);
+        Assert.Equal(new double[] { 0.5, -1, 0.5, 0, 0, 0 }, gradient);
+
+        var (squared, squaredGradient) = Run(new SquaredHingeLoss(1), new double[,] { { 2, 2, 2 }, { 3, 2, 0 } }, [1, 0]);
+        Assert.Equal(1.0, squared);
+        Assert.Equal(new double[] { 1, -2, 1, 0, 0, 0 }, squaredGradient);
+    }
+
+    [Fact]
+    public void Hinge_ZeroMarginCountsOnlyStrictViolations()
+    {
+        var (loss, gradient) = Run(new MulticlassHingeLoss(0), new double[,] { { 1, 1, 0.5 } }, [0]);
+        Assert.Equal(0, loss);
+        Assert.Equal(new double[] { 0, 0, 0 }, gradient);
+    }
+
+    [Fact]
+    public void Softmax_HandComputedValues()
+    {
+        // Equal scores: loss log 3, gradient p − 1[y] = [1/3, 1/3 − 1, 1/3].
+        var (loss, gradient) = Run(SoftmaxCrossEntropyLoss.Instance, new double[,] { { 0, 0, 0 } }, [1]);
+        Assert.Equal(Math.Log(3), loss, 15);
+        Assert.Equal(1 / 3.0, gradient[0], 15);
+        Assert.Equal(1 / 3.0 - 1, gradient[1], 15);
+
+        // Scores [1, 2, 3], class 2: log(e + e² + e³) − 3 = log(1 + e⁻¹ + e⁻²) = 0.40760596444...
+        var (loss2, gradient2) = Run(SoftmaxCrossEntropyLoss.Instance, new double[,] { { 1, 2, 3 } }, [2]);
+        Assert.Equal(0.4076059644443803, loss2, 14);
+        double z = 1 + Math.Exp(-1) + Math.Exp(-2);
+        Assert.Equal(Math.Exp(-2) / z, gradient2[0], 15);
+        Assert.Equal(Math.Exp(-1) / z, gradient2[1], 15);
+        Assert.Equal(1 / z - 1, gradient2[2], 15);
+    }
+
+    [Fact]
+    public void Softmax_IsFiniteAndExactForScoresOfMagnitude1e4()
+    {
+        // Class 1 trails the max by 1e4: the loss is exactly 1e4 (log(1 + e^−1e4 + e^−2e4) = 0).
+        var (loss, gradient) = Run(SoftmaxCrossEntropyLoss.Instance, new double[,] { { 1e4, 0, -1e4 } }, [1]);
+        Assert.Equal(1e4, loss);
+        Assert.Equal(new double[] { 1, -1, 0 }, gradient);
+
+        var (best, bestGradient) = Run(SoftmaxCrossEntropyLoss.Instance, new double[,] { { 1e4, 0, -1e4 } }, [0]);
+        Assert.Equal(0, best);
+        Assert.Equal(new double[] { 0, 0, 0 }, bestGradient);
+
+        var s = Matrix<float>.FromArray(new float[,] { { 1e4f, -1e4f, 1e4f } });
+        var g = new Matrix<float>(1, 3);
+        float lossF = SoftmaxCrossEntropyLoss.Instance.Compute<float>(s, [0], g);
+        Assert.Equal(MathF.Log(2), lossF, 6);
+        Assert.Equal(new[] { -0.5f, 0f, 0.5f }, g.Span.ToArray());
+    }
+
+    [Fact]
+    public void LossWithoutGradient_EqualsLossWithGradient()
+    {
+        var s = TestData.Uniform<double>(7, 4, 3, scale: 3);
+        int[] y = [0, 1, 2, 3, 0, 1, 2];
+        foreach (ILoss loss in AllLosses())
+        {
+            double withGradient = loss.Compute<double>(s, y, new Matrix<double>(7, 4));
+            double without = loss.Compute<double>(s, y, default);
+            Assert.Equal(withGradient, without, 14);
+        }
+    }
+
+    public static IEnumerable<ILoss> AllLosses() =>
+        [new MulticlassHingeLoss(), new MulticlassHingeLoss(2.5), new SquaredHingeLoss(), SoftmaxCrossEntropyLoss.Instance];
+
+    public static TheoryData<int, int, int> GradientShapes()
+    {
+        var data = new TheoryData<int, int, int>();
+        foreach (int n in new[] { 1, 5, 32 })
+            foreach (int c in new[] { 2, 3, 10 })
+                for (int loss = 0; loss < 4; loss++)
+                    data.Add(n, c, loss);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(GradientShapes))]
+    public void Gradient_MatchesCentralDifferences(int n, int c, int lossIndex)
+    {
+        ILoss loss = AllLosses().ElementAt(lossIndex);
+        var scores = TestData.Uniform<double>(n, c, 100 * n + c, scale: 3);
+        var random = new Random(n + c);
+        int[] labels = Enumerable.Range(0, n).Select(_ => random.Next(c)).ToArray();
+        var gradient = new Matrix<double>(n, c);
+        loss.Compute<double>(scores, labels, gradient);
+
+        var result = GradientCheck.Check(() => loss.Compute<double>(scores, labels, default), scores.Memory, gradient.Span);
+        Assert.True(result.MaxRelativeError < 1e-6, $"{loss}: {result}");
+    }
+
+    [Fact]
+    public void BadInput_Throws_NamingTheOffender_WithoutWriting()
+    {
+        var s = TestData.Uniform<double>(3, 4, 1);
+        var g = new Matrix<double>(3, 4);
+        g.Span.Fill(7);
+        foreach (ILoss loss in AllLosses())
+        {
+            ArgumentException e = Assert.Throws<ArgumentOutOfRangeException>(() => loss.Compute<double>(s, [0, 4, 1], g));
+            Assert.Contains("4", e.Message);
+            Assert.Throws<ArgumentOutOfRangeException>(() => loss.Compute<double>(s, [0, -1, 1], g));
+            e = Assert.Throws<ArgumentException>(() => loss.Compute<double>(s, [0, 1], g));
+            Assert.Contains("2 labels", e.Message);
+            e = Assert.Throws<ArgumentException>(() => loss.Compute<double>(s, [0, 1, 2], new Matrix<double>(3, 5)));
+            Assert.Contains("[3x5]", e.Message);
+            Assert.Throws<ArgumentException>(() => loss.Compute<double>(new Matrix<double>(0, 4), [], default));
+            Assert.All(g.Span.ToArray(), v => Assert.Equal(7, v));
+        }
+        var negative = Assert.Throws<ArgumentOutOfRangeException>(() => new MulticlassHingeLoss(-1));
+        Assert.Contains("-1", negative.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SquaredHingeLoss(double.NaN));
+    }
+}
