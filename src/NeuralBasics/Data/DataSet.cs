@@ -27,12 +27,8 @@ public sealed class DataSet<T>
         if (labels.Length != features.Rows)
             throw new ArgumentException(
                 $"There are {features.Rows} samples (feature matrix {features}) but {labels.Length} labels.", nameof(labels));
-        if (classCount < 2)
-            throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "A classifier needs at least 2 classes.");
-        for (int i = 0; i < labels.Length; i++)
-            if ((uint)labels[i] >= (uint)classCount)
-                throw new ArgumentOutOfRangeException(nameof(labels), labels[i],
-                    $"Label {labels[i]} of sample {i} is outside [0, {classCount}).");
+        Guard.ClassCount(classCount);
+        Guard.LabelsInRange(labels, classCount);
         var span = features.Span;
         for (int k = 0; k < span.Length; k++)
             if (!T.IsFinite(span[k]))

@@ -15,12 +15,9 @@ public static class SyntheticData
     public static DataSet<T> Spiral<T>(int pointsPerClass = 100, int classCount = 3, double noise = 0.2, int seed = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (pointsPerClass < 2)
-            throw new ArgumentOutOfRangeException(nameof(pointsPerClass), pointsPerClass, "A spiral arm needs at least 2 points.");
-        if (classCount < 2)
-            throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "A classifier needs at least 2 classes.");
-        if (!(noise >= 0) || double.IsInfinity(noise))
-            throw new ArgumentOutOfRangeException(nameof(noise), noise, "Noise must be finite and non-negative.");
+        Guard.AtLeast(pointsPerClass, 2, "The number of points of a spiral arm");
+        Guard.ClassCount(classCount);
+        Guard.NonNegativeFinite(noise, "The noise");
 
         var random = new Random(seed);
         var x = new Matrix<T>(pointsPerClass * classCount, 2);
@@ -51,14 +48,10 @@ public static class SyntheticData
     public static DataSet<T> Blobs<T>(int pointsPerClass = 100, int classCount = 3, int featureCount = 2, double spread = 1.0, int seed = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (pointsPerClass < 1)
-            throw new ArgumentOutOfRangeException(nameof(pointsPerClass), pointsPerClass, "Each blob needs at least 1 point.");
-        if (classCount < 2)
-            throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "A classifier needs at least 2 classes.");
-        if (featureCount < 1)
-            throw new ArgumentOutOfRangeException(nameof(featureCount), featureCount, "Points need at least 1 feature.");
-        if (!(spread > 0) || double.IsInfinity(spread))
-            throw new ArgumentOutOfRangeException(nameof(spread), spread, "The spread must be finite and positive.");
+        Guard.AtLeast(pointsPerClass, 1, "The number of points of a blob");
+        Guard.ClassCount(classCount);
+        Guard.AtLeast(featureCount, 1, "The number of features");
+        Guard.PositiveFinite(spread, "The spread");
 
         var random = new Random(seed);
         var centres = new double[classCount, featureCount];

@@ -49,12 +49,11 @@ public static class GradientCheck
         if (analyticGradient.Length != parameters.Length)
             throw new ArgumentException(
                 $"The analytic gradient has {analyticGradient.Length} entries but there are {parameters.Length} parameters.", nameof(analyticGradient));
-        if (!(step > 0) || double.IsInfinity(step))
-            throw new ArgumentOutOfRangeException(nameof(step), step, "The difference step must be positive and finite.");
-        if (sampleSize is < 1)
-            throw new ArgumentOutOfRangeException(nameof(sampleSize), sampleSize, "The sample size must be at least 1.");
-        if (floor is { } f && !(f > 0))
-            throw new ArgumentOutOfRangeException(nameof(floor), floor, "The floor must be positive.");
+        Guard.PositiveFinite(step, "The difference step");
+        if (sampleSize is { } size)
+            Guard.AtLeast(size, 1, "The sample size", nameof(sampleSize));
+        if (floor is { } f)
+            Guard.PositiveFinite(f, "The floor", nameof(floor));
         double denominatorFloor = floor ?? Math.Max(1e-12, 1e-3 * MaxAbs(analyticGradient));
 
         int[] indices = ChooseIndices(parameters.Length, sampleSize, seed);

@@ -37,9 +37,6 @@ internal static class LossChecks
                 $"The gradient is {gradient.ToString()} but the scores are {scores.ToString()}.", nameof(gradient));
         if (!gradient.IsEmpty && gradient.Span.Overlaps(scores.Span))
             throw new ArgumentException("The gradient overlaps the scores.", nameof(gradient));
-        for (int i = 0; i < labels.Length; i++)
-            if ((uint)labels[i] >= (uint)scores.Columns)
-                throw new ArgumentOutOfRangeException(nameof(labels), labels[i],
-                    $"Label {labels[i]} of sample {i} is outside [0, {scores.Columns}).");
+        Guard.LabelsInRange(labels, scores.Columns);
     }
 }

@@ -20,9 +20,7 @@ public sealed class MulticlassHingeLoss : ILoss
     /// <exception cref="ArgumentOutOfRangeException">Δ is negative, NaN or infinite.</exception>
     public MulticlassHingeLoss(double delta = 1.0)
     {
-        if (!(delta >= 0) || double.IsInfinity(delta))
-            throw new ArgumentOutOfRangeException(nameof(delta), delta, "The margin Δ must be finite and non-negative.");
-        Delta = delta;
+        Delta = Guard.NonNegativeFinite(delta, "The margin Δ");
     }
 
     /// <summary>The margin Δ.</summary>
@@ -51,9 +49,7 @@ public sealed class SquaredHingeLoss : ILoss
     /// <exception cref="ArgumentOutOfRangeException">Δ is negative, NaN or infinite.</exception>
     public SquaredHingeLoss(double delta = 1.0)
     {
-        if (!(delta >= 0) || double.IsInfinity(delta))
-            throw new ArgumentOutOfRangeException(nameof(delta), delta, "The margin Δ must be finite and non-negative.");
-        Delta = delta;
+        Delta = Guard.NonNegativeFinite(delta, "The margin Δ");
     }
 
     /// <summary>The margin Δ.</summary>

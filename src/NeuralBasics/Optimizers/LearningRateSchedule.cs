@@ -21,9 +21,7 @@ public sealed record ConstantLearningRate : LearningRateSchedule
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="value"/> is not positive and finite.</exception>
     public ConstantLearningRate(double value)
     {
-        if (!(value > 0) || double.IsInfinity(value))
-            throw new ArgumentOutOfRangeException(nameof(value), value, "The learning rate must be positive and finite.");
-        Value = value;
+        Value = Guard.PositiveFinite(value, "The learning rate");
     }
 
     /// <summary>The learning rate.</summary>

@@ -14,9 +14,7 @@ public sealed class L2Regularization : IRegularizer
     /// <exception cref="ArgumentOutOfRangeException">λ is negative, NaN or infinite.</exception>
     public L2Regularization(double lambda)
     {
-        if (!(lambda >= 0) || double.IsInfinity(lambda))
-            throw new ArgumentOutOfRangeException(nameof(lambda), lambda, "The regularization strength λ must be finite and non-negative.");
-        Lambda = lambda;
+        Lambda = Guard.NonNegativeFinite(lambda, "The regularization strength λ");
     }
 
     /// <summary>The strength λ.</summary>

@@ -26,12 +26,9 @@ public sealed class LinearScore<T> : IScoreFunction<T>
     /// <exception cref="ArgumentOutOfRangeException">A count below 1 (2 for classes), or a negative or non-finite scale.</exception>
     public LinearScore(int inputCount, int classCount, double weightScale = 0.01, int seed = 0)
     {
-        if (inputCount < 1)
-            throw new ArgumentOutOfRangeException(nameof(inputCount), inputCount, "A linear score needs at least 1 input feature.");
-        if (classCount < 2)
-            throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "A classifier needs at least 2 classes.");
-        if (!(weightScale >= 0) || double.IsInfinity(weightScale))
-            throw new ArgumentOutOfRangeException(nameof(weightScale), weightScale, "The weight scale must be finite and non-negative.");
+        Guard.AtLeast(inputCount, 1, "The number of input features");
+        Guard.ClassCount(classCount);
+        Guard.NonNegativeFinite(weightScale, "The weight scale");
 
         var w = new Matrix<T>(inputCount, classCount);
         var random = new Random(seed);

@@ -11,8 +11,7 @@ public sealed record TrainerOptions
     public int Epochs
     {
         get => _epochs;
-        init => _epochs = value >= 1 ? value
-            : throw new ArgumentOutOfRangeException(nameof(Epochs), value, "Training needs at least 1 epoch.");
+        init => _epochs = Guard.AtLeast(value, 1, "The number of epochs", nameof(Epochs));
     }
 
     /// <summary>Samples per mini-batch (default 64); the last batch of an epoch takes what is left.</summary>
@@ -20,8 +19,7 @@ public sealed record TrainerOptions
     public int BatchSize
     {
         get => _batchSize;
-        init => _batchSize = value >= 1 ? value
-            : throw new ArgumentOutOfRangeException(nameof(BatchSize), value, "The batch size must be at least 1.");
+        init => _batchSize = Guard.AtLeast(value, 1, "The batch size", nameof(BatchSize));
     }
 
     /// <summary>Visit the samples in a new random order each epoch (default true).</summary>
