@@ -19,6 +19,11 @@ internal static class Guard
         value >= 0 && double.IsFinite(value) ? value
             : throw new ArgumentOutOfRangeException(name, value, $"{what} must be finite and non-negative.");
 
+    /// <summary><paramref name="value"/> in [0, 1): a decay rate or momentum coefficient.</summary>
+    public static double DecayRate(double value, string what, [CallerArgumentExpression(nameof(value))] string? name = null) =>
+        value >= 0 && value < 1 ? value
+            : throw new ArgumentOutOfRangeException(name, value, $"{what} must be in [0, 1).");
+
     /// <summary><paramref name="value"/> ≥ <paramref name="minimum"/>.</summary>
     public static int AtLeast(int value, int minimum, string what, [CallerArgumentExpression(nameof(value))] string? name = null) =>
         value >= minimum ? value

@@ -42,8 +42,11 @@ public sealed class MulticlassHingeLoss : ILoss
 /// <remarks>
 /// Gradient, for N samples, with <c>m_j = max(0, s_j − s_{y_i} + Δ)</c>: <c>∂L/∂s_j = 2·m_j/N</c>
 /// for j ≠ y_i and <c>∂L/∂s_{y_i} = −Σ_{j≠y_i} 2·m_j/N</c>.
+/// The loss is once but not twice differentiable (at m_j = 0); its generalized Hessian with respect
+/// to one sample's scores is <c>Σ_{j≠y_i, m_j &gt; 0} 2·(e_j − e_{y_i})(e_j − e_{y_i})ᵀ</c>, which is
+/// what Newton's method uses.
 /// </remarks>
-public sealed class SquaredHingeLoss : ILoss
+public sealed class SquaredHingeLoss : ISecondOrderLoss
 {
     /// <summary>Creates the loss with margin <paramref name="delta"/> (default 1).</summary>
     /// <exception cref="ArgumentOutOfRangeException">Δ is negative, NaN or infinite.</exception>
@@ -59,6 +62,24 @@ public sealed class SquaredHingeLoss : ILoss
     public T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
         where T : unmanaged, IFloatingPointIeee754<T>
         => HingeLosses.Compute(scores, labels, gradient, T.CreateChecked(Delta), squared: true);
+
+    /// <inheritdoc/>
+    public void ScoreHessian(ReadOnlySpan<double> scores, int label, Span<double> hessian)
+    {
+        int c = scores.Length;
+        if (hessian.Length != c * c)
+            throw new ArgumentException($"The Hessian of {c} scores needs {c * c} elements, not {hessian.Length}.", nameof(hessian));
+        hessian.Clear();
+        for (int j = 0; j < c; j++)
+        {
+            if (j == label || scores[j] - scores[label] + Delta <= 0)
+                continue;
+            hessian[j * c + j] += 2;
+            hessian[label * c + label] += 2;
+            hessian[j * c + label] -= 2;
+            hessian[label * c + j] -= 2;
+        }
+    }
 
     /// <inheritdoc/>
     public override string ToString() => $"SquaredHingeLoss(Δ = {Delta})";

@@ -16,8 +16,10 @@ namespace NeuralBasics.Losses;
 /// <c>p_{y_i}</c> underflows to 0.
 /// Gradient, for N samples: <c>∂L/∂s_j = (p_j − 1[j = y_i]) / N</c> with
 /// <c>p_j = e^{s_j − m} / Σ_k e^{s_k − m}</c>.
+/// Hessian with respect to one sample's scores: <c>∂²L_i/∂s_j∂s_k = p_j·(1[j = k] − p_k)</c>, that
+/// is <c>diag(p) − p·pᵀ</c>, positive semidefinite (adding a constant to every score changes nothing).
 /// </remarks>
-public sealed class SoftmaxCrossEntropyLoss : ILoss
+public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
 {
     /// <summary>The one instance: the loss has no settings.</summary>
     public static SoftmaxCrossEntropyLoss Instance { get; } = new();
@@ -53,6 +55,19 @@ public sealed class SoftmaxCrossEntropyLoss : ILoss
             total += double.CreateChecked(T.Log(sum) - (s[labels[i]] - max));
         }
         return T.CreateChecked(total / n);
+    }
+
+    /// <inheritdoc/>
+    public void ScoreHessian(ReadOnlySpan<double> scores, int label, Span<double> hessian)
+    {
+        int c = scores.Length;
+        if (hessian.Length != c * c)
+            throw new ArgumentException($"The Hessian of {c} scores needs {c * c} elements, not {hessian.Length}.", nameof(hessian));
+        Span<double> p = c <= 64 ? stackalloc double[c] : new double[c];
+        RowOps.SoftmaxRows(new ReadOnlyMatrixSpan<double>(scores, 1, c), new MatrixSpan<double>(p, 1, c));
+        for (int j = 0; j < c; j++)
+            for (int k = 0; k < c; k++)
+                hessian[j * c + k] = (j == k ? p[j] : 0) - p[j] * p[k];
     }
 
     /// <summary>The class probabilities: the row-wise softmax of <paramref name="scores"/>, computed stably.</summary>

@@ -3,20 +3,14 @@ using System.Numerics.Tensors;
 
 namespace NeuralBasics.Optimizers;
 
-/// <summary>Plain stochastic gradient descent: <c>w ← w − lr·∇w</c>.</summary>
+/// <summary>Plain stochastic gradient descent: <c>w ← w − lr·g</c>.</summary>
 /// <remarks>The simplest rule and the baseline for the others. Its state is only the step count.</remarks>
 public sealed record Sgd : UpdateRule
 {
-    private readonly LearningRateSchedule _learningRate = null!;
-
     /// <summary>Creates the rule; a number converts to a constant learning rate.</summary>
-    public Sgd(LearningRateSchedule learningRate) => LearningRate = learningRate;
-
-    /// <inheritdoc/>
-    public override LearningRateSchedule LearningRate
+    public Sgd(LearningRateSchedule learningRate)
+        : base(learningRate)
     {
-        get => _learningRate;
-        init => _learningRate = value ?? throw new ArgumentNullException(nameof(LearningRate));
     }
 
     /// <inheritdoc/>

@@ -32,6 +32,15 @@ public abstract record UpdateState
 /// </summary>
 public abstract record UpdateRule
 {
+    private readonly LearningRateSchedule _learningRate;
+
+    /// <summary>Sets the learning rate every rule has.</summary>
+    protected UpdateRule(LearningRateSchedule learningRate)
+    {
+        ArgumentNullException.ThrowIfNull(learningRate);
+        _learningRate = learningRate;
+    }
+
     /// <summary>Creates the state for one parameter tensor of <paramref name="length"/> elements.</summary>
     public abstract UpdateState CreateState<T>(int length)
         where T : unmanaged, IFloatingPointIeee754<T>;
@@ -67,8 +76,12 @@ public abstract record UpdateRule
         state.Step++;
     }
 
-    /// <summary>The learning rate, constant or scheduled by the step count.</summary>
-    public abstract LearningRateSchedule LearningRate { get; init; }
+    /// <summary>The learning rate, constant or scheduled by the step count; a number converts to a constant.</summary>
+    public LearningRateSchedule LearningRate
+    {
+        get => _learningRate;
+        init => _learningRate = value ?? throw new ArgumentNullException(nameof(LearningRate));
+    }
 
     /// <summary>
     /// One step for already-checked arguments, with this step's learning rate

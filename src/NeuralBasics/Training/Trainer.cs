@@ -72,6 +72,10 @@ public sealed class Trainer<T>
     /// <param name="cancellationToken">Checked between mini-batches.</param>
     /// <exception cref="ArgumentException">The data's feature or class count does not match the score function; nothing is changed.</exception>
     /// <exception cref="TrainingDivergedException">The loss or gradient became NaN or infinite.</exception>
+    /// <remarks>
+    /// With <see cref="Newton"/> the run is full-batch: each epoch is one Newton iteration on the
+    /// whole training set, and it ends early once the gradient norm is below the rule's tolerance.
+    /// </remarks>
     /// <exception cref="OperationCanceledException">Cancelled; the score function keeps the weights of the last step taken.</exception>
     public TrainingResult<T> Train(DataSet<T> training, DataSet<T>? validation = null,
         IProgress<EpochResult>? progress = null, CancellationToken cancellationToken = default)
@@ -80,6 +84,9 @@ public sealed class Trainer<T>
         CheckData(training, nameof(training));
         if (validation is not null)
             CheckData(validation, nameof(validation));
+
+        if (Rule is Newton newton)
+            return TrainNewton(newton, training, validation, progress, cancellationToken);
 
         var parameters = Score.Parameters;
         var states = new UpdateState[parameters.Count];
@@ -148,6 +155,31 @@ public sealed class Trainer<T>
             progress?.Report(result);
         }
 
+        return new TrainingResult<T>(new Classifier<T>(Score, Loss), history);
+    }
+
+    /// <summary>
+    /// Newton's method: full batch, one iteration per epoch, stopping early once the gradient norm
+    /// is below the rule's tolerance (the history then ends at that epoch).
+    /// </summary>
+    private TrainingResult<T> TrainNewton(Newton newton, DataSet<T> training, DataSet<T>? validation,
+        IProgress<EpochResult>? progress, CancellationToken cancellationToken)
+    {
+        var solver = newton.CreateSolver(Score, Loss, Regularizer, training);
+        var history = new TrainingHistory();
+        var evaluation = new EvaluationBuffers(Math.Max(training.Count, validation?.Count ?? 0), Score.ClassCount);
+        for (int iteration = 1; iteration <= Options.Epochs; iteration++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var (_, converged) = solver.Iterate();
+            if (converged && iteration > 1)
+                break;
+            var result = Evaluate(iteration, training, validation, evaluation);
+            history.Add(result);
+            progress?.Report(result);
+            if (converged)
+                break;
+        }
         return new TrainingResult<T>(new Classifier<T>(Score, Loss), history);
     }
 

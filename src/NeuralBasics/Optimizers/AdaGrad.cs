@@ -1,0 +1,59 @@
+using System.Numerics;
+
+namespace NeuralBasics.Optimizers;
+
+/// <summary>
+/// AdaGrad: <c>cache ← cache + g²;  w ← w − lr·g / (√cache + ε)</c>.
+/// </summary>
+/// <remarks>
+/// Each weight gets its own step size, shrinking with the sum of its squared gradients: weights
+/// with large or frequent gradients slow down, rare ones keep moving. The cache only grows, so
+/// the effective rate decays towards zero (RMSprop fixes that). ε (default 1e-8) keeps the first
+/// steps finite. Duchi, Hazan and Singer (2011), "Adaptive Subgradient Methods for Online
+/// Learning and Stochastic Optimization".
+/// </remarks>
+public sealed record AdaGrad : UpdateRule
+{
+    private readonly double _epsilon;
+
+    /// <summary>Creates the rule.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">ε is not positive and finite.</exception>
+    public AdaGrad(LearningRateSchedule learningRate, double epsilon = 1e-8)
+        : base(learningRate) => Epsilon = epsilon;
+
+    /// <summary>ε, added to the root of the cache.</summary>
+    public double Epsilon { get => _epsilon; init => _epsilon = Guard.PositiveFinite(value, "ε", nameof(Epsilon)); }
+
+    /// <inheritdoc/>
+    public override UpdateState CreateState<T>(int length) => new CacheState<T>(length);
+
+    /// <inheritdoc/>
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    {
+        var s = StateAs<CacheState<T>>(state);
+        UpdateLoop.Run(parameters, gradient, s.Cache, default, new Op<T>(T.CreateChecked(learningRate), T.CreateChecked(Epsilon)));
+    }
+
+    private readonly struct Op<T>(T lr, T eps) : IUpdateOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(ref T w, T g, ref T cache, ref T unused)
+        {
+            cache += g * g;
+            w -= lr * g / (T.Sqrt(cache) + eps);
+        }
+
+        public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> cache, ref Vector<T> unused)
+        {
+            cache += g * g;
+            w -= lr * g / (Vector.SquareRoot(cache) + new Vector<T>(eps));
+        }
+    }
+}
+
+/// <summary>The state of <see cref="AdaGrad"/> and <see cref="RmsProp"/>: the cache of squared gradients.</summary>
+public sealed record CacheState<T>(int Length) : UpdateState(Length)
+{
+    /// <summary>The cache, zero at first.</summary>
+    public T[] Cache { get; } = new T[Length];
+}

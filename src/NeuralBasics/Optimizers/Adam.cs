@@ -1,0 +1,80 @@
+using System.Numerics;
+
+namespace NeuralBasics.Optimizers;
+
+/// <summary>
+/// Adam: with t the step number from 1,
+/// <c>m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;  m̂ = m / (1 − β1^t);  v̂ = v / (1 − β2^t);
+/// w ← w − lr·m̂ / (√v̂ + ε)</c>.
+/// </summary>
+/// <remarks>
+/// Momentum (the first moment m) and RMSprop (the second moment v) together, with both moving
+/// averages corrected for their zero start (the bias correction divides by 1 − β^t, which tends to
+/// 1). ε is added after the square root. Defaults: lr 0.001, β1 0.9, β2 0.999, ε 1e-8. Kingma and
+/// Ba (2015), "Adam: A Method for Stochastic Optimization", Algorithm 1.
+/// </remarks>
+public sealed record Adam : UpdateRule
+{
+    private readonly double _beta1, _beta2, _epsilon;
+
+    /// <summary>Creates the rule; a null learning rate means 0.001.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">β1 or β2 is outside [0, 1), or ε is not positive and finite.</exception>
+    public Adam(LearningRateSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
+        : base(learningRate ?? new ConstantLearningRate(1e-3))
+    {
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+    }
+
+    /// <summary>β1, the decay rate of the first moment, in [0, 1).</summary>
+    public double Beta1 { get => _beta1; init => _beta1 = Guard.DecayRate(value, "β1", nameof(Beta1)); }
+
+    /// <summary>β2, the decay rate of the second moment, in [0, 1).</summary>
+    public double Beta2 { get => _beta2; init => _beta2 = Guard.DecayRate(value, "β2", nameof(Beta2)); }
+
+    /// <summary>ε, added to √v̂.</summary>
+    public double Epsilon { get => _epsilon; init => _epsilon = Guard.PositiveFinite(value, "ε", nameof(Epsilon)); }
+
+    /// <inheritdoc/>
+    public override UpdateState CreateState<T>(int length) => new AdamState<T>(length);
+
+    /// <inheritdoc/>
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    {
+        var s = StateAs<AdamState<T>>(state);
+        long t = s.Step + 1;
+        double correction1 = 1 - Math.Pow(Beta1, t), correction2 = 1 - Math.Pow(Beta2, t);
+        UpdateLoop.Run(parameters, gradient, s.M, s.V, new Op<T>(
+            T.CreateChecked(Beta1), T.CreateChecked(Beta2), T.CreateChecked(learningRate / correction1),
+            T.CreateChecked(1 / correction2), T.CreateChecked(Epsilon)));
+    }
+
+    private readonly struct Op<T>(T beta1, T beta2, T stepSize, T inverseCorrection2, T eps) : IUpdateOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(ref T w, T g, ref T m, ref T v)
+        {
+            m = beta1 * m + (T.One - beta1) * g;
+            v = beta2 * v + (T.One - beta2) * g * g;
+            w -= stepSize * m / (T.Sqrt(v * inverseCorrection2) + eps);
+        }
+
+        public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> m, ref Vector<T> v)
+        {
+            m = beta1 * m + (T.One - beta1) * g;
+            v = beta2 * v + (T.One - beta2) * g * g;
+            w -= stepSize * m / (Vector.SquareRoot(v * inverseCorrection2) + new Vector<T>(eps));
+        }
+    }
+}
+
+/// <summary>The state of <see cref="Adam"/> and <see cref="Nadam"/>: the first and second moment estimates.</summary>
+public sealed record AdamState<T>(int Length) : UpdateState(Length)
+{
+    /// <summary>The first moment m (moving average of gradients), zero at first.</summary>
+    public T[] M { get; } = new T[Length];
+
+    /// <summary>The second moment v (moving average of squared gradients), zero at first.</summary>
+    public T[] V { get; } = new T[Length];
+}

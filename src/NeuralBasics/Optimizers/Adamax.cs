@@ -1,0 +1,79 @@
+using System.Numerics;
+
+namespace NeuralBasics.Optimizers;
+
+/// <summary>
+/// Adamax, Adam with the infinity norm: with t the step number from 1,
+/// <c>m ← β1·m + (1 − β1)·g;  u ← max(β2·u, |g|);  w ← w − (lr / (1 − β1^t))·m / (u + ε)</c>.
+/// </summary>
+/// <remarks>
+/// The second moment of Adam becomes an exponentially weighted maximum of |g|, which needs no bias
+/// correction and is less sensitive to gradient outliers. Kingma and Ba (2015), section 7.1
+/// (Algorithm 2). The paper divides by u alone; ε (default 1e-8) is added so a weight whose
+/// gradient has always been 0 gets a zero step instead of 0/0. Defaults: lr 0.002, β1 0.9,
+/// β2 0.999.
+/// </remarks>
+public sealed record Adamax : UpdateRule
+{
+    private readonly double _beta1, _beta2, _epsilon;
+
+    /// <summary>Creates the rule; a null learning rate means 0.002.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">β1 or β2 is outside [0, 1), or ε is not positive and finite.</exception>
+    public Adamax(LearningRateSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
+        : base(learningRate ?? new ConstantLearningRate(2e-3))
+    {
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+    }
+
+    /// <summary>β1, the decay rate of the first moment, in [0, 1).</summary>
+    public double Beta1 { get => _beta1; init => _beta1 = Guard.DecayRate(value, "β1", nameof(Beta1)); }
+
+    /// <summary>β2, the decay rate of the infinity norm, in [0, 1).</summary>
+    public double Beta2 { get => _beta2; init => _beta2 = Guard.DecayRate(value, "β2", nameof(Beta2)); }
+
+    /// <summary>ε, added to u.</summary>
+    public double Epsilon { get => _epsilon; init => _epsilon = Guard.PositiveFinite(value, "ε", nameof(Epsilon)); }
+
+    /// <inheritdoc/>
+    public override UpdateState CreateState<T>(int length) => new AdamaxState<T>(length);
+
+    /// <inheritdoc/>
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    {
+        var s = StateAs<AdamaxState<T>>(state);
+        long t = s.Step + 1;
+        UpdateLoop.Run(parameters, gradient, s.M, s.U, new Op<T>(
+            T.CreateChecked(Beta1), T.CreateChecked(Beta2), T.CreateChecked(learningRate / (1 - Math.Pow(Beta1, t))),
+            T.CreateChecked(Epsilon)));
+    }
+
+    private readonly struct Op<T>(T beta1, T beta2, T stepSize, T eps) : IUpdateOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(ref T w, T g, ref T m, ref T u)
+        {
+            m = beta1 * m + (T.One - beta1) * g;
+            u = T.Max(beta2 * u, T.Abs(g));
+            w -= stepSize * m / (u + eps);
+        }
+
+        public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> m, ref Vector<T> u)
+        {
+            m = beta1 * m + (T.One - beta1) * g;
+            u = Vector.Max(beta2 * u, Vector.Abs(g));
+            w -= stepSize * m / (u + new Vector<T>(eps));
+        }
+    }
+}
+
+/// <summary>The state of <see cref="Adamax"/>: the first moment and the exponentially weighted infinity norm.</summary>
+public sealed record AdamaxState<T>(int Length) : UpdateState(Length)
+{
+    /// <summary>The first moment m, zero at first.</summary>
+    public T[] M { get; } = new T[Length];
+
+    /// <summary>The weighted infinity norm u, zero at first.</summary>
+    public T[] U { get; } = new T[Length];
+}

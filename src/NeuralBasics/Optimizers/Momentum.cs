@@ -1,0 +1,58 @@
+using System.Numerics;
+
+namespace NeuralBasics.Optimizers;
+
+/// <summary>
+/// SGD with momentum: <c>v ← μ·v − lr·g;  w ← w + v</c>.
+/// </summary>
+/// <remarks>
+/// The velocity <c>v</c> (zero at first) accumulates past gradients, so steps grow along
+/// directions where the gradient keeps its sign and cancel where it oscillates: the fix for long
+/// narrow valleys. μ (default 0.9) is the fraction of velocity kept per step. Polyak (1964),
+/// "Some methods of speeding up the convergence of iteration methods".
+/// </remarks>
+public sealed record Momentum : UpdateRule
+{
+    private readonly double _mu;
+
+    /// <summary>Creates the rule.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">μ is outside [0, 1).</exception>
+    public Momentum(LearningRateSchedule learningRate, double mu = 0.9)
+        : base(learningRate) => Mu = mu;
+
+    /// <summary>The momentum coefficient μ in [0, 1).</summary>
+    public double Mu { get => _mu; init => _mu = Guard.DecayRate(value, "The momentum μ", nameof(Mu)); }
+
+    /// <inheritdoc/>
+    public override UpdateState CreateState<T>(int length) => new VelocityState<T>(length);
+
+    /// <inheritdoc/>
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    {
+        var s = StateAs<VelocityState<T>>(state);
+        UpdateLoop.Run(parameters, gradient, s.Velocity, default, new Op<T>(T.CreateChecked(Mu), T.CreateChecked(learningRate)));
+    }
+
+    private readonly struct Op<T>(T mu, T lr) : IUpdateOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(ref T w, T g, ref T v, ref T unused)
+        {
+            v = mu * v - lr * g;
+            w += v;
+        }
+
+        public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> v, ref Vector<T> unused)
+        {
+            v = mu * v - lr * g;
+            w += v;
+        }
+    }
+}
+
+/// <summary>The state of <see cref="Momentum"/> and <see cref="Nesterov"/>: the velocity per weight.</summary>
+public sealed record VelocityState<T>(int Length) : UpdateState(Length)
+{
+    /// <summary>The velocity <c>v</c>, zero at first.</summary>
+    public T[] Velocity { get; } = new T[Length];
+}

@@ -1,0 +1,77 @@
+using System.Numerics;
+
+namespace NeuralBasics.Optimizers;
+
+/// <summary>
+/// Nadam, Adam with Nesterov momentum: with t the step number from 1,
+/// <c>m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
+/// m̄ = β1·m / (1 − β1^(t+1)) + (1 − β1)·g / (1 − β1^t);  v̂ = v / (1 − β2^t);
+/// w ← w − lr·m̄ / (√v̂ + ε)</c>.
+/// </summary>
+/// <remarks>
+/// Where Adam steps with the bias-corrected momentum, Nadam steps with the momentum it is about
+/// to have: the next step's share of the old average plus this gradient's share, each with its own
+/// bias correction. This is Algorithm 2 of Dozat (2016), "Incorporating Nesterov Momentum into
+/// Adam", with a constant momentum μ_t = β1 (no warm-up schedule). Defaults: lr 0.002, β1 0.9,
+/// β2 0.999, ε 1e-8.
+/// </remarks>
+public sealed record Nadam : UpdateRule
+{
+    private readonly double _beta1, _beta2, _epsilon;
+
+    /// <summary>Creates the rule; a null learning rate means 0.002.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">β1 or β2 is outside [0, 1), or ε is not positive and finite.</exception>
+    public Nadam(LearningRateSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
+        : base(learningRate ?? new ConstantLearningRate(2e-3))
+    {
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+    }
+
+    /// <summary>β1, the decay rate of the first moment, in [0, 1).</summary>
+    public double Beta1 { get => _beta1; init => _beta1 = Guard.DecayRate(value, "β1", nameof(Beta1)); }
+
+    /// <summary>β2, the decay rate of the second moment, in [0, 1).</summary>
+    public double Beta2 { get => _beta2; init => _beta2 = Guard.DecayRate(value, "β2", nameof(Beta2)); }
+
+    /// <summary>ε, added to √v̂.</summary>
+    public double Epsilon { get => _epsilon; init => _epsilon = Guard.PositiveFinite(value, "ε", nameof(Epsilon)); }
+
+    /// <inheritdoc/>
+    public override UpdateState CreateState<T>(int length) => new AdamState<T>(length);
+
+    /// <inheritdoc/>
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    {
+        var s = StateAs<AdamState<T>>(state);
+        long t = s.Step + 1;
+        double momentumScale = Beta1 / (1 - Math.Pow(Beta1, t + 1));
+        double gradientScale = (1 - Beta1) / (1 - Math.Pow(Beta1, t));
+        double inverseCorrection2 = 1 / (1 - Math.Pow(Beta2, t));
+        UpdateLoop.Run(parameters, gradient, s.M, s.V, new Op<T>(
+            T.CreateChecked(Beta1), T.CreateChecked(Beta2), T.CreateChecked(momentumScale), T.CreateChecked(gradientScale),
+            T.CreateChecked(inverseCorrection2), T.CreateChecked(learningRate), T.CreateChecked(Epsilon)));
+    }
+
+    private readonly struct Op<T>(T beta1, T beta2, T momentumScale, T gradientScale, T inverseCorrection2, T lr, T eps)
+        : IUpdateOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(ref T w, T g, ref T m, ref T v)
+        {
+            m = beta1 * m + (T.One - beta1) * g;
+            v = beta2 * v + (T.One - beta2) * g * g;
+            T mBar = momentumScale * m + gradientScale * g;
+            w -= lr * mBar / (T.Sqrt(v * inverseCorrection2) + eps);
+        }
+
+        public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> m, ref Vector<T> v)
+        {
+            m = beta1 * m + (T.One - beta1) * g;
+            v = beta2 * v + (T.One - beta2) * g * g;
+            Vector<T> mBar = momentumScale * m + gradientScale * g;
+            w -= lr * mBar / (Vector.SquareRoot(v * inverseCorrection2) + new Vector<T>(eps));
+        }
+    }
+}

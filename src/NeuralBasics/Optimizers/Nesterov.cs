@@ -1,0 +1,55 @@
+using System.Numerics;
+
+namespace NeuralBasics.Optimizers;
+
+/// <summary>
+/// Nesterov momentum, in Sutskever's look-ahead form rewritten so the gradient is taken at the
+/// stored weights: <c>v_prev = v;  v ← μ·v − lr·g;  w ← w − μ·v_prev + (1 + μ)·v</c>.
+/// </summary>
+/// <remarks>
+/// Classic momentum steps with the velocity and then looks at the gradient; Nesterov's method
+/// looks where the velocity is about to carry it (<c>w + μv</c>) and corrects from there, which
+/// damps oscillation. The update above is that method with the variable shifted to the look-ahead
+/// point. With μ = 0 it is plain SGD. Sutskever, Martens, Dahl and Hinton (2013), "On the
+/// importance of initialization and momentum in deep learning"; Nesterov (1983).
+/// </remarks>
+public sealed record Nesterov : UpdateRule
+{
+    private readonly double _mu;
+
+    /// <summary>Creates the rule.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">μ is outside [0, 1).</exception>
+    public Nesterov(LearningRateSchedule learningRate, double mu = 0.9)
+        : base(learningRate) => Mu = mu;
+
+    /// <summary>The momentum coefficient μ in [0, 1).</summary>
+    public double Mu { get => _mu; init => _mu = Guard.DecayRate(value, "The momentum μ", nameof(Mu)); }
+
+    /// <inheritdoc/>
+    public override UpdateState CreateState<T>(int length) => new VelocityState<T>(length);
+
+    /// <inheritdoc/>
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    {
+        var s = StateAs<VelocityState<T>>(state);
+        UpdateLoop.Run(parameters, gradient, s.Velocity, default, new Op<T>(T.CreateChecked(Mu), T.CreateChecked(learningRate)));
+    }
+
+    private readonly struct Op<T>(T mu, T lr) : IUpdateOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Invoke(ref T w, T g, ref T v, ref T unused)
+        {
+            T previous = v;
+            v = mu * v - lr * g;
+            w += (T.One + mu) * v - mu * previous;
+        }
+
+        public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> v, ref Vector<T> unused)
+        {
+            Vector<T> previous = v;
+            v = mu * v - lr * g;
+            w += (Vector<T>.One + new Vector<T>(mu)) * v - mu * previous;
+        }
+    }
+}
