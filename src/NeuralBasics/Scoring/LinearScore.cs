@@ -1,6 +1,5 @@
 using System.Numerics;
-using NeuralBasics.Data;
-using NeuralBasics.Kernels;
+using NeuralBasics.Layers;
 
 namespace NeuralBasics.Scoring;
 
@@ -10,14 +9,14 @@ namespace NeuralBasics.Scoring;
 /// </summary>
 /// <remarks>
 /// Backward, given <c>dS = dL/dS</c>: <c>dW = Xᵀ·dS</c>, <c>db = Σ_i dS[i, :]</c>,
-/// <c>dX = dS·Wᵀ</c>. Forward and backward use no buffers of their own, so a trained instance
-/// may score batches from several threads at once.
+/// <c>dX = dS·Wᵀ</c>. It is one <see cref="Dense{T}"/> layer; it keeps no buffers, so a trained
+/// instance may score batches from several threads at once.
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class LinearScore<T> : IScoreFunction<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly Parameter<T>[] _parameters;
+    private readonly Dense<T> _dense;
 
     /// <summary>
     /// Creates a D x C linear score with weights drawn from <c>N(0, weightScale²)</c> with the
@@ -28,43 +27,28 @@ public sealed class LinearScore<T> : IScoreFunction<T>
     {
         Guard.AtLeast(inputCount, 1, "The number of input features");
         Guard.ClassCount(classCount);
-        Guard.NonNegativeFinite(weightScale, "The weight scale");
-
-        var w = new Matrix<T>(inputCount, classCount);
-        var random = new Random(seed);
-        foreach (ref T x in w.Span)
-            x = T.CreateChecked(weightScale * SyntheticData.NextGaussian(random));
-        Weights = new Parameter<T>("W", w, isRegularized: true);
-        Biases = new Parameter<T>("b", new Matrix<T>(1, classCount), isRegularized: false);
-        _parameters = [Weights, Biases];
+        _dense = new Dense<T>(inputCount, classCount, WeightInit.Gaussian(weightScale), seed);
     }
 
-    private LinearScore(Parameter<T> weights, Parameter<T> biases)
-    {
-        Weights = weights;
-        Biases = biases;
-        _parameters = [Weights, Biases];
-    }
+    private LinearScore(Dense<T> dense) => _dense = dense;
 
     /// <summary>W, D x C: column c holds class c's template.</summary>
-    public Parameter<T> Weights { get; }
+    public Parameter<T> Weights => _dense.Weights;
 
     /// <summary>b, 1 x C.</summary>
-    public Parameter<T> Biases { get; }
+    public Parameter<T> Biases => _dense.Biases;
 
     /// <inheritdoc/>
-    public int InputCount => Weights.Value.Rows;
+    public int InputCount => _dense.InputCount;
 
     /// <inheritdoc/>
-    public int ClassCount => Weights.Value.Columns;
+    public int ClassCount => _dense.OutputCount;
 
     /// <inheritdoc/>
-    public IReadOnlyList<Parameter<T>> Parameters => _parameters;
+    public IReadOnlyList<Parameter<T>> Parameters => _dense.Parameters;
 
     /// <summary>A deep copy: same values, its own gradients.</summary>
-    public LinearScore<T> Clone() =>
-        new(new Parameter<T>("W", Weights.Value.Clone(), isRegularized: true),
-            new Parameter<T>("b", Biases.Value.Clone(), isRegularized: false));
+    public LinearScore<T> Clone() => new(_dense.Clone());
 
     IScoreFunction<T> IScoreFunction<T>.Clone() => Clone();
 
@@ -72,8 +56,7 @@ public sealed class LinearScore<T> : IScoreFunction<T>
     public void Forward(ReadOnlyMatrixSpan<T> inputs, MatrixSpan<T> scores)
     {
         CheckInputs(inputs);
-        Gemm.Multiply(inputs, Weights.Value.AsReadOnlySpan(), scores);
-        RowOps.AddRowVector(scores, Biases.Value.Span, scores);
+        _dense.Forward(inputs, scores);
     }
 
     /// <inheritdoc/>
@@ -84,14 +67,8 @@ public sealed class LinearScore<T> : IScoreFunction<T>
             throw new ArgumentException(
                 $"The score gradient is {scoreGradient.ToString()} but {inputs.Rows} inputs and {ClassCount} classes need {Shape.Of(inputs.Rows, ClassCount)}.",
                 nameof(scoreGradient));
-        if (!inputGradient.IsEmpty && (inputGradient.Rows != inputs.Rows || inputGradient.Columns != InputCount))
-            throw new ArgumentException(
-                $"The input gradient is {inputGradient.ToString()} but the inputs are {inputs.ToString()}.", nameof(inputGradient));
-
-        Gemm.MultiplyTransposeA(inputs, scoreGradient, Weights.Gradient.AsSpan());
-        RowOps.ColumnSums(scoreGradient, Biases.Gradient.Span);
-        if (!inputGradient.IsEmpty)
-            Gemm.MultiplyTransposeB(scoreGradient, Weights.Value.AsReadOnlySpan(), inputGradient);
+        // The dense layer's backward pass does not read its output; pass the gradient as a stand-in of the right shape.
+        _dense.Backward(inputs, scoreGradient, scoreGradient, inputGradient);
     }
 
     private void CheckInputs(ReadOnlyMatrixSpan<T> inputs)

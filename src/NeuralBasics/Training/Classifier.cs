@@ -9,13 +9,18 @@ namespace NeuralBasics.Training;
 /// <summary>
 /// A trained classifier: a frozen score function and the loss it was trained with. It never
 /// changes after training, and <see cref="Predict(Matrix{T})"/> and the other methods are safe to
-/// call from many threads at once.
+/// call from many threads at once (each concurrent caller borrows its own copy of the network,
+/// since networks keep work buffers).
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class Classifier<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>Rows scored per forward pass, so a large data set does not make the network's buffers huge.</summary>
+    private const int ChunkRows = 1024;
+
     private readonly IScoreFunction<T> _score;
+    private readonly System.Collections.Concurrent.ConcurrentBag<IScoreFunction<T>> _copies = [];
 
     /// <summary>Wraps a copy of <paramref name="score"/>, so later changes to it do not reach this model.</summary>
     public Classifier(IScoreFunction<T> score, ILoss loss)
@@ -46,8 +51,23 @@ public sealed class Classifier<T>
     /// <exception cref="ArgumentException">The feature count differs from the model's.</exception>
     public Matrix<T> Scores(Matrix<T> features)
     {
+        if (features.Columns != InputCount)
+            throw new ArgumentException($"The features {features} have {features.Columns} columns but the model takes {InputCount}.", nameof(features));
         var scores = new Matrix<T>(features.Rows, ClassCount);
-        _score.Forward(features, scores);
+        if (!_copies.TryTake(out var copy))
+            copy = _score.Clone();
+        try
+        {
+            for (int start = 0; start < features.Rows; start += ChunkRows)
+            {
+                int rows = Math.Min(ChunkRows, features.Rows - start);
+                copy.Forward(features.AsReadOnlySpan().SliceRows(start, rows), scores.AsSpan().SliceRows(start, rows));
+            }
+        }
+        finally
+        {
+            _copies.Add(copy);
+        }
         return scores;
     }
 

@@ -107,7 +107,7 @@ public sealed class Trainer<T>
         var random = new Random(Options.Seed);
         var history = new TrainingHistory();
         var trainingFeatures = training.Features.AsReadOnlySpan();
-        var evaluation = new EvaluationBuffers(Math.Max(n, validation?.Count ?? 0), c);
+        var evaluation = new EvaluationBuffers(Math.Max(n, validation?.Count ?? 0), c, Math.Max(batch, 1024));
 
         for (int epoch = 1; epoch <= Options.Epochs; epoch++)
         {
@@ -167,7 +167,7 @@ public sealed class Trainer<T>
     {
         var solver = newton.CreateSolver(Score, Loss, Regularizer, training);
         var history = new TrainingHistory();
-        var evaluation = new EvaluationBuffers(Math.Max(training.Count, validation?.Count ?? 0), Score.ClassCount);
+        var evaluation = new EvaluationBuffers(Math.Max(training.Count, validation?.Count ?? 0), Score.ClassCount, 1024);
         for (int iteration = 1; iteration <= Options.Epochs; iteration++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -209,15 +209,22 @@ public sealed class Trainer<T>
     {
         var scores = new MatrixSpan<T>(buffers.Scores, data.Count, Score.ClassCount);
         var predicted = buffers.Predicted.AsSpan(0, data.Count);
-        Score.Forward(data.Features.AsReadOnlySpan(), scores);
+        var features = data.Features.AsReadOnlySpan();
+        // In chunks, so a network's activation buffers stay batch-sized.
+        for (int start = 0; start < data.Count; start += buffers.ChunkRows)
+        {
+            int rows = Math.Min(buffers.ChunkRows, data.Count - start);
+            Score.Forward(features.SliceRows(start, rows), scores.SliceRows(start, rows));
+        }
         double loss = double.CreateChecked(Loss.Compute<T>(scores, data.Labels, default));
         RowOps.RowArgMax<T>(scores, predicted);
         return (loss, Metrics.Accuracy(predicted, data.Labels));
     }
 
     /// <summary>Scores and predictions of a whole data set, allocated once per run and reused every epoch.</summary>
-    private sealed class EvaluationBuffers(int samples, int classes)
+    private sealed class EvaluationBuffers(int samples, int classes, int chunkRows)
     {
+        public readonly int ChunkRows = chunkRows;
         public readonly T[] Scores = new T[samples * classes];
         public readonly int[] Predicted = new int[samples];
     }

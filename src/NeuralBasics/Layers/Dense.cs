@@ -1,0 +1,80 @@
+using System.Numerics;
+using NeuralBasics.Kernels;
+using NeuralBasics.Scoring;
+
+namespace NeuralBasics.Layers;
+
+/// <summary>
+/// A fully connected layer, <c>Y = XW + b</c>: X is N x D, W is D x M, b a row of M biases.
+/// Backward: <c>dW = Xᵀ·dY</c>, <c>db = Σ_i dY[i, :]</c>, <c>dX = dY·Wᵀ</c>.
+/// </summary>
+/// <remarks>It keeps no buffers, so one instance may run forward passes from several threads at once.</remarks>
+public sealed class Dense<T> : ILayer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Parameter<T>[] _parameters;
+
+    /// <summary>Creates an <paramref name="inputCount"/> → <paramref name="outputCount"/> layer with weights from <paramref name="init"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A count below 1.</exception>
+    public Dense(int inputCount, int outputCount, WeightInit init, int seed = 0, string namePrefix = "")
+    {
+        Guard.AtLeast(inputCount, 1, "The number of inputs");
+        Guard.AtLeast(outputCount, 1, "The number of outputs");
+        ArgumentNullException.ThrowIfNull(init);
+        var w = new Matrix<T>(inputCount, outputCount);
+        init.Fill(w.Span, inputCount, outputCount, new Random(seed));
+        Weights = new Parameter<T>(namePrefix + "W", w, isRegularized: true);
+        Biases = new Parameter<T>(namePrefix + "b", new Matrix<T>(1, outputCount), isRegularized: false);
+        _parameters = [Weights, Biases];
+    }
+
+    private Dense(Parameter<T> weights, Parameter<T> biases)
+    {
+        Weights = weights;
+        Biases = biases;
+        _parameters = [Weights, Biases];
+    }
+
+    /// <summary>W, D x M.</summary>
+    public Parameter<T> Weights { get; }
+
+    /// <summary>b, 1 x M.</summary>
+    public Parameter<T> Biases { get; }
+
+    /// <inheritdoc/>
+    public int InputCount => Weights.Value.Rows;
+
+    /// <inheritdoc/>
+    public int OutputCount => Weights.Value.Columns;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Parameter<T>> Parameters => _parameters;
+
+    /// <inheritdoc/>
+    public void Forward(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output)
+    {
+        LayerChecks.Forward(this, input, output);
+        Gemm.Multiply(input, Weights.Value.AsReadOnlySpan(), output);
+        RowOps.AddRowVector(output, Biases.Value.Span, output);
+    }
+
+    /// <inheritdoc/>
+    public void Backward(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> output, ReadOnlyMatrixSpan<T> outputGradient, MatrixSpan<T> inputGradient)
+    {
+        LayerChecks.Backward(this, input, output, outputGradient, inputGradient);
+        Gemm.MultiplyTransposeA(input, outputGradient, Weights.Gradient.AsSpan());
+        RowOps.ColumnSums(outputGradient, Biases.Gradient.Span);
+        if (!inputGradient.IsEmpty)
+            Gemm.MultiplyTransposeB(outputGradient, Weights.Value.AsReadOnlySpan(), inputGradient);
+    }
+
+    /// <summary>A deep copy: same values, its own gradients.</summary>
+    public Dense<T> Clone() =>
+        new(new Parameter<T>(Weights.Name, Weights.Value.Clone(), isRegularized: true),
+            new Parameter<T>(Biases.Name, Biases.Value.Clone(), isRegularized: false));
+
+    ILayer<T> ILayer<T>.Clone() => Clone();
+
+    /// <inheritdoc/>
+    public override string ToString() => $"Dense({InputCount} -> {OutputCount})";
+}

@@ -1,0 +1,68 @@
+using System.Numerics;
+using NeuralBasics.Activations;
+
+namespace NeuralBasics.Layers;
+
+/// <summary>
+/// Builds a <see cref="Sequential{T}"/> layer by layer, choosing each layer's weight
+/// initialization from the activation that follows it: He for ReLU, leaky ReLU and maxout, Glorot
+/// for sigmoid, tanh and the linear output layer, unless told otherwise. Each layer gets its own
+/// seed derived from the builder's, so a seeded network is reproducible.
+/// </summary>
+/// <example>
+/// <code>
+/// var net = new NetworkBuilder&lt;float&gt;(inputs: 784, seed: 1)
+///     .Dense(256, new Relu())
+///     .Dense(10)                 // the class scores
+///     .Build();
+/// </code>
+/// </example>
+public sealed class NetworkBuilder<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly List<ILayer<T>> _layers = [];
+    private readonly int _seed;
+    private int _width;
+
+    /// <summary>Starts a network taking <paramref name="inputs"/> features per sample.</summary>
+    public NetworkBuilder(int inputs, int seed = 0)
+    {
+        _width = Guard.AtLeast(inputs, 1, "The number of inputs");
+        _seed = seed;
+    }
+
+    /// <summary>
+    /// Adds a fully connected layer of <paramref name="units"/> outputs, followed by
+    /// <paramref name="activation"/> when given (none: a linear layer, as the output layer is).
+    /// </summary>
+    public NetworkBuilder<T> Dense(int units, IActivation? activation = null, WeightInit? init = null)
+    {
+        init ??= activation is Relu or LeakyRelu ? WeightInit.He : WeightInit.Glorot;
+        string prefix = $"{_layers.Count}.";
+        _layers.Add(new Dense<T>(_width, units, init, _seed + 7919 * (_layers.Count + 1), prefix));
+        _width = units;
+        if (activation is not null)
+            _layers.Add(new ActivationLayer<T>(activation, units));
+        return this;
+    }
+
+    /// <summary>Adds a maxout layer of <paramref name="units"/> outputs with <paramref name="pieces"/> linear pieces each (He initialization unless told otherwise).</summary>
+    public NetworkBuilder<T> Maxout(int units, int pieces = 2, WeightInit? init = null)
+    {
+        string prefix = $"{_layers.Count}.";
+        _layers.Add(new Maxout<T>(_width, units, pieces, init ?? WeightInit.He, _seed + 7919 * (_layers.Count + 1), prefix));
+        _width = units;
+        return this;
+    }
+
+    /// <summary>Adds an activation on its own.</summary>
+    public NetworkBuilder<T> Activation(IActivation activation)
+    {
+        _layers.Add(new ActivationLayer<T>(activation, _width));
+        return this;
+    }
+
+    /// <summary>The network.</summary>
+    /// <exception cref="ArgumentException">No layers, or the last layer has fewer than 2 outputs.</exception>
+    public Sequential<T> Build() => new([.. _layers]);
+}

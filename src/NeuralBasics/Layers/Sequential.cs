@@ -1,0 +1,122 @@
+using System.Numerics;
+using NeuralBasics.Scoring;
+
+namespace NeuralBasics.Layers;
+
+/// <summary>
+/// A stack of layers applied in order, itself a score function: the last layer's outputs are the
+/// class scores, and backpropagation runs the layers' backward passes in reverse, each handing
+/// <c>dL/d(input)</c> to the layer before it. A linear classifier is the one-layer case,
+/// <c>new Sequential&lt;T&gt;(new Dense&lt;T&gt;(D, C, ...))</c>.
+/// </summary>
+/// <remarks>
+/// The network keeps every layer's output (and gradient) for the batch between the forward and
+/// backward passes, in buffers that grow to the largest batch seen and are then reused: a warm
+/// training step allocates nothing. An instance therefore serves one thread at a time;
+/// <see cref="Clone"/> gives another thread its own (the trained <c>Classifier</c> does this).
+/// Build one with <see cref="NetworkBuilder{T}"/> to get per-layer initialization chosen by activation.
+/// </remarks>
+public sealed class Sequential<T> : IScoreFunction<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly ILayer<T>[] _layers;
+    private readonly Parameter<T>[] _parameters;
+    private T[][] _outputs, _gradients;
+    private int _capacity;
+
+    /// <summary>Stacks <paramref name="layers"/>; each layer's input count must equal the previous layer's output count.</summary>
+    /// <exception cref="ArgumentException">No layers, mismatched sizes, fewer than 2 outputs, or repeated parameter names.</exception>
+    public Sequential(params ILayer<T>[] layers)
+    {
+        ArgumentNullException.ThrowIfNull(layers);
+        if (layers.Length == 0)
+            throw new ArgumentException("A network needs at least one layer.", nameof(layers));
+        for (int l = 1; l < layers.Length; l++)
+            if (layers[l].InputCount != layers[l - 1].OutputCount)
+                throw new ArgumentException(
+                    $"Layer {l} ({layers[l]}) takes {layers[l].InputCount} inputs but layer {l - 1} ({layers[l - 1]}) gives {layers[l - 1].OutputCount}.",
+                    nameof(layers));
+        Guard.ClassCount(layers[^1].OutputCount, "the last layer's output count");
+        _layers = [.. layers];
+        _parameters = [.. layers.SelectMany(layer => layer.Parameters)];
+        var duplicate = _parameters.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new ArgumentException($"Two parameters are named '{duplicate.Key}'; give each layer its own name prefix.", nameof(layers));
+        _outputs = new T[_layers.Length][];
+        _gradients = new T[_layers.Length][];
+    }
+
+    /// <summary>The layers, first to last.</summary>
+    public IReadOnlyList<ILayer<T>> Layers => _layers;
+
+    /// <inheritdoc/>
+    public int InputCount => _layers[0].InputCount;
+
+    /// <inheritdoc/>
+    public int ClassCount => _layers[^1].OutputCount;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Parameter<T>> Parameters => _parameters;
+
+    /// <summary>A deep copy: the same parameter values, its own gradients and buffers.</summary>
+    public Sequential<T> Clone() => new([.. _layers.Select(layer => layer.Clone())]);
+
+    IScoreFunction<T> IScoreFunction<T>.Clone() => Clone();
+
+    /// <inheritdoc/>
+    public void Forward(ReadOnlyMatrixSpan<T> inputs, MatrixSpan<T> scores)
+    {
+        if (inputs.Columns != InputCount)
+            throw new ArgumentException($"The network takes {InputCount} inputs per sample but the inputs are {inputs.ToString()}.", nameof(inputs));
+        if (scores.Rows != inputs.Rows || scores.Columns != ClassCount)
+            throw new ArgumentException(
+                $"The scores are {scores.ToString()} but {inputs.Rows} samples and {ClassCount} classes need {Shape.Of(inputs.Rows, ClassCount)}.", nameof(scores));
+        EnsureCapacity(inputs.Rows);
+        ReadOnlyMatrixSpan<T> current = inputs;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            var output = Output(l, inputs.Rows);
+            _layers[l].Forward(current, output);
+            current = output;
+        }
+        current.Span.CopyTo(scores.Span);
+    }
+
+    /// <inheritdoc/>
+    public void Backward(ReadOnlyMatrixSpan<T> inputs, ReadOnlyMatrixSpan<T> scoreGradient, MatrixSpan<T> inputGradient)
+    {
+        int n = inputs.Rows;
+        if (n > _capacity)
+            throw new InvalidOperationException("Backward needs the forward pass of the same batch first.");
+        if (scoreGradient.Rows != n || scoreGradient.Columns != ClassCount)
+            throw new ArgumentException(
+                $"The score gradient is {scoreGradient.ToString()} but {n} samples and {ClassCount} classes need {Shape.Of(n, ClassCount)}.", nameof(scoreGradient));
+        ReadOnlyMatrixSpan<T> gradient = scoreGradient;
+        for (int l = _layers.Length - 1; l >= 0; l--)
+        {
+            var input = l == 0 ? inputs : Output(l - 1, n);
+            var inputGradientOfLayer = l == 0 ? inputGradient : Gradient(l - 1, n);
+            _layers[l].Backward(input, Output(l, n), gradient, inputGradientOfLayer);
+            gradient = inputGradientOfLayer;
+        }
+    }
+
+    private void EnsureCapacity(int rows)
+    {
+        if (rows <= _capacity)
+            return;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            _outputs[l] = new T[rows * _layers[l].OutputCount];
+            _gradients[l] = new T[rows * _layers[l].OutputCount];
+        }
+        _capacity = rows;
+    }
+
+    private MatrixSpan<T> Output(int layer, int rows) => new(_outputs[layer], rows, _layers[layer].OutputCount);
+
+    private MatrixSpan<T> Gradient(int layer, int rows) => new(_gradients[layer], rows, _layers[layer].OutputCount);
+
+    /// <inheritdoc/>
+    public override string ToString() => "Sequential(" + string.Join(", ", _layers.Select(l => l.ToString())) + ")";
+}
