@@ -1,0 +1,97 @@
+using System.Numerics;
+
+namespace NeuralBasics.Data;
+
+/// <summary>
+/// Loads Fashion-MNIST (Zalando, MIT licence): 70,000 grayscale 28 x 28 images of clothing in 10
+/// classes, 60,000 for training and 10,000 for testing, in the IDX format. Pixels are scaled from
+/// 0..255 to [0, 1], and each image becomes one row of 784 features.
+/// </summary>
+/// <remarks>
+/// On Debian and Ubuntu <c>apt-get install dataset-fashion-mnist</c> puts the four files in
+/// <see cref="DefaultFolder"/>; any folder holding <c>train-images-idx3-ubyte(.gz)</c>,
+/// <c>train-labels-idx1-ubyte(.gz)</c>, <c>t10k-images-idx3-ubyte(.gz)</c> and
+/// <c>t10k-labels-idx1-ubyte(.gz)</c> works too. Published baselines: logistic regression about
+/// 84% test accuracy, a multilayer perceptron about 87–88%.
+/// </remarks>
+public static class FashionMnist
+{
+    /// <summary>Where the Debian package <c>dataset-fashion-mnist</c> installs the files.</summary>
+    public const string DefaultFolder = "/usr/share/datasets/fashion-mnist";
+
+    /// <summary>Pixels per image (28 x 28).</summary>
+    public const int PixelCount = 28 * 28;
+
+    /// <summary>The class names, by label.</summary>
+    public static IReadOnlyList<string> ClassNames { get; } =
+        ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
+
+    /// <summary>True when <paramref name="folder"/> (default <see cref="DefaultFolder"/>) holds all four files.</summary>
+    public static bool IsAvailable(string? folder = null)
+    {
+        folder ??= DefaultFolder;
+        return new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte" }
+            .All(name => Locate(folder, name) is not null);
+    }
+
+    /// <summary>Loads the training and test sets from <paramref name="folder"/> (default <see cref="DefaultFolder"/>).</summary>
+    /// <param name="folder">The folder holding the four IDX files, raw or gzip.</param>
+    /// <param name="trainLimit">Keep only the first this many training samples (all when null).</param>
+    /// <param name="testLimit">Keep only the first this many test samples (all when null).</param>
+    /// <exception cref="FileNotFoundException">A file is missing; the message says how to install the data set.</exception>
+    /// <exception cref="InvalidDataException">A file is damaged, or images and labels disagree.</exception>
+    public static (DataSet<T> Train, DataSet<T> Test) Load<T>(string? folder = null, int? trainLimit = null, int? testLimit = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        folder ??= DefaultFolder;
+        return (LoadPart<T>(folder, "train", trainLimit), LoadPart<T>(folder, "t10k", testLimit));
+    }
+
+    private static DataSet<T> LoadPart<T>(string folder, string prefix, int? limit)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (limit is { } l)
+            Guard.AtLeast(l, 1, "The sample limit", nameof(limit));
+        var images = Idx.Read(Require(folder, $"{prefix}-images-idx3-ubyte"));
+        string labelsPath = Require(folder, $"{prefix}-labels-idx1-ubyte");
+        var labels = Idx.Read(labelsPath);
+        if (images.Dimensions.Length != 3 || images.Dimensions[1] * images.Dimensions[2] != PixelCount)
+            throw new InvalidDataException($"{prefix} images are {string.Join(" x ", images.Dimensions)}, not N x 28 x 28.");
+        if (labels.Dimensions.Length != 1 || labels.Dimensions[0] != images.Dimensions[0])
+            throw new InvalidDataException(
+                $"{prefix}: {images.Dimensions[0]} images but labels of shape {string.Join(" x ", labels.Dimensions)}.");
+
+        int n = Math.Min(images.Dimensions[0], limit ?? int.MaxValue);
+        var features = new Matrix<T>(n, PixelCount);
+        var span = features.Span;
+        T scale = T.One / T.CreateChecked(255);
+        for (int k = 0; k < span.Length; k++)
+            span[k] = T.CreateChecked(images.Values[k]) * scale;
+        var y = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            y[i] = labels.Values[i];
+            if (y[i] >= ClassNames.Count)
+                throw new InvalidDataException($"{labelsPath}: label {y[i]} of sample {i} is not a Fashion-MNIST class (0..9).");
+        }
+        return new DataSet<T>(features, y, ClassNames.Count);
+    }
+
+    private static string? Locate(string folder, string name)
+    {
+        foreach (string candidate in new[] { name + ".gz", name })
+        {
+            string path = Path.Combine(folder, candidate);
+            if (File.Exists(path))
+                return path;
+        }
+        return null;
+    }
+
+    private static string Require(string folder, string name) =>
+        Locate(folder, name) ?? throw new FileNotFoundException(
+            $"Fashion-MNIST file {name}(.gz) is not in {folder}. Install the data set with " +
+            "'sudo apt-get install dataset-fashion-mnist' (Debian/Ubuntu, into " + DefaultFolder + "), " +
+            "or download the four IDX files from the Fashion-MNIST project and pass their folder.",
+            Path.Combine(folder, name + ".gz"));
+}
