@@ -111,6 +111,7 @@ public sealed class Trainer<T>
 
         for (int epoch = 1; epoch <= Options.Epochs; epoch++)
         {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             if (Options.Shuffle)
                 random.Shuffle(order);
 
@@ -146,7 +147,7 @@ public sealed class Trainer<T>
                     Rule.Apply(parameters[k].Value.Span, parameters[k].Gradient.Span, states[k]);
             }
 
-            var result = Evaluate(epoch, training, validation, evaluation);
+            var result = Evaluate(epoch, training, validation, evaluation) with { Duration = System.Diagnostics.Stopwatch.GetElapsedTime(started) };
             if (!double.IsFinite(result.TotalLoss))
                 Diverge(parameters, lastGood, history, $"the loss after epoch {epoch} is {result.TotalLoss}");
             history.Add(result);
@@ -171,10 +172,11 @@ public sealed class Trainer<T>
         for (int iteration = 1; iteration <= Options.Epochs; iteration++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
             var (_, converged) = solver.Iterate();
             if (converged && iteration > 1)
                 break;
-            var result = Evaluate(iteration, training, validation, evaluation);
+            var result = Evaluate(iteration, training, validation, evaluation) with { Duration = System.Diagnostics.Stopwatch.GetElapsedTime(started) };
             history.Add(result);
             progress?.Report(result);
             if (converged)

@@ -9,7 +9,9 @@ namespace NeuralBasics.Training;
 /// <param name="RegularizationLoss">The regularization penalty R(W).</param>
 /// <param name="TrainingAccuracy">The fraction of training samples classified correctly.</param>
 /// <param name="ValidationAccuracy">The same on the validation set, when one was given.</param>
-public sealed record EpochResult(int Epoch, double DataLoss, double RegularizationLoss, double TrainingAccuracy, double? ValidationAccuracy)
+/// <param name="Duration">The time spent on the epoch's training steps (not on measuring it).</param>
+public sealed record EpochResult(int Epoch, double DataLoss, double RegularizationLoss, double TrainingAccuracy, double? ValidationAccuracy,
+    TimeSpan Duration = default)
 {
     /// <summary>The objective: data loss plus regularization.</summary>
     public double TotalLoss => DataLoss + RegularizationLoss;
@@ -17,7 +19,8 @@ public sealed record EpochResult(int Epoch, double DataLoss, double Regularizati
     /// <summary>One line for a log.</summary>
     public override string ToString() =>
         $"epoch {Epoch,3}: loss {TotalLoss:F4} (data {DataLoss:F4} + reg {RegularizationLoss:F4}), " +
-        $"train acc {TrainingAccuracy:P1}" + (ValidationAccuracy is { } v ? $", val acc {v:P1}" : "");
+        $"train acc {TrainingAccuracy:P1}" + (ValidationAccuracy is { } v ? $", val acc {v:P1}" : "") +
+        (Duration > TimeSpan.Zero ? $", {Duration.TotalSeconds:F2} s" : "");
 }
 
 /// <summary>The per-epoch record of a training run.</summary>
