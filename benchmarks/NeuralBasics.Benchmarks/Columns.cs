@@ -79,3 +79,31 @@ public sealed class PercentOfPeakColumn : IColumn
 
     public override string ToString() => ColumnName;
 }
+
+/// <summary>Samples processed per second, for benchmarks that declare a <c>BatchSize</c> constant.</summary>
+public sealed class SamplesPerSecondColumn : IColumn
+{
+    public string Id => nameof(SamplesPerSecondColumn);
+    public string ColumnName => "samples/s";
+    public bool AlwaysShow => true;
+    public ColumnCategory Category => ColumnCategory.Custom;
+    public int PriorityInCategory => 2;
+    public bool IsNumeric => true;
+    public UnitType UnitType => UnitType.Dimensionless;
+    public string Legend => "Training samples per second: the batch size over the median time of one step";
+
+    public bool IsAvailable(Summary summary) => true;
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        var field = benchmarkCase.Descriptor.Type.GetField("BatchSize");
+        var stats = summary[benchmarkCase]?.ResultStatistics;
+        if (field?.GetValue(null) is not int batch || stats is null || stats.Median <= 0)
+            return "-";
+        return (batch / (stats.Median * 1e-9)).ToString("N0");
+    }
+
+    public override string ToString() => ColumnName;
+}

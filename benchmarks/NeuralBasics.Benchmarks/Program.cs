@@ -9,9 +9,9 @@ using NeuralBasics.Benchmarks;
 var config = DefaultConfig.Instance
     .AddJob(Job.Default.WithWarmupCount(3).WithIterationCount(9).AsDefault())
     .AddDiagnoser(MemoryDiagnoser.Default)
-    .AddColumn(new GflopsColumn(), new PercentOfPeakColumn())
+    .AddColumn(new GflopsColumn(), new PercentOfPeakColumn(), new SamplesPerSecondColumn())
     .WithOptions(ConfigOptions.JoinSummary);
 
 BenchmarkSwitcher
-    .FromTypes([typeof(PeakBenchmarks), typeof(GemmBenchmarks<>), typeof(NaiveGemmBenchmarks)])
+    .FromTypes([typeof(PeakBenchmarks), typeof(GemmBenchmarks<>), typeof(NaiveGemmBenchmarks), typeof(TrainingBenchmarks)])
     .Run(args, config);

@@ -20,7 +20,7 @@ namespace NeuralBasics.Kernels;
 /// <para>
 /// Products of at least 2^21 multiply-adds are split into strips of C computed on several cores;
 /// smaller ones stay on the calling thread. <c>maxDegreeOfParallelism</c> caps the thread count
-/// (1 forces one thread; 0 or less uses every core). Once warm a call allocates nothing, parallel
+/// (1 forces one thread; 0 or less uses <see cref="DefaultMaxDegreeOfParallelism"/>, by default every core). Once warm a call allocates nothing, parallel
 /// or not.
 /// </para>
 /// <para>
@@ -31,6 +31,20 @@ namespace NeuralBasics.Kernels;
 /// </remarks>
 public static class Gemm
 {
+    private static int s_defaultMaxDegreeOfParallelism;
+
+    /// <summary>
+    /// The thread cap used when a call passes <c>maxDegreeOfParallelism = 0</c> (the default), as
+    /// the layers and the trainer do: 0 (the default) means every core, 1 keeps every product on
+    /// its calling thread. Process-wide; set it once, before training.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public static int DefaultMaxDegreeOfParallelism
+    {
+        get => Volatile.Read(ref s_defaultMaxDegreeOfParallelism);
+        set => Volatile.Write(ref s_defaultMaxDegreeOfParallelism, Guard.AtLeast(value, 0, "The default degree of parallelism"));
+    }
+
     /// <summary><c>C = A·B</c>, or <c>C += A·B</c> when <paramref name="accumulate"/>. A is m x k, B is k x n, C is m x n.</summary>
     /// <exception cref="ArgumentException">The shapes do not agree, or C overlaps A or B.</exception>
     public static void Multiply<T>(ReadOnlyMatrixSpan<T> a, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c,
@@ -121,7 +135,7 @@ public static class Gemm
                 TransB = transB,
                 Accumulate = accumulate,
             };
-            GemmDriver<T>.Run(args, maxDegreeOfParallelism, kernel);
+            GemmDriver<T>.Run(args, maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : DefaultMaxDegreeOfParallelism, kernel);
         }
     }
 }

@@ -89,20 +89,15 @@ public sealed class Trainer<T>
             return TrainNewton(newton, training, validation, progress, cancellationToken);
 
         var parameters = Score.Parameters;
-        var states = new UpdateState[parameters.Count];
+        var step = new TrainingStep<T>(Score, Loss, Regularizer, Rule);
         var lastGood = new T[parameters.Count][];
         for (int k = 0; k < parameters.Count; k++)
-        {
-            states[k] = Rule.CreateState<T>(parameters[k].Value.Span.Length);
             lastGood[k] = parameters[k].Value.Span.ToArray();
-        }
 
         int n = training.Count, d = training.FeatureCount, c = Score.ClassCount;
         int batch = Math.Min(Options.BatchSize, n);
         var batchX = new Matrix<T>(batch, d);
         var batchY = new int[batch];
-        var scores = new Matrix<T>(batch, c);
-        var dScores = new Matrix<T>(batch, c);
         var order = Enumerable.Range(0, n).ToArray();
         var random = new Random(Options.Seed);
         var history = new TrainingHistory();
@@ -125,26 +120,9 @@ public sealed class Trainer<T>
                     trainingFeatures.Row(sample).CopyTo(batchX.Row(r));
                     batchY[r] = training.Labels[sample];
                 }
-
-                var x = batchX.AsReadOnlySpan().SliceRows(0, size);
-                var s = scores.AsSpan().SliceRows(0, size);
-                var ds = dScores.AsSpan().SliceRows(0, size);
-                Score.Forward(x, s);
-                T dataLoss = Loss.Compute(s, batchY.AsSpan(0, size), ds);
+                T dataLoss = step.Run(batchX.AsReadOnlySpan().SliceRows(0, size), batchY.AsSpan(0, size));
                 if (!T.IsFinite(dataLoss))
-                    Diverge(parameters, lastGood, history, $"the data loss of a mini-batch in epoch {epoch} is {dataLoss}");
-                Score.Backward(x, ds, default);
-
-                for (int k = 0; k < parameters.Count; k++)
-                {
-                    var p = parameters[k];
-                    if (p.IsRegularized)
-                        Regularizer.AddGradient<T>(p.Value.Span, p.Gradient.Span);
-                    if (!TensorPrimitives.IsFiniteAll<T>(p.Gradient.Span))
-                        Diverge(parameters, lastGood, history, $"the gradient of {p.Name} in epoch {epoch} is not finite");
-                }
-                for (int k = 0; k < parameters.Count; k++)
-                    Rule.Apply(parameters[k].Value.Span, parameters[k].Gradient.Span, states[k]);
+                    Diverge(parameters, lastGood, history, $"in epoch {epoch}, {step.LastProblem}");
             }
 
             var result = Evaluate(epoch, training, validation, evaluation) with { Duration = System.Diagnostics.Stopwatch.GetElapsedTime(started) };

@@ -236,6 +236,13 @@ public class GemmTests
     }
 
     [Fact]
+    public void DefaultDegreeOfParallelism_RejectsNegativeValues()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.DefaultMaxDegreeOfParallelism = -1);
+        Assert.Contains("-1", e.Message);
+    }
+
+    [Fact]
     public void InputsMayShareMemory()
     {
         var a = TestData.Uniform<double>(5, 3, 9);

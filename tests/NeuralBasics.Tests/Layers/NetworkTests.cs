@@ -183,6 +183,46 @@ public class NetworkTests
         Assert.True(perEpoch < 600, $"{perEpoch} bytes per epoch of 50 batches");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(0)]
+    public void WarmTrainingStep_OfTheBenchmarkedMlp_AllocatesNothing(int threads)
+    {
+        int saved = NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism;
+        try
+        {
+            NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism = threads;
+            var net = new NetworkBuilder<float>(784, seed: 1).Dense(256, new Relu()).Dense(10).Build();
+            var step = new TrainingStep<float>(net, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-5), new Adam(1e-4));
+            var x = TestData.Uniform<float>(128, 784, 3);
+            int[] y = Enumerable.Range(0, 128).Select(i => i % 10).ToArray();
+            step.Run(x, y);
+            step.Run(x, y);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            float loss = step.Run(x, y);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.True(float.IsFinite(loss));
+        }
+        finally
+        {
+            NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism = saved;
+        }
+    }
+
+    [Fact]
+    public void TrainingStep_RefusesNewton_AndReportsNonFiniteLosses()
+    {
+        var net = new NetworkBuilder<double>(2, seed: 1).Dense(4, new Relu()).Dense(3).Build();
+        Assert.Throws<ArgumentException>(() => new TrainingStep<double>(net, SoftmaxCrossEntropyLoss.Instance, null, new Newton()));
+        var step = new TrainingStep<double>(net, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.1));
+        var before = net.Parameters[0].Value.Span.ToArray();
+        var x = Matrix<double>.FromArray(new double[,] { { 1e308, -1e308 } });
+        double loss = step.Run(x, [0]);
+        Assert.True(double.IsNaN(loss));
+        Assert.NotNull(step.LastProblem);
+        Assert.Equal(before, net.Parameters[0].Value.Span.ToArray());
+    }
+
     [Fact]
     public void TrainedNetworkClassifier_IsThreadSafe()
     {
