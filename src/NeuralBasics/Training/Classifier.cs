@@ -23,13 +23,48 @@ public sealed class Classifier<T>
     private readonly System.Collections.Concurrent.ConcurrentBag<IScoreFunction<T>> _copies = [];
 
     /// <summary>Wraps a copy of <paramref name="score"/>, so later changes to it do not reach this model.</summary>
-    public Classifier(IScoreFunction<T> score, ILoss loss)
+    /// <param name="score">The trained score function (copied).</param>
+    /// <param name="loss">The loss it was trained with.</param>
+    /// <param name="standardizer">Applied to features before scoring, when the model was trained on standardized data.</param>
+    /// <param name="classNames">A name per class, for display; null for none.</param>
+    /// <exception cref="ArgumentException">The standardizer's width or the number of class names does not match the score function.</exception>
+    public Classifier(IScoreFunction<T> score, ILoss loss, Standardizer? standardizer = null, IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(score);
         ArgumentNullException.ThrowIfNull(loss);
+        if (standardizer is not null && standardizer.FeatureCount != score.InputCount)
+            throw new ArgumentException(
+                $"The standardizer was fitted on {standardizer.FeatureCount} features but the model takes {score.InputCount}.", nameof(standardizer));
+        if (classNames is not null && classNames.Count != score.ClassCount)
+            throw new ArgumentException($"There are {classNames.Count} class names for {score.ClassCount} classes.", nameof(classNames));
         _score = score.Clone();
         Loss = loss;
+        Standardizer = standardizer;
+        ClassNames = classNames is null ? null : [.. classNames];
     }
+
+    /// <summary>The standardization applied to features before scoring, if any.</summary>
+    public Standardizer? Standardizer { get; }
+
+    /// <summary>The class names, if given.</summary>
+    public IReadOnlyList<string>? ClassNames { get; }
+
+    /// <summary>The same model with a standardizer and class names attached (it shares nothing mutable).</summary>
+    public Classifier<T> WithPreprocessing(Standardizer? standardizer, IReadOnlyList<string>? classNames = null) =>
+        new(_score, Loss, standardizer, classNames ?? ClassNames);
+
+    /// <summary>
+    /// A trainable copy of the score function, to train further (fine-tuning) with a
+    /// <see cref="Trainer{T}"/>; the model itself never changes.
+    /// </summary>
+    public IScoreFunction<T> CopyScoreFunction() => _score.Clone();
+
+    /// <summary>Saves the model (architecture, weights, loss, standardizer, class names) to one safetensors file, atomically.</summary>
+    public void Save(string path) => Serialization.ModelFile.Save(this, path);
+
+    /// <summary>Loads a model saved by <see cref="Save"/>.</summary>
+    /// <exception cref="InvalidDataException">The file is not a well-formed NeuralBasics model of this element type.</exception>
+    public static Classifier<T> Load(string path) => Serialization.ModelFile.Load<T>(path);
 
     /// <summary>The loss the model was trained with.</summary>
     public ILoss Loss { get; }
@@ -47,12 +82,17 @@ public sealed class Classifier<T>
     public IReadOnlyDictionary<string, Matrix<T>> ParameterValues() =>
         _score.Parameters.ToDictionary(p => p.Name, p => p.Value.Clone());
 
-    /// <summary>The N x C class scores of the N x D <paramref name="features"/>.</summary>
+    /// <summary>The frozen score function, for the serializer (never handed out: it must not change).</summary>
+    internal IScoreFunction<T> FrozenScore => _score;
+
+    /// <summary>The N x C class scores of the N x D <paramref name="features"/> (standardized first when the model has a standardizer).</summary>
     /// <exception cref="ArgumentException">The feature count differs from the model's.</exception>
     public Matrix<T> Scores(Matrix<T> features)
     {
         if (features.Columns != InputCount)
             throw new ArgumentException($"The features {features} have {features.Columns} columns but the model takes {InputCount}.", nameof(features));
+        if (Standardizer is not null)
+            features = Standardizer.Transform(features);
         var scores = new Matrix<T>(features.Rows, ClassCount);
         if (!_copies.TryTake(out var copy))
             copy = _score.Clone();

@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Numerics;
+using System.Text.Json.Nodes;
+using NeuralBasics.Activations;
+using NeuralBasics.Layers;
+using NeuralBasics.Losses;
+using NeuralBasics.Scoring;
+
+namespace NeuralBasics.Serialization;
+
+/// <summary>
+/// Writes a score function, loss or activation as JSON (no weights) and builds it back. Every type
+/// the library ships is covered; anything else is refused with a clear message rather than lost.
+/// </summary>
+internal static class Architecture
+{
+    public static JsonObject Describe<T>(IScoreFunction<T> score)
+        where T : unmanaged, IFloatingPointIeee754<T> => score switch
+    {
+        LinearScore<T> linear => new JsonObject { ["kind"] = "linear", ["inputs"] = linear.InputCount, ["classes"] = linear.ClassCount },
+        Sequential<T> sequential => new JsonObject
+        {
+            ["kind"] = "sequential",
+            ["layers"] = new JsonArray([.. sequential.Layers.Select(l => (JsonNode)DescribeLayer(l))]),
+        },
+        _ => throw new NotSupportedException($"Saving {score.GetType().Name} is not supported; save a LinearScore or a Sequential network."),
+    };
+
+    private static JsonObject DescribeLayer<T>(ILayer<T> layer)
+        where T : unmanaged, IFloatingPointIeee754<T> => layer switch
+    {
+        Dense<T> dense => new JsonObject
+        {
+            ["type"] = "dense", ["inputs"] = dense.InputCount, ["outputs"] = dense.OutputCount, ["prefix"] = Prefix(dense.Weights.Name),
+        },
+        Maxout<T> maxout => new JsonObject
+        {
+            ["type"] = "maxout", ["inputs"] = maxout.InputCount, ["outputs"] = maxout.OutputCount, ["pieces"] = maxout.Pieces,
+            ["prefix"] = Prefix(maxout.Weights.Name),
+        },
+        ActivationLayer<T> activation => new JsonObject
+        {
+            ["type"] = "activation", ["size"] = activation.InputCount, ["activation"] = DescribeActivation(activation.Activation),
+        },
+        _ => throw new NotSupportedException($"Saving a {layer.GetType().Name} layer is not supported."),
+    };
+
+    private static string Prefix(string weightName) => weightName[..^1];
+
+    private static JsonObject DescribeActivation(IActivation activation) => activation switch
+    {
+        Sigmoid => new JsonObject { ["name"] = "sigmoid" },
+        Tanh => new JsonObject { ["name"] = "tanh" },
+        Relu => new JsonObject { ["name"] = "relu" },
+        LeakyRelu leaky => new JsonObject { ["name"] = "leaky_relu", ["slope"] = leaky.Slope },
+        _ => throw new NotSupportedException($"Saving the activation {activation.GetType().Name} is not supported."),
+    };
+
+    public static JsonObject DescribeLoss(ILoss loss) => loss switch
+    {
+        SoftmaxCrossEntropyLoss => new JsonObject { ["name"] = "softmax_cross_entropy" },
+        MulticlassHingeLoss hinge => new JsonObject { ["name"] = "multiclass_hinge", ["delta"] = hinge.Delta },
+        SquaredHingeLoss squared => new JsonObject { ["name"] = "squared_hinge", ["delta"] = squared.Delta },
+        _ => throw new NotSupportedException($"Saving the loss {loss.GetType().Name} is not supported."),
+    };
+
+    public static IScoreFunction<T> Build<T>(JsonObject description)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        string kind = Text(description, "kind");
+        return kind switch
+        {
+            "linear" => new LinearScore<T>(Int(description, "inputs"), Int(description, "classes")),
+            "sequential" => new Sequential<T>([.. Array(description, "layers").Select(BuildLayer<T>)]),
+            _ => throw new InvalidDataException($"Unknown score function kind '{kind}'."),
+        };
+    }
+
+    private static ILayer<T> BuildLayer<T>(JsonNode? node)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var layer = node as JsonObject ?? throw new InvalidDataException("A layer description is not a JSON object.");
+        string type = Text(layer, "type");
+        return type switch
+        {
+            "dense" => new Dense<T>(Int(layer, "inputs"), Int(layer, "outputs"), WeightInit.Gaussian(0), namePrefix: Text(layer, "prefix")),
+            "maxout" => new Maxout<T>(Int(layer, "inputs"), Int(layer, "outputs"), Int(layer, "pieces"), WeightInit.Gaussian(0),
+                namePrefix: Text(layer, "prefix")),
+            "activation" => new ActivationLayer<T>(BuildActivation(Object(layer, "activation")), Int(layer, "size")),
+            _ => throw new InvalidDataException($"Unknown layer type '{type}'."),
+        };
+    }
+
+    private static IActivation BuildActivation(JsonObject activation)
+    {
+        string name = Text(activation, "name");
+        return name switch
+        {
+            "sigmoid" => new Sigmoid(),
+            "tanh" => new Tanh(),
+            "relu" => new Relu(),
+            "leaky_relu" => new LeakyRelu(Number(activation, "slope")),
+            _ => throw new InvalidDataException($"Unknown activation '{name}'."),
+        };
+    }
+
+    public static ILoss BuildLoss(JsonObject loss)
+    {
+        string name = Text(loss, "name");
+        return name switch
+        {
+            "softmax_cross_entropy" => SoftmaxCrossEntropyLoss.Instance,
+            "multiclass_hinge" => new MulticlassHingeLoss(Number(loss, "delta")),
+            "squared_hinge" => new SquaredHingeLoss(Number(loss, "delta")),
+            _ => throw new InvalidDataException($"Unknown loss '{name}'."),
+        };
+    }
+
+    private static JsonNode Required(JsonObject o, string key) =>
+        o[key] ?? throw new InvalidDataException($"The architecture lacks '{key}'.");
+
+    private static string Text(JsonObject o, string key) => Get<string>(o, key);
+
+    private static int Int(JsonObject o, string key) => Get<int>(o, key);
+
+    private static double Number(JsonObject o, string key) => Get<double>(o, key);
+
+    private static JsonObject Object(JsonObject o, string key) =>
+        Required(o, key) as JsonObject ?? throw new InvalidDataException($"'{key}' is not a JSON object.");
+
+    private static JsonArray Array(JsonObject o, string key) =>
+        Required(o, key) as JsonArray ?? throw new InvalidDataException($"'{key}' is not a JSON array.");
+
+    private static TValue Get<TValue>(JsonObject o, string key)
+    {
+        try
+        {
+            return Required(o, key).GetValue<TValue>();
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException(
+                $"'{key}' should be a {typeof(TValue).Name.ToLower(CultureInfo.InvariantCulture)}: {Required(o, key).ToJsonString()}.", e);
+        }
+    }
+}

@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using NeuralBasics.Data;
+using NeuralBasics.Scoring;
+using NeuralBasics.Training;
+
+namespace NeuralBasics.Serialization;
+
+/// <summary>
+/// Saves and loads trained models as one safetensors file: the weights as tensors named like the
+/// parameters ("W", "b", "0.W", ...), the standardizer as "standardizer.mean"/"standardizer.scale"
+/// (F64), and the architecture, loss, class names and a format version in the header's
+/// <c>__metadata__</c>. Any safetensors reader (Python's <c>safetensors</c>, numpy) can read the weights.
+/// </summary>
+/// <remarks>
+/// Writing goes to a temporary file in the same folder that then replaces the target in one
+/// rename, so a crash or error mid-write never leaves a half-written model where a good one was.
+/// Loading checks everything before building anything: a truncated or corrupted file, a wrong
+/// dtype or shape, a file that is not a model, or one written by a newer format version throws
+/// <see cref="InvalidDataException"/> and returns no model.
+/// </remarks>
+public static class ModelFile
+{
+    /// <summary>The format version this library writes; it reads this version and every older one.</summary>
+    public const int FormatVersion = 1;
+
+    internal const string FormatName = "neuralbasics.model";
+
+    /// <summary>Saves <paramref name="model"/> to <paramref name="path"/>, replacing any file there atomically.</summary>
+    /// <exception cref="NotSupportedException">The model holds a component the format cannot describe.</exception>
+    public static void Save<T>(Classifier<T> model, string path)
+        where T : unmanaged, IFloatingPointIeee754<T> => Save(model, path, wrap: null);
+
+    /// <summary>Saves, letting a test wrap the output stream (to simulate a failure midway).</summary>
+    internal static void Save<T>(Classifier<T> model, string path, Func<Stream, Stream>? wrap)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var score = model.FrozenScore;
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = FormatName,
+            ["format_version"] = FormatVersion.ToString(CultureInfo.InvariantCulture),
+            ["element_type"] = DType<T>(),
+            ["score_function"] = Architecture.Describe(score).ToJsonString(),
+            ["loss"] = Architecture.DescribeLoss(model.Loss).ToJsonString(),
+        };
+        if (model.ClassNames is { } names)
+            metadata["class_names"] = new JsonArray([.. names.Select(n => (JsonNode)n)]).ToJsonString();
+
+        var tensors = score.Parameters.Select(p => Tensor(p.Name, p.Value)).ToList();
+        if (model.Standardizer is { } standardizer)
+        {
+            tensors.Add(new TensorEntry("standardizer.mean", "F64", [standardizer.FeatureCount], Bytes<double>([.. standardizer.Means])));
+            tensors.Add(new TensorEntry("standardizer.scale", "F64", [standardizer.FeatureCount], Bytes<double>([.. standardizer.Scales])));
+        }
+        AtomicFile.Write(path, stream => SafeTensors.Write(wrap is null ? stream : wrap(stream), metadata, tensors));
+    }
+
+    /// <summary>Loads a model saved by <see cref="Save{T}(Classifier{T}, string)"/>.</summary>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="InvalidDataException">The file is not a well-formed model of element type <typeparamref name="T"/>.</exception>
+    public static Classifier<T> Load<T>(string path)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        byte[] file = File.ReadAllBytes(path);
+        try
+        {
+            return Load<T>(file);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    internal static Classifier<T> Load<T>(byte[] file)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (metadata, tensors) = SafeTensors.Read(file);
+        CheckFormat(metadata, FormatName, "model");
+        string dtype = Required(metadata, "element_type");
+        if (dtype != DType<T>())
+            throw new InvalidDataException(
+                $"The model holds {dtype} weights but was loaded as {typeof(T).Name}; load it as Classifier<{(dtype == "F32" ? "float" : "double")}>.");
+
+        IScoreFunction<T> score;
+        Losses.ILoss loss;
+        try
+        {
+            score = Architecture.Build<T>(ParseObject(metadata, "score_function"));
+            loss = Architecture.BuildLoss(ParseObject(metadata, "loss"));
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"The architecture is inconsistent: {e.Message}", e);
+        }
+        ReadParameters(score.Parameters, tensors, dtype);
+
+        Standardizer? standardizer = null;
+        if (tensors.ContainsKey("standardizer.mean") || tensors.ContainsKey("standardizer.scale"))
+        {
+            double[] means = ReadDoubles(tensors, "standardizer.mean", score.InputCount);
+            double[] scales = ReadDoubles(tensors, "standardizer.scale", score.InputCount);
+            try
+            {
+                standardizer = new Standardizer(means, scales);
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"The standardizer is invalid: {e.Message}", e);
+            }
+        }
+        string[]? classNames = null;
+        if (metadata.TryGetValue("class_names", out string? namesJson))
+        {
+            try
+            {
+                classNames = JsonSerializer.Deserialize(namesJson, SerializationContext.Default.StringArray);
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"The class names are not a JSON array of strings: {e.Message}", e);
+            }
+            if (classNames is null || classNames.Length != score.ClassCount)
+                throw new InvalidDataException($"The file names {classNames?.Length ?? 0} classes but the model has {score.ClassCount}.");
+        }
+        return new Classifier<T>(score, loss, standardizer, classNames);
+    }
+
+    internal static void CheckFormat(Dictionary<string, string> metadata, string expected, string what)
+    {
+        if (!metadata.TryGetValue("format", out string? format) || format != expected)
+            throw new InvalidDataException(
+                $"This is not a NeuralBasics {what} file (its safetensors metadata has format '{format ?? "(none)"}', expected '{expected}').");
+        string versionText = Required(metadata, "format_version");
+        if (!int.TryParse(versionText, NumberStyles.None, CultureInfo.InvariantCulture, out int version) || version < 1)
+            throw new InvalidDataException($"The format version '{versionText}' is not valid.");
+        if (version > FormatVersion)
+            throw new InvalidDataException(
+                $"The file was written in format version {version} by a newer NeuralBasics; this version reads format versions up to {FormatVersion}. Update the package.");
+    }
+
+    internal static string Required(Dictionary<string, string> metadata, string key) =>
+        metadata.TryGetValue(key, out string? value) ? value : throw new InvalidDataException($"The metadata lacks '{key}'.");
+
+    private static JsonObject ParseObject(Dictionary<string, string> metadata, string key)
+    {
+        try
+        {
+            return JsonNode.Parse(Required(metadata, key)) as JsonObject ?? throw new InvalidDataException($"'{key}' is not a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{key}' is not valid JSON: {e.Message}", e);
+        }
+    }
+
+    internal static void ReadParameters<T>(IReadOnlyList<Parameter<T>> parameters, Dictionary<string, TensorEntry> tensors, string dtype)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        foreach (var p in parameters)
+            ReadInto(tensors, p.Name, p.Value.Span, [p.Value.Rows, p.Value.Columns], dtype);
+    }
+
+    internal static void ReadInto<T>(Dictionary<string, TensorEntry> tensors, string name, Span<T> destination, int[] shape, string dtype)
+        where T : unmanaged
+    {
+        if (!tensors.TryGetValue(name, out var tensor))
+            throw new InvalidDataException($"The file lacks the tensor '{name}'.");
+        if (tensor.DType != dtype)
+            throw new InvalidDataException($"Tensor '{name}' is {tensor.DType}, expected {dtype}.");
+        if (!tensor.Shape.SequenceEqual(shape))
+            throw new InvalidDataException(
+                $"Tensor '{name}' has shape [{string.Join(", ", tensor.Shape)}] but the architecture needs [{string.Join(", ", shape)}].");
+        MemoryMarshal.Cast<byte, T>(tensor.Data).CopyTo(destination);
+    }
+
+    private static double[] ReadDoubles(Dictionary<string, TensorEntry> tensors, string name, int length)
+    {
+        var values = new double[length];
+        ReadInto<double>(tensors, name, values, [length], "F64");
+        return values;
+    }
+
+    internal static TensorEntry Tensor<T>(string name, Matrix<T> value)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        new(name, DType<T>(), [value.Rows, value.Columns], Bytes<T>(value.Span));
+
+    internal static byte[] Bytes<T>(ReadOnlySpan<T> values)
+        where T : unmanaged
+    {
+        if (!BitConverter.IsLittleEndian)
+            throw new PlatformNotSupportedException("Model files are little-endian; big-endian processors are not supported.");
+        return MemoryMarshal.AsBytes(values).ToArray();
+    }
+
+    internal static string DType<T>() =>
+        typeof(T) == typeof(float) ? "F32"
+        : typeof(T) == typeof(double) ? "F64"
+        : throw new NotSupportedException($"Only float and double models can be saved, not {typeof(T).Name}.");
+}
+
+/// <summary>Writes a file through a temporary sibling and one rename, so readers never see it half-written.</summary>
+internal static class AtomicFile
+{
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = Path.GetFullPath(path);
+        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+        }
+    }
+}
+
+/// <summary>Source-generated JSON metadata (no reflection, trimming-safe).</summary>
+[System.Text.Json.Serialization.JsonSerializable(typeof(string[]))]
+internal sealed partial class SerializationContext : System.Text.Json.Serialization.JsonSerializerContext;

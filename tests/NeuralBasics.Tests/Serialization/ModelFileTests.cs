@@ -1,0 +1,231 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using NeuralBasics.Activations;
+using NeuralBasics.Data;
+using NeuralBasics.Layers;
+using NeuralBasics.Losses;
+using NeuralBasics.Optimizers;
+using NeuralBasics.Scoring;
+using NeuralBasics.Serialization;
+using NeuralBasics.Training;
+
+namespace NeuralBasics.Tests.Serialization;
+
+public sealed class ModelFileTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("neuralbasics-model-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string PathOf(string name) => Path.Combine(_folder, name);
+
+    private static Classifier<T> Trained<T>(IScoreFunction<T> score, ILoss loss, int inputs, Standardizer? standardizer = null, string[]? names = null)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var data = SyntheticData.Blobs<T>(20, score.ClassCount, inputs, seed: 3);
+        var model = new Trainer<T>(score, loss, null, new Adam(0.01), new TrainerOptions { Epochs = 3, BatchSize = 16 }).Train(data).Model;
+        return model.WithPreprocessing(standardizer, names);
+    }
+
+    public static TheoryData<string> Architectures() => new() { "linear", "dense-sigmoid", "dense-tanh", "dense-relu", "dense-leaky", "maxout" };
+
+    private static IScoreFunction<T> Build<T>(string name)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => name switch
+    {
+        "linear" => new LinearScore<T>(4, 3, seed: 1),
+        "dense-sigmoid" => new NetworkBuilder<T>(4, seed: 1).Dense(6, new Sigmoid()).Dense(3).Build(),
+        "dense-tanh" => new NetworkBuilder<T>(4, seed: 1).Dense(6, new Tanh()).Dense(5, new Tanh()).Dense(3).Build(),
+        "dense-relu" => new NetworkBuilder<T>(4, seed: 1).Dense(6, new Relu()).Dense(3).Build(),
+        "dense-leaky" => new NetworkBuilder<T>(4, seed: 1).Dense(6, new LeakyRelu(0.2)).Dense(3).Build(),
+        _ => new NetworkBuilder<T>(4, seed: 1).Maxout(6, pieces: 3).Dense(3).Build(),
+    };
+
+    [Theory]
+    [MemberData(nameof(Architectures))]
+    public void RoundTrip_PredictsBitIdentically_ForEveryLayerAndLoss(string architecture)
+    {
+        var x = TestData.Uniform<float>(50, 4, 9, scale: 5);
+        foreach (ILoss loss in new ILoss[] { SoftmaxCrossEntropyLoss.Instance, new MulticlassHingeLoss(2.5), new SquaredHingeLoss(0.5) })
+        {
+            var standardizer = Standardizer.Fit(x);
+            var model = Trained(Build<float>(architecture), loss, 4, standardizer, ["cat", "dog", "bird"]);
+            string path = PathOf($"{architecture}.safetensors");
+            model.Save(path);
+            var loaded = Classifier<float>.Load(path);
+
+            Assert.Equal(model.Scores(x).Span.ToArray(), loaded.Scores(x).Span.ToArray());
+            Assert.Equal(model.Predict(x), loaded.Predict(x));
+            Assert.Equal(loss.ToString(), loaded.Loss.ToString());
+            Assert.Equal(["cat", "dog", "bird"], loaded.ClassNames!);
+            Assert.Equal(standardizer.Means, loaded.Standardizer!.Means);
+            Assert.Equal(standardizer.Scales, loaded.Standardizer.Scales);
+        }
+    }
+
+    [Fact]
+    public void RoundTrip_InDouble_WithoutOptionalParts()
+    {
+        var model = Trained(Build<double>("dense-tanh"), SoftmaxCrossEntropyLoss.Instance, 4);
+        string path = PathOf("double.safetensors");
+        model.Save(path);
+        var loaded = Classifier<double>.Load(path);
+        var x = TestData.Uniform<double>(20, 4, 1);
+        Assert.Equal(model.Scores(x).Span.ToArray(), loaded.Scores(x).Span.ToArray());
+        Assert.Null(loaded.Standardizer);
+        Assert.Null(loaded.ClassNames);
+        var e = Assert.Throws<InvalidDataException>(() => Classifier<float>.Load(path));
+        Assert.Contains("F64", e.Message);
+    }
+
+    [Fact]
+    public void WeightsFile_ParsesAsSafetensors_WithAnIndependentReader()
+    {
+        var net = new NetworkBuilder<float>(4, seed: 1).Dense(6, new Relu()).Dense(3).Build();
+        var model = new Classifier<float>(net, SoftmaxCrossEntropyLoss.Instance);
+        string path = PathOf("weights.safetensors");
+        model.Save(path);
+
+        // A minimal reader written from the format description: u64 LE header size, JSON, data.
+        byte[] file = File.ReadAllBytes(path);
+        ulong n = BinaryPrimitives.ReadUInt64LittleEndian(file);
+        using var header = JsonDocument.Parse(Encoding.UTF8.GetString(file, 8, (int)n));
+        int dataStart = 8 + (int)n;
+        Assert.Equal(0, dataStart % 8);
+        var names = header.RootElement.EnumerateObject().Select(p => p.Name).Where(name => name != "__metadata__").Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(new[] { "0.W", "0.b", "2.W", "2.b" }, names);
+
+        var w = header.RootElement.GetProperty("0.W");
+        Assert.Equal("F32", w.GetProperty("dtype").GetString());
+        Assert.Equal(new[] { 4, 6 }, w.GetProperty("shape").EnumerateArray().Select(e => e.GetInt32()));
+        var offsets = w.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        Assert.Equal(4 * 6 * 4, offsets[1] - offsets[0]);
+        var values = new float[24];
+        for (int k = 0; k < 24; k++)
+            values[k] = BinaryPrimitives.ReadSingleLittleEndian(file.AsSpan(dataStart + offsets[0] + 4 * k));
+        Assert.Equal(net.Parameters[0].Value.Span.ToArray(), values);
+
+        var metadata = header.RootElement.GetProperty("__metadata__");
+        Assert.Equal("neuralbasics.model", metadata.GetProperty("format").GetString());
+        Assert.Equal("1", metadata.GetProperty("format_version").GetString());
+    }
+
+    private byte[] SavedBytes()
+    {
+        var model = new Classifier<float>(new NetworkBuilder<float>(3, seed: 1).Dense(4, new Relu()).Dense(2).Build(), SoftmaxCrossEntropyLoss.Instance);
+        string path = PathOf("good.safetensors");
+        model.Save(path);
+        return File.ReadAllBytes(path);
+    }
+
+    private InvalidDataException LoadBroken(byte[] bytes)
+    {
+        string path = PathOf("broken.safetensors");
+        File.WriteAllBytes(path, bytes);
+        return Assert.Throws<InvalidDataException>(() => Classifier<float>.Load(path));
+    }
+
+    [Fact]
+    public void TruncatedFiles_AreRefused()
+    {
+        byte[] good = SavedBytes();
+        Assert.Contains("truncated", LoadBroken(good[..^5]).Message);
+        Assert.Contains("truncated", LoadBroken(good[..20]).Message);
+        Assert.Contains("truncated", LoadBroken(good[..4]).Message);
+        LoadBroken([]);
+    }
+
+    [Fact]
+    public void CorruptedHeaders_AreRefused()
+    {
+        byte[] good = SavedBytes();
+        var bad = (byte[])good.Clone();
+        bad[8] = (byte)'#';
+        Assert.Contains("JSON", LoadBroken(bad).Message);
+        string json = Header(good);
+        Assert.Contains("shape", LoadBroken(WithHeader(good, json.Replace("\"shape\":[3,4]", "\"shape\":[4,3]"))).Message);
+        Assert.Contains("F64", LoadBroken(WithHeader(good, json.Replace("\"dtype\":\"F32\"", "\"dtype\":\"F64\""))).Message);
+        Assert.Contains("newer", LoadBroken(WithHeader(good, json.Replace("\"format_version\":\"1\"", "\"format_version\":\"9\""))).Message);
+        Assert.Contains("Unknown activation 'rellu'", LoadBroken(WithHeader(good, json.Replace("relu", "rellu"))).Message);
+    }
+
+    [Fact]
+    public void AFileThatIsNotAModel_IsRefused()
+    {
+        // A valid safetensors file with no NeuralBasics metadata.
+        byte[] good = SavedBytes();
+        string json = Header(good).Replace("neuralbasics.model", "something.else");
+        Assert.Contains("not a NeuralBasics model", LoadBroken(WithHeader(good, json)).Message);
+        Assert.Contains("header length", LoadBroken(Encoding.UTF8.GetBytes("just some text, definitely not a model file")).Message);
+    }
+
+    [Fact]
+    public void ASaveThatFailsMidway_LeavesThePreviousFileIntact()
+    {
+        var first = new Classifier<float>(new LinearScore<float>(3, 2, seed: 1), SoftmaxCrossEntropyLoss.Instance);
+        var second = new Classifier<float>(new LinearScore<float>(3, 2, seed: 2), SoftmaxCrossEntropyLoss.Instance);
+        string path = PathOf("model.safetensors");
+        first.Save(path);
+        byte[] before = File.ReadAllBytes(path);
+
+        Assert.Throws<IOException>(() => ModelFile.Save(second, path, stream => new FailingStream(stream, failAfter: 40)));
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Single(Directory.GetFiles(_folder));
+        var x = TestData.Uniform<float>(5, 3, 1);
+        Assert.Equal(first.Scores(x).Span.ToArray(), Classifier<float>.Load(path).Scores(x).Span.ToArray());
+    }
+
+    [Fact]
+    public void ALoadedModel_CanBeTrainedFurther()
+    {
+        var data = SyntheticData.Blobs<float>(30, 3, 4, seed: 2);
+        var model = Trained(Build<float>("dense-relu"), SoftmaxCrossEntropyLoss.Instance, 4);
+        string path = PathOf("tune.safetensors");
+        model.Save(path);
+        var loaded = Classifier<float>.Load(path);
+        var score = loaded.CopyScoreFunction();
+        var tuned = new Trainer<float>(score, loaded.Loss, null, new Adam(0.01), new TrainerOptions { Epochs = 20 }).Train(data);
+        Assert.True(tuned.History.Last!.TotalLoss < tuned.History.Epochs[0].TotalLoss);
+        // The loaded model itself did not change.
+        Assert.Equal(model.Scores(data.Features).Span.ToArray(), loaded.Scores(data.Features).Span.ToArray());
+    }
+
+    private static string Header(byte[] file) => Encoding.UTF8.GetString(file, 8, (int)BinaryPrimitives.ReadUInt64LittleEndian(file));
+
+    private static byte[] WithHeader(byte[] file, string json)
+    {
+        int oldLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(file);
+        byte[] header = Encoding.UTF8.GetBytes(json);
+        var result = new byte[8 + header.Length + file.Length - 8 - oldLength];
+        BinaryPrimitives.WriteUInt64LittleEndian(result, (ulong)header.Length);
+        header.CopyTo(result, 8);
+        file.AsSpan(8 + oldLength).CopyTo(result.AsSpan(8 + header.Length));
+        return result;
+    }
+
+    /// <summary>Passes writes through until <c>failAfter</c> bytes, then throws, like a full disk.</summary>
+    private sealed class FailingStream(Stream inner, int failAfter) : Stream
+    {
+        private int _written;
+
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (_written + buffer.Length > failAfter)
+                throw new IOException("Simulated failure: no space left on device.");
+            _written += buffer.Length;
+            inner.Write(buffer);
+        }
+    }
+}
