@@ -8,6 +8,7 @@ namespace NeuralBasics.Losses;
 /// It wants the correct class's score to beat every other by at least the margin Δ.
 /// </summary>
 /// <remarks>
+/// With class weights every term of sample i is multiplied by w_{y_i}.
 /// Gradient, for N samples: <c>∂L/∂s_j = 1/N</c> for each j ≠ y_i whose margin term is positive,
 /// and <c>∂L/∂s_{y_i} = −(number of positive terms)/N</c>; every other entry is 0. A term whose
 /// margin is met exactly (<c>s_j − s_{y_i} + Δ = 0</c>) sits on the hinge's kink: it adds 0 to the
@@ -16,23 +17,31 @@ namespace NeuralBasics.Losses;
 /// </remarks>
 public sealed class MulticlassHingeLoss : ILoss
 {
-    /// <summary>Creates the loss with margin <paramref name="delta"/> (default 1).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Δ is negative, NaN or infinite.</exception>
-    public MulticlassHingeLoss(double delta = 1.0)
+    private readonly double[]? _classWeights;
+
+    /// <summary>Creates the loss with margin <paramref name="delta"/> (default 1) and optional per-class weights.</summary>
+    /// <param name="delta">The margin Δ.</param>
+    /// <param name="classWeights">w_c per class: <c>L = (1/N) Σ_i w_{y_i}·L_i</c>; null for all 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Δ or a weight is negative, NaN or infinite.</exception>
+    public MulticlassHingeLoss(double delta = 1.0, IReadOnlyList<double>? classWeights = null)
     {
         Delta = Guard.NonNegativeFinite(delta, "The margin Δ");
+        _classWeights = Losses.ClassWeights.Validate(classWeights);
     }
 
     /// <summary>The margin Δ.</summary>
     public double Delta { get; }
 
+    /// <summary>The per-class weights, or null when every class counts 1.</summary>
+    public IReadOnlyList<double>? ClassWeights => _classWeights;
+
     /// <inheritdoc/>
     public T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
         where T : unmanaged, IFloatingPointIeee754<T>
-        => HingeLosses.Compute(scores, labels, gradient, T.CreateChecked(Delta), squared: false);
+        => HingeLosses.Compute(scores, labels, gradient, T.CreateChecked(Delta), squared: false, _classWeights);
 
     /// <inheritdoc/>
-    public override string ToString() => $"MulticlassHingeLoss(Δ = {Delta})";
+    public override string ToString() => $"MulticlassHingeLoss(Δ = {Delta}{Losses.ClassWeights.Describe(_classWeights)})";
 }
 
 /// <summary>
@@ -48,20 +57,28 @@ public sealed class MulticlassHingeLoss : ILoss
 /// </remarks>
 public sealed class SquaredHingeLoss : ISecondOrderLoss
 {
-    /// <summary>Creates the loss with margin <paramref name="delta"/> (default 1).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">Δ is negative, NaN or infinite.</exception>
-    public SquaredHingeLoss(double delta = 1.0)
+    private readonly double[]? _classWeights;
+
+    /// <summary>Creates the loss with margin <paramref name="delta"/> (default 1) and optional per-class weights.</summary>
+    /// <param name="delta">The margin Δ.</param>
+    /// <param name="classWeights">w_c per class: <c>L = (1/N) Σ_i w_{y_i}·L_i</c>; null for all 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException">Δ or a weight is negative, NaN or infinite.</exception>
+    public SquaredHingeLoss(double delta = 1.0, IReadOnlyList<double>? classWeights = null)
     {
         Delta = Guard.NonNegativeFinite(delta, "The margin Δ");
+        _classWeights = Losses.ClassWeights.Validate(classWeights);
     }
 
     /// <summary>The margin Δ.</summary>
     public double Delta { get; }
 
+    /// <summary>The per-class weights, or null when every class counts 1.</summary>
+    public IReadOnlyList<double>? ClassWeights => _classWeights;
+
     /// <inheritdoc/>
     public T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
         where T : unmanaged, IFloatingPointIeee754<T>
-        => HingeLosses.Compute(scores, labels, gradient, T.CreateChecked(Delta), squared: true);
+        => HingeLosses.Compute(scores, labels, gradient, T.CreateChecked(Delta), squared: true, _classWeights);
 
     /// <inheritdoc/>
     public void ScoreHessian(ReadOnlySpan<double> scores, int label, Span<double> hessian)
@@ -70,28 +87,31 @@ public sealed class SquaredHingeLoss : ISecondOrderLoss
         if (hessian.Length != c * c)
             throw new ArgumentException($"The Hessian of {c} scores needs {c * c} elements, not {hessian.Length}.", nameof(hessian));
         hessian.Clear();
+        double two = 2 * (_classWeights?[label] ?? 1);
         for (int j = 0; j < c; j++)
         {
             if (j == label || scores[j] - scores[label] + Delta <= 0)
                 continue;
-            hessian[j * c + j] += 2;
-            hessian[label * c + label] += 2;
-            hessian[j * c + label] -= 2;
-            hessian[label * c + j] -= 2;
+            hessian[j * c + j] += two;
+            hessian[label * c + label] += two;
+            hessian[j * c + label] -= two;
+            hessian[label * c + j] -= two;
         }
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"SquaredHingeLoss(Δ = {Delta})";
+    public override string ToString() => $"SquaredHingeLoss(Δ = {Delta}{Losses.ClassWeights.Describe(_classWeights)})";
 }
 
 /// <summary>The shared loop of the two hinge losses.</summary>
 internal static class HingeLosses
 {
-    public static T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient, T delta, bool squared)
+    public static T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient, T delta, bool squared,
+        double[]? classWeights)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         LossChecks.Check(scores, labels, gradient);
+        Losses.ClassWeights.CheckCount(classWeights, scores.Columns);
         int n = scores.Rows, c = scores.Columns;
         T invN = T.One / T.CreateChecked(n);
         T two = T.CreateChecked(2);
@@ -100,6 +120,8 @@ internal static class HingeLosses
         {
             ReadOnlySpan<T> s = scores.Row(i);
             int y = labels[i];
+            T weight = classWeights is null ? T.One : T.CreateChecked(classWeights[y]);
+            T scale = weight * invN;
             T correct = s[y];
             T rowLoss = T.Zero;
             T correctGradient = T.Zero;
@@ -113,7 +135,7 @@ internal static class HingeLosses
                 if (margin > T.Zero)
                 {
                     rowLoss += squared ? margin * margin : margin;
-                    gj = squared ? two * margin * invN : invN;
+                    gj = squared ? two * margin * scale : scale;
                 }
                 if (!g.IsEmpty)
                     g[j] = gj;
@@ -121,7 +143,7 @@ internal static class HingeLosses
             }
             if (!g.IsEmpty)
                 g[y] = correctGradient;
-            total += double.CreateChecked(rowLoss);
+            total += double.CreateChecked(weight * rowLoss);
         }
         return T.CreateChecked(total / n);
     }

@@ -14,6 +14,7 @@ namespace NeuralBasics.Losses;
 /// most 0, so scores of ±1e4 give finite, exact losses instead of ∞ − ∞. The loss is computed in
 /// the log-sum-exp form above rather than as <c>−log p_{y_i}</c>, so it stays exact even when
 /// <c>p_{y_i}</c> underflows to 0.
+/// With class weights sample i's loss and gradient are multiplied by w_{y_i}.
 /// Gradient, for N samples: <c>∂L/∂s_j = (p_j − 1[j = y_i]) / N</c> with
 /// <c>p_j = e^{s_j − m} / Σ_k e^{s_k − m}</c>.
 /// Hessian with respect to one sample's scores: <c>∂²L_i/∂s_j∂s_k = p_j·(1[j = k] − p_k)</c>, that
@@ -21,20 +22,33 @@ namespace NeuralBasics.Losses;
 /// </remarks>
 public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
 {
-    /// <summary>The one instance: the loss has no settings.</summary>
+    private readonly double[]? _classWeights;
+
+    /// <summary>The loss without class weights.</summary>
     public static SoftmaxCrossEntropyLoss Instance { get; } = new();
+
+    /// <summary>Creates the loss, with optional per-class weights.</summary>
+    /// <param name="classWeights">w_c per class: <c>L = (1/N) Σ_i w_{y_i}·L_i</c>; null for all 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A weight is negative, NaN or infinite.</exception>
+    public SoftmaxCrossEntropyLoss(IReadOnlyList<double>? classWeights = null) => _classWeights = Losses.ClassWeights.Validate(classWeights);
+
+    /// <summary>The per-class weights, or null when every class counts 1.</summary>
+    public IReadOnlyList<double>? ClassWeights => _classWeights;
 
     /// <inheritdoc/>
     public T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         LossChecks.Check(scores, labels, gradient);
+        Losses.ClassWeights.CheckCount(_classWeights, scores.Columns);
         int n = scores.Rows;
         T invN = T.One / T.CreateChecked(n);
         double total = 0;
         for (int i = 0; i < n; i++)
         {
             ReadOnlySpan<T> s = scores.Row(i);
+            double weight = _classWeights?[labels[i]] ?? 1;
+            T scale = invN * T.CreateChecked(weight);
             T max = TensorPrimitives.Max(s);
             T sum = T.Zero;
             if (gradient.IsEmpty)
@@ -48,11 +62,11 @@ public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
                 TensorPrimitives.Subtract(s, max, g);
                 TensorPrimitives.Exp(g, g);
                 sum = TensorPrimitives.Sum<T>(g);
-                // g = p / N, then subtract 1/N at the correct class.
-                TensorPrimitives.Multiply(g, invN / sum, g);
-                g[labels[i]] -= invN;
+                // g = w·p / N, then subtract w/N at the correct class.
+                TensorPrimitives.Multiply(g, scale / sum, g);
+                g[labels[i]] -= scale;
             }
-            total += double.CreateChecked(T.Log(sum) - (s[labels[i]] - max));
+            total += weight * double.CreateChecked(T.Log(sum) - (s[labels[i]] - max));
         }
         return T.CreateChecked(total / n);
     }
@@ -65,9 +79,10 @@ public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
             throw new ArgumentException($"The Hessian of {c} scores needs {c * c} elements, not {hessian.Length}.", nameof(hessian));
         Span<double> p = c <= 64 ? stackalloc double[c] : new double[c];
         RowOps.SoftmaxRows(new ReadOnlyMatrixSpan<double>(scores, 1, c), new MatrixSpan<double>(p, 1, c));
+        double weight = _classWeights?[label] ?? 1;
         for (int j = 0; j < c; j++)
             for (int k = 0; k < c; k++)
-                hessian[j * c + k] = (j == k ? p[j] : 0) - p[j] * p[k];
+                hessian[j * c + k] = weight * ((j == k ? p[j] : 0) - p[j] * p[k]);
     }
 
     /// <summary>The class probabilities: the row-wise softmax of <paramref name="scores"/>, computed stably.</summary>
@@ -77,5 +92,5 @@ public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
         => RowOps.SoftmaxRows(scores, probabilities);
 
     /// <inheritdoc/>
-    public override string ToString() => "SoftmaxCrossEntropyLoss";
+    public override string ToString() => $"SoftmaxCrossEntropyLoss({Losses.ClassWeights.Describe(_classWeights).TrimStart(',', ' ')})";
 }

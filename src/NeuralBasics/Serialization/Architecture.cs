@@ -56,13 +56,19 @@ internal static class Architecture
         _ => throw new NotSupportedException($"Saving the activation {activation.GetType().Name} is not supported."),
     };
 
-    public static JsonObject DescribeLoss(ILoss loss) => loss switch
+    public static JsonObject DescribeLoss(ILoss loss)
     {
-        SoftmaxCrossEntropyLoss => new JsonObject { ["name"] = "softmax_cross_entropy" },
-        MulticlassHingeLoss hinge => new JsonObject { ["name"] = "multiclass_hinge", ["delta"] = hinge.Delta },
-        SquaredHingeLoss squared => new JsonObject { ["name"] = "squared_hinge", ["delta"] = squared.Delta },
-        _ => throw new NotSupportedException($"Saving the loss {loss.GetType().Name} is not supported."),
-    };
+        var (description, weights) = loss switch
+        {
+            SoftmaxCrossEntropyLoss softmax => (new JsonObject { ["name"] = "softmax_cross_entropy" }, softmax.ClassWeights),
+            MulticlassHingeLoss hinge => (new JsonObject { ["name"] = "multiclass_hinge", ["delta"] = hinge.Delta }, hinge.ClassWeights),
+            SquaredHingeLoss squared => (new JsonObject { ["name"] = "squared_hinge", ["delta"] = squared.Delta }, squared.ClassWeights),
+            _ => throw new NotSupportedException($"Saving the loss {loss.GetType().Name} is not supported."),
+        };
+        if (weights is not null)
+            description["class_weights"] = new JsonArray([.. weights.Select(w => (JsonNode)w)]);
+        return description;
+    }
 
     public static IScoreFunction<T> Build<T>(JsonObject description)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -107,11 +113,13 @@ internal static class Architecture
     public static ILoss BuildLoss(JsonObject loss)
     {
         string name = Text(loss, "name");
+        double[]? weights = loss["class_weights"] is null ? null
+            : [.. Array(loss, "class_weights").Select(w => w?.GetValue<double>() ?? throw new InvalidDataException("A class weight is null."))];
         return name switch
         {
-            "softmax_cross_entropy" => SoftmaxCrossEntropyLoss.Instance,
-            "multiclass_hinge" => new MulticlassHingeLoss(Number(loss, "delta")),
-            "squared_hinge" => new SquaredHingeLoss(Number(loss, "delta")),
+            "softmax_cross_entropy" => weights is null ? SoftmaxCrossEntropyLoss.Instance : new SoftmaxCrossEntropyLoss(weights),
+            "multiclass_hinge" => new MulticlassHingeLoss(Number(loss, "delta"), weights),
+            "squared_hinge" => new SquaredHingeLoss(Number(loss, "delta"), weights),
             _ => throw new InvalidDataException($"Unknown loss '{name}'."),
         };
     }

@@ -106,6 +106,48 @@ public class LossTests
     public static IEnumerable<ILoss> AllLosses() =>
         [new MulticlassHingeLoss(), new MulticlassHingeLoss(2.5), new SquaredHingeLoss(), SoftmaxCrossEntropyLoss.Instance];
 
+    /// <summary>The same losses with class weights, for shapes of exactly <paramref name="classes"/> classes.</summary>
+    public static IEnumerable<ILoss> WeightedLosses(int classes)
+    {
+        double[] w = [.. Enumerable.Range(0, classes).Select(c => 0.5 + c)];
+        return [new MulticlassHingeLoss(1, w), new SquaredHingeLoss(1, w), new SoftmaxCrossEntropyLoss(w)];
+    }
+
+    [Fact]
+    public void ClassWeights_ScaleEachSamplesLossAndGradient()
+    {
+        // The worked example with class 0 weighted 2: 2 · 48 = 96, gradient doubled.
+        var (loss, gradient) = Run(new MulticlassHingeLoss(8, [2, 1, 1]), new double[,] { { -5, 15, 7 } }, [0]);
+        Assert.Equal(96, loss);
+        Assert.Equal(new double[] { -4, 2, 2 }, gradient);
+
+        // Two samples of classes 0 and 1 with weights 3 and 0: only the first counts, still divided by N = 2.
+        var (softmax, softmaxGradient) = Run(new SoftmaxCrossEntropyLoss([3, 0]), new double[,] { { 0, 0 }, { 5, -5 } }, [0, 1]);
+        Assert.Equal(3 * Math.Log(2) / 2, softmax, 15);
+        Assert.Equal(new double[] { -0.75, 0.75, 0, 0 }, softmaxGradient);
+
+        var e = Assert.Throws<ArgumentException>(() => new SoftmaxCrossEntropyLoss([1, 1]).Compute<double>(new Matrix<double>(1, 3), [0], default));
+        Assert.Contains("2 class weights", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SquaredHingeLoss(1, [1, -1]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MulticlassHingeLoss(1, [1, double.NaN]));
+    }
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(10)]
+    public void WeightedGradients_MatchCentralDifferences(int c)
+    {
+        foreach (ILoss loss in WeightedLosses(c))
+        {
+            var scores = TestData.Uniform<double>(7, c, c, scale: 3);
+            int[] labels = [.. Enumerable.Range(0, 7).Select(i => i % c)];
+            var gradient = new Matrix<double>(7, c);
+            loss.Compute<double>(scores, labels, gradient);
+            var result = GradientCheck.Check(() => loss.Compute<double>(scores, labels, default), scores.Memory, gradient.Span);
+            Assert.True(result.MaxRelativeError < 1e-6, $"{loss}: {result}");
+        }
+    }
+
     public static TheoryData<int, int, int> GradientShapes()
     {
         var data = new TheoryData<int, int, int>();

@@ -98,7 +98,10 @@ public class NewtonTests
     [MemberData(nameof(Seeds))]
     public void ScoreHessians_MatchCentralDifferencesOfTheGradient(int seed)
     {
-        foreach (ISecondOrderLoss loss in new ISecondOrderLoss[] { SoftmaxCrossEntropyLoss.Instance, new SquaredHingeLoss(0.5) })
+        foreach (ISecondOrderLoss loss in new ISecondOrderLoss[]
+        {
+            SoftmaxCrossEntropyLoss.Instance, new SquaredHingeLoss(0.5), new SoftmaxCrossEntropyLoss([1, 2, 0.5, 3]), new SquaredHingeLoss(1, [2, 1, 1, 0.5]),
+        })
         {
             const int c = 4;
             var scores = TestData.Uniform<double>(1, c, seed, scale: 2);

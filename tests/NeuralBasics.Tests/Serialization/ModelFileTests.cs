@@ -46,7 +46,11 @@ public sealed class ModelFileTests : IDisposable
     public void RoundTrip_PredictsBitIdentically_ForEveryLayerAndLoss(string architecture)
     {
         var x = TestData.Uniform<float>(50, 4, 9, scale: 5);
-        foreach (ILoss loss in new ILoss[] { SoftmaxCrossEntropyLoss.Instance, new MulticlassHingeLoss(2.5), new SquaredHingeLoss(0.5) })
+        foreach (ILoss loss in new ILoss[]
+        {
+            SoftmaxCrossEntropyLoss.Instance, new MulticlassHingeLoss(2.5), new SquaredHingeLoss(0.5), new SoftmaxCrossEntropyLoss([1, 2, 0.5]),
+            new MulticlassHingeLoss(1, [3, 1, 1]),
+        })
         {
             var standardizer = Standardizer.Fit(x);
             var model = Trained(Build<float>(architecture), loss, 4, standardizer, ["cat", "dog", "bird"]);
