@@ -72,4 +72,7 @@ public sealed record AdaDeltaState<T>(int Length) : UpdateState(Length)
 
     /// <summary>E[Δ²], zero at first.</summary>
     public T[] SquaredUpdates { get; } = new T[Length];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<KeyValuePair<string, Array>> Buffers => [new("SquaredGradients", SquaredGradients), new("SquaredUpdates", SquaredUpdates)];
 }

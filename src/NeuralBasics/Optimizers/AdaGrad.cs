@@ -56,4 +56,7 @@ public sealed record CacheState<T>(int Length) : UpdateState(Length)
 {
     /// <summary>The cache, zero at first.</summary>
     public T[] Cache { get; } = new T[Length];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<KeyValuePair<string, Array>> Buffers => [new("Cache", Cache)];
 }

@@ -77,4 +77,7 @@ public sealed record AdamState<T>(int Length) : UpdateState(Length)
 
     /// <summary>The second moment v (moving average of squared gradients), zero at first.</summary>
     public T[] V { get; } = new T[Length];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<KeyValuePair<string, Array>> Buffers => [new("M", M), new("V", V)];
 }

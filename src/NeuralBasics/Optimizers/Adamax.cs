@@ -76,4 +76,7 @@ public sealed record AdamaxState<T>(int Length) : UpdateState(Length)
 
     /// <summary>The weighted infinity norm u, zero at first.</summary>
     public T[] U { get; } = new T[Length];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<KeyValuePair<string, Array>> Buffers => [new("M", M), new("U", U)];
 }

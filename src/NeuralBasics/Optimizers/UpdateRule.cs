@@ -22,6 +22,13 @@ public abstract record UpdateState
 
     /// <summary>How many steps have been applied; the learning rate schedule reads it.</summary>
     public long Step { get; set; }
+
+    /// <summary>
+    /// The state's arrays by name (for example "M" and "V" for Adam), each as long as the
+    /// parameter tensor, so a checkpoint can save and restore them. Empty when the rule keeps
+    /// nothing but the step count.
+    /// </summary>
+    public virtual IReadOnlyList<KeyValuePair<string, Array>> Buffers => [];
 }
 
 /// <summary>

@@ -64,55 +64,104 @@ public sealed class Trainer<T>
 
     /// <summary>
     /// Trains for <see cref="TrainerOptions.Epochs"/> epochs on <paramref name="training"/>,
-    /// measuring accuracy on <paramref name="validation"/> after each epoch when given.
+    /// measuring loss and accuracy on <paramref name="validation"/> after each epoch when given.
     /// </summary>
     /// <param name="training">The training data.</param>
-    /// <param name="validation">Optional held-out data.</param>
+    /// <param name="validation">Optional held-out data (early stopping needs it).</param>
     /// <param name="progress">Receives each epoch's result as it completes.</param>
-    /// <param name="cancellationToken">Checked between mini-batches.</param>
-    /// <exception cref="ArgumentException">The data's feature or class count does not match the score function; nothing is changed.</exception>
+    /// <param name="batchProgress">Receives every mini-batch's loss, accuracy and speed.</param>
+    /// <param name="cancellationToken">Checked between mini-batches; the score function then holds the weights of the last step taken.</param>
+    /// <exception cref="ArgumentException">The data's feature or class count does not match the score function, or early stopping has no validation set; nothing is changed.</exception>
     /// <exception cref="TrainingDivergedException">The loss or gradient became NaN or infinite.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
     /// <remarks>
     /// With <see cref="Newton"/> the run is full-batch: each epoch is one Newton iteration on the
     /// whole training set, and it ends early once the gradient norm is below the rule's tolerance.
     /// </remarks>
-    /// <exception cref="OperationCanceledException">Cancelled; the score function keeps the weights of the last step taken.</exception>
     public TrainingResult<T> Train(DataSet<T> training, DataSet<T>? validation = null,
-        IProgress<EpochResult>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<EpochResult>? progress = null, IProgress<BatchResult>? batchProgress = null, CancellationToken cancellationToken = default) =>
+        Run(training, validation, progress, batchProgress, resumeFrom: null, cancellationToken);
+
+    /// <summary>
+    /// Continues a run from the checkpoint at <paramref name="checkpointPath"/> (written with
+    /// <see cref="TrainerOptions.CheckpointPath"/>): weights, optimizer state, schedule position,
+    /// shuffling state, history and early-stopping state are restored, then training goes on to
+    /// <see cref="TrainerOptions.Epochs"/>. With the same data and options the final weights equal
+    /// those of an uninterrupted run, bit for bit.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The checkpoint is damaged, or is for another network, rule or element type; nothing is changed.</exception>
+    public TrainingResult<T> Resume(string checkpointPath, DataSet<T> training, DataSet<T>? validation = null,
+        IProgress<EpochResult>? progress = null, IProgress<BatchResult>? batchProgress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(checkpointPath);
+        return Run(training, validation, progress, batchProgress, checkpointPath, cancellationToken);
+    }
+
+    private TrainingResult<T> Run(DataSet<T> training, DataSet<T>? validation, IProgress<EpochResult>? progress,
+        IProgress<BatchResult>? batchProgress, string? resumeFrom, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(training);
         CheckData(training, nameof(training));
         if (validation is not null)
             CheckData(validation, nameof(validation));
+        if (Options.EarlyStopping is not null && validation is null)
+            throw new ArgumentException("Early stopping watches a validation metric: pass a validation set.", nameof(validation));
 
         if (Rule is Newton newton)
+        {
+            if (resumeFrom is not null)
+                throw new NotSupportedException("Newton's method converges in a few full-batch iterations; it has no checkpoints to resume.");
             return TrainNewton(newton, training, validation, progress, cancellationToken);
+        }
 
         var parameters = Score.Parameters;
-        var step = new TrainingStep<T>(Score, Loss, Regularizer, Rule);
+        var step = new TrainingStep<T>(Score, Loss, Regularizer, Rule) { ClipGradientNorm = Options.ClipGradientNorm };
+        var history = new TrainingHistory();
+        var random = new ShuffleRandom(unchecked((ulong)Options.Seed));
+        int firstEpoch = 1;
+        T[][]? best = null;
+        double bestMetric = double.NaN;
+        int? bestEpoch = null;
+        int withoutImprovement = 0;
+        if (resumeFrom is not null)
+        {
+            var (saved, savedBest) = Serialization.CheckpointFile.Load(resumeFrom, parameters, step.States, Rule);
+            foreach (var epochResult in saved.History)
+                history.Add(epochResult);
+            random = new ShuffleRandom(saved.RandomState);
+            firstEpoch = saved.Epoch + 1;
+            best = savedBest;
+            bestEpoch = saved.BestEpoch;
+            bestMetric = saved.BestMetric;
+            withoutImprovement = saved.EpochsWithoutImprovement;
+        }
+
         var lastGood = new T[parameters.Count][];
         for (int k = 0; k < parameters.Count; k++)
             lastGood[k] = parameters[k].Value.Span.ToArray();
 
         int n = training.Count, d = training.FeatureCount, c = Score.ClassCount;
         int batch = Math.Min(Options.BatchSize, n);
+        int batchCount = (n + batch - 1) / batch;
         var batchX = new Matrix<T>(batch, d);
         var batchY = new int[batch];
-        var order = Enumerable.Range(0, n).ToArray();
-        var random = new Random(Options.Seed);
-        var history = new TrainingHistory();
+        var order = new int[n];
         var trainingFeatures = training.Features.AsReadOnlySpan();
         var evaluation = new EvaluationBuffers(Math.Max(n, validation?.Count ?? 0), c, Math.Max(batch, 1024));
 
-        for (int epoch = 1; epoch <= Options.Epochs; epoch++)
+        for (int epoch = firstEpoch; epoch <= Options.Epochs; epoch++)
         {
             long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            // A fresh permutation each epoch from the generator alone, so its state is all a checkpoint needs.
+            for (int i = 0; i < n; i++)
+                order[i] = i;
             if (Options.Shuffle)
                 random.Shuffle(order);
 
-            for (int start = 0; start < n; start += batch)
+            for (int start = 0, batchIndex = 1; start < n; start += batch, batchIndex++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                long batchStarted = System.Diagnostics.Stopwatch.GetTimestamp();
                 int size = Math.Min(batch, n - start);
                 for (int r = 0; r < size; r++)
                 {
@@ -123,17 +172,71 @@ public sealed class Trainer<T>
                 T dataLoss = step.Run(batchX.AsReadOnlySpan().SliceRows(0, size), batchY.AsSpan(0, size));
                 if (!T.IsFinite(dataLoss))
                     Diverge(parameters, lastGood, history, $"in epoch {epoch}, {step.LastProblem}");
+                if (batchProgress is not null)
+                {
+                    double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(batchStarted).TotalSeconds;
+                    batchProgress.Report(new BatchResult(epoch, batchIndex, batchCount, double.CreateChecked(dataLoss),
+                        step.LastBatchAccuracy(batchY.AsSpan(0, size)), seconds > 0 ? size / seconds : 0));
+                }
             }
 
-            var result = Evaluate(epoch, training, validation, evaluation) with { Duration = System.Diagnostics.Stopwatch.GetElapsedTime(started) };
+            var duration = System.Diagnostics.Stopwatch.GetElapsedTime(started);
+            var result = Evaluate(epoch, training, validation, evaluation) with
+            {
+                Duration = duration,
+                SamplesPerSecond = duration > TimeSpan.Zero ? n / duration.TotalSeconds : 0,
+            };
             if (!double.IsFinite(result.TotalLoss))
                 Diverge(parameters, lastGood, history, $"the loss after epoch {epoch} is {result.TotalLoss}");
             history.Add(result);
             for (int k = 0; k < parameters.Count; k++)
                 parameters[k].Value.Span.CopyTo(lastGood[k]);
+
+            bool stop = false;
+            if (Options.EarlyStopping is { } early)
+            {
+                double metric = early.Metric == EarlyStoppingMetric.ValidationLoss ? result.ValidationLoss!.Value : result.ValidationAccuracy!.Value;
+                bool improved = bestEpoch is null || (early.Metric == EarlyStoppingMetric.ValidationLoss
+                    ? metric < bestMetric - early.MinDelta
+                    : metric > bestMetric + early.MinDelta);
+                if (improved)
+                {
+                    best ??= [.. parameters.Select(p => new T[p.Value.Span.Length])];
+                    for (int k = 0; k < parameters.Count; k++)
+                        parameters[k].Value.Span.CopyTo(best[k]);
+                    bestMetric = metric;
+                    bestEpoch = epoch;
+                    withoutImprovement = 0;
+                }
+                else
+                {
+                    stop = ++withoutImprovement >= early.Patience;
+                }
+            }
+
+            if (Options.CheckpointPath is { } checkpointPath)
+            {
+                var saved = new Serialization.CheckpointProgress
+                {
+                    Epoch = epoch, RandomState = random.State, History = [.. history.Epochs],
+                    BestEpoch = bestEpoch, BestMetric = bestMetric, EpochsWithoutImprovement = withoutImprovement,
+                };
+                Serialization.CheckpointFile.Save(checkpointPath, parameters, step.States, Rule, saved, best);
+            }
             progress?.Report(result);
+            if (stop)
+            {
+                history.StoppedEarly = epoch < Options.Epochs;
+                break;
+            }
         }
 
+        if (Options.EarlyStopping is not null && best is not null)
+        {
+            for (int k = 0; k < parameters.Count; k++)
+                best[k].CopyTo(parameters[k].Value.Span);
+            history.BestEpoch = bestEpoch;
+        }
         return new TrainingResult<T>(new Classifier<T>(Score, Loss), history);
     }
 
@@ -181,8 +284,8 @@ public sealed class Trainer<T>
         foreach (var p in Score.Parameters)
             if (p.IsRegularized)
                 penalty += double.CreateChecked(Regularizer.Penalty<T>(p.Value.Span));
-        double? validationAccuracy = validation is null ? null : LossAndAccuracy(validation, buffers).Accuracy;
-        return new EpochResult(epoch, dataLoss, penalty, accuracy, validationAccuracy);
+        (double Loss, double Accuracy)? held = validation is null ? null : LossAndAccuracy(validation, buffers);
+        return new EpochResult(epoch, dataLoss, penalty, accuracy, held?.Accuracy, ValidationLoss: held?.Loss);
     }
 
     private (double Loss, double Accuracy) LossAndAccuracy(DataSet<T> data, EvaluationBuffers buffers)

@@ -1,6 +1,9 @@
 namespace NeuralBasics.Training;
 
-/// <summary>How a <see cref="Trainer{T}"/> runs: epochs, mini-batch size, shuffling and its seed.</summary>
+/// <summary>
+/// How a <see cref="Trainer{T}"/> runs: epochs, mini-batch size, shuffling and its seed, gradient
+/// clipping, early stopping and checkpoints.
+/// </summary>
 public sealed record TrainerOptions
 {
     private readonly int _epochs = 10;
@@ -27,4 +30,64 @@ public sealed record TrainerOptions
 
     /// <summary>The seed of the shuffling: the same seed, data and settings give bit-identical weights.</summary>
     public int Seed { get; init; }
+
+    private readonly double? _clipGradientNorm;
+
+    /// <summary>
+    /// When set, gradients are clipped by global norm before each update: if
+    /// <c>‖g‖ = √(Σ over all tensors of Σ g²)</c> exceeds this, every gradient is scaled by
+    /// <c>limit / ‖g‖</c> (Pascanu, Mikolov and Bengio, 2013). Null (the default) never clips.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not positive and finite.</exception>
+    public double? ClipGradientNorm
+    {
+        get => _clipGradientNorm;
+        init => _clipGradientNorm = value is { } v ? Guard.PositiveFinite(v, "The gradient-norm limit", nameof(ClipGradientNorm)) : null;
+    }
+
+    /// <summary>Stop when a validation metric stops improving, and keep the best epoch's weights (null: never).</summary>
+    public EarlyStopping? EarlyStopping { get; init; }
+
+    /// <summary>
+    /// When set, a checkpoint (weights, optimizer state, epoch, shuffling state, history) is written
+    /// atomically to this path after every epoch; <see cref="Trainer{T}.Resume"/> continues from it.
+    /// </summary>
+    public string? CheckpointPath { get; init; }
+}
+
+/// <summary>Which validation figure early stopping watches.</summary>
+public enum EarlyStoppingMetric
+{
+    /// <summary>The mean data loss on the validation set (lower is better).</summary>
+    ValidationLoss,
+
+    /// <summary>The accuracy on the validation set (higher is better).</summary>
+    ValidationAccuracy,
+}
+
+/// <summary>
+/// Early stopping: after each epoch the trainer compares <see cref="Metric"/> with the best so far;
+/// an epoch that does not improve it by more than <see cref="MinDelta"/> counts against
+/// <see cref="Patience"/>, and when that many epochs in a row fail, training stops. Either way the
+/// score function ends with the best epoch's weights. It needs a validation set.
+/// </summary>
+public sealed record EarlyStopping
+{
+    /// <summary>Creates the rule.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">Patience below 1, or a negative or non-finite minimum improvement.</exception>
+    public EarlyStopping(int patience, EarlyStoppingMetric metric = EarlyStoppingMetric.ValidationLoss, double minDelta = 0)
+    {
+        Patience = Guard.AtLeast(patience, 1, "The patience");
+        Metric = metric;
+        MinDelta = Guard.NonNegativeFinite(minDelta, "The minimum improvement");
+    }
+
+    /// <summary>Epochs in a row without improvement before stopping.</summary>
+    public int Patience { get; }
+
+    /// <summary>The figure watched.</summary>
+    public EarlyStoppingMetric Metric { get; }
+
+    /// <summary>The least change that counts as an improvement.</summary>
+    public double MinDelta { get; }
 }

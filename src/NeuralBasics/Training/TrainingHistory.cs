@@ -10,8 +10,10 @@ namespace NeuralBasics.Training;
 /// <param name="TrainingAccuracy">The fraction of training samples classified correctly.</param>
 /// <param name="ValidationAccuracy">The same on the validation set, when one was given.</param>
 /// <param name="Duration">The time spent on the epoch's training steps (not on measuring it).</param>
+/// <param name="ValidationLoss">The mean data loss on the validation set, when one was given.</param>
+/// <param name="SamplesPerSecond">Training samples processed per second during the epoch's steps.</param>
 public sealed record EpochResult(int Epoch, double DataLoss, double RegularizationLoss, double TrainingAccuracy, double? ValidationAccuracy,
-    TimeSpan Duration = default)
+    TimeSpan Duration = default, double? ValidationLoss = null, double SamplesPerSecond = 0)
 {
     /// <summary>The objective: data loss plus regularization.</summary>
     public double TotalLoss => DataLoss + RegularizationLoss;
@@ -23,6 +25,15 @@ public sealed record EpochResult(int Epoch, double DataLoss, double Regularizati
         (Duration > TimeSpan.Zero ? $", {Duration.TotalSeconds:F2} s" : "");
 }
 
+/// <summary>Progress within an epoch, reported after every mini-batch step.</summary>
+/// <param name="Epoch">The epoch number, from 1.</param>
+/// <param name="Batch">The batch number within the epoch, from 1.</param>
+/// <param name="BatchCount">Batches per epoch.</param>
+/// <param name="DataLoss">The batch's mean data loss (before the step).</param>
+/// <param name="Accuracy">The fraction of the batch classified correctly (before the step).</param>
+/// <param name="SamplesPerSecond">The batch size over the step's time.</param>
+public sealed record BatchResult(int Epoch, int Batch, int BatchCount, double DataLoss, double Accuracy, double SamplesPerSecond);
+
 /// <summary>The per-epoch record of a training run.</summary>
 public sealed class TrainingHistory
 {
@@ -33,6 +44,12 @@ public sealed class TrainingHistory
 
     /// <summary>The last completed epoch, or null before the first.</summary>
     public EpochResult? Last => _epochs.Count > 0 ? _epochs[^1] : null;
+
+    /// <summary>With early stopping, the epoch whose weights the model kept; otherwise null.</summary>
+    public int? BestEpoch { get; internal set; }
+
+    /// <summary>True when early stopping ended the run before the last planned epoch.</summary>
+    public bool StoppedEarly { get; internal set; }
 
     internal void Add(EpochResult result) => _epochs.Add(result);
 }

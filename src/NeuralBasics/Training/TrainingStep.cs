@@ -24,6 +24,8 @@ public sealed class TrainingStep<T>
 {
     private readonly UpdateState[] _states;
     private T[] _scores = [], _dScores = [];
+    private int[] _predicted = [];
+    private int _rows;
 
     /// <summary>Prepares steps for <paramref name="score"/>.</summary>
     /// <exception cref="ArgumentException">The rule is <see cref="Newton"/>, which needs the whole batch (use <see cref="Trainer{T}"/>).</exception>
@@ -59,6 +61,33 @@ public sealed class TrainingStep<T>
     /// <summary>Why the last step did not update, or null when it did.</summary>
     public string? LastProblem { get; private set; }
 
+    private double? _clipGradientNorm;
+
+    /// <summary>
+    /// When set, the gradients are clipped by global norm before the update: if
+    /// <c>‖g‖ = √(Σ over all tensors of Σ g²)</c> exceeds it, every gradient is scaled by <c>limit / ‖g‖</c>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not positive and finite.</exception>
+    public double? ClipGradientNorm
+    {
+        get => _clipGradientNorm;
+        set => _clipGradientNorm = value is { } v ? Guard.PositiveFinite(v, "The gradient-norm limit", nameof(ClipGradientNorm)) : null;
+    }
+
+    /// <summary>The global gradient norm of the last step, before any clipping.</summary>
+    public double LastGradientNorm { get; private set; }
+
+    /// <summary>The fraction of the last batch that the scores before the step classified correctly.</summary>
+    /// <exception cref="ArgumentException">The label count differs from the last batch's.</exception>
+    public double LastBatchAccuracy(ReadOnlySpan<int> labels)
+    {
+        if (labels.Length != _rows)
+            throw new ArgumentException($"The last batch had {_rows} samples but {labels.Length} labels were given.", nameof(labels));
+        var predicted = _predicted.AsSpan(0, _rows);
+        NeuralBasics.Kernels.RowOps.RowArgMax(new ReadOnlyMatrixSpan<T>(_scores, _rows, Score.ClassCount), predicted);
+        return Metrics.Accuracy(predicted, labels);
+    }
+
     /// <summary>
     /// One step on the batch <paramref name="inputs"/> (N x D) with <paramref name="labels"/>;
     /// returns the batch's mean data loss, or NaN when the loss or a gradient was not finite (then
@@ -72,7 +101,9 @@ public sealed class TrainingStep<T>
         {
             _scores = new T[n * c];
             _dScores = new T[n * c];
+            _predicted = new int[n];
         }
+        _rows = n;
         var scores = new MatrixSpan<T>(_scores, n, c);
         var dScores = new MatrixSpan<T>(_dScores, n, c);
         LastProblem = null;
@@ -92,6 +123,18 @@ public sealed class TrainingStep<T>
             if (!TensorPrimitives.IsFiniteAll<T>(p.Gradient.Span))
                 return Fail($"the gradient of {p.Name} is not finite");
         }
+
+        double squaredNorm = 0;
+        for (int k = 0; k < parameters.Count; k++)
+            squaredNorm += double.CreateChecked(TensorPrimitives.SumOfSquares<T>(parameters[k].Gradient.Span));
+        LastGradientNorm = Math.Sqrt(squaredNorm);
+        if (_clipGradientNorm is { } limit && LastGradientNorm > limit)
+        {
+            T scale = T.CreateChecked(limit / LastGradientNorm);
+            for (int k = 0; k < parameters.Count; k++)
+                TensorPrimitives.Multiply(parameters[k].Gradient.Span, scale, parameters[k].Gradient.Span);
+        }
+
         for (int k = 0; k < parameters.Count; k++)
             Rule.Apply(parameters[k].Value.Span, parameters[k].Gradient.Span, _states[k]);
         return dataLoss;

@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
+using NeuralBasics.Optimizers;
+using NeuralBasics.Scoring;
+using NeuralBasics.Training;
+
+namespace NeuralBasics.Serialization;
+
+/// <summary>Everything besides the tensors that a resumed run needs.</summary>
+internal sealed class CheckpointProgress
+{
+    public int Epoch;
+    public ulong RandomState;
+    public List<EpochResult> History = [];
+    public int? BestEpoch;
+    public double BestMetric;
+    public int EpochsWithoutImprovement;
+}
+
+/// <summary>
+/// A training checkpoint as one safetensors file: the parameters ("param/NAME"), every update-rule
+/// state array ("state/K/BUFFER"), early stopping's best weights ("best/NAME"), and in the metadata
+/// the epoch, the shuffling generator's state, the step counts (the schedule position), the rule's
+/// type and the history so far. Written atomically; loaded all-or-nothing.
+/// </summary>
+internal static class CheckpointFile
+{
+    internal const string FormatName = "neuralbasics.checkpoint";
+
+    public static void Save<T>(string path, IReadOnlyList<Parameter<T>> parameters, IReadOnlyList<UpdateState> states, UpdateRule rule,
+        CheckpointProgress progress, T[][]? bestWeights)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        string dtype = ModelFile.DType<T>();
+        var tensors = new List<TensorEntry>();
+        foreach (var p in parameters)
+            tensors.Add(ModelFile.Tensor("param/" + p.Name, p.Value));
+        for (int k = 0; k < states.Count; k++)
+            foreach (var (name, values) in states[k].Buffers)
+                tensors.Add(new TensorEntry($"state/{k}/{name}", dtype, [values.Length], ModelFile.Bytes<T>((T[])values)));
+        if (bestWeights is not null)
+            for (int k = 0; k < parameters.Count; k++)
+                tensors.Add(new TensorEntry("best/" + parameters[k].Name, dtype, [parameters[k].Value.Rows, parameters[k].Value.Columns],
+                    ModelFile.Bytes<T>(bestWeights[k])));
+
+        var metadata = new Dictionary<string, string>
+        {
+            ["format"] = FormatName,
+            ["format_version"] = ModelFile.FormatVersion.ToString(CultureInfo.InvariantCulture),
+            ["element_type"] = dtype,
+            ["rule"] = rule.GetType().Name,
+            ["epoch"] = progress.Epoch.ToString(CultureInfo.InvariantCulture),
+            ["random_state"] = progress.RandomState.ToString(CultureInfo.InvariantCulture),
+            ["steps"] = new JsonArray([.. states.Select(s => (JsonNode)s.Step)]).ToJsonString(),
+            ["history"] = new JsonArray([.. progress.History.Select(e => (JsonNode)Describe(e))]).ToJsonString(),
+        };
+        if (progress.BestEpoch is { } best)
+        {
+            metadata["early_stopping"] = new JsonObject
+            {
+                ["best_epoch"] = best, ["best_metric"] = progress.BestMetric, ["epochs_without_improvement"] = progress.EpochsWithoutImprovement,
+            }.ToJsonString();
+        }
+        AtomicFile.Write(path, stream => SafeTensors.Write(stream, metadata, tensors));
+    }
+
+    /// <summary>
+    /// Reads a checkpoint and, only when all of it checks out, copies it into
+    /// <paramref name="parameters"/> and <paramref name="states"/>.
+    /// </summary>
+    public static (CheckpointProgress Progress, T[][]? BestWeights) Load<T>(string path, IReadOnlyList<Parameter<T>> parameters,
+        IReadOnlyList<UpdateState> states, UpdateRule rule)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        byte[] file = File.ReadAllBytes(path);
+        try
+        {
+            return Load(file, parameters, states, rule);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    private static (CheckpointProgress, T[][]?) Load<T>(byte[] file, IReadOnlyList<Parameter<T>> parameters, IReadOnlyList<UpdateState> states,
+        UpdateRule rule)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (metadata, tensors) = SafeTensors.Read(file);
+        ModelFile.CheckFormat(metadata, FormatName, "checkpoint");
+        string dtype = ModelFile.Required(metadata, "element_type");
+        if (dtype != ModelFile.DType<T>())
+            throw new InvalidDataException($"The checkpoint holds {dtype} values but the trainer works in {typeof(T).Name}.");
+        string ruleName = ModelFile.Required(metadata, "rule");
+        if (ruleName != rule.GetType().Name)
+            throw new InvalidDataException($"The checkpoint was written with the {ruleName} rule but the trainer uses {rule.GetType().Name}.");
+
+        var progress = new CheckpointProgress();
+        long[] steps;
+        try
+        {
+            progress.Epoch = int.Parse(ModelFile.Required(metadata, "epoch"), CultureInfo.InvariantCulture);
+            progress.RandomState = ulong.Parse(ModelFile.Required(metadata, "random_state"), CultureInfo.InvariantCulture);
+            steps = [.. JsonNode.Parse(ModelFile.Required(metadata, "steps"))!.AsArray().Select(n => n!.GetValue<long>())];
+            progress.History = [.. JsonNode.Parse(ModelFile.Required(metadata, "history"))!.AsArray().Select(n => Parse(n!.AsObject()))];
+            if (metadata.TryGetValue("early_stopping", out string? early))
+            {
+                var e = JsonNode.Parse(early)!.AsObject();
+                progress.BestEpoch = e["best_epoch"]!.GetValue<int>();
+                progress.BestMetric = e["best_metric"]!.GetValue<double>();
+                progress.EpochsWithoutImprovement = e["epochs_without_improvement"]!.GetValue<int>();
+            }
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or InvalidOperationException or NullReferenceException
+            or System.Text.Json.JsonException)
+        {
+            throw new InvalidDataException($"The checkpoint's progress metadata is malformed: {e.Message}", e);
+        }
+        if (steps.Length != states.Count)
+            throw new InvalidDataException($"The checkpoint has state for {steps.Length} tensors but the network has {states.Count}.");
+
+        // Read everything into fresh arrays first: nothing is changed unless all of it is valid.
+        var values = new T[parameters.Count][];
+        for (int k = 0; k < parameters.Count; k++)
+        {
+            var p = parameters[k];
+            values[k] = new T[p.Value.Span.Length];
+            ModelFile.ReadInto<T>(tensors, "param/" + p.Name, values[k], [p.Value.Rows, p.Value.Columns], dtype);
+        }
+        var buffers = new List<(Array Target, T[] Values)>();
+        for (int k = 0; k < states.Count; k++)
+        {
+            foreach (var (name, target) in states[k].Buffers)
+            {
+                var read = new T[target.Length];
+                ModelFile.ReadInto<T>(tensors, $"state/{k}/{name}", read, [target.Length], dtype);
+                buffers.Add((target, read));
+            }
+        }
+        T[][]? best = null;
+        if (tensors.Keys.Any(name => name.StartsWith("best/", StringComparison.Ordinal)))
+        {
+            best = new T[parameters.Count][];
+            for (int k = 0; k < parameters.Count; k++)
+            {
+                best[k] = new T[parameters[k].Value.Span.Length];
+                ModelFile.ReadInto<T>(tensors, "best/" + parameters[k].Name, best[k], [parameters[k].Value.Rows, parameters[k].Value.Columns], dtype);
+            }
+        }
+
+        for (int k = 0; k < parameters.Count; k++)
+            values[k].CopyTo(parameters[k].Value.Span);
+        foreach (var (target, read) in buffers)
+            read.CopyTo((T[])target, 0);
+        for (int k = 0; k < states.Count; k++)
+            states[k].Step = steps[k];
+        return (progress, best);
+    }
+
+    private static JsonObject Describe(EpochResult e) => new()
+    {
+        ["epoch"] = e.Epoch,
+        ["data_loss"] = e.DataLoss,
+        ["regularization_loss"] = e.RegularizationLoss,
+        ["training_accuracy"] = e.TrainingAccuracy,
+        ["validation_accuracy"] = e.ValidationAccuracy,
+        ["validation_loss"] = e.ValidationLoss,
+        ["duration_ticks"] = e.Duration.Ticks,
+        ["samples_per_second"] = e.SamplesPerSecond,
+    };
+
+    private static EpochResult Parse(JsonObject o) => new(
+        o["epoch"]!.GetValue<int>(),
+        o["data_loss"]!.GetValue<double>(),
+        o["regularization_loss"]!.GetValue<double>(),
+        o["training_accuracy"]!.GetValue<double>(),
+        o["validation_accuracy"]?.GetValue<double>(),
+        TimeSpan.FromTicks(o["duration_ticks"]!.GetValue<long>()),
+        o["validation_loss"]?.GetValue<double>(),
+        o["samples_per_second"]!.GetValue<double>());
+}
