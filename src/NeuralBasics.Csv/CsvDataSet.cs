@@ -1,0 +1,163 @@
+using System.Globalization;
+using System.Numerics;
+using nietras.SeparatedValues;
+using NeuralBasics.Data;
+
+namespace NeuralBasics.Csv;
+
+/// <summary>How <see cref="CsvDataSet"/> reads a file.</summary>
+public sealed record CsvDataSetOptions
+{
+    /// <summary>The label column's header name; when null, the column at <see cref="LabelColumnIndex"/>.</summary>
+    public string? LabelColumn { get; init; }
+
+    /// <summary>The label column's 0-based position when <see cref="LabelColumn"/> is null (default 0, the first).</summary>
+    public int LabelColumnIndex { get; init; }
+
+    /// <summary>Whether the first line names the columns (default true).</summary>
+    public bool HasHeader { get; init; } = true;
+
+    /// <summary>The separator; null (the default) detects it from the first line (comma, semicolon, tab, ...).</summary>
+    public char? Separator { get; init; }
+
+    /// <summary>
+    /// The classes by name: a label cell must be one of these, and its position is the class index.
+    /// When null, labels must be whole numbers 0, 1, 2, ... that are the class indices.
+    /// </summary>
+    public IReadOnlyList<string>? ClassNames { get; init; }
+
+    /// <summary>With numeric labels, the number of classes; null means the largest label + 1.</summary>
+    public int? ClassCount { get; init; }
+}
+
+/// <summary>
+/// Reads numeric CSV files into a <see cref="DataSet{T}"/>: one label column, every other column a
+/// feature. Tokenizing (quotes, separators, line endings) is done by Sep; every problem with the
+/// content throws <see cref="InvalidDataException"/> naming the line, the column and the reason:
+/// an empty file, a row with a different number of columns, a cell that is not a finite number, or
+/// a label that is not one of the classes.
+/// </summary>
+public static class CsvDataSet
+{
+    /// <summary>Reads the CSV file at <paramref name="path"/>.</summary>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="InvalidDataException">The content is malformed; the message names the line.</exception>
+    public static DataSet<T> Read<T>(string path, CsvDataSetOptions? options = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"The CSV file {path} does not exist.", path);
+        try
+        {
+            using var reader = CreateOptions(options).FromFile(path);
+            return Read<T>(reader, options ?? new CsvDataSetOptions());
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads CSV content held in a string.</summary>
+    /// <exception cref="InvalidDataException">The content is malformed; the message names the line.</exception>
+    public static DataSet<T> Parse<T>(string text, CsvDataSetOptions? options = null)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        using var reader = CreateOptions(options).FromText(text);
+        return Read<T>(reader, options ?? new CsvDataSetOptions());
+    }
+
+    private static SepReaderOptions CreateOptions(CsvDataSetOptions? options)
+    {
+        options ??= new CsvDataSetOptions();
+        var sep = options.Separator is { } c ? Sep.New(c) : (Sep?)null;
+        // Column counts are checked here, to name the line in our own words.
+        return new SepReaderOptions(sep) { HasHeader = options.HasHeader, DisableColCountCheck = true, Unescape = true, Trim = SepTrim.All };
+    }
+
+    private static DataSet<T> Read<T>(SepReader reader, CsvDataSetOptions options)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (options.ClassNames is { Count: < 2 })
+            throw new ArgumentException("A classifier needs at least 2 class names.", nameof(options));
+        if (reader.HasHeader && reader.Header.ColNames.Count == 0 || !reader.HasHeader && !reader.HasRows)
+            throw new InvalidDataException("The CSV file is empty.");
+
+        string[]? names = reader.HasHeader ? [.. reader.Header.ColNames] : null;
+        int labelColumn = options.LabelColumnIndex;
+        if (options.LabelColumn is { } labelName)
+        {
+            if (names is null)
+                throw new ArgumentException("A label column name needs a header line (HasHeader = true).", nameof(options));
+            labelColumn = Array.IndexOf(names, labelName);
+            if (labelColumn < 0)
+                throw new InvalidDataException($"The header has no column '{labelName}'; it has: {string.Join(", ", names)}.");
+        }
+
+        int columns = names?.Length ?? -1;
+        var features = new List<double[]>();
+        var labels = new List<int>();
+        var classIndex = options.ClassNames?.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i, StringComparer.Ordinal);
+        foreach (var row in reader)
+        {
+            int line = row.LineNumberFrom;
+            if (columns < 0)
+                columns = row.ColCount;
+            if (row.ColCount != columns)
+                throw new InvalidDataException($"Line {line} has {row.ColCount} columns but {(names is null ? "the first row" : "the header")} has {columns}.");
+            if (labelColumn < 0 || labelColumn >= columns)
+                throw new InvalidDataException($"The label column index {labelColumn} is outside the {columns} columns.");
+
+            string labelText = row[labelColumn].ToString();
+            labels.Add(ParseLabel(labelText, line, classIndex, options));
+            var values = new double[columns - 1];
+            for (int col = 0, k = 0; col < columns; col++)
+            {
+                if (col == labelColumn)
+                    continue;
+                var cell = row[col].Span;
+                if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
+                    throw new InvalidDataException($"Line {line}, column {ColumnName(names, col)}: '{cell.ToString()}' is not a number.");
+                if (!double.IsFinite(value))
+                    throw new InvalidDataException($"Line {line}, column {ColumnName(names, col)}: '{cell.ToString()}' is not a finite number.");
+                values[k++] = value;
+            }
+            features.Add(values);
+        }
+        if (features.Count == 0)
+            throw new InvalidDataException(names is null ? "The CSV file is empty." : "The CSV file has a header but no data rows.");
+        if (columns < 2)
+            throw new InvalidDataException($"The rows have {columns} column(s): a label and at least one feature are needed.");
+
+        int classCount = options.ClassNames?.Count ?? options.ClassCount ?? labels.Max() + 1;
+        if (classCount < 2)
+            throw new InvalidDataException($"Every label is {labels[0]}: a classifier needs at least 2 classes (set ClassCount or ClassNames).");
+        var matrix = new Matrix<T>(features.Count, columns - 1);
+        for (int i = 0; i < features.Count; i++)
+        {
+            var rowSpan = matrix.Row(i);
+            for (int j = 0; j < rowSpan.Length; j++)
+                rowSpan[j] = T.CreateChecked(features[i][j]);
+        }
+        return new DataSet<T>(matrix, [.. labels], classCount);
+    }
+
+    private static int ParseLabel(string text, int line, Dictionary<string, int>? classIndex, CsvDataSetOptions options)
+    {
+        if (classIndex is not null)
+        {
+            return classIndex.TryGetValue(text, out int index) ? index
+                : throw new InvalidDataException($"Line {line}: label '{text}' is not one of the classes {string.Join(", ", options.ClassNames!)}.");
+        }
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int label))
+            throw new InvalidDataException($"Line {line}: label '{text}' is not a class index (a whole number from 0); set ClassNames for named classes.");
+        if (options.ClassCount is { } count && label >= count)
+            throw new InvalidDataException($"Line {line}: label {label} is outside the {count} classes [0, {count}).");
+        return label;
+    }
+
+    private static string ColumnName(string[]? names, int column) =>
+        names is null ? (column + 1).ToString(CultureInfo.InvariantCulture) : $"'{names[column]}'";
+}
