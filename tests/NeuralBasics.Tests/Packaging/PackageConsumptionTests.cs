@@ -1,0 +1,119 @@
+using System.Diagnostics;
+
+namespace NeuralBasics.Tests.Packaging;
+
+/// <summary>
+/// The way users consume the library: pack it, then build and run a small console project that
+/// references the package (not the project) from a local folder source, trains a model, saves,
+/// loads and predicts.
+/// </summary>
+public sealed class PackageConsumptionTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("neuralbasics-package-").FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A build server may still hold a file for a moment; the temp folder is cleaned up eventually.
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "NeuralBasics.sln")))
+            directory = directory.Parent;
+        return directory?.FullName ?? throw new InvalidOperationException("The repository root (NeuralBasics.sln) was not found above the test binaries.");
+    }
+
+    private static (int ExitCode, string Output) Dotnet(string arguments, string workingDirectory, IDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo("dotnet", arguments)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[key] = value;
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"dotnet {arguments} did not finish in 5 minutes.");
+        }
+        return (process.ExitCode, output.Result + error.Result);
+    }
+
+    [Fact]
+    public void APackedPackage_TrainsSavesLoadsAndPredicts_InAConsumerProject()
+    {
+        string root = RepositoryRoot();
+        string feed = Path.Combine(_folder, "feed");
+        // A version of its own, so no earlier package in the NuGet cache can stand in for this one.
+        string version = $"0.0.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+        var (packCode, packOutput) = Dotnet(
+            $"pack \"{Path.Combine(root, "src", "NeuralBasics", "NeuralBasics.csproj")}\" -c Release -o \"{feed}\" -p:Version={version}", root);
+        Assert.True(packCode == 0, packOutput);
+        Assert.True(File.Exists(Path.Combine(feed, $"NeuralBasics.{version}.nupkg")), packOutput);
+        Assert.True(File.Exists(Path.Combine(feed, $"NeuralBasics.{version}.snupkg")), "no symbols package: " + packOutput);
+
+        string consumer = Path.Combine(_folder, "consumer");
+        Directory.CreateDirectory(consumer);
+        File.WriteAllText(Path.Combine(consumer, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="NeuralBasics" Version="{version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(consumer, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(consumer, "Program.cs"), """
+            using NeuralBasics.Activations;
+            using NeuralBasics.Data;
+            using NeuralBasics.Layers;
+            using NeuralBasics.Losses;
+            using NeuralBasics.Optimizers;
+            using NeuralBasics.Training;
+
+            var data = SyntheticData.Spiral<float>(pointsPerClass: 100, classCount: 3, seed: 1);
+            var net = new NetworkBuilder<float>(2, seed: 1).Dense(64, new Relu()).Dense(3).Build();
+            var result = new Trainer<float>(net, SoftmaxCrossEntropyLoss.Instance, null, new Adam(0.01),
+                new TrainerOptions { Epochs = 150, BatchSize = 32 }).Train(data);
+            string path = Path.Combine(AppContext.BaseDirectory, "spiral.safetensors");
+            result.Model.Save(path);
+            var loaded = Classifier<float>.Load(path);
+            double accuracy = loaded.Accuracy(data);
+            bool same = loaded.Predict(data.Features).SequenceEqual(result.Model.Predict(data.Features));
+            Console.WriteLine($"accuracy {accuracy:F3}, identical predictions {same}");
+            return accuracy >= 0.9 && same ? 0 : 1;
+            """);
+
+        var (runCode, runOutput) = Dotnet("run -c Release", consumer);
+        Assert.True(runCode == 0, runOutput);
+        Assert.Contains("identical predictions True", runOutput);
+    }
+}
