@@ -233,3 +233,24 @@ public sealed class ModelFileTests : IDisposable
         }
     }
 }
+
+/// <summary>
+/// Files written by format version 1 must keep loading in every later version. The file was
+/// written once by version 1 (a tanh → maxout → dense network with class weights, standardizer and
+/// class names); its scores below were printed when it was written: a regression lock on the
+/// format, not an independent computation.
+/// </summary>
+public class ModelFormatCompatibilityTests
+{
+    [Fact]
+    public void AVersion1File_StillLoadsAndPredictsTheSame()
+    {
+        var model = Classifier<float>.Load(Path.Combine(AppContext.BaseDirectory, "TestData", "model-format-v1.safetensors"));
+        var x = Matrix<float>.FromArray(new float[,] { { 0.1f, -0.2f }, { 0.5f, 0.3f }, { -0.7f, 0.1f } });
+        float[] expected = [0.09655319f, 0.016217887f, -0.05991319f, -0.46793824f, 1.5810548f, -1.9217503f, -1.3072525f, 0.4968934f, 2.8627813f];
+        Assert.Equal(expected, model.Scores(x).Span.ToArray());
+        Assert.Equal([0, 1, 2], model.Predict(x));
+        Assert.Equal(["a", "b", "c"], model.ClassNames!);
+        Assert.Equal([1.0, 2.0, 1.0], ((SoftmaxCrossEntropyLoss)model.Loss).ClassWeights!);
+    }
+}
