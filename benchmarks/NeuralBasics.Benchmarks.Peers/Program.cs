@@ -1,0 +1,234 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using NeuralBasics;
+using NeuralBasics.Activations;
+using NeuralBasics.Benchmarks.Peers;
+using NeuralBasics.Data;
+using NeuralBasics.Kernels;
+using NeuralBasics.Layers;
+using NeuralBasics.Losses;
+using NeuralBasics.Optimizers;
+using NeuralBasics.Regularization;
+using NeuralBasics.Scoring;
+using NeuralBasics.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+// NeuralBasics against TorchSharp-cpu and ML.NET, the same work in one process and one run, float32.
+// Usage: dotnet run -c Release --project benchmarks/NeuralBasics.Benchmarks.Peers [fashion-mnist folder] [threads]
+string folder = args.Length > 0 ? args[0] : FashionMnist.DefaultFolder;
+int threads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
+if (!FashionMnist.IsAvailable(folder))
+{
+    Console.Error.WriteLine($"Fashion-MNIST is not in {folder}: sudo apt-get install dataset-fashion-mnist, or pass the folder.");
+    return 2;
+}
+ElfVersionPatch.PrepareTorchSharp();
+torch.set_num_threads(threads);
+Gemm.DefaultMaxDegreeOfParallelism = threads;
+Console.WriteLine($"threads: {threads}; TorchSharp {torch.__version__}; ML.NET {typeof(MLContext).Assembly.GetName().Version}");
+
+var rows = new List<(string What, double Ours, double Theirs, string Unit, string Peer)>();
+
+// ---- GEMM at the training shapes (and two squares) ----
+foreach (var (name, m, k, n, transA) in new[]
+{
+    ("[128x784]·[784x256]", 128, 784, 256, false), ("[128x256]·[256x10]", 128, 256, 10, false),
+    ("[784x128]ᵀ·[128x256]", 784, 128, 256, true), ("512x512x512", 512, 512, 512, false), ("1024x1024x1024", 1024, 1024, 1024, false),
+})
+{
+    var a = Random(transA ? k : m, transA ? m : k, 1);
+    var b = Random(k, n, 2);
+    var c = new Matrix<float>(m, n);
+    double flops = 2.0 * m * n * k;
+    double ours = MedianSeconds(() =>
+    {
+        if (transA) Gemm.MultiplyTransposeA(a, b, c); else Gemm.Multiply(a, b, c);
+    }, flops);
+    var ta = torch.tensor(a.Span.ToArray(), [a.Rows, a.Columns]);
+    var tb = torch.tensor(b.Span.ToArray(), [b.Rows, b.Columns]);
+    double theirs = MedianSeconds(() =>
+    {
+        using var scope = torch.NewDisposeScope();
+        var result = transA ? ta.t().matmul(tb) : ta.matmul(tb);
+    }, flops);
+    rows.Add(($"GEMM {name}, GFLOP/s", flops / ours / 1e9, flops / theirs / 1e9, "GFLOP/s", "TorchSharp"));
+}
+
+// ---- Fashion-MNIST: one step and one epoch, MLP and softmax regression, Adam, batch 128 ----
+var (train, test) = FashionMnist.Load<float>(folder);
+const int batch = 128;
+var order = Enumerable.Range(0, train.Count).ToArray();
+new Random(7).Shuffle(order);
+var xTrain = torch.tensor(train.Features.Span.ToArray(), [train.Count, 784]);
+var yTrain = torch.tensor(train.Labels.ToArray().Select(l => (long)l).ToArray(), [train.Count]);
+var torchOrder = torch.tensor(order.Select(i => (long)i).ToArray());
+
+foreach (var (modelName, hidden) in new[] { ("MLP 784-256-10", 256), ("softmax 784-10", 0) })
+{
+    IScoreFunction<float> ours = hidden > 0
+        ? new NetworkBuilder<float>(784, seed: 1).Dense(hidden, new Relu()).Dense(10).Build()
+        : new NetworkBuilder<float>(784, seed: 1).Dense(10).Build();
+    var theirs = hidden > 0
+        ? nn.Sequential(("0", nn.Linear(784, hidden)), ("1", nn.ReLU()), ("2", nn.Linear(hidden, 10)))
+        : nn.Sequential(("0", nn.Linear(784, 10)));
+    CopyWeights(ours, theirs);
+
+    var step = new TrainingStep<float>(ours, SoftmaxCrossEntropyLoss.Instance, null, new Adam(1e-3));
+    var optimizer = torch.optim.Adam(theirs.parameters(), lr: 1e-3);
+    var lossFunction = nn.CrossEntropyLoss();
+    var batchX = new Matrix<float>(batch, 784);
+    var batchY = new int[batch];
+
+    void OurBatch(int start)
+    {
+        int size = Math.Min(batch, train.Count - start);
+        for (int r = 0; r < size; r++)
+        {
+            train.Features.Row(order[start + r]).CopyTo(batchX.Row(r));
+            batchY[r] = train.Labels[order[start + r]];
+        }
+        step.Run(batchX.AsReadOnlySpan().SliceRows(0, size), batchY.AsSpan(0, size));
+    }
+
+    void TheirBatch(int start)
+    {
+        using var scope = torch.NewDisposeScope();
+        int size = Math.Min(batch, train.Count - start);
+        var index = torchOrder.narrow(0, start, size);
+        var x = xTrain.index_select(0, index);
+        var y = yTrain.index_select(0, index);
+        optimizer.zero_grad();
+        var loss = lossFunction.forward(theirs.forward(x), y);
+        loss.backward();
+        optimizer.step();
+    }
+
+    double ourStep = MedianSeconds(() => OurBatch(0), 0);
+    double theirStep = MedianSeconds(() => TheirBatch(0), 0);
+    rows.Add(($"{modelName}: one training step (batch 128), ms", ourStep * 1e3, theirStep * 1e3, "ms", "TorchSharp"));
+
+    double ourEpoch = MedianSeconds(() => { for (int s = 0; s < train.Count; s += batch) OurBatch(s); }, 0, repeats: 3);
+    double theirEpoch = MedianSeconds(() => { for (int s = 0; s < train.Count; s += batch) TheirBatch(s); }, 0, repeats: 3);
+    rows.Add(($"{modelName}: one epoch of 60,000, s", ourEpoch, theirEpoch, "s", "TorchSharp"));
+}
+
+// ---- Softmax regression to 84% test accuracy: ours (Adam, epochs until 84%) against ML.NET ----
+{
+    var score = new LinearScore<float>(784, 10, seed: 1);
+    var rule = new Adam(new CosineAnnealing(3e-3, 10 * ((train.Count + batch - 1) / batch), 1e-5));
+    var step = new TrainingStep<float>(score, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-5), rule);
+    var model = new Classifier<float>(score, SoftmaxCrossEntropyLoss.Instance);
+    var batchX = new Matrix<float>(batch, 784);
+    var batchY = new int[batch];
+    var shuffle = new Random(42);
+    var ord = Enumerable.Range(0, train.Count).ToArray();
+    double trainingSeconds = 0, accuracy = 0;
+    int epochs = 0;
+    while (accuracy < 0.84 && epochs < 10)
+    {
+        var watch = Stopwatch.StartNew();
+        shuffle.Shuffle(ord);
+        for (int s = 0; s < train.Count; s += batch)
+        {
+            int size = Math.Min(batch, train.Count - s);
+            for (int r = 0; r < size; r++)
+            {
+                train.Features.Row(ord[s + r]).CopyTo(batchX.Row(r));
+                batchY[r] = train.Labels[ord[s + r]];
+            }
+            step.Run(batchX.AsReadOnlySpan().SliceRows(0, size), batchY.AsSpan(0, size));
+        }
+        trainingSeconds += watch.Elapsed.TotalSeconds;
+        epochs++;
+        accuracy = new Classifier<float>(score, SoftmaxCrossEntropyLoss.Instance).Accuracy(test);
+    }
+    Console.WriteLine($"NeuralBasics softmax regression: {accuracy:P2} test accuracy after {epochs} epochs, {trainingSeconds:F2} s of training");
+
+    var ml = new MLContext(seed: 1);
+    var trainView = ml.Data.LoadFromEnumerable(ToRows(train));
+    var testView = ml.Data.LoadFromEnumerable(ToRows(test));
+    foreach (var (trainerName, estimator) in new (string, IEstimator<ITransformer>)[]
+    {
+        ("ML.NET SDCA", ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy())),
+        ("ML.NET L-BFGS", ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.LbfgsMaximumEntropy())),
+    })
+    {
+        var watch = Stopwatch.StartNew();
+        var fitted = estimator.Fit(trainView);
+        double seconds = watch.Elapsed.TotalSeconds;
+        var metrics = ml.MulticlassClassification.Evaluate(fitted.Transform(testView));
+        Console.WriteLine($"{trainerName}: {metrics.MicroAccuracy:P2} test accuracy, {seconds:F2} s of training");
+        rows.Add(($"softmax regression to ≥84%: ours {accuracy:P1} vs {trainerName} {metrics.MicroAccuracy:P1}, s", trainingSeconds, seconds, "s", trainerName));
+    }
+}
+
+Console.WriteLine();
+Console.WriteLine($"| what | NeuralBasics | peer | peer value | ours / theirs |");
+Console.WriteLine($"|---|---:|---|---:|---:|");
+foreach (var (what, ours, theirs, unit, peer) in rows)
+{
+    bool higherIsBetter = unit == "GFLOP/s";
+    double ratio = higherIsBetter ? theirs / ours : ours / theirs; // time ratio: below 1 means NeuralBasics is faster
+    Console.WriteLine($"| {what} | {ours:F3} | {peer} | {theirs:F3} | {ratio:F2}x time |");
+}
+return 0;
+
+static Matrix<float> Random(int rows, int columns, int seed)
+{
+    var random = new Random(seed);
+    var m = new Matrix<float>(rows, columns);
+    foreach (ref float v in m.Span)
+        v = (float)(random.NextDouble() * 2 - 1);
+    return m;
+}
+
+/// <summary>The median wall time of <paramref name="repeats"/> runs after warm-up runs.</summary>
+static double MedianSeconds(Action action, double flops, int repeats = 21)
+{
+    // libtorch's OpenMP threads busy-wait for a while after their last task; let them fall asleep
+    // so neither side is measured while the other's threads still hold a core.
+    Thread.Sleep(500);
+    for (int i = 0; i < 5; i++)
+        action();
+    int inner = flops > 0 ? Math.Max(1, (int)(2e8 / flops)) : 1;
+    var times = new double[repeats];
+    for (int r = 0; r < repeats; r++)
+    {
+        long start = Stopwatch.GetTimestamp();
+        for (int i = 0; i < inner; i++)
+            action();
+        times[r] = Stopwatch.GetElapsedTime(start).TotalSeconds / inner;
+    }
+    Array.Sort(times);
+    return times[repeats / 2];
+}
+
+/// <summary>Gives the TorchSharp model the same initial weights (nn.Linear stores W transposed, out x in).</summary>
+static void CopyWeights(IScoreFunction<float> ours, torch.nn.Module theirs)
+{
+    var dense = ours is Sequential<float> s ? s.Layers.OfType<Dense<float>>().ToList() : [];
+    var linears = theirs.modules().OfType<TorchSharp.Modules.Linear>().ToList();
+    using var noGrad = torch.no_grad();
+    for (int i = 0; i < dense.Count; i++)
+    {
+        var w = dense[i].Weights.Value;
+        linears[i].weight!.copy_(torch.tensor(w.Span.ToArray(), [w.Rows, w.Columns]).t());
+        linears[i].bias!.copy_(torch.tensor(dense[i].Biases.Value.Span.ToArray()));
+    }
+}
+
+static IEnumerable<ImageRow> ToRows(DataSet<float> data)
+{
+    for (int i = 0; i < data.Count; i++)
+        yield return new ImageRow { Label = (uint)data.Labels[i], Features = data.Features.Row(i).ToArray() };
+}
+
+internal sealed class ImageRow
+{
+    public uint Label { get; set; }
+
+    [VectorType(784)]
+    public float[] Features { get; set; } = [];
+}
