@@ -141,9 +141,15 @@ internal static unsafe class GemmDriver<T>
             return;
         }
 
-        var blocking = new Blocking(kernel);
         int threads = maxThreads <= 0 ? KernelThreads.MaxParallelism : Math.Min(maxThreads, KernelThreads.MaxParallelism);
         long work = (long)args.M * args.N * args.K;
+        if (args.N <= NarrowWidth(kernel))
+        {
+            RunNarrow(args, kernel, threads, work);
+            return;
+        }
+
+        var blocking = new Blocking(kernel);
         if (threads > 1 && work >= ParallelThreshold)
         {
             // Cut C into strips along its longer side, each a whole number of register tiles.
@@ -170,6 +176,70 @@ internal static unsafe class GemmDriver<T>
         }
 
         RunBlock(args, blocking, 0, args.M, 0, args.N);
+    }
+
+    /// <summary>The widest N the narrow kernel takes: one vector (0 for the scalar kernel, which has none).</summary>
+    private static int NarrowWidth(GemmKernel kernel) => kernel switch
+    {
+        GemmKernel.Vector512x12 => Vector512<T>.Count,
+        GemmKernel.Vector256x6 => Vector256<T>.Count,
+        GemmKernel.Vector128x6 or GemmKernel.Vector128x12 => Vector128<T>.Count,
+        _ => 0,
+    };
+
+    /// <summary>The work of one parallel narrow call: the product, the shared packed B and the row chunk.</summary>
+    private struct NarrowJob
+    {
+        public GemmArgs<T> Args;
+        public GemmKernel Kernel;
+        public T* PackedB;
+        public int Chunk;
+    }
+
+    private static void RunNarrow(in GemmArgs<T> args, GemmKernel kernel, int threads, long work)
+    {
+        int w = NarrowWidth(kernel);
+        var buffers = t_buffers ??= new PackBuffers();
+        buffers.Ensure(0, args.K * w, w);
+        T* packedB = (T*)buffers.B;
+        GemmNarrowKernel.PackB(args, w, packedB);
+        int blocks = (args.M + 11) / 12;
+        int parts = threads > 1 && work >= ParallelThreshold ? Math.Min(threads, blocks) : 1;
+        if (parts > 1)
+        {
+            var job = new NarrowJob { Args = args, Kernel = kernel, PackedB = packedB, Chunk = (blocks + parts - 1) / parts * 12 };
+            KernelThreads.Run(&RunNarrowPart, &job, parts);
+            return;
+        }
+        NarrowRows(args, kernel, packedB, (T*)buffers.Tile, 0, args.M);
+    }
+
+    private static void RunNarrowPart(void* state, int part)
+    {
+        ref readonly NarrowJob job = ref Unsafe.AsRef<NarrowJob>(state);
+        int start = part * job.Chunk;
+        int count = Math.Min(job.Chunk, job.Args.M - start);
+        if (count <= 0)
+            return;
+        var buffers = t_buffers ??= new PackBuffers();
+        buffers.Ensure(0, 0, NarrowWidth(job.Kernel));
+        NarrowRows(job.Args, job.Kernel, job.PackedB, (T*)buffers.Tile, start, count);
+    }
+
+    private static void NarrowRows(in GemmArgs<T> args, GemmKernel kernel, T* packedB, T* tile, int row0, int rows)
+    {
+        switch (kernel)
+        {
+            case GemmKernel.Vector512x12:
+                GemmNarrowKernel.Run<T, Vector512<T>, Vector512Ops<T>>(args, packedB, tile, row0, rows);
+                break;
+            case GemmKernel.Vector256x6:
+                GemmNarrowKernel.Run<T, Vector256<T>, Vector256Ops<T>>(args, packedB, tile, row0, rows);
+                break;
+            default:
+                GemmNarrowKernel.Run<T, Vector128<T>, Vector128Ops<T>>(args, packedB, tile, row0, rows);
+                break;
+        }
     }
 
     private static void RunPart(void* state, int part)

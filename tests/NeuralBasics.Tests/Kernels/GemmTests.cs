@@ -31,6 +31,9 @@ public class GemmTests
         yield return (260, 40, 515);
         yield return (3, 2100, 5);
         yield return (128, 10, 256);
+        // Narrow outputs (N ≤ one vector) big enough to be split across threads.
+        yield return (1000, 7, 400);
+        yield return (1001, 16, 260);
     }
 
     public static TheoryData<Form, string, string> Cases()
