@@ -44,31 +44,68 @@ public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
         int n = scores.Rows;
         T invN = T.One / T.CreateChecked(n);
         double total = 0;
+        if (gradient.IsEmpty)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                ReadOnlySpan<T> s = scores.Row(i);
+                T max = TensorPrimitives.Max(s);
+                T sum = T.Zero;
+                foreach (T v in s)
+                    sum += T.Exp(v - max);
+                total += (_classWeights?[labels[i]] ?? 1) * double.CreateChecked(T.Log(sum) - (s[labels[i]] - max));
+            }
+            return T.CreateChecked(total / n);
+        }
+
+        // With a gradient: shift every row by its max into the gradient buffer, exponentiate the
+        // whole buffer in one vectorized call, then normalize row by row. (Per-row calls would cost
+        // more in call overhead than in arithmetic for the usual handful of classes.)
+        int c = scores.Columns;
         for (int i = 0; i < n; i++)
         {
             ReadOnlySpan<T> s = scores.Row(i);
-            double weight = _classWeights?[labels[i]] ?? 1;
+            Span<T> g = gradient.Row(i);
+            TensorPrimitives.Subtract(s, RowMaxOf(s), g);
+        }
+        TensorPrimitives.Exp(gradient.Span, gradient.Span);
+        for (int i = 0; i < n; i++)
+        {
+            ReadOnlySpan<T> s = scores.Row(i);
+            Span<T> g = gradient.Row(i);
+            int label = labels[i];
+            double weight = _classWeights?[label] ?? 1;
             T scale = invN * T.CreateChecked(weight);
-            T max = TensorPrimitives.Max(s);
-            T sum = T.Zero;
-            if (gradient.IsEmpty)
-            {
-                foreach (T v in s)
-                    sum += T.Exp(v - max);
-            }
-            else
-            {
-                Span<T> g = gradient.Row(i);
-                TensorPrimitives.Subtract(s, max, g);
-                TensorPrimitives.Exp(g, g);
-                sum = TensorPrimitives.Sum<T>(g);
-                // g = w·p / N, then subtract w/N at the correct class.
-                TensorPrimitives.Multiply(g, scale / sum, g);
-                g[labels[i]] -= scale;
-            }
-            total += weight * double.CreateChecked(T.Log(sum) - (s[labels[i]] - max));
+            T sum = c < 32 ? SmallSum(g) : TensorPrimitives.Sum<T>(g);
+            // log p_y = (s_y − m) − log Σ e^{s_j − m}, from the scores, so it stays exact when e^{s_y − m} underflows.
+            total -= weight * double.CreateChecked(s[label] - RowMaxOf(s) - T.Log(sum));
+            // g = w·p / N, then subtract w/N at the correct class.
+            TensorPrimitives.Multiply(g, scale / sum, g);
+            g[label] -= scale;
         }
         return T.CreateChecked(total / n);
+    }
+
+    private static T RowMaxOf<T>(ReadOnlySpan<T> row)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (row.Length >= 32)
+            return TensorPrimitives.Max(row);
+        // Like TensorPrimitives.Max: a NaN anywhere gives NaN.
+        T max = row[0];
+        for (int j = 1; j < row.Length && !T.IsNaN(max); j++)
+            if (row[j] > max || T.IsNaN(row[j]))
+                max = row[j];
+        return max;
+    }
+
+    private static T SmallSum<T>(ReadOnlySpan<T> row)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T sum = T.Zero;
+        foreach (T v in row)
+            sum += v;
+        return sum;
     }
 
     /// <inheritdoc/>
