@@ -71,6 +71,27 @@ internal static unsafe class GemmNarrowKernel
             WriteRow<T, TVec, TOps>(args, tile, i + 10, c10);
             WriteRow<T, TVec, TOps>(args, tile, i + 11, c11);
         }
+        // Four rows at a time, then one: a single accumulator would wait on its own FMA latency every step.
+        for (; i + 4 <= end; i += 4)
+        {
+            T* a = args.A + i * rowStride;
+            TVec c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero;
+            T* b = packedB;
+            for (int p = 0; p < k; p++)
+            {
+                TVec bp = TOps.Load(b);
+                c0 = TOps.MultiplyAdd(TOps.Broadcast(a), bp, c0);
+                c1 = TOps.MultiplyAdd(TOps.Broadcast(a + rowStride), bp, c1);
+                c2 = TOps.MultiplyAdd(TOps.Broadcast(a + 2 * rowStride), bp, c2);
+                c3 = TOps.MultiplyAdd(TOps.Broadcast(a + 3 * rowStride), bp, c3);
+                a += depthStride;
+                b += w;
+            }
+            WriteRow<T, TVec, TOps>(args, tile, i, c0);
+            WriteRow<T, TVec, TOps>(args, tile, i + 1, c1);
+            WriteRow<T, TVec, TOps>(args, tile, i + 2, c2);
+            WriteRow<T, TVec, TOps>(args, tile, i + 3, c3);
+        }
         for (; i < end; i++)
         {
             T* a = args.A + i * rowStride;
