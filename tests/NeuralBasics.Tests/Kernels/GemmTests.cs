@@ -261,28 +261,6 @@ public class GemmTests
             }
     }
 
-    [Theory]
-    [InlineData(1)]
-    [InlineData(0)]
-    public void WarmCall_AllocatesNothing(int threads)
-    {
-        var a = TestData.Uniform<float>(256, 256, 1);
-        var b = TestData.Uniform<float>(256, 256, 2);
-        var c = new Matrix<float>(256, 256);
-        for (int i = 0; i < 3; i++)
-        {
-            Gemm.Multiply(a, b, c, maxDegreeOfParallelism: threads);
-            Gemm.MultiplyTransposeA(a, b, c, maxDegreeOfParallelism: threads);
-            Gemm.MultiplyTransposeB(a, b, c, maxDegreeOfParallelism: threads);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        Gemm.Multiply(a, b, c, maxDegreeOfParallelism: threads);
-        Gemm.MultiplyTransposeA(a, b, c, maxDegreeOfParallelism: threads);
-        Gemm.MultiplyTransposeB(a, b, c, maxDegreeOfParallelism: threads);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-    }
-
     [Fact]
     public void ConcurrentCallers_EachGetTheirOwnCorrectProduct()
     {

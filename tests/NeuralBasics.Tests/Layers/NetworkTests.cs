@@ -166,50 +166,6 @@ public class NetworkTests
     }
 
     [Fact]
-    public void WarmNetworkTrainingStep_AllocatesNothingPerBatch()
-    {
-        var data = SyntheticData.Blobs<float>(500, 3, 20, seed: 1);
-        long Allocated(int epochs)
-        {
-            var net = new NetworkBuilder<float>(20, seed: 1).Dense(16, new Relu()).Maxout(8, 2).Dense(3).Build();
-            var trainer = new Trainer<float>(net, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-3), new Adam(),
-                new TrainerOptions { Epochs = epochs, BatchSize = 30 });
-            trainer.Train(data);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            trainer.Train(data);
-            return GC.GetAllocatedBytesForCurrentThread() - before;
-        }
-        long perEpoch = (Allocated(4) - Allocated(2)) / 2;
-        Assert.True(perEpoch < 600, $"{perEpoch} bytes per epoch of 50 batches");
-    }
-
-    [Theory]
-    [InlineData(1)]
-    [InlineData(0)]
-    public void WarmTrainingStep_OfTheBenchmarkedMlp_AllocatesNothing(int threads)
-    {
-        int saved = NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism;
-        try
-        {
-            NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism = threads;
-            var net = new NetworkBuilder<float>(784, seed: 1).Dense(256, new Relu()).Dense(10).Build();
-            var step = new TrainingStep<float>(net, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-5), new Adam(1e-4));
-            var x = TestData.Uniform<float>(128, 784, 3);
-            int[] y = Enumerable.Range(0, 128).Select(i => i % 10).ToArray();
-            step.Run(x, y);
-            step.Run(x, y);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            float loss = step.Run(x, y);
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
-            Assert.True(float.IsFinite(loss));
-        }
-        finally
-        {
-            NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism = saved;
-        }
-    }
-
-    [Fact]
     public void TrainingStep_RefusesNewton_AndReportsNonFiniteLosses()
     {
         var net = new NetworkBuilder<double>(2, seed: 1).Dense(4, new Relu()).Dense(3).Build();

@@ -165,25 +165,6 @@ public class TrainerTests
     }
 
     [Fact]
-    public void WarmTrainingStep_AllocatesNothingPerBatch()
-    {
-        // 50 batches an epoch. Two more epochs may allocate each epoch's small result record, but
-        // any allocation per batch (24 bytes at the least) would add at least 2 x 50 x 24 bytes.
-        var data = SyntheticData.Blobs<float>(500, 3, 20, seed: 1);
-        long Allocated(int epochs)
-        {
-            var trainer = new Trainer<float>(new LinearScore<float>(20, 3), new MulticlassHingeLoss(), new L2Regularization(1e-3), new Sgd(1e-3),
-                new TrainerOptions { Epochs = epochs, BatchSize = 30 });
-            trainer.Train(data);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            trainer.Train(data);
-            return GC.GetAllocatedBytesForCurrentThread() - before;
-        }
-        long perEpoch = (Allocated(4) - Allocated(2)) / 2;
-        Assert.True(perEpoch < 600, $"{perEpoch} bytes per epoch of 50 batches");
-    }
-
-    [Fact]
     public void Classifier_PredictsScoresAndProbabilities()
     {
         var data = SyntheticData.Blobs<double>(30, 3, 2, seed: 8);
