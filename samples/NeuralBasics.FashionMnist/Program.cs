@@ -85,6 +85,9 @@ var results = new Table().Title("Test accuracy after the last epoch (published b
 foreach (var (name, accuracy, seconds) in summary)
     results.AddRow(Markup.Escape(name), $"{accuracy:P2}", $"{seconds:F1} s");
 AnsiConsole.Write(results);
+double dataMb = (train.Features.Span.Length + test.Features.Span.Length) * sizeof(float) / 1048576.0;
+AnsiConsole.MarkupLine($"Peak working set {Environment.WorkingSet / 1048576.0:F0} MB now, " +
+                       $"{System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MB at most; the data itself is {dataMb:F0} MB.");
 return 0;
 
 /// <summary>Reports synchronously on the training thread (Progress&lt;T&gt; would post to the thread pool).</summary>

@@ -52,21 +52,30 @@ public static class FashionMnist
     {
         if (limit is { } l)
             Guard.AtLeast(l, 1, "The sample limit", nameof(limit));
-        var images = Idx.Read(Require(folder, $"{prefix}-images-idx3-ubyte"));
+        string imagesPath = Require(folder, $"{prefix}-images-idx3-ubyte");
         string labelsPath = Require(folder, $"{prefix}-labels-idx1-ubyte");
         var labels = Idx.Read(labelsPath);
-        if (images.Dimensions.Length != 3 || images.Dimensions[1] * images.Dimensions[2] != PixelCount)
-            throw new InvalidDataException($"{prefix} images are {string.Join(" x ", images.Dimensions)}, not N x 28 x 28.");
-        if (labels.Dimensions.Length != 1 || labels.Dimensions[0] != images.Dimensions[0])
+        int wanted = limit ?? int.MaxValue;
+        Matrix<T> features;
+        int[] imageShape;
+        // The images go straight from the (decompressing) file into the feature matrix, 64 KiB at a
+        // time: no copy of the file is ever held whole, so memory stays close to the matrix itself.
+        using (var file = File.OpenRead(imagesPath))
+        {
+            try
+            {
+                imageShape = Idx.ReadValues(file, (shape, fill) => ReadImages<T>(shape, fill, wanted, prefix), out features);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{imagesPath}: {e.Message}", e);
+            }
+        }
+        if (labels.Dimensions.Length != 1 || labels.Dimensions[0] != imageShape[0])
             throw new InvalidDataException(
-                $"{prefix}: {images.Dimensions[0]} images but labels of shape {string.Join(" x ", labels.Dimensions)}.");
+                $"{prefix}: {imageShape[0]} images but labels of shape {string.Join(" x ", labels.Dimensions)}.");
 
-        int n = Math.Min(images.Dimensions[0], limit ?? int.MaxValue);
-        var features = new Matrix<T>(n, PixelCount);
-        var span = features.Span;
-        T scale = T.One / T.CreateChecked(255);
-        for (int k = 0; k < span.Length; k++)
-            span[k] = T.CreateChecked(images.Values[k]) * scale;
+        int n = features.Rows;
         var y = new int[n];
         for (int i = 0; i < n; i++)
         {
@@ -75,6 +84,29 @@ public static class FashionMnist
                 throw new InvalidDataException($"{labelsPath}: label {y[i]} of sample {i} is not a Fashion-MNIST class (0..9).");
         }
         return new DataSet<T>(features, y, ClassNames.Count);
+    }
+
+    private static Matrix<T> ReadImages<T>(int[] shape, Action<Span<byte>> fill, int limit, string prefix)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (shape.Length != 3 || (long)shape[1] * shape[2] != PixelCount)
+            throw new InvalidDataException($"{prefix} images are {string.Join(" x ", shape)}, not N x 28 x 28.");
+        int n = Math.Min(shape[0], limit);
+        var features = new Matrix<T>(n, PixelCount);
+        var span = features.Span;
+        T scale = T.One / T.CreateChecked(255);
+        var chunk = new byte[64 * 1024];
+        int done = 0;
+        long total = (long)shape[0] * PixelCount;
+        for (long offset = 0; offset < total; offset += chunk.Length)
+        {
+            var part = chunk.AsSpan(0, (int)Math.Min(chunk.Length, total - offset));
+            fill(part);
+            // Everything is read (to check the file's length), but only the first n images are kept.
+            for (int k = 0; k < part.Length && done < span.Length; k++)
+                span[done++] = T.CreateChecked(part[k]) * scale;
+        }
+        return features;
     }
 
     private static string? Locate(string folder, string name)

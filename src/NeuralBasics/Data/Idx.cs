@@ -44,64 +44,120 @@ public static class Idx
     public static IdxData Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
-        byte[] bytes = ReadAll(stream);
-        if (bytes.Length >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b)
+        int[] dimensions = ReadValues(stream, (shape, fill) =>
         {
-            using var gzip = new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress);
-            try
-            {
-                bytes = ReadAll(gzip);
-            }
-            catch (InvalidDataException e)
-            {
-                throw new InvalidDataException($"The gzip data is damaged or truncated: {e.Message}", e);
-            }
-            catch (EndOfStreamException e)
-            {
-                throw new InvalidDataException("The gzip data is truncated.", e);
-            }
-        }
-        return Parse(bytes);
+            var all = new byte[shape.Aggregate(1L, (product, d) => product * d)];
+            fill(all);
+            return all;
+        }, out byte[] values);
+        return new IdxData(dimensions, values);
     }
 
-    private static IdxData Parse(ReadOnlySpan<byte> bytes)
+    /// <summary>
+    /// Reads the header, then hands the dimensions and a function that fills a buffer with the
+    /// next values to <paramref name="consume"/>: every value is read once, straight from the
+    /// (decompressing) stream, and no copy of the whole file is held in memory. For a raw file the
+    /// header is checked against the file's length before anything is allocated.
+    /// </summary>
+    internal static int[] ReadValues<TResult>(Stream stream, Func<int[], Action<Span<byte>>, TResult> consume, out TResult result)
     {
-        if (bytes.Length < 4)
-            throw new InvalidDataException($"The file is truncated: {bytes.Length} bytes, too short for the 4-byte IDX magic number.");
-        if (bytes[0] != 0 || bytes[1] != 0)
+        Stream input = stream;
+        long? available = stream.CanSeek ? stream.Length - stream.Position : null;
+        var start = new byte[2];
+        int first = ReadUpTo(stream, start);
+        GZipStream? gzip = null;
+        if (first == 2 && start[0] == 0x1f && start[1] == 0x8b)
+        {
+            if (!stream.CanSeek)
+                throw new InvalidDataException("A gzip IDX stream must be seekable.");
+            stream.Seek(-2, SeekOrigin.Current);
+            gzip = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
+            input = gzip;
+            available = null; // the decompressed length is known only once read
+            first = 0;
+        }
+        try
+        {
+            return ReadHeaderAndValues(input, start.AsSpan(0, first), available, consume, out result);
+        }
+        catch (Exception e) when (gzip is not null && e is IOException or EndOfStreamException
+            or InvalidDataException { InnerException: null, Source: "System.IO.Compression" })
+        {
+            throw new InvalidDataException($"The gzip data is damaged or truncated: {e.Message}", e);
+        }
+        finally
+        {
+            gzip?.Dispose();
+        }
+    }
+
+    private static int[] ReadHeaderAndValues<TResult>(Stream input, ReadOnlySpan<byte> alreadyRead, long? available,
+        Func<int[], Action<Span<byte>>, TResult> consume, out TResult result)
+    {
+        Span<byte> header = stackalloc byte[4];
+        alreadyRead.CopyTo(header);
+        int got = alreadyRead.Length + ReadUpTo(input, header[alreadyRead.Length..]);
+        if (got < 4)
+            throw new InvalidDataException($"The file is truncated: {got} bytes, too short for the 4-byte IDX magic number.");
+        if (header[0] != 0 || header[1] != 0)
             throw new InvalidDataException(
-                $"Wrong magic number 0x{bytes[0]:X2}{bytes[1]:X2}{bytes[2]:X2}{bytes[3]:X2}: an IDX file starts with two zero bytes.");
-        if (bytes[2] != UnsignedByte)
+                $"Wrong magic number 0x{header[0]:X2}{header[1]:X2}{header[2]:X2}{header[3]:X2}: an IDX file starts with two zero bytes.");
+        if (header[2] != UnsignedByte)
             throw new InvalidDataException(
-                $"Wrong magic number: value type 0x{bytes[2]:X2} ({TypeName(bytes[2])}) is not supported; only unsigned bytes (0x08) are.");
-        int rank = bytes[3];
+                $"Wrong magic number: value type 0x{header[2]:X2} ({TypeName(header[2])}) is not supported; only unsigned bytes (0x08) are.");
+        int rank = header[3];
         if (rank < 1)
             throw new InvalidDataException("Wrong magic number: the file declares 0 dimensions.");
-        int headerLength = 4 + 4 * rank;
-        if (bytes.Length < headerLength)
+        Span<byte> dimensionBytes = stackalloc byte[4 * rank];
+        int dimensionsRead = ReadUpTo(input, dimensionBytes);
+        if (dimensionsRead < dimensionBytes.Length)
             throw new InvalidDataException(
-                $"The file is truncated: its header declares {rank} dimensions ({headerLength} header bytes) but the file has {bytes.Length} bytes.");
-
+                $"The file is truncated: its header declares {rank} dimensions ({4 + 4 * rank} header bytes) but the file ends after {4 + dimensionsRead}.");
         var dimensions = new int[rank];
         long count = 1;
         for (int d = 0; d < rank; d++)
         {
-            dimensions[d] = BinaryPrimitives.ReadInt32BigEndian(bytes.Slice(4 + 4 * d, 4));
+            dimensions[d] = BinaryPrimitives.ReadInt32BigEndian(dimensionBytes.Slice(4 * d, 4));
             if (dimensions[d] < 0)
                 throw new InvalidDataException($"Dimension {d} is negative ({dimensions[d]}).");
             count *= dimensions[d];
             if (count > Array.MaxLength)
                 throw new InvalidDataException($"The dimensions {string.Join(" x ", dimensions[..(d + 1)])} hold more values than an array can.");
         }
-
-        long data = bytes.Length - headerLength;
         string shape = string.Join(" x ", dimensions);
-        if (data < count)
-            throw new InvalidDataException($"The file is truncated: its header declares {shape} = {count} values but only {data} follow.");
-        if (data > count)
-            throw new InvalidDataException(
-                $"The header's dimensions {shape} = {count} values do not match the file size: {data} value bytes follow the header.");
-        return new IdxData(dimensions, bytes[headerLength..].ToArray());
+        if (available is { } length)
+        {
+            long data = length - 4 - 4 * rank;
+            if (data < count)
+                throw new InvalidDataException($"The file is truncated: its header declares {shape} = {count} values but only {data} follow.");
+            if (data > count)
+                throw new InvalidDataException(
+                    $"The header's dimensions {shape} = {count} values do not match the file size: {data} value bytes follow the header.");
+        }
+
+        result = consume(dimensions, destination =>
+        {
+            int read = ReadUpTo(input, destination);
+            if (read < destination.Length)
+                throw new InvalidDataException($"The file is truncated: its header declares {shape} = {count} values but the data ends early.");
+        });
+        if (available is null && input.ReadByte() >= 0)
+            throw new InvalidDataException($"The header's dimensions {shape} = {count} values do not match the file size: more data follows.");
+        return dimensions;
+    }
+
+    /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; returns the bytes read.</summary>
+    private static int ReadUpTo(Stream stream, Span<byte> buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int read = stream.Read(buffer[total..]);
+            if (read == 0)
+                break;
+            total += read;
+        }
+        return total;
     }
 
     /// <summary>Writes <paramref name="data"/> as an IDX file of unsigned bytes, gzip-compressed when <paramref name="gzip"/>.</summary>
@@ -132,13 +188,6 @@ public static class Idx
             output.Write(header);
         }
         output.Write(data.Values);
-    }
-
-    private static byte[] ReadAll(Stream stream)
-    {
-        using var memory = new MemoryStream();
-        stream.CopyTo(memory);
-        return memory.ToArray();
     }
 
     private static string TypeName(byte type) => type switch
