@@ -83,12 +83,12 @@ foreach (var (modelName, hidden) in new[] { ("MLP 784-256-10", 256), ("softmax 7
 
     void OurBatch(int start)
     {
+        // What the Trainer does per batch: gather the shuffled rows, then one step.
         int size = Math.Min(batch, train.Count - start);
+        var rows = order.AsSpan(start, size);
+        RowOps.GatherRows(train.Features.AsReadOnlySpan(), rows, batchX.AsSpan().SliceRows(0, size));
         for (int r = 0; r < size; r++)
-        {
-            train.Features.Row(order[start + r]).CopyTo(batchX.Row(r));
-            batchY[r] = train.Labels[order[start + r]];
-        }
+            batchY[r] = train.Labels[rows[r]];
         step.Run(batchX.AsReadOnlySpan().SliceRows(0, size), batchY.AsSpan(0, size));
     }
 

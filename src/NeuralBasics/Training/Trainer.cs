@@ -163,12 +163,10 @@ public sealed class Trainer<T>
                 cancellationToken.ThrowIfCancellationRequested();
                 long batchStarted = System.Diagnostics.Stopwatch.GetTimestamp();
                 int size = Math.Min(batch, n - start);
+                var rows = order.AsSpan(start, size);
+                RowOps.GatherRows(trainingFeatures, rows, batchX.AsSpan().SliceRows(0, size));
                 for (int r = 0; r < size; r++)
-                {
-                    int sample = order[start + r];
-                    trainingFeatures.Row(sample).CopyTo(batchX.Row(r));
-                    batchY[r] = training.Labels[sample];
-                }
+                    batchY[r] = training.Labels[rows[r]];
                 T dataLoss = step.Run(batchX.AsReadOnlySpan().SliceRows(0, size), batchY.AsSpan(0, size));
                 if (!T.IsFinite(dataLoss))
                     Diverge(parameters, lastGood, history, $"in epoch {epoch}, {step.LastProblem}");

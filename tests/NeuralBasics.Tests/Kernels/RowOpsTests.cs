@@ -186,6 +186,25 @@ public class RowOpsTests
     }
 
     [Fact]
+    public void GatherRows_CopiesTheChosenRows_AndChecksIndicesFirst()
+    {
+        var x = TestData.Uniform<float>(20, 7, 3);
+        int[] rows = [19, 0, 5, 5, 12, 3, 8, 1, 0];
+        var batch = new Matrix<float>(12, 7);
+        RowOps.GatherRows<float>(x, rows, batch);
+        for (int r = 0; r < rows.Length; r++)
+            Assert.Equal(x.Row(rows[r]).ToArray(), batch.Row(r).ToArray());
+        Assert.All(batch.AsSpan().SliceRows(rows.Length, 3).Span.ToArray(), v => Assert.Equal(0f, v));
+
+        var before = batch.Span.ToArray();
+        Assert.Throws<ArgumentOutOfRangeException>(() => RowOps.GatherRows<float>(x, [0, 20], batch));
+        Assert.Throws<ArgumentOutOfRangeException>(() => RowOps.GatherRows<float>(x, [-1], batch));
+        Assert.Equal(before, batch.Span.ToArray());
+        Assert.Throws<ArgumentException>(() => RowOps.GatherRows<float>(x, rows, new Matrix<float>(8, 7)));
+        Assert.Throws<ArgumentException>(() => RowOps.GatherRows<float>(x, rows, new Matrix<float>(12, 6)));
+    }
+
+    [Fact]
     public void PartialOverlaps_Throw()
     {
         var buffer = new float[20];
