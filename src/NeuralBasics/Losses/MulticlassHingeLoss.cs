@@ -15,33 +15,23 @@ namespace NeuralBasics.Losses;
 /// loss and the subgradient 0 is used.
 /// Example: scores [−5, 15, 7], correct class 0, Δ = 8: max(0, 15 + 5 + 8) + max(0, 7 + 5 + 8) = 28 + 20 = 48.
 /// </remarks>
-public sealed class MulticlassHingeLoss : ILoss
+public sealed class MulticlassHingeLoss : MarginLoss
 {
-    private readonly double[]? _classWeights;
-
     /// <summary>Creates the loss with margin <paramref name="delta"/> (default 1) and optional per-class weights.</summary>
     /// <param name="delta">The margin Δ.</param>
     /// <param name="classWeights">w_c per class: <c>L = (1/N) Σ_i w_{y_i}·L_i</c>; null for all 1.</param>
     /// <exception cref="ArgumentOutOfRangeException">Δ or a weight is negative, NaN or infinite.</exception>
     public MulticlassHingeLoss(double delta = 1.0, IReadOnlyList<double>? classWeights = null)
+        : base(delta, classWeights)
     {
-        Delta = Guard.NonNegativeFinite(delta, "The margin Δ");
-        _classWeights = Losses.ClassWeights.Validate(classWeights);
     }
 
-    /// <summary>The margin Δ.</summary>
-    public double Delta { get; }
-
-    /// <summary>The per-class weights, or null when every class counts 1.</summary>
-    public IReadOnlyList<double>? ClassWeights => _classWeights;
+    /// <inheritdoc/>
+    public override T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
+        => HingeLosses.Compute(scores, labels, gradient, T.CreateChecked(Delta), squared: false, Weights);
 
     /// <inheritdoc/>
-    public T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        => HingeLosses.Compute(scores, labels, gradient, T.CreateChecked(Delta), squared: false, _classWeights);
-
-    /// <inheritdoc/>
-    public override string ToString() => $"MulticlassHingeLoss(Δ = {Delta}{Losses.ClassWeights.Describe(_classWeights)})";
+    public override string ToString() => $"MulticlassHingeLoss(Δ = {Delta}{Losses.ClassWeights.Describe(Weights)})";
 }
 
 /// <summary>
@@ -55,30 +45,20 @@ public sealed class MulticlassHingeLoss : ILoss
 /// to one sample's scores is <c>Σ_{j≠y_i, m_j &gt; 0} 2·(e_j − e_{y_i})(e_j − e_{y_i})ᵀ</c>, which is
 /// what Newton's method uses.
 /// </remarks>
-public sealed class SquaredHingeLoss : ISecondOrderLoss
+public sealed class SquaredHingeLoss : MarginLoss, ISecondOrderLoss
 {
-    private readonly double[]? _classWeights;
-
     /// <summary>Creates the loss with margin <paramref name="delta"/> (default 1) and optional per-class weights.</summary>
     /// <param name="delta">The margin Δ.</param>
     /// <param name="classWeights">w_c per class: <c>L = (1/N) Σ_i w_{y_i}·L_i</c>; null for all 1.</param>
     /// <exception cref="ArgumentOutOfRangeException">Δ or a weight is negative, NaN or infinite.</exception>
     public SquaredHingeLoss(double delta = 1.0, IReadOnlyList<double>? classWeights = null)
+        : base(delta, classWeights)
     {
-        Delta = Guard.NonNegativeFinite(delta, "The margin Δ");
-        _classWeights = Losses.ClassWeights.Validate(classWeights);
     }
 
-    /// <summary>The margin Δ.</summary>
-    public double Delta { get; }
-
-    /// <summary>The per-class weights, or null when every class counts 1.</summary>
-    public IReadOnlyList<double>? ClassWeights => _classWeights;
-
     /// <inheritdoc/>
-    public T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
-        where T : unmanaged, IFloatingPointIeee754<T>
-        => HingeLosses.Compute(scores, labels, gradient, T.CreateChecked(Delta), squared: true, _classWeights);
+    public override T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
+        => HingeLosses.Compute(scores, labels, gradient, T.CreateChecked(Delta), squared: true, Weights);
 
     /// <inheritdoc/>
     public void ScoreHessian(ReadOnlySpan<double> scores, int label, Span<double> hessian)
@@ -87,7 +67,7 @@ public sealed class SquaredHingeLoss : ISecondOrderLoss
         if (hessian.Length != c * c)
             throw new ArgumentException($"The Hessian of {c} scores needs {c * c} elements, not {hessian.Length}.", nameof(hessian));
         hessian.Clear();
-        double two = 2 * (_classWeights?[label] ?? 1);
+        double two = 2 * (Weights?[label] ?? 1);
         for (int j = 0; j < c; j++)
         {
             if (j == label || scores[j] - scores[label] + Delta <= 0)
@@ -100,7 +80,29 @@ public sealed class SquaredHingeLoss : ISecondOrderLoss
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"SquaredHingeLoss(Δ = {Delta}{Losses.ClassWeights.Describe(_classWeights)})";
+    public override string ToString() => $"SquaredHingeLoss(Δ = {Delta}{Losses.ClassWeights.Describe(Weights)})";
+}
+
+/// <summary>What the two hinge losses share: the margin Δ and the per-class weights.</summary>
+public abstract class MarginLoss : ILoss
+{
+    private protected MarginLoss(double delta, IReadOnlyList<double>? classWeights)
+    {
+        Delta = Guard.NonNegativeFinite(delta, "The margin Δ");
+        Weights = Losses.ClassWeights.Validate(classWeights);
+    }
+
+    /// <summary>The margin Δ.</summary>
+    public double Delta { get; }
+
+    /// <summary>The per-class weights, or null when every class counts 1.</summary>
+    public IReadOnlyList<double>? ClassWeights => Weights;
+
+    private protected double[]? Weights { get; }
+
+    /// <inheritdoc/>
+    public abstract T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
+        where T : unmanaged, IFloatingPointIeee754<T>;
 }
 
 /// <summary>The shared loop of the two hinge losses.</summary>

@@ -13,28 +13,14 @@ namespace NeuralBasics.Optimizers;
 /// 1). ε is added after the square root. Defaults: lr 0.001, β1 0.9, β2 0.999, ε 1e-8. Kingma and
 /// Ba (2015), "Adam: A Method for Stochastic Optimization", Algorithm 1.
 /// </remarks>
-public sealed record Adam : UpdateRule
+public sealed record Adam : AdaptiveMomentRule
 {
-    private readonly double _beta1, _beta2, _epsilon;
-
     /// <summary>Creates the rule; a null learning rate means 0.001.</summary>
     /// <exception cref="ArgumentOutOfRangeException">β1 or β2 is outside [0, 1), or ε is not positive and finite.</exception>
     public Adam(LearningRateSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
-        : base(learningRate ?? new ConstantLearningRate(1e-3))
+        : base(learningRate ?? new ConstantLearningRate(1e-3), beta1, beta2, epsilon)
     {
-        Beta1 = beta1;
-        Beta2 = beta2;
-        Epsilon = epsilon;
     }
-
-    /// <summary>β1, the decay rate of the first moment, in [0, 1).</summary>
-    public double Beta1 { get => _beta1; init => _beta1 = Guard.DecayRate(value, "β1", nameof(Beta1)); }
-
-    /// <summary>β2, the decay rate of the second moment, in [0, 1).</summary>
-    public double Beta2 { get => _beta2; init => _beta2 = Guard.DecayRate(value, "β2", nameof(Beta2)); }
-
-    /// <summary>ε, added to √v̂.</summary>
-    public double Epsilon { get => _epsilon; init => _epsilon = Guard.PositiveFinite(value, "ε", nameof(Epsilon)); }
 
     /// <inheritdoc/>
     public override UpdateState CreateState<T>(int length) => new AdamState<T>(length);

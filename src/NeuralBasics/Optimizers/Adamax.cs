@@ -13,28 +13,14 @@ namespace NeuralBasics.Optimizers;
 /// gradient has always been 0 gets a zero step instead of 0/0. Defaults: lr 0.002, β1 0.9,
 /// β2 0.999.
 /// </remarks>
-public sealed record Adamax : UpdateRule
+public sealed record Adamax : AdaptiveMomentRule
 {
-    private readonly double _beta1, _beta2, _epsilon;
-
     /// <summary>Creates the rule; a null learning rate means 0.002.</summary>
     /// <exception cref="ArgumentOutOfRangeException">β1 or β2 is outside [0, 1), or ε is not positive and finite.</exception>
     public Adamax(LearningRateSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
-        : base(learningRate ?? new ConstantLearningRate(2e-3))
+        : base(learningRate ?? new ConstantLearningRate(2e-3), beta1, beta2, epsilon)
     {
-        Beta1 = beta1;
-        Beta2 = beta2;
-        Epsilon = epsilon;
     }
-
-    /// <summary>β1, the decay rate of the first moment, in [0, 1).</summary>
-    public double Beta1 { get => _beta1; init => _beta1 = Guard.DecayRate(value, "β1", nameof(Beta1)); }
-
-    /// <summary>β2, the decay rate of the infinity norm, in [0, 1).</summary>
-    public double Beta2 { get => _beta2; init => _beta2 = Guard.DecayRate(value, "β2", nameof(Beta2)); }
-
-    /// <summary>ε, added to u.</summary>
-    public double Epsilon { get => _epsilon; init => _epsilon = Guard.PositiveFinite(value, "ε", nameof(Epsilon)); }
 
     /// <inheritdoc/>
     public override UpdateState CreateState<T>(int length) => new AdamaxState<T>(length);
