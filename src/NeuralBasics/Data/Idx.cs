@@ -22,6 +22,9 @@ public static class Idx
 {
     private const byte UnsignedByte = 0x08;
 
+    /// <summary>Deflate's largest expansion (about 1032:1), which bounds what a gzip file can hold.</summary>
+    private const long MaxDeflateRatio = 1032;
+
     /// <summary>Reads the IDX file at <paramref name="path"/>.</summary>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="InvalidDataException">The file is not a well-formed IDX file of unsigned bytes.</exception>
@@ -63,6 +66,7 @@ public static class Idx
     {
         Stream input = stream;
         long? available = stream.CanSeek ? stream.Length - stream.Position : null;
+        long? maximum = null;
         var start = new byte[2];
         int first = ReadUpTo(stream, start);
         GZipStream? gzip = null;
@@ -73,12 +77,15 @@ public static class Idx
             stream.Seek(-2, SeekOrigin.Current);
             gzip = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
             input = gzip;
-            available = null; // the decompressed length is known only once read
+            // The decompressed length is known only once read, but deflate expands at most about
+            // 1032:1, so a header declaring more than that is refused before anything is allocated.
+            maximum = available * MaxDeflateRatio + 1024;
+            available = null;
             first = 0;
         }
         try
         {
-            return ReadHeaderAndValues(input, start.AsSpan(0, first), available, consume, out result);
+            return ReadHeaderAndValues(input, start.AsSpan(0, first), available, maximum, consume, out result);
         }
         catch (Exception e) when (gzip is not null && e is IOException or EndOfStreamException
             or InvalidDataException { InnerException: null, Source: "System.IO.Compression" })
@@ -91,7 +98,7 @@ public static class Idx
         }
     }
 
-    private static int[] ReadHeaderAndValues<TResult>(Stream input, ReadOnlySpan<byte> alreadyRead, long? available,
+    private static int[] ReadHeaderAndValues<TResult>(Stream input, ReadOnlySpan<byte> alreadyRead, long? available, long? maximum,
         Func<int[], Action<Span<byte>>, TResult> consume, out TResult result)
     {
         Span<byte> header = stackalloc byte[4];
@@ -125,6 +132,9 @@ public static class Idx
                 throw new InvalidDataException($"The dimensions {string.Join(" x ", dimensions[..(d + 1)])} hold more values than an array can.");
         }
         string shape = string.Join(" x ", dimensions);
+        if (maximum is { } most && count > most)
+            throw new InvalidDataException(
+                $"The header declares {shape} = {count} values, more than this {most / MaxDeflateRatio}-byte gzip file can hold: it is damaged.");
         if (available is { } length)
         {
             long data = length - 4 - 4 * rank;

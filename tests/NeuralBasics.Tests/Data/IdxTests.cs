@@ -99,6 +99,18 @@ public sealed class IdxTests : IDisposable
     }
 
     [Fact]
+    public void AHugeHeaderInATinyFile_IsRefusedBeforeAllocating()
+    {
+        // 2 x 30000 x 30000 = 1.8e9 values declared by a file of a few dozen bytes, raw and gzip.
+        byte[] header = [0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0x75, 0x30, 0, 0, 0x75, 0x30, 1, 2, 3];
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Contains("truncated", ReadBroken(header).Message);
+        var e = ReadBroken(header, gzip: true);
+        Assert.Contains("more than this", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 10_000_000, "the loader allocated for the declared size");
+    }
+
+    [Fact]
     public void Write_RefusesValuesThatDoNotFillTheDimensions()
     {
         Assert.Throws<ArgumentException>(() => Idx.Write(PathOf("x"), new IdxData([2, 2], new byte[3]), gzip: false));
