@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 
 namespace NeuralBasics.Losses;
 
@@ -8,7 +9,8 @@ namespace NeuralBasics.Losses;
 /// It wants the correct class's score to beat every other by at least the margin Δ.
 /// </summary>
 /// <remarks>
-/// With class weights every term of sample i is multiplied by w_{y_i}.
+/// With class weights every term of sample i is multiplied by w_{y_i}. A non-finite score makes the
+/// loss and that sample's gradient NaN, so a diverging run is caught, never hidden.
 /// Gradient, for N samples: <c>∂L/∂s_j = 1/N</c> for each j ≠ y_i whose margin term is positive,
 /// and <c>∂L/∂s_{y_i} = −(number of positive terms)/N</c>; every other entry is 0. A term whose
 /// margin is met exactly (<c>s_j − s_{y_i} + Δ = 0</c>) sits on the hinge's kink: it adds 0 to the
@@ -145,6 +147,14 @@ internal static class HingeLosses
             }
             if (!g.IsEmpty)
                 g[y] = correctGradient;
+            // A non-finite score would slip through the max(0, ·) above (NaN compares false) and
+            // hide a diverging run behind a zero loss: make it poison the loss and gradient instead.
+            if (!TensorPrimitives.IsFiniteAll(s))
+            {
+                rowLoss = T.NaN;
+                if (!g.IsEmpty)
+                    g.Fill(T.NaN);
+            }
             total += double.CreateChecked(weight * rowLoss);
         }
         return T.CreateChecked(total / n);

@@ -14,7 +14,8 @@ namespace NeuralBasics.Losses;
 /// most 0, so scores of ±1e4 give finite, exact losses instead of ∞ − ∞. The loss is computed in
 /// the log-sum-exp form above rather than as <c>−log p_{y_i}</c>, so it stays exact even when
 /// <c>p_{y_i}</c> underflows to 0.
-/// With class weights sample i's loss and gradient are multiplied by w_{y_i}.
+/// With class weights sample i's loss and gradient are multiplied by w_{y_i}. A non-finite score
+/// makes the loss and that sample's gradient NaN, so a diverging run is caught, never hidden.
 /// Gradient, for N samples: <c>∂L/∂s_j = (p_j − 1[j = y_i]) / N</c> with
 /// <c>p_j = e^{s_j − m} / Σ_k e^{s_k − m}</c>.
 /// Hessian with respect to one sample's scores: <c>∂²L_i/∂s_j∂s_k = p_j·(1[j = k] − p_k)</c>, that
@@ -54,6 +55,8 @@ public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
                 foreach (T v in s)
                     sum += T.Exp(v - max);
                 total += (_classWeights?[labels[i]] ?? 1) * double.CreateChecked(T.Log(sum) - (s[labels[i]] - max));
+                if (!TensorPrimitives.IsFiniteAll(s))
+                    total = double.NaN; // see below: a non-finite score is a diverging run
             }
             return T.CreateChecked(total / n);
         }
@@ -82,6 +85,13 @@ public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
             // g = w·p / N, then subtract w/N at the correct class.
             TensorPrimitives.Multiply(g, scale / sum, g);
             g[label] -= scale;
+            // A score of −∞ still gives a well-defined probability of 0, but it means the weights
+            // have diverged: poison the loss and gradient so training stops instead of going on.
+            if (!TensorPrimitives.IsFiniteAll(s))
+            {
+                total = double.NaN;
+                g.Fill(T.NaN);
+            }
         }
         return T.CreateChecked(total / n);
     }

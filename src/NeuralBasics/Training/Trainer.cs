@@ -169,7 +169,15 @@ public sealed class Trainer<T>
                     batchY[r] = training.Labels[rows[r]];
                 T dataLoss = step.Run(batchX.AsReadOnlySpan().SliceRows(0, size), batchY.AsSpan(0, size));
                 if (!T.IsFinite(dataLoss))
-                    Diverge(parameters, lastGood, history, $"in epoch {epoch}, {step.LastProblem}");
+                {
+                    // The step changed nothing: skip the batch, or stop with the last good weights.
+                    if (Options.SkipNonFiniteBatches)
+                    {
+                        history.SkippedBatches++;
+                        continue;
+                    }
+                    Diverge(parameters, lastGood, history, epoch, batchIndex, step.LastProblem!);
+                }
                 if (batchProgress is not null)
                 {
                     double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(batchStarted).TotalSeconds;
@@ -185,7 +193,7 @@ public sealed class Trainer<T>
                 SamplesPerSecond = duration > TimeSpan.Zero ? n / duration.TotalSeconds : 0,
             };
             if (!double.IsFinite(result.TotalLoss))
-                Diverge(parameters, lastGood, history, $"the loss after epoch {epoch} is {result.TotalLoss}");
+                Diverge(parameters, lastGood, history, epoch, null, $"the loss after the epoch is {result.TotalLoss}");
             history.Add(result);
             for (int k = 0; k < parameters.Count; k++)
                 parameters[k].Value.Span.CopyTo(lastGood[k]);
@@ -310,14 +318,15 @@ public sealed class Trainer<T>
         public readonly int[] Predicted = new int[samples];
     }
 
-    private static void Diverge(IReadOnlyList<Parameter<T>> parameters, T[][] lastGood, TrainingHistory history, string what)
+    private static void Diverge(IReadOnlyList<Parameter<T>> parameters, T[][] lastGood, TrainingHistory history, int epoch, int? batch, string problem)
     {
         for (int k = 0; k < parameters.Count; k++)
             lastGood[k].CopyTo(parameters[k].Value.Span);
         int epochs = history.Epochs.Count;
+        string where = batch is { } b ? $"epoch {epoch}, batch {b}" : $"epoch {epoch}";
         throw new TrainingDivergedException(
-            $"Training diverged: {what}. The weights were rolled back to " +
+            $"Training diverged in {where}: {problem}. The weights were rolled back to " +
             (epochs == 0 ? "their initial values" : $"the end of epoch {epochs}") +
-            ". Try a smaller learning rate, or standardize the features.", history);
+            ". Try a smaller learning rate, or standardize the features.", history, epoch, batch, problem);
     }
 }

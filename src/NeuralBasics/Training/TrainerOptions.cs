@@ -45,6 +45,14 @@ public sealed record TrainerOptions
         init => _clipGradientNorm = value is { } v ? Guard.PositiveFinite(v, "The gradient-norm limit", nameof(ClipGradientNorm)) : null;
     }
 
+    /// <summary>
+    /// When a batch's loss or gradient is not finite: false (the default) stops training with
+    /// <see cref="TrainingDivergedException"/> and the last good epoch's weights; true skips that
+    /// batch (its step changes nothing), counts it in <see cref="TrainingHistory.SkippedBatches"/>
+    /// and goes on.
+    /// </summary>
+    public bool SkipNonFiniteBatches { get; init; }
+
     /// <summary>Stop when a validation metric stops improving, and keep the best epoch's weights (null: never).</summary>
     public EarlyStopping? EarlyStopping { get; init; }
 

@@ -8,9 +8,24 @@ namespace NeuralBasics.Training;
 public sealed class TrainingDivergedException : Exception
 {
     /// <summary>Creates the exception.</summary>
-    public TrainingDivergedException(string message, TrainingHistory history)
-        : base(message) => History = history;
+    public TrainingDivergedException(string message, TrainingHistory history, int epoch, int? batch, string problem)
+        : base(message)
+    {
+        History = history;
+        Epoch = epoch;
+        Batch = batch;
+        Problem = problem;
+    }
 
     /// <summary>The epochs completed before training diverged.</summary>
     public TrainingHistory History { get; }
+
+    /// <summary>The epoch (from 1) in which it happened.</summary>
+    public int Epoch { get; }
+
+    /// <summary>The batch (from 1) in which it happened, or null when the end-of-epoch evaluation found it.</summary>
+    public int? Batch { get; }
+
+    /// <summary>Which value was not finite (the batch loss, a parameter's gradient, the epoch's loss).</summary>
+    public string Problem { get; }
 }

@@ -48,6 +48,9 @@ public sealed class TrainingHistory
     /// <summary>With early stopping, the epoch whose weights the model kept; otherwise null.</summary>
     public int? BestEpoch { get; internal set; }
 
+    /// <summary>Batches skipped because their loss or gradient was not finite (with <see cref="TrainerOptions.SkipNonFiniteBatches"/>).</summary>
+    public int SkippedBatches { get; internal set; }
+
     /// <summary>True when early stopping ended the run before the last planned epoch.</summary>
     public bool StoppedEarly { get; internal set; }
 

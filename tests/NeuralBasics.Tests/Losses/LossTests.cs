@@ -54,6 +54,19 @@ public class LossTests
     }
 
     [Fact]
+    public void NonFiniteScores_GiveANonFiniteLoss_NeverAHiddenZero()
+    {
+        foreach (ILoss loss in AllLosses())
+        {
+            foreach (double bad in new[] { double.NaN, double.PositiveInfinity, double.NegativeInfinity })
+            {
+                var (value, _) = Run(loss, new double[,] { { 1, 2, 3 }, { bad, 0, 0 } }, [0, 1]);
+                Assert.False(double.IsFinite(value), $"{loss} with a score of {bad} gave {value}");
+            }
+        }
+    }
+
+    [Fact]
     public void Softmax_HandComputedValues()
     {
         // Equal scores: loss log 3, gradient p − 1[y] = [1/3, 1/3 − 1, 1/3].

@@ -171,3 +171,54 @@ public sealed class TrainingControlTests : IDisposable
         Assert.All(epochs, e => Assert.True(e.SamplesPerSecond > 0 && e.ValidationLoss is not null));
     }
 }
+
+public class DivergenceTests
+{
+    private static DataSet<float> DataWithOneMonstrousSample()
+    {
+        // 60 well-behaved points and, at index 17, one whose features are near float's limit: with
+        // weights of order 10 its scores overflow to ±∞, so any batch holding it has a NaN loss.
+        var clean = SyntheticData.Blobs<float>(20, 3, 2, seed: 1);
+        var x = clean.Features.Clone();
+        x[17, 0] = 3e38f;
+        x[17, 1] = 3e38f;
+        return new DataSet<float>(x, clean.Labels, 3);
+    }
+
+    [Fact]
+    public void ANonFiniteBatch_StopsTraining_NamingEpochBatchAndValue()
+    {
+        var score = new LinearScore<float>(2, 3, weightScale: 10, seed: 1);
+        var initial = score.Weights.Value.Span.ToArray();
+        var trainer = new Trainer<float>(score, new SquaredHingeLoss(), null, new Sgd(1e-6),
+            new TrainerOptions { Epochs = 3, BatchSize = 10, Shuffle = false });
+        var e = Assert.Throws<TrainingDivergedException>(() => trainer.Train(DataWithOneMonstrousSample()));
+        Assert.Equal(1, e.Epoch);
+        Assert.Equal(2, e.Batch); // samples 10..19
+        Assert.Contains("data loss", e.Problem);
+        Assert.Contains("epoch 1, batch 2", e.Message);
+        Assert.Equal(initial, score.Weights.Value.Span.ToArray());
+    }
+
+    [Fact]
+    public void SkipNonFiniteBatches_SkipsThemAndGoesOn()
+    {
+        var score = new LinearScore<float>(2, 3, weightScale: 10, seed: 1);
+        var batches = new List<BatchResult>();
+        var trainer = new Trainer<float>(score, new SquaredHingeLoss(), null, new Sgd(1e-6),
+            new TrainerOptions { Epochs = 3, BatchSize = 10, Shuffle = false, SkipNonFiniteBatches = true });
+        // Batch 2 is skipped and batches 3..6 still run; the epoch's loss over the whole set, which
+        // includes the monstrous sample, is not finite either, and that does stop the run.
+        var e = Assert.Throws<TrainingDivergedException>(() =>
+            trainer.Train(DataWithOneMonstrousSample(), batchProgress: new Recorder(batches.Add)));
+        Assert.Null(e.Batch);
+        Assert.Equal(1, e.History.SkippedBatches);
+        Assert.Equal([1, 3, 4, 5, 6], batches.Select(b => b.Batch));
+        Assert.All(score.Parameters.SelectMany(p => p.Value.Span.ToArray()), v => Assert.True(float.IsFinite(v)));
+    }
+
+    private sealed class Recorder(Action<BatchResult> action) : IProgress<BatchResult>
+    {
+        public void Report(BatchResult value) => action(value);
+    }
+}
