@@ -85,7 +85,7 @@ internal static class CheckpointFile
         }
     }
 
-    private static (CheckpointProgress, T[][]?) Load<T>(byte[] file, IReadOnlyList<Parameter<T>> parameters, IReadOnlyList<UpdateState> states,
+    internal static (CheckpointProgress, T[][]?) Load<T>(byte[] file, IReadOnlyList<Parameter<T>> parameters, IReadOnlyList<UpdateState> states,
         UpdateRule rule)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

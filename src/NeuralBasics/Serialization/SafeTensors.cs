@@ -68,6 +68,8 @@ internal static class SafeTensors
         if (headerLength > MaxHeaderLength || (long)headerLength > file.Length - 8)
             throw new InvalidDataException(
                 $"The header length {headerLength} does not fit the file of {file.Length} bytes: the file is truncated or not a safetensors file.");
+        if (!System.Text.Unicode.Utf8.IsValid(file.AsSpan(8, (int)headerLength)))
+            throw new InvalidDataException("The safetensors header is not valid UTF-8.");
         JsonObject header;
         try
         {
@@ -91,8 +93,17 @@ internal static class SafeTensors
                 if (node is not JsonObject meta)
                     throw new InvalidDataException("The safetensors __metadata__ is not a JSON object.");
                 foreach (var (key, value) in meta)
-                    metadata[key] = value is JsonValue v && v.TryGetValue(out string? s) ? s
-                        : throw new InvalidDataException($"Metadata entry '{key}' is not a string.");
+                {
+                    try
+                    {
+                        metadata[key] = value is JsonValue v && v.TryGetValue(out string? s) ? s
+                            : throw new InvalidDataException($"Metadata entry '{key}' is not a string.");
+                    }
+                    catch (InvalidOperationException e)
+                    {
+                        throw new InvalidDataException($"Metadata entry '{key}' is not a valid string: {e.Message}", e);
+                    }
+                }
                 continue;
             }
             try
