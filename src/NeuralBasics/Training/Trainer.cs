@@ -115,7 +115,7 @@ public sealed class Trainer<T>
         }
 
         var parameters = Score.Parameters;
-        var step = new TrainingStep<T>(Score, Loss, Regularizer, Rule) { ClipGradientNorm = Options.ClipGradientNorm };
+        var step = new TrainingStep<T>(Score, Loss, Regularizer, Rule, Options.Workers) { ClipGradientNorm = Options.ClipGradientNorm };
         var history = new TrainingHistory();
         var random = new ShuffleRandom(unchecked((ulong)Options.Seed));
         int firstEpoch = 1;

@@ -53,6 +53,21 @@ public sealed record TrainerOptions
     /// </summary>
     public bool SkipNonFiniteBatches { get; init; }
 
+    private readonly int _workers = 1;
+
+    /// <summary>
+    /// Synchronous data-parallel workers (default 1): each batch is cut into this many shards whose
+    /// gradients are computed side by side on replicas of the network and summed in a fixed order
+    /// before one update (see <see cref="TrainingStep{T}"/>). Results are deterministic and equal to
+    /// one worker's up to float rounding. More workers than cores gains nothing.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Less than 1.</exception>
+    public int Workers
+    {
+        get => _workers;
+        init => _workers = Guard.AtLeast(value, 1, "The number of workers", nameof(Workers));
+    }
+
     /// <summary>Stop when a validation metric stops improving, and keep the best epoch's weights (null: never).</summary>
     public EarlyStopping? EarlyStopping { get; init; }
 

@@ -19,9 +19,12 @@ namespace NeuralBasics.Training;
 /// that is not finite stops the step before any parameter changes, and <see cref="Run"/> returns
 /// NaN with <see cref="LastProblem"/> saying what went wrong.
 /// </remarks>
-public sealed class TrainingStep<T>
+public sealed unsafe class TrainingStep<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>Worker 0 is the score function itself; workers 1.. train replicas whose values follow it.</summary>
+    private readonly IScoreFunction<T>[] _replicas;
+    private readonly T[] _shardLosses;
     private readonly UpdateState[] _states;
     private T[] _scores = [], _dScores = [];
     private int[] _predicted = [];
@@ -29,7 +32,17 @@ public sealed class TrainingStep<T>
 
     /// <summary>Prepares steps for <paramref name="score"/>.</summary>
     /// <exception cref="ArgumentException">The rule is <see cref="Newton"/>, which needs the whole batch (use <see cref="Trainer{T}"/>).</exception>
-    public TrainingStep(IScoreFunction<T> score, ILoss loss, IRegularizer? regularizer, UpdateRule rule)
+    /// <param name="score">The score function to train (in place).</param>
+    /// <param name="loss">The data loss.</param>
+    /// <param name="regularizer">The penalty on weights; null means none.</param>
+    /// <param name="rule">The update rule.</param>
+    /// <param name="workers">
+    /// Synchronous data parallelism: the batch is cut into this many contiguous shards, each
+    /// worker (one per core at most) computes its shard's gradient on its own replica, the gradients
+    /// are summed in worker order (so results are deterministic, and equal to one worker's up to float
+    /// rounding), and one update is applied. 1 (the default) trains on the calling thread.
+    /// </param>
+    public TrainingStep(IScoreFunction<T> score, ILoss loss, IRegularizer? regularizer, UpdateRule rule, int workers = 1)
     {
         ArgumentNullException.ThrowIfNull(score);
         ArgumentNullException.ThrowIfNull(loss);
@@ -41,6 +54,45 @@ public sealed class TrainingStep<T>
         Regularizer = regularizer ?? NoRegularization.Instance;
         Rule = rule;
         _states = [.. score.Parameters.Select(p => rule.CreateState<T>(p.Value.Span.Length))];
+        Guard.AtLeast(workers, 1, "The number of workers");
+        _replicas = [score, .. Enumerable.Range(1, workers - 1).Select(_ => score.Clone())];
+        _shardLosses = new T[workers];
+    }
+
+    /// <summary>The number of synchronous data-parallel workers.</summary>
+    public int Workers => _replicas.Length;
+
+    /// <summary>The work of one data-parallel step: pointers to the batch and its buffers, and how it is cut.</summary>
+    private struct ShardJob
+    {
+        public nint Step;
+        public T* Inputs, Scores, DScores;
+        public int* Labels;
+        public int Rows, Columns, Classes, Shards;
+    }
+
+    private static void RunShard(void* state, int shard)
+    {
+        ref readonly ShardJob job = ref System.Runtime.CompilerServices.Unsafe.AsRef<ShardJob>(state);
+        var step = (TrainingStep<T>)System.Runtime.InteropServices.GCHandle.FromIntPtr(job.Step).Target!;
+        var (start, count) = ShardRange(job.Rows, job.Shards, shard);
+        var x = new ReadOnlyMatrixSpan<T>(new ReadOnlySpan<T>(job.Inputs + (long)start * job.Columns, count * job.Columns), count, job.Columns);
+        var s = new MatrixSpan<T>(new Span<T>(job.Scores + (long)start * job.Classes, count * job.Classes), count, job.Classes);
+        var ds = new MatrixSpan<T>(new Span<T>(job.DScores + (long)start * job.Classes, count * job.Classes), count, job.Classes);
+        var replica = step._replicas[shard];
+        replica.Forward(x, s);
+        T loss = step.Loss.Compute(s, new ReadOnlySpan<int>(job.Labels + start, count), ds);
+        step._shardLosses[shard] = loss;
+        if (T.IsFinite(loss))
+            replica.Backward(x, ds, default);
+    }
+
+    /// <summary>Shard <paramref name="shard"/> of <paramref name="shards"/> over <paramref name="rows"/> rows: contiguous, sizes differing by at most one.</summary>
+    private static (int Start, int Count) ShardRange(int rows, int shards, int shard)
+    {
+        int baseSize = rows / shards, extra = rows % shards;
+        int start = shard * baseSize + Math.Min(shard, extra);
+        return (start, baseSize + (shard < extra ? 1 : 0));
     }
 
     /// <summary>The score function being trained.</summary>
@@ -108,11 +160,22 @@ public sealed class TrainingStep<T>
         var dScores = new MatrixSpan<T>(_dScores, n, c);
         LastProblem = null;
 
-        Score.Forward(inputs, scores);
-        T dataLoss = Loss.Compute(scores, labels, dScores);
-        if (!T.IsFinite(dataLoss))
-            return Fail($"the data loss of the batch is {dataLoss}");
-        Score.Backward(inputs, dScores, default);
+        int shards = Math.Min(_replicas.Length, n);
+        T dataLoss;
+        if (shards <= 1)
+        {
+            Score.Forward(inputs, scores);
+            dataLoss = Loss.Compute(scores, labels, dScores);
+            if (!T.IsFinite(dataLoss))
+                return Fail($"the data loss of the batch is {dataLoss}");
+            Score.Backward(inputs, dScores, default);
+        }
+        else
+        {
+            dataLoss = RunShards(inputs, labels, scores, dScores, shards);
+            if (!T.IsFinite(dataLoss))
+                return Fail($"the data loss of the batch is {dataLoss}");
+        }
 
         var parameters = Score.Parameters;
         for (int k = 0; k < parameters.Count; k++)
@@ -137,7 +200,65 @@ public sealed class TrainingStep<T>
 
         for (int k = 0; k < parameters.Count; k++)
             Rule.Apply(parameters[k].Value.Span, parameters[k].Gradient.Span, _states[k]);
+        // The replicas follow the updated values before the next step.
+        for (int w = 1; w < _replicas.Length; w++)
+        {
+            var replica = _replicas[w].Parameters;
+            for (int k = 0; k < parameters.Count; k++)
+                parameters[k].Value.Span.CopyTo(replica[k].Value.Span);
+        }
         return dataLoss;
+    }
+
+    /// <summary>
+    /// Runs the shards on the kernel worker threads (their own matrix products then stay on their
+    /// thread), then sums the gradients in worker order, each weighted by its share of the batch:
+    /// every shard's loss is a mean over its own rows.
+    /// </summary>
+    private T RunShards(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels, MatrixSpan<T> scores, MatrixSpan<T> dScores, int shards)
+    {
+        var handle = System.Runtime.InteropServices.GCHandle.Alloc(this);
+        try
+        {
+            fixed (T* x = inputs.Span)
+            fixed (T* s = scores.Span)
+            fixed (T* ds = dScores.Span)
+            fixed (int* y = labels)
+            {
+                var job = new ShardJob
+                {
+                    Step = System.Runtime.InteropServices.GCHandle.ToIntPtr(handle),
+                    Inputs = x, Scores = s, DScores = ds, Labels = y,
+                    Rows = inputs.Rows, Columns = inputs.Columns, Classes = Score.ClassCount, Shards = shards,
+                };
+                NeuralBasics.Kernels.KernelThreads.Run(&RunShard, &job, shards);
+            }
+        }
+        finally
+        {
+            handle.Free();
+        }
+
+        int n = inputs.Rows;
+        T loss = T.Zero;
+        var parameters = Score.Parameters;
+        for (int w = 0; w < shards; w++)
+        {
+            T share = T.CreateChecked(ShardRange(n, shards, w).Count) / T.CreateChecked(n);
+            loss += share * _shardLosses[w];
+            if (!T.IsFinite(_shardLosses[w]))
+                return _shardLosses[w];
+            var replica = _replicas[w].Parameters;
+            for (int k = 0; k < parameters.Count; k++)
+            {
+                var total = parameters[k].Gradient.Span;
+                if (w == 0)
+                    TensorPrimitives.Multiply(total, share, total);
+                else
+                    TensorPrimitives.MultiplyAdd(replica[k].Gradient.Span, share, total, total);
+            }
+        }
+        return loss;
     }
 
     private T Fail(string problem)
