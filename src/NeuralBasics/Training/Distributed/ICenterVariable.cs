@@ -1,0 +1,64 @@
+using System.Numerics;
+
+namespace NeuralBasics.Training.Distributed;
+
+/// <summary>
+/// The shared center variable x̃ of elastic averaging, as a worker sees it: one call moves the
+/// worker's parameters and the center toward each other. The in-process implementation is a lock
+/// around arrays; a distributed engine would send the worker's parameters and receive the center
+/// (see docs/distributed-training.md), and the update math would not change.
+/// </summary>
+public interface ICenterVariable<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>
+    /// The elastic exchange for one parameter tensor, atomically with respect to other workers:
+    /// with <c>d = x − x̃</c>, <c>x ← x − α·d</c> and <c>x̃ ← x̃ + α·d</c>.
+    /// </summary>
+    void Exchange(int tensor, Span<T> local, T alpha);
+
+    /// <summary>Copies the center of every tensor into <paramref name="destination"/> (one span per tensor).</summary>
+    void Read(IReadOnlyList<Memory<T>> destination);
+}
+
+/// <summary>The center variable in this process's memory, guarded by one lock.</summary>
+public sealed class InProcessCenterVariable<T> : ICenterVariable<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly T[][] _center;
+    private readonly Lock _lock = new();
+
+    /// <summary>Starts the center at <paramref name="initial"/> (copied), one array per parameter tensor.</summary>
+    public InProcessCenterVariable(IEnumerable<ReadOnlyMemory<T>> initial)
+    {
+        ArgumentNullException.ThrowIfNull(initial);
+        _center = [.. initial.Select(m => m.ToArray())];
+    }
+
+    /// <inheritdoc/>
+    public void Exchange(int tensor, Span<T> local, T alpha)
+    {
+        var center = _center[tensor];
+        if (local.Length != center.Length)
+            throw new ArgumentException($"Tensor {tensor} has {center.Length} values at the center but {local.Length} locally.", nameof(local));
+        lock (_lock)
+        {
+            for (int i = 0; i < local.Length; i++)
+            {
+                T difference = local[i] - center[i];
+                local[i] -= alpha * difference;
+                center[i] += alpha * difference;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Read(IReadOnlyList<Memory<T>> destination)
+    {
+        lock (_lock)
+        {
+            for (int k = 0; k < _center.Length; k++)
+                _center[k].CopyTo(destination[k].Span);
+        }
+    }
+}
