@@ -10,8 +10,9 @@ using NeuralBasics.Optimizers;
 namespace NeuralBasics.Tests.Properties;
 
 /// <summary>
-/// Property-based tests (CsCheck): random shapes and values, a few hundred cases each, from a fixed
-/// seed so a run is reproducible; a failure is shrunk to a minimal case and reported with its seed.
+/// Property-based tests (CsCheck): random shapes and values, a few hundred cases each. Each run
+/// starts from the fixed seed and then explores new cases; a failure is shrunk to a minimal case and
+/// reported with the seed that reproduces it (<c>CsCheck_Seed=...</c>).
 /// </summary>
 public class PropertyTests
 {
@@ -207,12 +208,14 @@ public class PropertyTests
                 gradients.Add(("X", x.Memory, dx.Span.ToArray()));
                 foreach (var (name, values, gradient) in gradients)
                 {
-                    var result = GradientCheck.Check(Objective, values, gradient, step: 1e-5);
+                    // Entries below 1e-3 are judged by absolute error (floor): across random networks
+                    // some input gradients are tiny, and there rounding noise, not the math, dominates.
+                    var result = GradientCheck.Check(Objective, values, gradient, step: 1e-5, floor: 1e-3);
                     // ReLU and maxout have kinks, and the squared hinge's second derivative jumps at
                     // the margin; a random point within h of one is rare but a property test finds it,
                     // so a failure is only reported if it survives a smaller step, at 1e-4.
                     if (result.MaxRelativeError >= 1e-6)
-                        result = GradientCheck.Check(Objective, values, gradient, step: 1e-7);
+                        result = GradientCheck.Check(Objective, values, gradient, step: 1e-7, floor: 1e-3);
                     if (result.MaxRelativeError >= 1e-4)
                         throw new Exception($"{net}, {loss}, d{name}: {result}");
                 }
