@@ -148,6 +148,31 @@ public sealed unsafe class TrainingStep<T>
     /// <exception cref="ArgumentException">The shapes or labels do not fit the score function.</exception>
     public T Run(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
     {
+        T dataLoss = ComputeGradient(inputs, labels);
+        if (!T.IsFinite(dataLoss))
+            return dataLoss;
+        var parameters = Score.Parameters;
+        for (int k = 0; k < parameters.Count; k++)
+            Rule.Apply(parameters[k].Value.Span, parameters[k].Gradient.Span, _states[k]);
+        // The replicas follow the updated values before the next step.
+        for (int w = 1; w < _replicas.Length; w++)
+        {
+            var replica = _replicas[w].Parameters;
+            for (int k = 0; k < parameters.Count; k++)
+                parameters[k].Value.Span.CopyTo(replica[k].Value.Span);
+        }
+        return dataLoss;
+    }
+
+    /// <summary>
+    /// Everything <see cref="Run"/> does except the update: leaves the full gradient (data loss,
+    /// regularization, clipping) in each parameter's <see cref="Scoring.Parameter{T}.Gradient"/>
+    /// and returns the batch's data loss, or NaN (with <see cref="LastProblem"/>) when the loss or a
+    /// gradient is not finite. Downpour workers send this gradient to a parameter server.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shapes or labels do not fit the score function.</exception>
+    public T ComputeGradient(ReadOnlyMatrixSpan<T> inputs, ReadOnlySpan<int> labels)
+    {
         int n = inputs.Rows, c = Score.ClassCount;
         if (_scores.Length < n * c)
         {
@@ -198,15 +223,6 @@ public sealed unsafe class TrainingStep<T>
                 TensorPrimitives.Multiply(parameters[k].Gradient.Span, scale, parameters[k].Gradient.Span);
         }
 
-        for (int k = 0; k < parameters.Count; k++)
-            Rule.Apply(parameters[k].Value.Span, parameters[k].Gradient.Span, _states[k]);
-        // The replicas follow the updated values before the next step.
-        for (int w = 1; w < _replicas.Length; w++)
-        {
-            var replica = _replicas[w].Parameters;
-            for (int k = 0; k < parameters.Count; k++)
-                parameters[k].Value.Span.CopyTo(replica[k].Value.Span);
-        }
         return dataLoss;
     }
 

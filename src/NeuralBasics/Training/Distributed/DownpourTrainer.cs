@@ -1,0 +1,178 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.ExceptionServices;
+using NeuralBasics.Data;
+using NeuralBasics.Kernels;
+using NeuralBasics.Losses;
+using NeuralBasics.Optimizers;
+using NeuralBasics.Regularization;
+using NeuralBasics.Scoring;
+
+namespace NeuralBasics.Training.Distributed;
+
+/// <summary>Settings of Downpour SGD.</summary>
+public sealed record DownpourOptions
+{
+    private readonly int _workers = 2, _fetchEvery = 1, _pushEvery = 1, _epochs = 10, _batchSize = 64;
+
+    /// <summary>Workers, each on its own thread and its own shard of the data (default 2).</summary>
+    public int Workers { get => _workers; init => _workers = Guard.AtLeast(value, 1, "The number of workers", nameof(Workers)); }
+
+    /// <summary>n_fetch: local steps between fetches of the parameters (default 1).</summary>
+    public int FetchEvery { get => _fetchEvery; init => _fetchEvery = Guard.AtLeast(value, 1, "n_fetch", nameof(FetchEvery)); }
+
+    /// <summary>n_push: local steps whose gradients are summed before one push (default 1).</summary>
+    public int PushEvery { get => _pushEvery; init => _pushEvery = Guard.AtLeast(value, 1, "n_push", nameof(PushEvery)); }
+
+    /// <summary>Passes of each worker over its shard (default 10).</summary>
+    public int Epochs { get => _epochs; init => _epochs = Guard.AtLeast(value, 1, "The number of epochs", nameof(Epochs)); }
+
+    /// <summary>Samples per local step (default 64).</summary>
+    public int BatchSize { get => _batchSize; init => _batchSize = Guard.AtLeast(value, 1, "The batch size", nameof(BatchSize)); }
+
+    /// <summary>The seed of the shard assignment and of each worker's shuffling.</summary>
+    public int Seed { get; init; }
+}
+
+/// <summary>
+/// Downpour SGD (Dean et al., 2012, "Large Scale Distributed Deep Networks"): asynchronous workers,
+/// each on its own shard of the data, fetch the parameters from a parameter server every n_fetch
+/// steps, compute gradients on their (possibly stale) copy, and push the sum of their gradients
+/// every n_push steps; the server applies any update rule to each push as it arrives (AdaGrad, as in
+/// the paper, by default). Workers never wait for each other.
+/// </summary>
+/// <remarks>
+/// A worker that throws stops the others at their next step and its exception is rethrown; the
+/// server holds the updates of the pushes completed before (each push is applied under a lock).
+/// </remarks>
+public sealed class DownpourTrainer<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Creates the trainer; <paramref name="score"/> gives the initial parameters; the server updates with <paramref name="rule"/> (AdaGrad 0.01 when null).</summary>
+    public DownpourTrainer(IScoreFunction<T> score, ILoss loss, IRegularizer? regularizer, UpdateRule? rule = null, DownpourOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(score);
+        ArgumentNullException.ThrowIfNull(loss);
+        if (rule is Newton)
+            throw new ArgumentException("Newton's method is full-batch; Downpour needs a first-order rule.", nameof(rule));
+        Score = score;
+        Loss = loss;
+        Regularizer = regularizer;
+        Rule = rule ?? new AdaGrad(0.01);
+        Options = options ?? new DownpourOptions();
+    }
+
+    /// <summary>The network whose weights start the server.</summary>
+    public IScoreFunction<T> Score { get; }
+
+    /// <summary>The data loss.</summary>
+    public ILoss Loss { get; }
+
+    /// <summary>The penalty on weights, or null.</summary>
+    public IRegularizer? Regularizer { get; }
+
+    /// <summary>The server's update rule.</summary>
+    public UpdateRule Rule { get; }
+
+    /// <summary>The settings.</summary>
+    public DownpourOptions Options { get; }
+
+    /// <summary>Trains on <paramref name="training"/> with an in-process parameter server; returns the server's model.</summary>
+    /// <exception cref="ArgumentException">The data does not fit the network.</exception>
+    public Classifier<T> Train(DataSet<T> training, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        if (training.FeatureCount != Score.InputCount || training.ClassCount != Score.ClassCount)
+            throw new ArgumentException(
+                $"The data has {training.FeatureCount} features and {training.ClassCount} classes but {Score} takes {Score.InputCount} and scores {Score.ClassCount}.",
+                nameof(training));
+        var server = new InProcessParameterServer<T>(Score.Parameters.Select(p => (ReadOnlyMemory<T>)p.Value.Memory), Rule);
+        Train(training, server, Math.Min(Options.Workers, training.Count), cancellationToken);
+        var model = Score.Clone();
+        server.Fetch([.. model.Parameters.Select(p => p.Value.Memory)]);
+        return new Classifier<T>(model, Loss);
+    }
+
+    /// <summary>Runs the workers against a given parameter server (another implementation of the two messages).</summary>
+    public void Train(DataSet<T> training, IParameterServer<T> server, int workers, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(server);
+        var order = Enumerable.Range(0, training.Count).ToArray();
+        new Random(Options.Seed).Shuffle(order);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ExceptionDispatchInfo? failure = null;
+        var threads = new Thread[workers];
+        for (int w = 0; w < workers; w++)
+        {
+            int worker = w;
+            int start = (int)((long)training.Count * worker / workers), end = (int)((long)training.Count * (worker + 1) / workers);
+            threads[w] = new Thread(() =>
+            {
+                try
+                {
+                    RunWorker(training, order.AsSpan(start, end - start).ToArray(), server, worker, stop.Token);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
+                    stop.Cancel();
+                }
+            }) { IsBackground = true, Name = $"Downpour worker {worker}" };
+            threads[w].Start();
+        }
+        foreach (var thread in threads)
+            thread.Join();
+        failure?.Throw();
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private void RunWorker(DataSet<T> training, int[] shard, IParameterServer<T> server, int worker, CancellationToken token)
+    {
+        var replica = Score.Clone();
+        var parameters = replica.Parameters;
+        // The local step only computes gradients; its own rule is never applied.
+        var step = new TrainingStep<T>(replica, Loss, Regularizer, new Sgd(1.0));
+        var accumulated = parameters.Select(p => new T[p.Value.Span.Length]).ToArray();
+        var pushes = accumulated.Select(a => (ReadOnlyMemory<T>)a).ToArray();
+        var fetches = parameters.Select(p => p.Value.Memory).ToArray();
+        var random = new Random(unchecked(Options.Seed * 7919 + worker));
+        int batch = Math.Min(Options.BatchSize, shard.Length);
+        var batchX = new Matrix<T>(batch, training.FeatureCount);
+        var batchY = new int[batch];
+        long steps = 0;
+        int pending = 0;
+        server.Fetch(fetches);
+        for (int epoch = 0; epoch < Options.Epochs; epoch++)
+        {
+            random.Shuffle(shard);
+            for (int s = 0; s < shard.Length; s += batch)
+            {
+                token.ThrowIfCancellationRequested();
+                int size = Math.Min(batch, shard.Length - s);
+                var rows = shard.AsSpan(s, size);
+                RowOps.GatherRows(training.Features.AsReadOnlySpan(), rows, batchX.AsSpan().SliceRows(0, size));
+                for (int r = 0; r < size; r++)
+                    batchY[r] = training.Labels[rows[r]];
+                T loss = step.ComputeGradient(batchX.AsReadOnlySpan().SliceRows(0, size), batchY.AsSpan(0, size));
+                if (!T.IsFinite(loss))
+                    throw new TrainingDivergedException(
+                        $"Downpour worker {worker} diverged in epoch {epoch + 1}: {step.LastProblem}.", new TrainingHistory(), epoch + 1, s / batch + 1, step.LastProblem!);
+                for (int k = 0; k < parameters.Count; k++)
+                    TensorPrimitives.Add(accumulated[k], parameters[k].Gradient.Span, accumulated[k]);
+                steps++;
+                if (++pending == Options.PushEvery)
+                {
+                    server.Push(pushes);
+                    foreach (var a in accumulated)
+                        Array.Clear(a);
+                    pending = 0;
+                }
+                if (steps % Options.FetchEvery == 0)
+                    server.Fetch(fetches);
+            }
+        }
+        if (pending > 0)
+            server.Push(pushes);
+    }
+}

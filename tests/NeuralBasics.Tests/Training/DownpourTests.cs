@@ -1,0 +1,97 @@
+using NeuralBasics.Activations;
+using NeuralBasics.Data;
+using NeuralBasics.Layers;
+using NeuralBasics.Losses;
+using NeuralBasics.Optimizers;
+using NeuralBasics.Scoring;
+using NeuralBasics.Training;
+using NeuralBasics.Training.Distributed;
+
+namespace NeuralBasics.Tests.Training;
+
+public class DownpourTests
+{
+    private static double[] Values(IScoreFunction<double> score) => [.. score.Parameters.SelectMany(p => p.Value.Span.ToArray())];
+
+    [Fact]
+    public void OneWorkerFetchingAndPushingEveryStep_IsPlainSgd()
+    {
+        var data = SyntheticData.Blobs<double>(20, 3, 2, seed: 1);
+        var score = new LinearScore<double>(2, 3, seed: 2);
+        var model = new DownpourTrainer<double>(score, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05),
+            new DownpourOptions { Workers = 1, FetchEvery = 1, PushEvery = 1, Epochs = 2, BatchSize = 8, Seed = 4 }).Train(data);
+
+        var byHand = score.Clone();
+        var step = new TrainingStep<double>(byHand, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05));
+        var shard = Enumerable.Range(0, data.Count).ToArray();
+        new Random(4).Shuffle(shard);
+        var random = new Random(4 * 7919);
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            random.Shuffle(shard);
+            for (int s = 0; s < shard.Length; s += 8)
+            {
+                int size = Math.Min(8, shard.Length - s);
+                var x = new Matrix<double>(size, 2);
+                var y = new int[size];
+                for (int r = 0; r < size; r++)
+                {
+                    data.Features.Row(shard[s + r]).CopyTo(x.Row(r));
+                    y[r] = data.Labels[shard[s + r]];
+                }
+                step.Run(x, y);
+            }
+        }
+        Assert.Equal(Values(byHand), Values(model.CopyScoreFunction()));
+    }
+
+    [Fact]
+    public void TwoWorkers_LearnSeparableBlobs_AndAFashionMnistSubset()
+    {
+        var blobs = SyntheticData.Blobs<float>(100, 3, 2, seed: 5);
+        var blobModel = new DownpourTrainer<float>(new LinearScore<float>(2, 3), SoftmaxCrossEntropyLoss.Instance, null, new AdaGrad(0.1),
+            new DownpourOptions { Workers = 2, Epochs = 20, BatchSize = 16, FetchEvery = 2, PushEvery = 2 }).Train(blobs);
+        Assert.True(blobModel.Accuracy(blobs) >= 0.99);
+
+        var subset = Path.Combine(AppContext.BaseDirectory, "TestData", "fashion-mnist-subset");
+        var (train, test) = FashionMnist.Load<float>(subset);
+        var net = new NetworkBuilder<float>(784, seed: 1).Dense(64, new Relu()).Dense(10).Build();
+        var model = new DownpourTrainer<float>(net, SoftmaxCrossEntropyLoss.Instance, null, new Adam(1e-3),
+            new DownpourOptions { Workers = 2, Epochs = 5, BatchSize = 32, FetchEvery = 2, PushEvery = 1, Seed = 1 }).Train(train);
+        double accuracy = model.Accuracy(test);
+        Assert.True(accuracy >= 0.74, $"test accuracy {accuracy:P1}");
+    }
+
+    private sealed class FailingLoss(int failAfter) : ILoss
+    {
+        private int _calls;
+
+        public T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+            if (Interlocked.Increment(ref _calls) == failAfter)
+                throw new InvalidOperationException("a worker failed");
+            return SoftmaxCrossEntropyLoss.Instance.Compute(scores, labels, gradient);
+        }
+    }
+
+    [Fact]
+    public void AWorkerThatThrows_StopsTheRunWithItsException_AndTheServerKeepsCompletedPushes()
+    {
+        var data = SyntheticData.Blobs<double>(50, 3, 2, seed: 1);
+        var score = new LinearScore<double>(2, 3, seed: 2);
+        var before = Values(score);
+        var trainer = new DownpourTrainer<double>(score, new FailingLoss(7), null, new Sgd(0.05),
+            new DownpourOptions { Workers = 2, Epochs = 50, BatchSize = 8 });
+        var server = new InProcessParameterServer<double>(score.Parameters.Select(p => (ReadOnlyMemory<double>)p.Value.Memory), new Sgd(0.05));
+        var e = Assert.Throws<InvalidOperationException>(() => trainer.Train(data, server, workers: 2));
+        Assert.Equal("a worker failed", e.Message);
+        Assert.Equal(before, Values(score));
+        // Six loss calls completed before the seventh threw; each was pushed whole or not at all.
+        Assert.InRange(server.Pushes, 0, 6);
+        var fetched = score.Clone();
+        server.Fetch([.. fetched.Parameters.Select(p => p.Value.Memory)]);
+        Assert.All(Values(fetched), v => Assert.True(double.IsFinite(v)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new DownpourOptions { PushEvery = 0 });
+    }
+}
