@@ -160,7 +160,9 @@ public class PropertyTests
                 f.Forward<double>(x, fy);
                 return fy.Select((v, i) => v * c[i]).Sum();
             }
-            var result = GradientCheck.Check(Objective, x, dx, step: 1e-5);
+            // Saturated units have derivatives far below 1e-3, where rounding noise in the central
+            // difference, not the math, sets the relative error: judge those by absolute error.
+            var result = GradientCheck.Check(Objective, x, dx, step: 1e-5, floor: 1e-3);
             if (result.MaxRelativeError >= 1e-6)
                 throw new Exception($"{f}: {result}");
         }, seed: Seed, iter: 200, threads: 1);
