@@ -1,8 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.ExceptionServices;
 using NeuralBasics.Data;
-using NeuralBasics.Kernels;
 using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
@@ -81,11 +79,7 @@ public sealed class DownpourTrainer<T>
     /// <exception cref="ArgumentException">The data does not fit the network.</exception>
     public Classifier<T> Train(DataSet<T> training, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(training);
-        if (training.FeatureCount != Score.InputCount || training.ClassCount != Score.ClassCount)
-            throw new ArgumentException(
-                $"The data has {training.FeatureCount} features and {training.ClassCount} classes but {Score} takes {Score.InputCount} and scores {Score.ClassCount}.",
-                nameof(training));
+        AsynchronousWorkers.CheckData(training, Score);
         var server = new InProcessParameterServer<T>(Score.Parameters.Select(p => (ReadOnlyMemory<T>)p.Value.Memory), Rule);
         Train(training, server, Math.Min(Options.Workers, training.Count), cancellationToken);
         var model = Score.Clone();
@@ -96,35 +90,10 @@ public sealed class DownpourTrainer<T>
     /// <summary>Runs the workers against a given parameter server (another implementation of the two messages).</summary>
     public void Train(DataSet<T> training, IParameterServer<T> server, int workers, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(training);
+        AsynchronousWorkers.CheckData(training, Score);
         ArgumentNullException.ThrowIfNull(server);
-        var order = Enumerable.Range(0, training.Count).ToArray();
-        new Random(Options.Seed).Shuffle(order);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        ExceptionDispatchInfo? failure = null;
-        var threads = new Thread[workers];
-        for (int w = 0; w < workers; w++)
-        {
-            int worker = w;
-            int start = (int)((long)training.Count * worker / workers), end = (int)((long)training.Count * (worker + 1) / workers);
-            threads[w] = new Thread(() =>
-            {
-                try
-                {
-                    RunWorker(training, order.AsSpan(start, end - start).ToArray(), server, worker, stop.Token);
-                }
-                catch (Exception e)
-                {
-                    Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
-                    stop.Cancel();
-                }
-            }) { IsBackground = true, Name = $"Downpour worker {worker}" };
-            threads[w].Start();
-        }
-        foreach (var thread in threads)
-            thread.Join();
-        failure?.Throw();
-        cancellationToken.ThrowIfCancellationRequested();
+        AsynchronousWorkers.Run(training.Count, workers, Options.Seed,
+            (worker, shard, token) => RunWorker(training, shard, server, worker, token), cancellationToken);
     }
 
     private void RunWorker(DataSet<T> training, int[] shard, IParameterServer<T> server, int worker, CancellationToken token)
@@ -136,42 +105,28 @@ public sealed class DownpourTrainer<T>
         var accumulated = parameters.Select(p => new T[p.Value.Span.Length]).ToArray();
         var pushes = accumulated.Select(a => (ReadOnlyMemory<T>)a).ToArray();
         var fetches = parameters.Select(p => p.Value.Memory).ToArray();
-        var random = new Random(unchecked(Options.Seed * 7919 + worker));
-        int batch = Math.Min(Options.BatchSize, shard.Length);
-        var batchX = new Matrix<T>(batch, training.FeatureCount);
-        var batchY = new int[batch];
         long steps = 0;
         int pending = 0;
         server.Fetch(fetches);
-        for (int epoch = 0; epoch < Options.Epochs; epoch++)
+        AsynchronousWorkers.ForEachBatch<T>(training, shard, Options.BatchSize, Options.Epochs, Options.Seed, worker, token, (x, y, epoch, batch) =>
         {
-            random.Shuffle(shard);
-            for (int s = 0; s < shard.Length; s += batch)
+            T loss = step.ComputeGradient(x, y.AsSpan());
+            if (!T.IsFinite(loss))
+                throw new TrainingDivergedException(
+                    $"Downpour worker {worker} diverged in epoch {epoch}, batch {batch}: {step.LastProblem}.", new TrainingHistory(), epoch, batch, step.LastProblem!);
+            for (int k = 0; k < parameters.Count; k++)
+                TensorPrimitives.Add(accumulated[k], parameters[k].Gradient.Span, accumulated[k]);
+            steps++;
+            if (++pending == Options.PushEvery)
             {
-                token.ThrowIfCancellationRequested();
-                int size = Math.Min(batch, shard.Length - s);
-                var rows = shard.AsSpan(s, size);
-                RowOps.GatherRows(training.Features.AsReadOnlySpan(), rows, batchX.AsSpan().SliceRows(0, size));
-                for (int r = 0; r < size; r++)
-                    batchY[r] = training.Labels[rows[r]];
-                T loss = step.ComputeGradient(batchX.AsReadOnlySpan().SliceRows(0, size), batchY.AsSpan(0, size));
-                if (!T.IsFinite(loss))
-                    throw new TrainingDivergedException(
-                        $"Downpour worker {worker} diverged in epoch {epoch + 1}: {step.LastProblem}.", new TrainingHistory(), epoch + 1, s / batch + 1, step.LastProblem!);
-                for (int k = 0; k < parameters.Count; k++)
-                    TensorPrimitives.Add(accumulated[k], parameters[k].Gradient.Span, accumulated[k]);
-                steps++;
-                if (++pending == Options.PushEvery)
-                {
-                    server.Push(pushes);
-                    foreach (var a in accumulated)
-                        Array.Clear(a);
-                    pending = 0;
-                }
-                if (steps % Options.FetchEvery == 0)
-                    server.Fetch(fetches);
+                server.Push(pushes);
+                foreach (var a in accumulated)
+                    Array.Clear(a);
+                pending = 0;
             }
-        }
+            if (steps % Options.FetchEvery == 0)
+                server.Fetch(fetches);
+        });
         if (pending > 0)
             server.Push(pushes);
     }

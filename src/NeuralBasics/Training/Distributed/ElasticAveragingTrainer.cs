@@ -1,7 +1,5 @@
 using System.Numerics;
-using System.Runtime.ExceptionServices;
 using NeuralBasics.Data;
-using NeuralBasics.Kernels;
 using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
@@ -90,50 +88,19 @@ public sealed class ElasticAveragingTrainer<T>
     /// <exception cref="ArgumentException">The data does not fit the network.</exception>
     public ElasticAveragingResult<T> Train(DataSet<T> training, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(training);
-        if (training.FeatureCount != Score.InputCount || training.ClassCount != Score.ClassCount)
-            throw new ArgumentException(
-                $"The data has {training.FeatureCount} features and {training.ClassCount} classes but {Score} takes {Score.InputCount} and scores {Score.ClassCount}.",
-                nameof(training));
-        int workers = Math.Min(Options.Workers, training.Count);
+        AsynchronousWorkers.CheckData(training, Score);
         var center = new InProcessCenterVariable<T>(Score.Parameters.Select(p => (ReadOnlyMemory<T>)p.Value.Memory));
-        return Train(training, center, workers, cancellationToken);
+        return Train(training, center, Math.Min(Options.Workers, training.Count), cancellationToken);
     }
 
     /// <summary>Trains against a given center variable (another implementation of the exchange).</summary>
     public ElasticAveragingResult<T> Train(DataSet<T> training, ICenterVariable<T> center, int workers, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(training);
+        AsynchronousWorkers.CheckData(training, Score);
         ArgumentNullException.ThrowIfNull(center);
-        var order = Enumerable.Range(0, training.Count).ToArray();
-        new Random(Options.Seed).Shuffle(order);
         var replicas = Enumerable.Range(0, workers).Select(_ => Score.Clone()).ToArray();
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        ExceptionDispatchInfo? failure = null;
-        var threads = new Thread[workers];
-        for (int w = 0; w < workers; w++)
-        {
-            int worker = w;
-            int start = (int)((long)training.Count * worker / workers), end = (int)((long)training.Count * (worker + 1) / workers);
-            threads[w] = new Thread(() =>
-            {
-                try
-                {
-                    RunWorker(training, order.AsSpan(start, end - start).ToArray(), replicas[worker], center, worker, stop.Token);
-                }
-                catch (Exception e)
-                {
-                    Interlocked.CompareExchange(ref failure, ExceptionDispatchInfo.Capture(e), null);
-                    stop.Cancel();
-                }
-            }) { IsBackground = true, Name = $"EASGD worker {worker}" };
-            threads[w].Start();
-        }
-        foreach (var thread in threads)
-            thread.Join();
-        failure?.Throw();
-        cancellationToken.ThrowIfCancellationRequested();
-
+        AsynchronousWorkers.Run(training.Count, workers, Options.Seed,
+            (worker, shard, token) => RunWorker(training, shard, replicas[worker], center, worker, token), cancellationToken);
         var model = Score.Clone();
         center.Read([.. model.Parameters.Select(p => p.Value.Memory)]);
         return new ElasticAveragingResult<T>(new Classifier<T>(model, Loss), replicas);
@@ -142,32 +109,18 @@ public sealed class ElasticAveragingTrainer<T>
     private void RunWorker(DataSet<T> training, int[] shard, IScoreFunction<T> replica, ICenterVariable<T> center, int worker, CancellationToken token)
     {
         var step = new TrainingStep<T>(replica, Loss, Regularizer, Rule);
-        var random = new Random(unchecked(Options.Seed * 7919 + worker));
-        int batch = Math.Min(Options.BatchSize, shard.Length);
-        var batchX = new Matrix<T>(batch, training.FeatureCount);
-        var batchY = new int[batch];
         T alpha = T.CreateChecked(Options.Alpha);
         var parameters = replica.Parameters;
         long steps = 0;
-        for (int epoch = 0; epoch < Options.Epochs; epoch++)
+        AsynchronousWorkers.ForEachBatch<T>(training, shard, Options.BatchSize, Options.Epochs, Options.Seed, worker, token, (x, y, epoch, batch) =>
         {
-            random.Shuffle(shard);
-            for (int s = 0; s < shard.Length; s += batch)
-            {
-                token.ThrowIfCancellationRequested();
-                int size = Math.Min(batch, shard.Length - s);
-                var rows = shard.AsSpan(s, size);
-                RowOps.GatherRows(training.Features.AsReadOnlySpan(), rows, batchX.AsSpan().SliceRows(0, size));
-                for (int r = 0; r < size; r++)
-                    batchY[r] = training.Labels[rows[r]];
-                T loss = step.Run(batchX.AsReadOnlySpan().SliceRows(0, size), batchY.AsSpan(0, size));
-                if (!T.IsFinite(loss))
-                    throw new TrainingDivergedException(
-                        $"EASGD worker {worker} diverged in epoch {epoch + 1}: {step.LastProblem}.", new TrainingHistory(), epoch + 1, s / batch + 1, step.LastProblem!);
-                if (++steps % Options.Tau == 0 && Options.Alpha > 0)
-                    for (int k = 0; k < parameters.Count; k++)
-                        center.Exchange(k, parameters[k].Value.Span, alpha);
-            }
-        }
+            T loss = step.Run(x, y.AsSpan());
+            if (!T.IsFinite(loss))
+                throw new TrainingDivergedException(
+                    $"EASGD worker {worker} diverged in epoch {epoch}, batch {batch}: {step.LastProblem}.", new TrainingHistory(), epoch, batch, step.LastProblem!);
+            if (++steps % Options.Tau == 0 && Options.Alpha > 0)
+                for (int k = 0; k < parameters.Count; k++)
+                    center.Exchange(k, parameters[k].Value.Span, alpha);
+        });
     }
 }
