@@ -58,6 +58,48 @@ public class ElasticAveragingTests
     }
 
     [Fact]
+    public void OneWorkerExchangingEveryStepAtHalfForce_IsSgdAtHalfTheRate_ForWorkerAndCenter()
+    {
+        // τ = 1, α = ½, one worker: after each local step x' = x − lr·g, the exchange gives
+        // x ← x' − ½(x' − x̃) and x̃ ← x̃ + ½(x' − x̃), both x − ½·lr·g when x = x̃ before the step:
+        // worker and center move together, as SGD with half the rate.
+        var data = SyntheticData.Blobs<double>(20, 3, 2, seed: 1);
+        var score = new LinearScore<double>(2, 3, seed: 2);
+        var result = new ElasticAveragingTrainer<double>(score, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.1),
+            new ElasticAveragingOptions { Workers = 1, Alpha = 0.5, Tau = 1, Epochs = 2, BatchSize = 8, Seed = 4 }).Train(data);
+
+        var byHand = score.Clone();
+        var step = new TrainingStep<double>(byHand, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05));
+        var shard = Enumerable.Range(0, data.Count).ToArray();
+        new Random(4).Shuffle(shard);
+        var random = new Random(4 * 7919);
+        for (int epoch = 0; epoch < 2; epoch++)
+        {
+            random.Shuffle(shard);
+            for (int s = 0; s < shard.Length; s += 8)
+            {
+                int size = Math.Min(8, shard.Length - s);
+                var x = new Matrix<double>(size, 2);
+                var y = new int[size];
+                for (int r = 0; r < size; r++)
+                {
+                    data.Features.Row(shard[s + r]).CopyTo(x.Row(r));
+                    y[r] = data.Labels[shard[s + r]];
+                }
+                step.Run(x, y);
+            }
+        }
+        var expected = Values(byHand);
+        var center = Values(result.Model.CopyScoreFunction());
+        var worker = Values(result.Workers[0]);
+        for (int k = 0; k < expected.Length; k++)
+        {
+            Assert.Equal(expected[k], center[k], 12);
+            Assert.Equal(expected[k], worker[k], 12);
+        }
+    }
+
+    [Fact]
     public void TwoWorkers_LearnSeparableBlobs_AndAFashionMnistSubset()
     {
         var blobs = SyntheticData.Blobs<float>(100, 3, 2, seed: 5);
