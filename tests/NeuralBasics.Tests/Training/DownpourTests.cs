@@ -21,28 +21,8 @@ public class DownpourTests
         var model = new DownpourTrainer<double>(score, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05),
             new DownpourOptions { Workers = 1, FetchEvery = 1, PushEvery = 1, Epochs = 2, BatchSize = 8, Seed = 4 }).Train(data);
 
-        var byHand = score.Clone();
-        var step = new TrainingStep<double>(byHand, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05));
-        var shard = Enumerable.Range(0, data.Count).ToArray();
-        new Random(4).Shuffle(shard);
-        var random = new Random(4 * 7919);
-        for (int epoch = 0; epoch < 2; epoch++)
-        {
-            random.Shuffle(shard);
-            for (int s = 0; s < shard.Length; s += 8)
-            {
-                int size = Math.Min(8, shard.Length - s);
-                var x = new Matrix<double>(size, 2);
-                var y = new int[size];
-                for (int r = 0; r < size; r++)
-                {
-                    data.Features.Row(shard[s + r]).CopyTo(x.Row(r));
-                    y[r] = data.Labels[shard[s + r]];
-                }
-                step.Run(x, y);
-            }
-        }
-        Assert.Equal(Values(byHand), Values(model.CopyScoreFunction()));
+        var byHand = SingleWorkerReference.SgdParameters(data, score, 0.05, epochs: 2, batchSize: 8, seed: 4);
+        Assert.Equal(byHand, Values(model.CopyScoreFunction()));
     }
 
     [Fact]

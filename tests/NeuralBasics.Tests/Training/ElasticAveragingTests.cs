@@ -32,29 +32,8 @@ public class ElasticAveragingTests
         var options = new ElasticAveragingOptions { Workers = 1, Alpha = 0, Tau = 1, Epochs = 2, BatchSize = 8, Seed = 4 };
         var result = new ElasticAveragingTrainer<double>(score, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05), options).Train(data);
 
-        // The same batches by hand: the shard is the whole (shuffled) set, reshuffled each epoch.
-        var byHand = score.Clone();
-        var step = new TrainingStep<double>(byHand, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05));
-        var shard = Enumerable.Range(0, data.Count).ToArray();
-        new Random(4).Shuffle(shard);
-        var random = new Random(4 * 7919);
-        for (int epoch = 0; epoch < 2; epoch++)
-        {
-            random.Shuffle(shard);
-            for (int s = 0; s < shard.Length; s += 8)
-            {
-                int size = Math.Min(8, shard.Length - s);
-                var x = new Matrix<double>(size, 2);
-                var y = new int[size];
-                for (int r = 0; r < size; r++)
-                {
-                    data.Features.Row(shard[s + r]).CopyTo(x.Row(r));
-                    y[r] = data.Labels[shard[s + r]];
-                }
-                step.Run(x, y);
-            }
-        }
-        Assert.Equal(Values(byHand), Values(result.Workers[0]));
+        var byHand = SingleWorkerReference.SgdParameters(data, score, 0.05, epochs: 2, batchSize: 8, seed: 4);
+        Assert.Equal(byHand, Values(result.Workers[0]));
     }
 
     [Fact]
@@ -68,28 +47,7 @@ public class ElasticAveragingTests
         var result = new ElasticAveragingTrainer<double>(score, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.1),
             new ElasticAveragingOptions { Workers = 1, Alpha = 0.5, Tau = 1, Epochs = 2, BatchSize = 8, Seed = 4 }).Train(data);
 
-        var byHand = score.Clone();
-        var step = new TrainingStep<double>(byHand, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05));
-        var shard = Enumerable.Range(0, data.Count).ToArray();
-        new Random(4).Shuffle(shard);
-        var random = new Random(4 * 7919);
-        for (int epoch = 0; epoch < 2; epoch++)
-        {
-            random.Shuffle(shard);
-            for (int s = 0; s < shard.Length; s += 8)
-            {
-                int size = Math.Min(8, shard.Length - s);
-                var x = new Matrix<double>(size, 2);
-                var y = new int[size];
-                for (int r = 0; r < size; r++)
-                {
-                    data.Features.Row(shard[s + r]).CopyTo(x.Row(r));
-                    y[r] = data.Labels[shard[s + r]];
-                }
-                step.Run(x, y);
-            }
-        }
-        var expected = Values(byHand);
+        var expected = SingleWorkerReference.SgdParameters(data, score, 0.05, epochs: 2, batchSize: 8, seed: 4);
         var center = Values(result.Model.CopyScoreFunction());
         var worker = Values(result.Workers[0]);
         for (int k = 0; k < expected.Length; k++)
