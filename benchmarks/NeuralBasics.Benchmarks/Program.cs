@@ -13,5 +13,5 @@ var config = DefaultConfig.Instance
     .WithOptions(ConfigOptions.JoinSummary);
 
 BenchmarkSwitcher
-    .FromTypes([typeof(PeakBenchmarks), typeof(GemmBenchmarks<>), typeof(NaiveGemmBenchmarks), typeof(TrainingBenchmarks)])
+    .FromTypes([typeof(PeakBenchmarks), typeof(GemmBenchmarks<>), typeof(NaiveGemmBenchmarks), typeof(TrainingBenchmarks), typeof(UpdateRuleBenchmarks)])
     .Run(args, config);

@@ -20,6 +20,8 @@ public sealed class Sigmoid : IActivation
     {
         ActivationChecks.Forward(x, y);
         TensorPrimitives.Sigmoid(x, y);
+        // Below x ≈ −87 (float) the output is subnormal; the next layer's product would run on them.
+        Subnormal.FlushAll(y);
     }
 
     /// <inheritdoc/>

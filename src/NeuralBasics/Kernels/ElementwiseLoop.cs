@@ -20,7 +20,11 @@ internal interface IBinaryOperator<T>
 /// <summary>Runs an <see cref="IBinaryOperator{T}"/> over spans: whole vectors, then a scalar tail.</summary>
 internal static class ElementwiseLoop
 {
-    /// <summary><c>destination[i] = op(a[i], b[i])</c>; all three the same length (checked).</summary>
+    /// <summary>
+    /// <c>destination[i] = op(a[i], b[i])</c>; all three the same length (checked). Subnormal
+    /// results are flushed to zero (<see cref="Subnormal"/>): these are gradients and activations
+    /// that the next matrix product would otherwise multiply on the processor's slow path.
+    /// </summary>
     public static void Run<T, TOp>(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> destination, TOp op)
         where T : unmanaged, IFloatingPointIeee754<T>
         where TOp : struct, IBinaryOperator<T>
@@ -38,10 +42,10 @@ internal static class ElementwiseLoop
             {
                 var va = Vector.LoadUnsafe(ref aRef, (nuint)i);
                 var vb = Vector.LoadUnsafe(ref bRef, (nuint)i);
-                op.Invoke(va, vb).StoreUnsafe(ref dRef, (nuint)i);
+                Subnormal.Flush(op.Invoke(va, vb)).StoreUnsafe(ref dRef, (nuint)i);
             }
         }
         for (; i < a.Length; i++)
-            Unsafe.Add(ref dRef, i) = op.Invoke(Unsafe.Add(ref aRef, i), Unsafe.Add(ref bRef, i));
+            Unsafe.Add(ref dRef, i) = Subnormal.Flush(op.Invoke(Unsafe.Add(ref aRef, i), Unsafe.Add(ref bRef, i)));
     }
 }

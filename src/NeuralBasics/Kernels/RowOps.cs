@@ -106,9 +106,13 @@ public static class RowOps
             Span<T> p = destination.Row(i);
             T max = TensorPrimitives.Max(s);
             TensorPrimitives.Subtract(s, max, p);
+            // Never exponentiate into (or leave behind) subnormals: see Subnormal.
+            TensorPrimitives.Max(p, Subnormal<T>.ExponentFloor, p);
             TensorPrimitives.Exp(p, p);
+            Subnormal.FlushBelow(p, Subnormal<T>.ExponentialZero);
             T sum = TensorPrimitives.Sum<T>(p);
             TensorPrimitives.Divide(p, sum, p);
+            Subnormal.FlushAll(p);
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using NeuralBasics.Kernels;
 
 namespace NeuralBasics.Losses;
 
@@ -139,7 +140,7 @@ internal static class HingeLosses
                 if (margin > T.Zero)
                 {
                     rowLoss += squared ? margin * margin : margin;
-                    gj = squared ? two * margin * scale : scale;
+                    gj = squared ? Subnormal.Flush(two * margin * scale) : scale;
                 }
                 if (!g.IsEmpty)
                     g[j] = gj;

@@ -53,7 +53,7 @@ public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
                 T max = TensorPrimitives.Max(s);
                 T sum = T.Zero;
                 foreach (T v in s)
-                    sum += T.Exp(v - max);
+                    sum += T.Exp(T.Max(v - max, Subnormal<T>.ExponentFloor)); // no subnormal exponentials (below)
                 total += (_classWeights?[labels[i]] ?? 1) * double.CreateChecked(T.Log(sum) - (s[labels[i]] - max));
                 if (!TensorPrimitives.IsFiniteAll(s))
                     total = double.NaN; // see below: a non-finite score is a diverging run
@@ -71,7 +71,12 @@ public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
             Span<T> g = gradient.Row(i);
             TensorPrimitives.Subtract(s, RowMaxOf(s), g);
         }
+        // Classes more than ~86 below the row max (float) would exponentiate to subnormals, which are
+        // slow on x86: clamp there, count what the clamp leaves (below 4x the smallest normal) as 0,
+        // and flush what normalizing pushes below the normal range at the end.
+        TensorPrimitives.Max(gradient.Span, Subnormal<T>.ExponentFloor, gradient.Span);
         TensorPrimitives.Exp(gradient.Span, gradient.Span);
+        Subnormal.FlushBelow(gradient.Span, Subnormal<T>.ExponentialZero);
         for (int i = 0; i < n; i++)
         {
             ReadOnlySpan<T> s = scores.Row(i);
@@ -85,6 +90,7 @@ public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
             // g = w·p / N, then subtract w/N at the correct class.
             TensorPrimitives.Multiply(g, scale / sum, g);
             g[label] -= scale;
+            Subnormal.FlushAll(g);
             // A score of −∞ still gives a well-defined probability of 0, but it means the weights
             // have diverged: poison the loss and gradient so training stops instead of going on.
             if (!TensorPrimitives.IsFiniteAll(s))

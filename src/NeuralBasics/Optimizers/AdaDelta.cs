@@ -42,9 +42,12 @@ public sealed record AdaDelta : UpdateRule
             new Op<T>(T.CreateChecked(Rho), T.CreateChecked(Epsilon), T.CreateChecked(learningRate)));
     }
 
+    /// <summary>The step's constants, with their vector broadcasts made once per step rather than in the loop.</summary>
     private readonly struct Op<T>(T rho, T eps, T lr) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly Vector<T> _rho = UpdateLoop.Broadcast(rho), _oneMinusRho = UpdateLoop.Broadcast(T.One - rho), _eps = UpdateLoop.Broadcast(eps), _lr = UpdateLoop.Broadcast(lr);
+
         public void Invoke(ref T w, T g, ref T squaredGradients, ref T squaredUpdates)
         {
             squaredGradients = rho * squaredGradients + (T.One - rho) * g * g;
@@ -55,11 +58,10 @@ public sealed record AdaDelta : UpdateRule
 
         public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> squaredGradients, ref Vector<T> squaredUpdates)
         {
-            var epsV = new Vector<T>(eps);
-            squaredGradients = rho * squaredGradients + (T.One - rho) * g * g;
-            Vector<T> delta = -(Vector.SquareRoot(squaredUpdates + epsV) / Vector.SquareRoot(squaredGradients + epsV)) * g;
-            squaredUpdates = rho * squaredUpdates + (T.One - rho) * delta * delta;
-            w += lr * delta;
+            squaredGradients = _rho * squaredGradients + _oneMinusRho * g * g;
+            Vector<T> delta = -(Vector.SquareRoot(squaredUpdates + _eps) / Vector.SquareRoot(squaredGradients + _eps)) * g;
+            squaredUpdates = _rho * squaredUpdates + _oneMinusRho * delta * delta;
+            w += _lr * delta;
         }
     }
 }

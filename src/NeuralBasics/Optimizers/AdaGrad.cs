@@ -34,9 +34,12 @@ public sealed record AdaGrad : UpdateRule
         UpdateLoop.Run(parameters, gradient, s.Cache, default, new Op<T>(T.CreateChecked(learningRate), T.CreateChecked(Epsilon)));
     }
 
+    /// <summary>The step's constants, with their vector broadcasts made once per step rather than in the loop.</summary>
     private readonly struct Op<T>(T lr, T eps) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly Vector<T> _lr = UpdateLoop.Broadcast(lr), _eps = UpdateLoop.Broadcast(eps);
+
         public void Invoke(ref T w, T g, ref T cache, ref T unused)
         {
             cache += g * g;
@@ -46,7 +49,7 @@ public sealed record AdaGrad : UpdateRule
         public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> cache, ref Vector<T> unused)
         {
             cache += g * g;
-            w -= lr * g / (Vector.SquareRoot(cache) + new Vector<T>(eps));
+            w -= _lr * g / (Vector.SquareRoot(cache) + _eps);
         }
     }
 }

@@ -36,9 +36,13 @@ public sealed record Adam : AdaptiveMomentRule
             T.CreateChecked(1 / correction2), T.CreateChecked(Epsilon)));
     }
 
+    /// <summary>The step's constants, with their vector broadcasts made once per step rather than in the loop.</summary>
     private readonly struct Op<T>(T beta1, T beta2, T stepSize, T inverseCorrection2, T eps) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly Vector<T> _beta1 = UpdateLoop.Broadcast(beta1), _oneMinusBeta1 = UpdateLoop.Broadcast(T.One - beta1), _beta2 = UpdateLoop.Broadcast(beta2),
+            _oneMinusBeta2 = UpdateLoop.Broadcast(T.One - beta2), _stepSize = UpdateLoop.Broadcast(stepSize), _inverseCorrection2 = UpdateLoop.Broadcast(inverseCorrection2), _eps = UpdateLoop.Broadcast(eps);
+
         public void Invoke(ref T w, T g, ref T m, ref T v)
         {
             m = beta1 * m + (T.One - beta1) * g;
@@ -48,9 +52,9 @@ public sealed record Adam : AdaptiveMomentRule
 
         public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> m, ref Vector<T> v)
         {
-            m = beta1 * m + (T.One - beta1) * g;
-            v = beta2 * v + (T.One - beta2) * g * g;
-            w -= stepSize * m / (Vector.SquareRoot(v * inverseCorrection2) + new Vector<T>(eps));
+            m = _beta1 * m + _oneMinusBeta1 * g;
+            v = _beta2 * v + _oneMinusBeta2 * g * g;
+            w -= _stepSize * m / (Vector.SquareRoot(v * _inverseCorrection2) + _eps);
         }
     }
 }

@@ -35,9 +35,12 @@ public sealed record Adamax : AdaptiveMomentRule
             T.CreateChecked(Epsilon)));
     }
 
+    /// <summary>The step's constants, with their vector broadcasts made once per step rather than in the loop.</summary>
     private readonly struct Op<T>(T beta1, T beta2, T stepSize, T eps) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly Vector<T> _beta1 = UpdateLoop.Broadcast(beta1), _oneMinusBeta1 = UpdateLoop.Broadcast(T.One - beta1), _beta2 = UpdateLoop.Broadcast(beta2), _stepSize = UpdateLoop.Broadcast(stepSize), _eps = UpdateLoop.Broadcast(eps);
+
         public void Invoke(ref T w, T g, ref T m, ref T u)
         {
             m = beta1 * m + (T.One - beta1) * g;
@@ -47,9 +50,9 @@ public sealed record Adamax : AdaptiveMomentRule
 
         public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> m, ref Vector<T> u)
         {
-            m = beta1 * m + (T.One - beta1) * g;
-            u = Vector.Max(beta2 * u, Vector.Abs(g));
-            w -= stepSize * m / (u + new Vector<T>(eps));
+            m = _beta1 * m + _oneMinusBeta1 * g;
+            u = Vector.Max(_beta2 * u, Vector.Abs(g));
+            w -= _stepSize * m / (u + _eps);
         }
     }
 }

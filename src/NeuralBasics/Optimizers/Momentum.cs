@@ -33,9 +33,12 @@ public sealed record Momentum : UpdateRule
         UpdateLoop.Run(parameters, gradient, s.Velocity, default, new Op<T>(T.CreateChecked(Mu), T.CreateChecked(learningRate)));
     }
 
+    /// <summary>The step's constants, with their vector broadcasts made once per step rather than in the loop.</summary>
     private readonly struct Op<T>(T mu, T lr) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly Vector<T> _mu = UpdateLoop.Broadcast(mu), _lr = UpdateLoop.Broadcast(lr);
+
         public void Invoke(ref T w, T g, ref T v, ref T unused)
         {
             v = mu * v - lr * g;
@@ -44,7 +47,7 @@ public sealed record Momentum : UpdateRule
 
         public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> v, ref Vector<T> unused)
         {
-            v = mu * v - lr * g;
+            v = _mu * v - _lr * g;
             w += v;
         }
     }

@@ -40,10 +40,15 @@ public sealed record Nadam : AdaptiveMomentRule
             T.CreateChecked(inverseCorrection2), T.CreateChecked(learningRate), T.CreateChecked(Epsilon)));
     }
 
+    /// <summary>The step's constants, with their vector broadcasts made once per step rather than in the loop.</summary>
     private readonly struct Op<T>(T beta1, T beta2, T momentumScale, T gradientScale, T inverseCorrection2, T lr, T eps)
         : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly Vector<T> _beta1 = UpdateLoop.Broadcast(beta1), _oneMinusBeta1 = UpdateLoop.Broadcast(T.One - beta1), _beta2 = UpdateLoop.Broadcast(beta2),
+            _oneMinusBeta2 = UpdateLoop.Broadcast(T.One - beta2), _momentumScale = UpdateLoop.Broadcast(momentumScale), _gradientScale = UpdateLoop.Broadcast(gradientScale),
+            _inverseCorrection2 = UpdateLoop.Broadcast(inverseCorrection2), _lr = UpdateLoop.Broadcast(lr), _eps = UpdateLoop.Broadcast(eps);
+
         public void Invoke(ref T w, T g, ref T m, ref T v)
         {
             m = beta1 * m + (T.One - beta1) * g;
@@ -54,10 +59,10 @@ public sealed record Nadam : AdaptiveMomentRule
 
         public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> m, ref Vector<T> v)
         {
-            m = beta1 * m + (T.One - beta1) * g;
-            v = beta2 * v + (T.One - beta2) * g * g;
-            Vector<T> mBar = momentumScale * m + gradientScale * g;
-            w -= lr * mBar / (Vector.SquareRoot(v * inverseCorrection2) + new Vector<T>(eps));
+            m = _beta1 * m + _oneMinusBeta1 * g;
+            v = _beta2 * v + _oneMinusBeta2 * g * g;
+            Vector<T> mBar = _momentumScale * m + _gradientScale * g;
+            w -= _lr * mBar / (Vector.SquareRoot(v * _inverseCorrection2) + _eps);
         }
     }
 }

@@ -35,9 +35,12 @@ public sealed record Nesterov : UpdateRule
         UpdateLoop.Run(parameters, gradient, s.Velocity, default, new Op<T>(T.CreateChecked(Mu), T.CreateChecked(learningRate)));
     }
 
+    /// <summary>The step's constants, with their vector broadcasts made once per step rather than in the loop.</summary>
     private readonly struct Op<T>(T mu, T lr) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly Vector<T> _mu = UpdateLoop.Broadcast(mu), _lr = UpdateLoop.Broadcast(lr), _onePlusMu = UpdateLoop.Broadcast(T.One + mu);
+
         public void Invoke(ref T w, T g, ref T v, ref T unused)
         {
             T previous = v;
@@ -48,8 +51,8 @@ public sealed record Nesterov : UpdateRule
         public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> v, ref Vector<T> unused)
         {
             Vector<T> previous = v;
-            v = mu * v - lr * g;
-            w += (Vector<T>.One + new Vector<T>(mu)) * v - mu * previous;
+            v = _mu * v - _lr * g;
+            w += _onePlusMu * v - _mu * previous;
         }
     }
 }

@@ -40,9 +40,12 @@ public sealed record RmsProp : UpdateRule
             new Op<T>(T.CreateChecked(learningRate), T.CreateChecked(Rho), T.CreateChecked(Epsilon)));
     }
 
+    /// <summary>The step's constants, with their vector broadcasts made once per step rather than in the loop.</summary>
     private readonly struct Op<T>(T lr, T rho, T eps) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        private readonly Vector<T> _lr = UpdateLoop.Broadcast(lr), _rho = UpdateLoop.Broadcast(rho), _oneMinusRho = UpdateLoop.Broadcast(T.One - rho), _eps = UpdateLoop.Broadcast(eps);
+
         public void Invoke(ref T w, T g, ref T cache, ref T unused)
         {
             cache = rho * cache + (T.One - rho) * g * g;
@@ -51,8 +54,8 @@ public sealed record RmsProp : UpdateRule
 
         public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> cache, ref Vector<T> unused)
         {
-            cache = rho * cache + (T.One - rho) * g * g;
-            w -= lr * g / (Vector.SquareRoot(cache) + new Vector<T>(eps));
+            cache = _rho * cache + _oneMinusRho * g * g;
+            w -= _lr * g / (Vector.SquareRoot(cache) + _eps);
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 
 namespace NeuralBasics.Optimizers;
 
@@ -20,8 +19,18 @@ public sealed record Sgd : UpdateRule
     protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
     {
         StateAs<SgdState>(state);
-        // w = g · (−lr) + w
-        TensorPrimitives.MultiplyAdd(gradient, T.CreateChecked(-learningRate), parameters, parameters);
+        UpdateLoop.Run(parameters, gradient, default, default, new Op<T>(T.CreateChecked(-learningRate)));
+    }
+
+    /// <summary>The step's constants, with their vector broadcasts made once per step rather than in the loop.</summary>
+    private readonly struct Op<T>(T minusLr) : IUpdateOperator<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly Vector<T> _minusLr = UpdateLoop.Broadcast(minusLr);
+
+        public void Invoke(ref T w, T g, ref T unusedA, ref T unusedB) => w = g * minusLr + w;
+
+        public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> unusedA, ref Vector<T> unusedB) => w = g * _minusLr + w;
     }
 }
 

@@ -79,7 +79,12 @@ public abstract record UpdateRule
                 bad++;
             throw new ArgumentException($"Gradient element {bad} is {gradient[bad]}; an update needs a finite gradient.", nameof(gradient));
         }
-        ApplyCore(parameters, gradient, state, LearningRate.At(state.Step));
+        // A scheduled rate that has decayed below T's normal range would make every multiplication
+        // by it subnormal (slow on x86); it moves no weight a float can show, so it is zero.
+        double learningRate = LearningRate.At(state.Step);
+        if (Math.Abs(learningRate) < double.CreateChecked(Kernels.Subnormal<T>.SmallestNormal))
+            learningRate = 0;
+        ApplyCore(parameters, gradient, state, learningRate);
         state.Step++;
     }
 

@@ -140,6 +140,23 @@ public class RowOpsTests
         }
     }
 
+    /// <summary>
+    /// Classes far below the row's max have probabilities below the smallest normal float
+    /// (1.18e-38): those become exactly 0 instead of subnormals, which would run on a slow path on
+    /// x86; probabilities just above that range are computed as usual.
+    /// </summary>
+    [Fact]
+    public void Softmax_LeavesNoSubnormals_AndKeepsSmallNormalProbabilities()
+    {
+                var p = new Matrix<float>(1, 8);
+        RowOps.SoftmaxRows<float>(Matrix<float>.FromArray(new float[,] { { 0, -80, -85, -87.5f, -90, -100, -104, -1e4f } }), p);
+        Assert.All(p.Span.ToArray(), v => Assert.False(float.IsSubnormal(v), $"{v} is subnormal"));
+        Assert.Equal(1f, p[0, 0]);
+        Assert.Equal(Math.Exp(-80), p[0, 1], Math.Exp(-80) * 1e-5);    // 1.8e-35
+        Assert.Equal(Math.Exp(-85), p[0, 2], Math.Exp(-85) * 1e-5);    // 1.2e-37
+        Assert.Equal(new float[] { 0, 0, 0, 0, 0 }, p.Span[3..].ToArray()); // 9.9e-39 and below: subnormal
+    }
+
     [Fact]
     public void Softmax_IsExactForHugeScores()
     {

@@ -103,6 +103,34 @@ public class LossTests
         Assert.Equal(new[] { -0.5f, 0f, 0.5f }, g.Span.ToArray());
     }
 
+    /// <summary>
+    /// A confident network's softmax gradient for classes ~90 below the max would be subnormal in
+    /// float (slow on x86, and it feeds two matrix products): such entries are exactly 0, the others
+    /// and the loss are as computed in double.
+    /// </summary>
+    [Fact]
+    public void SoftmaxGradient_HoldsNoSubnormals()
+    {
+        var scores = new float[4, 6];
+        for (int i = 0; i < 4; i++)
+        {
+            float[] row = [10, 10 - 60, 10 - 85, 10 - 88, 10 - 95, 10 - 120];
+            for (int j = 0; j < 6; j++)
+                scores[i, j] = row[j];
+        }
+        var s = Matrix<float>.FromArray(scores);
+        var g = new Matrix<float>(4, 6);
+        float loss = SoftmaxCrossEntropyLoss.Instance.Compute<float>(s, [0, 0, 0, 1], g);
+        Assert.All(g.Span.ToArray(), v => Assert.False(float.IsSubnormal(v), $"{v} is subnormal"));
+        // p_1 = e^-60 / (1 + e^-60 + ...), divided by N = 4.
+        Assert.Equal(Math.Exp(-60) / 4, g[0, 1], Math.Exp(-60) * 1e-5);
+        Assert.Equal(0f, g[0, 3]);
+        Assert.Equal(0f, g[0, 4]);
+        Assert.Equal(0f, g[0, 5]);
+        Assert.Equal(60.0 / 4, loss, 5); // three rows lose ~e^-60, the fourth 60
+        Assert.Equal(loss, SoftmaxCrossEntropyLoss.Instance.Compute<float>(s, [0, 0, 0, 1], default), 5);
+    }
+
     [Fact]
     public void LossWithoutGradient_EqualsLossWithGradient()
     {

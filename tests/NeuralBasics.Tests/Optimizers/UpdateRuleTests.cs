@@ -203,6 +203,50 @@ public class UpdateRuleTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    /// <summary>
+    /// After one step on gradients of every magnitude from 1 down into the subnormal range, a long
+    /// run of zero gradients (pixels dark in every batch) lets every rule's state decay through the
+    /// subnormal range; at no step may a weight or state value be subnormal (they run on a slow path
+    /// on x86). Without the flush in the update loop every rule with state fails this: the
+    /// velocities, caches and moments decay into it, and AdaGrad squares tiny gradients into it.
+    /// (SGD keeps no state; its row checks only that its weights stay normal.)
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void LongRunsOfZeroGradients_LeaveNoSubnormalState(string name)
+    {
+        DecayThroughTheSubnormalRange<float>(Rule(name), decades: 46, zeroSteps: 3000);
+        DecayThroughTheSubnormalRange<double>(Rule(name), decades: 324, zeroSteps: 3000);
+    }
+
+    private static void DecayThroughTheSubnormalRange<T>(UpdateRule rule, int decades, int zeroSteps)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        // Element k gets a gradient of ±10^-k.
+        int n = decades + 1;
+        var w = Enumerable.Repeat(T.One, n).ToArray();
+        var g = Enumerable.Range(0, n).Select(k => T.CreateTruncating((k % 2 == 0 ? 1 : -1) * Math.Pow(10, -k))).ToArray();
+        var state = rule.CreateState<T>(n);
+        rule.Apply<T>(w, g, state);
+        AssertNoSubnormal(w, state, rule, 0);
+        var zero = new T[n];
+        for (int step = 1; step <= zeroSteps; step++)
+        {
+            rule.Apply<T>(w, zero, state);
+            AssertNoSubnormal(w, state, rule, step);
+        }
+    }
+
+    private static void AssertNoSubnormal<T>(T[] w, UpdateState state, UpdateRule rule, int step)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        foreach (var (buffer, values) in state.Buffers.Select(b => (b.Key, (T[])b.Value)).Prepend(("weights", w)))
+        {
+            int bad = Array.FindIndex(values, T.IsSubnormal);
+            Assert.True(bad < 0, $"{rule.GetType().Name} {typeof(T).Name}: {buffer}[{bad}] is subnormal ({(bad < 0 ? default : values[bad])}) after {step} zero-gradient steps");
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Names))]
     public void BadGradients_Throw_AndLeaveEverythingUntouched(string name)

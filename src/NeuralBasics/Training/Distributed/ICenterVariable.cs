@@ -45,7 +45,8 @@ public sealed class InProcessCenterVariable<T> : ICenterVariable<T>
         {
             for (int i = 0; i < local.Length; i++)
             {
-                T difference = local[i] - center[i];
+                // Flushed: as the two converge the difference would otherwise sink into the slow subnormal range.
+                T difference = Kernels.Subnormal.Flush(local[i] - center[i]);
                 local[i] -= alpha * difference;
                 center[i] += alpha * difference;
             }
