@@ -11,10 +11,15 @@ public static class Metrics
             throw new ArgumentException($"There are {predicted.Length} predictions but {labels.Length} labels.", nameof(labels));
         if (labels.IsEmpty)
             throw new ArgumentException("Accuracy needs at least one sample.", nameof(labels));
+        return (double)Correct(predicted, labels) / labels.Length;
+    }
+
+    /// <summary>How many of <paramref name="predicted"/> equal <paramref name="labels"/> (same lengths, checked by the caller).</summary>
+    internal static int Correct(ReadOnlySpan<int> predicted, ReadOnlySpan<int> labels)
+    {
         int correct = 0;
         for (int i = 0; i < labels.Length; i++)
-            if (predicted[i] == labels[i])
-                correct++;
-        return (double)correct / labels.Length;
+            correct += predicted[i] == labels[i] ? 1 : 0;
+        return correct;
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Numerics;
 using System.Numerics.Tensors;
 using NeuralBasics.Data;
@@ -147,11 +148,13 @@ public sealed class Trainer<T>
         var batchY = new int[batch];
         var order = new int[n];
         var trainingFeatures = training.Features.AsReadOnlySpan();
-        var evaluation = new EvaluationBuffers(Math.Max(n, validation?.Count ?? 0), c, Math.Max(batch, 1024));
+        DataSetEvaluator<T>? evaluator = validation is not null || Options.EvaluateTrainingSet ? new(Score, Loss) : null;
 
         for (int epoch = firstEpoch; epoch <= Options.Epochs; epoch++)
         {
-            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            long started = Stopwatch.GetTimestamp();
+            double lossSum = 0;
+            long correct = 0, measured = 0;
             // A fresh permutation each epoch from the generator alone, so its state is all a checkpoint needs.
             for (int i = 0; i < n; i++)
                 order[i] = i;
@@ -161,7 +164,7 @@ public sealed class Trainer<T>
             for (int start = 0, batchIndex = 1; start < n; start += batch, batchIndex++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                long batchStarted = System.Diagnostics.Stopwatch.GetTimestamp();
+                long batchStarted = Stopwatch.GetTimestamp();
                 int size = Math.Min(batch, n - start);
                 var rows = order.AsSpan(start, size);
                 RowOps.GatherRows(trainingFeatures, rows, batchX.AsSpan().SliceRows(0, size));
@@ -178,16 +181,28 @@ public sealed class Trainer<T>
                     }
                     Diverge(parameters, lastGood, history, epoch, batchIndex, step.LastProblem!);
                 }
+                // The running metrics: this batch's loss and accuracy under the weights before its step.
+                int batchCorrect = step.LastBatchCorrect(batchY.AsSpan(0, size));
+                lossSum += double.CreateChecked(dataLoss) * size;
+                correct += batchCorrect;
+                measured += size;
                 if (batchProgress is not null)
                 {
-                    double seconds = System.Diagnostics.Stopwatch.GetElapsedTime(batchStarted).TotalSeconds;
+                    double seconds = Stopwatch.GetElapsedTime(batchStarted).TotalSeconds;
                     batchProgress.Report(new BatchResult(epoch, batchIndex, batchCount, double.CreateChecked(dataLoss),
-                        step.LastBatchAccuracy(batchY.AsSpan(0, size)), seconds > 0 ? size / seconds : 0));
+                        (double)batchCorrect / size, seconds > 0 ? size / seconds : 0));
                 }
             }
 
-            var duration = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-            var result = Evaluate(epoch, training, validation, evaluation) with
+            var duration = Stopwatch.GetElapsedTime(started);
+            // The last step's update is checked here: no later batch's loss will see it.
+            foreach (var p in parameters)
+                if (!TensorPrimitives.IsFiniteAll<T>(p.Value.Span))
+                    Diverge(parameters, lastGood, history, epoch, null, $"{p.Name} holds a non-finite value after the epoch's last step");
+            // Running figures unless asked for the full set, or every batch was skipped and there are none.
+            var result = (Options.EvaluateTrainingSet || measured == 0
+                    ? Evaluate(epoch, training, validation, evaluator ??= new(Score, Loss))
+                    : Evaluate(epoch, (lossSum / measured, (double)correct / measured), validation, evaluator)) with
             {
                 Duration = duration,
                 SamplesPerSecond = duration > TimeSpan.Zero ? n / duration.TotalSeconds : 0,
@@ -255,15 +270,16 @@ public sealed class Trainer<T>
     {
         var solver = newton.CreateSolver(Score, Loss, Regularizer, training);
         var history = new TrainingHistory();
-        var evaluation = new EvaluationBuffers(Math.Max(training.Count, validation?.Count ?? 0), Score.ClassCount, 1024);
+        var evaluator = new DataSetEvaluator<T>(Score, Loss);
         for (int iteration = 1; iteration <= Options.Epochs; iteration++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            long started = Stopwatch.GetTimestamp();
             var (_, converged) = solver.Iterate();
             if (converged && iteration > 1)
                 break;
-            var result = Evaluate(iteration, training, validation, evaluation) with { Duration = System.Diagnostics.Stopwatch.GetElapsedTime(started) };
+            var duration = Stopwatch.GetElapsedTime(started);
+            var result = Evaluate(iteration, training, validation, evaluator) with { Duration = duration };
             history.Add(result);
             progress?.Report(result);
             if (converged)
@@ -282,40 +298,19 @@ public sealed class Trainer<T>
                 $"The {name} data has {data.ClassCount} classes but {Score} scores {Score.ClassCount}.", name);
     }
 
-    /// <summary>Full-set loss and accuracy with the current weights.</summary>
-    private EpochResult Evaluate(int epoch, DataSet<T> training, DataSet<T>? validation, EvaluationBuffers buffers)
+    /// <summary>Full-set loss and accuracy of the training (and validation) set with the current weights.</summary>
+    private EpochResult Evaluate(int epoch, DataSet<T> training, DataSet<T>? validation, DataSetEvaluator<T> evaluator) =>
+        Evaluate(epoch, evaluator.Evaluate(training), validation, evaluator);
+
+    /// <summary>The epoch's result from its training figures, the penalty now and the validation set's figures.</summary>
+    private EpochResult Evaluate(int epoch, (double Loss, double Accuracy) training, DataSet<T>? validation, DataSetEvaluator<T>? evaluator)
     {
-        var (dataLoss, accuracy) = LossAndAccuracy(training, buffers);
         double penalty = 0;
         foreach (var p in Score.Parameters)
             if (p.IsRegularized)
                 penalty += double.CreateChecked(Regularizer.Penalty<T>(p.Value.Span));
-        (double Loss, double Accuracy)? held = validation is null ? null : LossAndAccuracy(validation, buffers);
-        return new EpochResult(epoch, dataLoss, penalty, accuracy, held?.Accuracy, ValidationLoss: held?.Loss);
-    }
-
-    private (double Loss, double Accuracy) LossAndAccuracy(DataSet<T> data, EvaluationBuffers buffers)
-    {
-        var scores = new MatrixSpan<T>(buffers.Scores, data.Count, Score.ClassCount);
-        var predicted = buffers.Predicted.AsSpan(0, data.Count);
-        var features = data.Features.AsReadOnlySpan();
-        // In chunks, so a network's activation buffers stay batch-sized.
-        for (int start = 0; start < data.Count; start += buffers.ChunkRows)
-        {
-            int rows = Math.Min(buffers.ChunkRows, data.Count - start);
-            Score.Forward(features.SliceRows(start, rows), scores.SliceRows(start, rows));
-        }
-        double loss = double.CreateChecked(Loss.Compute<T>(scores, data.Labels, default));
-        RowOps.RowArgMax<T>(scores, predicted);
-        return (loss, Metrics.Accuracy(predicted, data.Labels));
-    }
-
-    /// <summary>Scores and predictions of a whole data set, allocated once per run and reused every epoch.</summary>
-    private sealed class EvaluationBuffers(int samples, int classes, int chunkRows)
-    {
-        public readonly int ChunkRows = chunkRows;
-        public readonly T[] Scores = new T[samples * classes];
-        public readonly int[] Predicted = new int[samples];
+        (double Loss, double Accuracy)? held = validation is null ? null : evaluator!.Evaluate(validation);
+        return new EpochResult(epoch, training.Loss, penalty, training.Accuracy, held?.Accuracy, ValidationLoss: held?.Loss);
     }
 
     private static void Diverge(IReadOnlyList<Parameter<T>> parameters, T[][] lastGood, TrainingHistory history, int epoch, int? batch, string problem)

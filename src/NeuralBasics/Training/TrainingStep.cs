@@ -133,11 +133,19 @@ public sealed unsafe class TrainingStep<T>
     /// <exception cref="ArgumentException">The label count differs from the last batch's.</exception>
     public double LastBatchAccuracy(ReadOnlySpan<int> labels)
     {
+        if (labels.IsEmpty)
+            throw new ArgumentException("Accuracy needs at least one sample.", nameof(labels));
+        return (double)LastBatchCorrect(labels) / labels.Length;
+    }
+
+    /// <summary>How many samples of the last batch the scores before the step classified correctly.</summary>
+    internal int LastBatchCorrect(ReadOnlySpan<int> labels)
+    {
         if (labels.Length != _rows)
             throw new ArgumentException($"The last batch had {_rows} samples but {labels.Length} labels were given.", nameof(labels));
         var predicted = _predicted.AsSpan(0, _rows);
         NeuralBasics.Kernels.RowOps.RowArgMax(new ReadOnlyMatrixSpan<T>(_scores, _rows, Score.ClassCount), predicted);
-        return Metrics.Accuracy(predicted, labels);
+        return Metrics.Correct(predicted, labels);
     }
 
     /// <summary>

@@ -90,6 +90,96 @@ public class TrainerTests
         Assert.Equal(byHand.Biases.Value.Span.ToArray(), trained.Biases.Value.Span.ToArray());
     }
 
+    /// <summary>
+    /// By default an epoch's training figures are the running mean over its batches (each batch's
+    /// loss and accuracy under the weights before its step, weighted by the batch's size); with
+    /// <see cref="TrainerOptions.EvaluateTrainingSet"/> they are measured on the whole set with the
+    /// final weights. Both are computed here by hand, as is the validation loss.
+    /// </summary>
+    [Fact]
+    public void EpochFigures_AreTheRunningBatchMean_OrTheWholeSetWhenAsked()
+    {
+        var data = SyntheticData.Blobs<double>(5, 2, 3, seed: 4); // 10 samples: batches of 4, 4 and 2
+        var validation = SyntheticData.Blobs<double>(7, 2, 3, seed: 5);
+        var loss = new SoftmaxCrossEntropyLoss([1, 3]);
+        var rule = new Sgd(0.5);
+
+        var byHand = new LinearScore<double>(3, 2, seed: 6);
+        var wState = rule.CreateState<double>(6);
+        var bState = rule.CreateState<double>(2);
+        double lossSum = 0;
+        int correct = 0;
+        foreach (var (start, size) in new[] { (0, 4), (4, 4), (8, 2) })
+        {
+            var x = data.Features.SliceRows(start, size);
+            var s = new Matrix<double>(size, 2);
+            var ds = new Matrix<double>(size, 2);
+            byHand.Forward(x, s);
+            lossSum += loss.Compute<double>(s, data.Labels.Slice(start, size), ds) * size;
+            for (int i = 0; i < size; i++)
+                correct += (s[i, 1] > s[i, 0] ? 1 : 0) == data.Labels[start + i] ? 1 : 0;
+            byHand.Backward(x, ds, default);
+            rule.Apply<double>(byHand.Weights.Value.Span, byHand.Weights.Gradient.Span, wState);
+            rule.Apply<double>(byHand.Biases.Value.Span, byHand.Biases.Gradient.Span, bState);
+        }
+        (double Loss, double Accuracy) WholeSet(DataSet<double> set)
+        {
+            var s = new Matrix<double>(set.Count, 2);
+            byHand.Forward(set.Features, s);
+            int right = 0;
+            for (int i = 0; i < set.Count; i++)
+                right += (s[i, 1] > s[i, 0] ? 1 : 0) == set.Labels[i] ? 1 : 0;
+            return (loss.Compute<double>(s, set.Labels, default), (double)right / set.Count);
+        }
+
+        var running = new Trainer<double>(new LinearScore<double>(3, 2, seed: 6), loss, null, rule,
+            new TrainerOptions { Epochs = 1, BatchSize = 4, Shuffle = false }).Train(data, validation).History.Last!;
+        Assert.Equal(lossSum / 10, running.DataLoss, 14);
+        Assert.Equal(correct / 10.0, running.TrainingAccuracy);
+        Assert.Equal(WholeSet(validation).Loss, running.ValidationLoss!.Value, 14);
+        Assert.Equal(WholeSet(validation).Accuracy, running.ValidationAccuracy);
+
+        var whole = new Trainer<double>(new LinearScore<double>(3, 2, seed: 6), loss, null, rule,
+            new TrainerOptions { Epochs = 1, BatchSize = 4, Shuffle = false, EvaluateTrainingSet = true }).Train(data).History.Last!;
+        Assert.Equal(WholeSet(data).Loss, whole.DataLoss, 14);
+        Assert.Equal(WholeSet(data).Accuracy, whole.TrainingAccuracy);
+        Assert.NotEqual(whole.DataLoss, running.DataLoss);
+    }
+
+    /// <summary>
+    /// The whole-set evaluation goes in chunks of 1,024 rows spread over the cores: on 2,502 rows
+    /// (three chunks, the last partial) it equals the loss and accuracy of one direct pass, and one
+    /// core or all give the same bits.
+    /// </summary>
+    [Fact]
+    public void WholeSetEvaluation_InChunksOnEveryCore_EqualsOneDirectPass()
+    {
+        var data = SyntheticData.Spiral<double>(pointsPerClass: 834, classCount: 3, seed: 3); // 2,502 rows
+        var net = new NeuralBasics.Layers.NetworkBuilder<double>(2, seed: 4).Dense(16, new NeuralBasics.Activations.Tanh()).Dense(3).Build();
+        var loss = new MulticlassHingeLoss(classWeights: [1, 2, 0.5]);
+        var scores = new Matrix<double>(data.Count, 3);
+        net.Forward(data.Features, scores);
+        var predicted = new int[data.Count];
+        NeuralBasics.Kernels.RowOps.RowArgMax<double>(scores, predicted);
+        double directLoss = loss.Compute<double>(scores, data.Labels, default);
+
+        var onAllCores = new DataSetEvaluator<double>(net, loss).Evaluate(data);
+        int saved = NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism;
+        (double Loss, double Accuracy) onOneCore;
+        try
+        {
+            NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism = 1;
+            onOneCore = new DataSetEvaluator<double>(net, loss).Evaluate(data);
+        }
+        finally
+        {
+            NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism = saved;
+        }
+        Assert.Equal(directLoss, onAllCores.Loss, 12);
+        Assert.Equal(Metrics.Accuracy(predicted, data.Labels), onAllCores.Accuracy);
+        Assert.Equal(onOneCore, onAllCores);
+    }
+
     [Fact]
     public void History_ReportsValidationAccuracy_AndProgress()
     {
@@ -110,11 +200,13 @@ public class TrainerTests
     public void Divergence_OnTheFirstEpoch_RollsBackToTheInitialWeights()
     {
         // The spiral cannot be fitted, so a huge step keeps growing the weights until the
-        // squared hinge overflows float.
+        // squared hinge overflows float. Measured on the whole training set after the epoch, the
+        // loss of the first epoch's (finite but huge) weights already overflows.
         var data = SyntheticData.Spiral<float>(20, 3, seed: 1);
         var score = new LinearScore<float>(2, 3, seed: 2);
         var initial = score.Weights.Value.Span.ToArray();
-        var trainer = new Trainer<float>(score, new SquaredHingeLoss(), null, new Sgd(1e30), new TrainerOptions { Epochs = 5, BatchSize = 60 });
+        var trainer = new Trainer<float>(score, new SquaredHingeLoss(), null, new Sgd(1e30),
+            new TrainerOptions { Epochs = 5, BatchSize = 60, EvaluateTrainingSet = true });
         var e = Assert.Throws<TrainingDivergedException>(() => trainer.Train(data));
         Assert.Contains("diverged", e.Message);
         Assert.Contains("learning rate", e.Message);

@@ -203,12 +203,24 @@ public class DivergenceTests
     [Fact]
     public void SkipNonFiniteBatches_SkipsThemAndGoesOn()
     {
+        // Batch 2 holds the monstrous sample: it is skipped in every epoch and batches 3..6 still
+        // run. The running epoch figures leave the skipped batch out, so the run ends normally.
         var score = new LinearScore<float>(2, 3, weightScale: 10, seed: 1);
         var batches = new List<BatchResult>();
         var trainer = new Trainer<float>(score, new SquaredHingeLoss(), null, new Sgd(1e-6),
             new TrainerOptions { Epochs = 3, BatchSize = 10, Shuffle = false, SkipNonFiniteBatches = true });
-        // Batch 2 is skipped and batches 3..6 still run; the epoch's loss over the whole set, which
-        // includes the monstrous sample, is not finite either, and that does stop the run.
+        var result = trainer.Train(DataWithOneMonstrousSample(), batchProgress: new Recorder(batches.Add));
+        Assert.Equal(3, result.History.SkippedBatches);
+        Assert.Equal(3, result.History.Epochs.Count);
+        Assert.All(result.History.Epochs, e => Assert.True(double.IsFinite(e.TotalLoss)));
+        Assert.Equal([1, 3, 4, 5, 6, 1, 3, 4, 5, 6, 1, 3, 4, 5, 6], batches.Select(b => b.Batch));
+
+        // Measured over the whole training set, which includes the monstrous sample, the epoch's
+        // loss is not finite either, and that does stop the run.
+        score = new LinearScore<float>(2, 3, weightScale: 10, seed: 1);
+        batches.Clear();
+        trainer = new Trainer<float>(score, new SquaredHingeLoss(), null, new Sgd(1e-6),
+            new TrainerOptions { Epochs = 3, BatchSize = 10, Shuffle = false, SkipNonFiniteBatches = true, EvaluateTrainingSet = true });
         var e = Assert.Throws<TrainingDivergedException>(() =>
             trainer.Train(DataWithOneMonstrousSample(), batchProgress: new Recorder(batches.Add)));
         Assert.Null(e.Batch);
