@@ -35,10 +35,11 @@ public sealed record AdaDelta : UpdateRule
     public override UpdateState CreateState<T>(int length) => new AdaDeltaState<T>(length);
 
     /// <inheritdoc/>
-    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate)
     {
         var s = StateAs<AdaDeltaState<T>>(state);
-        UpdateLoop.Run(parameters, gradient, s.SquaredGradients, s.SquaredUpdates,
+        UpdateLoop.Run(parameters, gradient,
+            s.SquaredGradients.AsSpan(offset, parameters.Length), s.SquaredUpdates.AsSpan(offset, parameters.Length),
             new Op<T>(T.CreateChecked(Rho), T.CreateChecked(Epsilon), T.CreateChecked(learningRate)));
     }
 

@@ -28,10 +28,10 @@ public sealed record AdaGrad : UpdateRule
     public override UpdateState CreateState<T>(int length) => new CacheState<T>(length);
 
     /// <inheritdoc/>
-    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate)
     {
         var s = StateAs<CacheState<T>>(state);
-        UpdateLoop.Run(parameters, gradient, s.Cache, default, new Op<T>(T.CreateChecked(learningRate), T.CreateChecked(Epsilon)));
+        UpdateLoop.Run(parameters, gradient, s.Cache.AsSpan(offset, parameters.Length), default, new Op<T>(T.CreateChecked(learningRate), T.CreateChecked(Epsilon)));
     }
 
     /// <summary>The step's constants, with their vector broadcasts made once per step rather than in the loop.</summary>

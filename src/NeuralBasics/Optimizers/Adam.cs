@@ -26,12 +26,12 @@ public sealed record Adam : AdaptiveMomentRule
     public override UpdateState CreateState<T>(int length) => new AdamState<T>(length);
 
     /// <inheritdoc/>
-    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate)
     {
         var s = StateAs<AdamState<T>>(state);
         long t = s.Step + 1;
         double correction1 = 1 - Math.Pow(Beta1, t), correction2 = 1 - Math.Pow(Beta2, t);
-        UpdateLoop.Run(parameters, gradient, s.M, s.V, new Op<T>(
+        UpdateLoop.Run(parameters, gradient, s.M.AsSpan(offset, parameters.Length), s.V.AsSpan(offset, parameters.Length), new Op<T>(
             T.CreateChecked(Beta1), T.CreateChecked(Beta2), T.CreateChecked(learningRate / correction1),
             T.CreateChecked(1 / correction2), T.CreateChecked(Epsilon)));
     }

@@ -26,11 +26,11 @@ public sealed record Adamax : AdaptiveMomentRule
     public override UpdateState CreateState<T>(int length) => new AdamaxState<T>(length);
 
     /// <inheritdoc/>
-    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate)
     {
         var s = StateAs<AdamaxState<T>>(state);
         long t = s.Step + 1;
-        UpdateLoop.Run(parameters, gradient, s.M, s.U, new Op<T>(
+        UpdateLoop.Run(parameters, gradient, s.M.AsSpan(offset, parameters.Length), s.U.AsSpan(offset, parameters.Length), new Op<T>(
             T.CreateChecked(Beta1), T.CreateChecked(Beta2), T.CreateChecked(learningRate / (1 - Math.Pow(Beta1, t))),
             T.CreateChecked(Epsilon)));
     }

@@ -27,10 +27,10 @@ public sealed record Momentum : UpdateRule
     public override UpdateState CreateState<T>(int length) => new VelocityState<T>(length);
 
     /// <inheritdoc/>
-    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate)
     {
         var s = StateAs<VelocityState<T>>(state);
-        UpdateLoop.Run(parameters, gradient, s.Velocity, default, new Op<T>(T.CreateChecked(Mu), T.CreateChecked(learningRate)));
+        UpdateLoop.Run(parameters, gradient, s.Velocity.AsSpan(offset, parameters.Length), default, new Op<T>(T.CreateChecked(Mu), T.CreateChecked(learningRate)));
     }
 
     /// <summary>The step's constants, with their vector broadcasts made once per step rather than in the loop.</summary>

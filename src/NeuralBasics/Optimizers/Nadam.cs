@@ -28,14 +28,14 @@ public sealed record Nadam : AdaptiveMomentRule
     public override UpdateState CreateState<T>(int length) => new AdamState<T>(length);
 
     /// <inheritdoc/>
-    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate)
     {
         var s = StateAs<AdamState<T>>(state);
         long t = s.Step + 1;
         double momentumScale = Beta1 / (1 - Math.Pow(Beta1, t + 1));
         double gradientScale = (1 - Beta1) / (1 - Math.Pow(Beta1, t));
         double inverseCorrection2 = 1 / (1 - Math.Pow(Beta2, t));
-        UpdateLoop.Run(parameters, gradient, s.M, s.V, new Op<T>(
+        UpdateLoop.Run(parameters, gradient, s.M.AsSpan(offset, parameters.Length), s.V.AsSpan(offset, parameters.Length), new Op<T>(
             T.CreateChecked(Beta1), T.CreateChecked(Beta2), T.CreateChecked(momentumScale), T.CreateChecked(gradientScale),
             T.CreateChecked(inverseCorrection2), T.CreateChecked(learningRate), T.CreateChecked(Epsilon)));
     }

@@ -68,7 +68,7 @@ public sealed record Newton : UpdateRule
 
     /// <summary>Always throws: Newton's method needs the whole objective; train with <see cref="Training.Trainer{T}"/>.</summary>
     /// <exception cref="NotSupportedException">Always.</exception>
-    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate) =>
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate) =>
         throw new NotSupportedException(
             "Newton's method needs the Hessian of the whole objective, not one tensor's gradient: train with Trainer, which runs it full-batch.");
 

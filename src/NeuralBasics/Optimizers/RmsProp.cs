@@ -33,10 +33,10 @@ public sealed record RmsProp : UpdateRule
     public override UpdateState CreateState<T>(int length) => new CacheState<T>(length);
 
     /// <inheritdoc/>
-    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate)
     {
         var s = StateAs<CacheState<T>>(state);
-        UpdateLoop.Run(parameters, gradient, s.Cache, default,
+        UpdateLoop.Run(parameters, gradient, s.Cache.AsSpan(offset, parameters.Length), default,
             new Op<T>(T.CreateChecked(learningRate), T.CreateChecked(Rho), T.CreateChecked(Epsilon)));
     }
 

@@ -16,7 +16,7 @@ public sealed record Sgd : UpdateRule
     public override UpdateState CreateState<T>(int length) => new SgdState(length);
 
     /// <inheritdoc/>
-    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate)
     {
         StateAs<SgdState>(state);
         UpdateLoop.Run(parameters, gradient, default, default, new Op<T>(T.CreateChecked(-learningRate)));

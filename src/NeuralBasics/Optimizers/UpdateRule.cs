@@ -79,14 +79,31 @@ public abstract record UpdateRule
                 bad++;
             throw new ArgumentException($"Gradient element {bad} is {gradient[bad]}; an update needs a finite gradient.", nameof(gradient));
         }
-        // A scheduled rate that has decayed below T's normal range would make every multiplication
-        // by it subnormal (slow on x86); it moves no weight a float can show, so it is zero.
-        double learningRate = LearningRate.At(state.Step);
-        if (Math.Abs(learningRate) < double.CreateChecked(Kernels.Subnormal<T>.SmallestNormal))
-            learningRate = 0;
-        ApplyCore(parameters, gradient, state, learningRate);
+        ApplyCore(parameters, gradient, state, 0, LearningRateOf<T>(state));
         state.Step++;
     }
+
+    /// <summary>
+    /// The learning rate of <paramref name="state"/>'s next step. A scheduled rate that has decayed
+    /// below T's normal range would make every multiplication by it subnormal (slow on x86); it
+    /// moves no weight a float can show, so it is zero.
+    /// </summary>
+    internal double LearningRateOf<T>(UpdateState state)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double learningRate = LearningRate.At(state.Step);
+        return Math.Abs(learningRate) < double.CreateChecked(Kernels.Subnormal<T>.SmallestNormal) ? 0 : learningRate;
+    }
+
+    /// <summary>
+    /// One step on the slice [<paramref name="offset"/>, offset + length) of a tensor, for a caller
+    /// that splits one tensor's update across threads: nothing is checked (the caller has checked
+    /// the whole tensor and its gradient), and the caller advances <see cref="UpdateState.Step"/>
+    /// once every slice is done, with <paramref name="learningRate"/> from <see cref="LearningRateOf{T}"/>.
+    /// </summary>
+    internal void ApplySlice<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+        => ApplyCore(parameters, gradient, state, offset, learningRate);
 
     /// <summary>The learning rate, constant or scheduled by the step count; a number converts to a constant.</summary>
     public LearningRateSchedule LearningRate
@@ -97,9 +114,13 @@ public abstract record UpdateRule
 
     /// <summary>
     /// One step for already-checked arguments, with this step's learning rate
-    /// <paramref name="learningRate"/>. Must not allocate.
+    /// <paramref name="learningRate"/>, on the elements [<paramref name="offset"/>, offset +
+    /// parameters.Length) of the tensor <paramref name="state"/> belongs to: <paramref name="parameters"/>
+    /// and <paramref name="gradient"/> are that slice, and the rule uses the same slice of its
+    /// state arrays (a large tensor's update may be split across threads). It must not allocate,
+    /// nor change <see cref="UpdateState.Step"/> (the caller advances it once per tensor).
     /// </summary>
-    protected abstract void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, double learningRate)
+    protected abstract void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate)
         where T : unmanaged, IFloatingPointIeee754<T>;
 
     /// <summary>Casts the state to the rule's own type, or explains what went wrong.</summary>

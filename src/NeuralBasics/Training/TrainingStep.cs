@@ -26,6 +26,7 @@ public sealed unsafe class TrainingStep<T>
     private readonly IScoreFunction<T>[] _replicas;
     private readonly T[] _shardLosses;
     private readonly UpdateState[] _states;
+    private readonly ParameterUpdate<T> _update;
     private T[] _scores = [], _dScores = [];
     private int[] _predicted = [];
     private int _rows;
@@ -54,6 +55,7 @@ public sealed unsafe class TrainingStep<T>
         Regularizer = regularizer ?? NoRegularization.Instance;
         Rule = rule;
         _states = [.. score.Parameters.Select(p => rule.CreateState<T>(p.Value.Span.Length))];
+        _update = new ParameterUpdate<T>(score.Parameters, Regularizer, rule, _states);
         Guard.AtLeast(workers, 1, "The number of workers");
         _replicas = [score, .. Enumerable.Range(1, workers - 1).Select(_ => score.Clone())];
         _shardLosses = new T[workers];
@@ -159,9 +161,8 @@ public sealed unsafe class TrainingStep<T>
         T dataLoss = ComputeGradient(inputs, labels);
         if (!T.IsFinite(dataLoss))
             return dataLoss;
+        _update.Update();
         var parameters = Score.Parameters;
-        for (int k = 0; k < parameters.Count; k++)
-            Rule.Apply(parameters[k].Value.Span, parameters[k].Gradient.Span, _states[k]);
         // The replicas follow the updated values before the next step.
         for (int w = 1; w < _replicas.Length; w++)
         {
@@ -210,27 +211,12 @@ public sealed unsafe class TrainingStep<T>
                 return Fail($"the data loss of the batch is {dataLoss}");
         }
 
-        var parameters = Score.Parameters;
-        for (int k = 0; k < parameters.Count; k++)
-        {
-            var p = parameters[k];
-            if (p.IsRegularized)
-                Regularizer.AddGradient<T>(p.Value.Span, p.Gradient.Span);
-            if (!TensorPrimitives.IsFiniteAll<T>(p.Gradient.Span))
-                return Fail($"the gradient of {p.Name} is not finite");
-        }
-
-        double squaredNorm = 0;
-        for (int k = 0; k < parameters.Count; k++)
-            squaredNorm += double.CreateChecked(TensorPrimitives.SumOfSquares<T>(parameters[k].Gradient.Span));
-        LastGradientNorm = Math.Sqrt(squaredNorm);
+        // Regularization gradient, finiteness and norm in one pass over every tensor, on every core.
+        if (_update.PrepareGradients(out string? nonFinite) is not { } norm)
+            return Fail($"the gradient of {nonFinite} is not finite");
+        LastGradientNorm = norm;
         if (_clipGradientNorm is { } limit && LastGradientNorm > limit)
-        {
-            T scale = T.CreateChecked(limit / LastGradientNorm);
-            for (int k = 0; k < parameters.Count; k++)
-                TensorPrimitives.Multiply(parameters[k].Gradient.Span, scale, parameters[k].Gradient.Span);
-        }
-
+            _update.ScaleGradients(T.CreateChecked(limit / LastGradientNorm));
         return dataLoss;
     }
 
