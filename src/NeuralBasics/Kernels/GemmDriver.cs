@@ -20,11 +20,24 @@ internal enum GemmKernel
     Vector512x12,
 }
 
+/// <summary>The activation a product can apply while it writes C (<see cref="GemmArgs{T}.Activation"/>).</summary>
+internal enum FusedActivation : byte
+{
+    /// <summary>None: C only (plus the bias, when given).</summary>
+    None,
+    /// <summary><c>max(0, z)</c>.</summary>
+    Relu,
+}
+
 /// <summary>
 /// One matrix product <c>C (+)= op(A) · op(B)</c> described by pointers and leading dimensions.
 /// op(A) is M x K: element (i, p) is <c>A[i * Lda + p]</c>, or <c>A[p * Lda + i]</c> when
 /// <see cref="TransA"/>. op(B) is K x N: element (p, j) is <c>B[p * Ldb + j]</c>, or
 /// <c>B[j * Ldb + p]</c> when <see cref="TransB"/>. C is M x N with row stride <see cref="Ldc"/>.
+/// With a <see cref="Bias"/>, the epilogue adds it to every row of C as each tile of C is finished
+/// (still in L1), and with an <see cref="Activation"/> also writes f(C) into <see cref="Activated"/>
+/// (same shape and stride): a dense layer's <c>Z = XW + b</c> and <c>A = f(Z)</c> in the one pass
+/// that writes Z, instead of two more passes over it.
 /// </summary>
 internal unsafe struct GemmArgs<T>
     where T : unmanaged
@@ -41,6 +54,9 @@ internal unsafe struct GemmArgs<T>
     public bool TransA;
     public bool TransB;
     public bool Accumulate;
+    public T* Bias;
+    public T* Activated;
+    public FusedActivation Activation;
 }
 
 /// <summary>
@@ -138,6 +154,7 @@ internal static unsafe class GemmDriver<T>
             if (!args.Accumulate)
                 for (int i = 0; i < args.M; i++)
                     new Span<T>(args.C + (long)i * args.Ldc, args.N).Clear();
+            Finish(args, 0, args.M, 0, args.N);
             return;
         }
 
@@ -288,6 +305,7 @@ internal static unsafe class GemmDriver<T>
             {
                 int kc = Math.Min(kcStep, args.K - pc);
                 bool add = args.Accumulate || pc > 0;
+                bool last = pc + kc >= args.K;
                 PackB(args, pc, kc, col0 + jc, nc, nr, packB);
                 for (int ic = 0; ic < rows; ic += mcStep)
                 {
@@ -305,6 +323,8 @@ internal static unsafe class GemmDriver<T>
                             if (nrows == mr && ncols == nr)
                             {
                                 MicroKernel(blk.Kernel, kc, aPanel, bPanel, c, args.Ldc, add);
+                                if (last)
+                                    Finish(args, row0 + ic + ir, nrows, col0 + jc + jr, ncols);
                             }
                             else
                             {
@@ -319,10 +339,53 @@ internal static unsafe class GemmDriver<T>
                                     else
                                         src.CopyTo(dst);
                                 }
+                                if (last)
+                                    Finish(args, row0 + ic + ir, nrows, col0 + jc + jr, ncols);
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The epilogue on the finished block of C at (row0, col0): adds the bias row, then writes the
+    /// activation of the result into <see cref="GemmArgs{T}.Activated"/>. Nothing without a bias.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Finish(in GemmArgs<T> args, int row0, int rows, int col0, int cols)
+    {
+        if (args.Bias == null)
+            return;
+        FinishCore(args, row0, rows, col0, cols);
+    }
+
+    private static void FinishCore(in GemmArgs<T> args, int row0, int rows, int col0, int cols)
+    {
+        T* bias = args.Bias + col0;
+        bool relu = args.Activation == FusedActivation.Relu;
+        for (int r = 0; r < rows; r++)
+        {
+            T* c = args.C + (long)(row0 + r) * args.Ldc + col0;
+            T* a = relu ? args.Activated + (long)(row0 + r) * args.Ldc + col0 : null;
+            int j = 0;
+            if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+            {
+                for (; j + Vector<T>.Count <= cols; j += Vector<T>.Count)
+                {
+                    var z = Vector.Load(c + j) + Vector.Load(bias + j);
+                    z.Store(c + j);
+                    if (relu)
+                        Vector.Max(z, Vector<T>.Zero).Store(a + j);
+                }
+            }
+            for (; j < cols; j++)
+            {
+                T z = c[j] + bias[j];
+                c[j] = z;
+                if (relu)
+                    a[j] = T.Max(z, T.Zero);
             }
         }
     }

@@ -54,8 +54,19 @@ public sealed class Dense<T> : ILayer<T>
     public void Forward(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output)
     {
         LayerChecks.Forward(this, input, output);
-        Gemm.Multiply(input, Weights.Value.AsReadOnlySpan(), output);
-        RowOps.AddRowVector(output, Biases.Value.Span, output);
+        // The bias goes in as the product finishes each tile of the output, not in a second pass.
+        Gemm.MultiplyAddBias(input, Weights.Value.AsReadOnlySpan(), Biases.Value.Span, output);
+    }
+
+    /// <summary>
+    /// This layer's forward pass and a ReLU after it in one: <paramref name="output"/> = XW + b and
+    /// <paramref name="activated"/> = max(0, XW + b), both written as the product finishes each
+    /// tile (<see cref="Sequential{T}"/> uses it for a dense layer followed by ReLU).
+    /// </summary>
+    internal void ForwardRelu(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output, MatrixSpan<T> activated)
+    {
+        LayerChecks.Forward(this, input, output);
+        Gemm.MultiplyAddBias(input, Weights.Value.AsReadOnlySpan(), Biases.Value.Span, output, FusedActivation.Relu, activated);
     }
 
     /// <inheritdoc/>

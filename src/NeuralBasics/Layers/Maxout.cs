@@ -80,8 +80,7 @@ public sealed class Maxout<T> : ILayer<T>
             _dz = new T[n * wide];
         }
         var z = new MatrixSpan<T>(_z, n, wide);
-        Gemm.Multiply(input, Weights.Value.AsReadOnlySpan(), z);
-        RowOps.AddRowVector(z, Biases.Value.Span, z);
+        Gemm.MultiplyAddBias(input, Weights.Value.AsReadOnlySpan(), Biases.Value.Span, z);
         for (int i = 0; i < n; i++)
         {
             ReadOnlySpan<T> zi = z.Row(i);

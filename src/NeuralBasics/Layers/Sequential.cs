@@ -1,4 +1,5 @@
 using System.Numerics;
+using NeuralBasics.Activations;
 using NeuralBasics.Scoring;
 
 namespace NeuralBasics.Layers;
@@ -21,6 +22,8 @@ public sealed class Sequential<T> : IScoreFunction<T>
 {
     private readonly ILayer<T>[] _layers;
     private readonly Parameter<T>[] _parameters;
+    /// <summary>True at a dense layer whose next layer is ReLU: the two run as one fused pass.</summary>
+    private readonly bool[] _fusedWithNext;
     private T[][] _outputs, _gradients;
     private int _capacity;
 
@@ -44,6 +47,8 @@ public sealed class Sequential<T> : IScoreFunction<T>
             throw new ArgumentException($"Two parameters are named '{duplicate.Key}'; give each layer its own name prefix.", nameof(layers));
         _outputs = new T[_layers.Length][];
         _gradients = new T[_layers.Length][];
+        _fusedWithNext = [.. _layers.Select((layer, l) =>
+            layer is Dense<T> && l + 1 < _layers.Length && _layers[l + 1] is ActivationLayer<T> { Activation: Relu })];
     }
 
     /// <summary>The layers, first to last.</summary>
@@ -76,6 +81,15 @@ public sealed class Sequential<T> : IScoreFunction<T>
         for (int l = 0; l < _layers.Length; l++)
         {
             var output = Output(l, inputs.Rows);
+            if (_fusedWithNext[l])
+            {
+                // Both layers' outputs are kept, as apart: backward reads the dense layer's output.
+                var activated = Output(l + 1, inputs.Rows);
+                ((Dense<T>)_layers[l]).ForwardRelu(current, output, activated);
+                current = activated;
+                l++;
+                continue;
+            }
             _layers[l].Forward(current, output);
             current = output;
         }

@@ -47,6 +47,56 @@ public class GemmTests
         return data;
     }
 
+    public static TheoryData<string> Kernels()
+    {
+        var data = new TheoryData<string>();
+        foreach (GemmKernel kernel in Enum.GetValues<GemmKernel>())
+            if (GemmDriver<float>.IsSupported(kernel))
+                data.Add(kernel.ToString());
+        return data;
+    }
+
+    /// <summary>
+    /// The fused dense-layer product (bias and ReLU applied as each tile of C is finished) gives
+    /// the same bits as the product, the bias pass and the ReLU pass apart, for every kernel and
+    /// every shape (edge tiles, several K blocks, narrow outputs, parallel strips, K = 0), with NaN,
+    /// ±0 and negative values in play.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void FusedBiasAndRelu_EqualTheThreePassesApart(string kernelName)
+    {
+        var kernel = Enum.Parse<GemmKernel>(kernelName);
+        foreach (var (m, n, k) in Shapes().Append((64, 24, 0)).Append((200, 300, 260)))
+        {
+            var a = TestData.Uniform<float>(m, k, m + 7 * n);
+            var b = TestData.Uniform<float>(k, n, k + 3);
+            var bias = TestData.Uniform<float>(1, n, n).Span.ToArray();
+            bias[0] = float.NaN;
+            if (n > 2)
+                bias[2] = -0f;
+            var expected = new Matrix<float>(m, n);
+            var expectedRelu = new Matrix<float>(m, n);
+            Gemm.Run<float>(a, b, expected, m, n, k, transA: false, transB: false, accumulate: false, 0, "A·B", kernel);
+            RowOps.AddRowVector<float>(expected, bias, expected);
+            System.Numerics.Tensors.TensorPrimitives.Max(expected.Span, 0f, expectedRelu.Span);
+
+            var c = new Matrix<float>(m, n);
+            var relu = new Matrix<float>(m, n);
+            c.Span.Fill(123);
+            Gemm.MultiplyAddBias<float>(a, b, bias, c, FusedActivation.Relu, relu, kernel: kernel);
+            Assert.True(SameBits(expected.Span, c.Span), $"{kernel} {m}x{n}x{k}: Z");
+            Assert.True(SameBits(expectedRelu.Span, relu.Span), $"{kernel} {m}x{n}x{k}: ReLU(Z)");
+
+            c.Span.Fill(123);
+            Gemm.MultiplyAddBias<float>(a, b, bias, c, kernel: kernel);
+            Assert.True(SameBits(expected.Span, c.Span), $"{kernel} {m}x{n}x{k}: Z without activation");
+        }
+
+        static bool SameBits(Span<float> x, Span<float> y) =>
+            System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(x).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.Cast<float, int>(y));
+    }
+
     [Theory]
     [MemberData(nameof(Cases))]
     public void MatchesNaiveProduct_AtAwkwardShapes(Form form, string type, string kernelName)
