@@ -27,7 +27,8 @@ if (!FashionMnist.IsAvailable(folder))
 ElfVersionPatch.PrepareTorchSharp();
 torch.set_num_threads(threads);
 Gemm.DefaultMaxDegreeOfParallelism = threads;
-Console.WriteLine($"threads: {threads}; TorchSharp {torch.__version__}; ML.NET {typeof(MLContext).Assembly.GetName().Version}");
+Console.WriteLine($"{ProcessorInfo.Describe()}");
+Console.WriteLine($"threads: {threads}; TorchSharp {torch.__version__}; ML.NET {typeof(MLContext).Assembly.GetName().Version}; {DateTime.UtcNow:yyyy-MM-dd}");
 
 var rows = new List<(string What, double Ours, double Theirs, string Unit, string Peer)>();
 // ---- GEMM at the training shapes (and two squares): three rounds over all shapes, each library

@@ -12,6 +12,9 @@ var config = DefaultConfig.Instance
     .AddColumn(new GflopsColumn(), new PercentOfPeakColumn(), new SamplesPerSecondColumn())
     .WithOptions(ConfigOptions.JoinSummary);
 
+// Every figure names the processor it was measured on, and the caches the GEMM blocking was derived from.
+Console.WriteLine($"NeuralBasics kernels on: {NeuralBasics.Kernels.ProcessorInfo.Describe()}");
+
 BenchmarkSwitcher
     .FromTypes([typeof(PeakBenchmarks), typeof(GemmBenchmarks<>), typeof(NaiveGemmBenchmarks), typeof(TrainingBenchmarks), typeof(UpdateRuleBenchmarks)])
     .Run(args, config);

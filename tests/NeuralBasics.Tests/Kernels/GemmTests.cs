@@ -11,7 +11,8 @@ public class GemmTests
 
     /// <summary>
     /// (m, n, k) triples: every awkward size as a square, the non-square mixes, and shapes that
-    /// cross the cache blocks (K past KC = 256, M past MC = 252, N past NC for double).
+    /// cross the cache blocks (K past KC, M past MC, N past NC for double; the blocks follow the
+    /// cache sizes, see <see cref="ProcessorInfoTests"/>).
     /// </summary>
     public static IEnumerable<(int M, int N, int K)> Shapes()
     {
@@ -31,6 +32,8 @@ public class GemmTests
         yield return (260, 40, 515);
         yield return (3, 2100, 5);
         yield return (128, 10, 256);
+        // Past MC on every processor the blocking is derived for (up to 504 rows for 2 MiB of L2).
+        yield return (520, 40, 300);
         // Narrow outputs (N ≤ one vector) big enough to be split across threads.
         yield return (1000, 7, 400);
         yield return (1001, 16, 260);

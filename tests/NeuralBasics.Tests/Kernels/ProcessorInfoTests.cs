@@ -1,0 +1,84 @@
+using NeuralBasics.Kernels;
+
+namespace NeuralBasics.Tests.Kernels;
+
+/// <summary>Cache sizes read from a Linux-style folder, and the GEMM blocking derived from them.</summary>
+public sealed class ProcessorInfoTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("neuralbasics-cache-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private void Index(int index, string level, string type, string size)
+    {
+        string path = Path.Combine(_folder, $"index{index}");
+        Directory.CreateDirectory(path);
+        File.WriteAllText(Path.Combine(path, "level"), level + "\n");
+        File.WriteAllText(Path.Combine(path, "type"), type + "\n");
+        File.WriteAllText(Path.Combine(path, "size"), size + "\n");
+    }
+
+    [Fact]
+    public void ReadsTheDataCaches_AndSkipsTheInstructionCache()
+    {
+        // As an Intel Xeon (Sapphire Rapids) VM shows them.
+        Index(0, "1", "Data", "48K");
+        Index(1, "1", "Instruction", "32K");
+        Index(2, "2", "Unified", "2048K");
+        Index(3, "3", "Unified", "107520K");
+        Assert.Equal(new CacheSizes(48 * 1024, 2 * 1024 * 1024, 105L * 1024 * 1024, Measured: true), CacheSizes.Read(_folder));
+    }
+
+    [Fact]
+    public void AFolderWithoutL1OrL2_OrMissing_GivesNull()
+    {
+        Assert.Null(CacheSizes.Read(Path.Combine(_folder, "absent")));
+        Index(0, "1", "Instruction", "32K");
+        Index(1, "3", "Unified", "32M");
+        Assert.Null(CacheSizes.Read(_folder));
+        Index(2, "1", "Data", "not a size");
+        Index(3, "2", "Unified", "1M");
+        Assert.Null(CacheSizes.Read(_folder));
+    }
+
+    [Theory]
+    [InlineData("32K", 32L * 1024)]
+    [InlineData("1024K", 1024L * 1024)]
+    [InlineData("2M", 2L * 1024 * 1024)]
+    [InlineData("65536", 65536L)]
+    [InlineData("0K", null)]
+    [InlineData("-4K", null)]
+    [InlineData("K", null)]
+    [InlineData("", null)]
+    [InlineData("99999999999G", null)]
+    public void ParsesSizes(string text, long? expected) => Assert.Equal(expected, CacheSizes.ParseSize(text));
+
+    /// <summary>
+    /// The AVX-512 float blocking on three processors: an AMD EPYC Zen 4 core (32 KiB L1d, 1 MiB
+    /// L2: KC 256, MC 252, as the constants used to be everywhere), a Zen 5 core (48 KiB L1d) and an
+    /// Intel Xeon Sapphire Rapids core (48 KiB, 2 MiB L2).
+    /// </summary>
+    [Theory]
+    [InlineData(32, 1024, 32, 256, 252, 4096)]
+    [InlineData(48, 1024, 32, 384, 168, 2720)]
+    [InlineData(48, 2048, 105, 384, 336, 8960)]
+    public void Blocking_FollowsTheCaches(int l1KiB, int l2KiB, int l3MiB, int kc, int mc, int nc)
+    {
+        var caches = new CacheSizes(l1KiB * 1024, l2KiB * 1024, l3MiB * 1024L * 1024, Measured: true);
+        var blocking = new GemmDriver<float>.Blocking(GemmKernel.Vector512x12, caches);
+        Assert.Equal((12, 32, kc, mc, nc), (blocking.MR, blocking.NR, blocking.KC, blocking.MC, blocking.NC));
+        // The packed panels fit the levels they are meant for.
+        Assert.True(blocking.KC * blocking.NR * sizeof(float) <= l1KiB * 1024);
+        Assert.True(blocking.MC * blocking.KC * sizeof(float) <= l2KiB * 1024 / 4);
+        Assert.True((long)blocking.KC * blocking.NC * sizeof(float) <= l3MiB * 1024L * 1024 / 8);
+    }
+
+    [Fact]
+    public void Describe_NamesTheModelAndCaches()
+    {
+        string line = ProcessorInfo.Describe();
+        Assert.Contains(ProcessorInfo.Model, line);
+        Assert.Contains("L1d", line);
+        Assert.True(ProcessorInfo.L1DataCacheBytes > 0 && ProcessorInfo.L2CacheBytes > 0);
+    }
+}
