@@ -122,7 +122,6 @@ internal static unsafe class GemmNarrowKernel
         else
             for (int j = 0; j < args.N; j++)
                 c[j] = tile[j];
-        GemmDriver<T>.Finish(args, row, 1, 0, args.N);
     }
 
     /// <summary>Packs op(B) (K x N) into a K x W panel, zero past column N.</summary>
