@@ -32,6 +32,10 @@ internal static unsafe class KernelThreads
     /// <summary>The most parts that can run at once: one per logical processor.</summary>
     public static int MaxParallelism { get; } = Math.Max(1, Environment.ProcessorCount);
 
+    /// <summary>How many cores a kernel may use by default: every core, or <see cref="Gemm.DefaultMaxDegreeOfParallelism"/> when set.</summary>
+    public static int DefaultParallelism =>
+        Gemm.DefaultMaxDegreeOfParallelism is > 0 and var cap ? Math.Min(cap, MaxParallelism) : MaxParallelism;
+
     /// <summary>
     /// Runs <paramref name="body"/>(<paramref name="state"/>, part) for every part in
     /// [0, <paramref name="parts"/>) and returns when all have finished. <paramref name="state"/>

@@ -36,9 +36,7 @@ internal sealed unsafe class DataSetEvaluator<T>
     {
         _score = score;
         _loss = loss;
-        int workers = Gemm.DefaultMaxDegreeOfParallelism is > 0 and var cap
-            ? Math.Min(cap, KernelThreads.MaxParallelism)
-            : KernelThreads.MaxParallelism;
+        int workers = KernelThreads.DefaultParallelism;
         // Worker 0 is the score function itself; the others are copies refreshed before each call.
         _workers = [score, .. Enumerable.Range(1, workers - 1).Select(_ => score.Clone())];
         _scores = [.. _workers.Select(_ => new T[ChunkRows * score.ClassCount])];

@@ -128,8 +128,7 @@ internal sealed unsafe class ParameterUpdate<T>
 
     private void Run(Phase phase)
     {
-        int threads = Gemm.DefaultMaxDegreeOfParallelism is > 0 and var cap ? Math.Min(cap, KernelThreads.MaxParallelism) : KernelThreads.MaxParallelism;
-        int parts = Math.Clamp(_totalLength / MinimumPerPart, 1, Math.Min(threads, _blocks.Length));
+        int parts = Math.Clamp(_totalLength / MinimumPerPart, 1, Math.Min(KernelThreads.DefaultParallelism, _blocks.Length));
         if (parts == 1)
         {
             RunBlocks(phase, 0, _blocks.Length);

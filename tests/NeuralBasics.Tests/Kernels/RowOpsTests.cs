@@ -221,6 +221,19 @@ public class RowOpsTests
         Assert.Throws<ArgumentException>(() => RowOps.GatherRows<float>(x, rows, new Matrix<float>(12, 6)));
     }
 
+    /// <summary>A batch of 64 Ki elements or more is gathered by every core, each a run of the rows: the same copy.</summary>
+    [Fact]
+    public void GatherRows_OfALargeBatch_SplitAcrossTheCores_CopiesEveryRow()
+    {
+        var x = TestData.Uniform<double>(1000, 300, 4);
+        var random = new Random(5);
+        int[] rows = [.. Enumerable.Range(0, 301).Select(_ => random.Next(1000))];
+        var batch = new Matrix<double>(301, 300);
+        RowOps.GatherRows<double>(x, rows, batch);
+        for (int r = 0; r < rows.Length; r++)
+            Assert.Equal(x.Row(rows[r]).ToArray(), batch.Row(r).ToArray());
+    }
+
     [Fact]
     public void PartialOverlaps_Throw()
     {
