@@ -535,7 +535,15 @@ internal static unsafe class GemmDriver<T>
         {
             T* s0 = src + (long)r * stride, s1 = s0 + stride, s2 = s1 + stride, s3 = s2 + stride;
             T* d = dst + r;
-            for (int p = 0; p < depth; p++, d += width)
+            int p = 0;
+            if (typeof(T) == typeof(float) && System.Runtime.Intrinsics.X86.Sse.IsSupported)
+            {
+                // Four lines by four depths at a time: load a 4 x 4 block, transpose it in registers,
+                // store four groups of four (about a third of the loads and stores of one at a time).
+                for (; p + 4 <= depth; p += 4, d += 4 * width)
+                    Transpose4x4((float*)s0 + p, (float*)s1 + p, (float*)s2 + p, (float*)s3 + p, (float*)d, width);
+            }
+            for (; p < depth; p++, d += width)
             {
                 d[0] = s0[p];
                 d[1] = s1[p];
@@ -556,6 +564,27 @@ internal static unsafe class GemmDriver<T>
             for (int p = 0; p < depth; p++, d += width)
                 *d = T.Zero;
         }
+    }
+
+    /// <summary>
+    /// <c>d[i * width + j] = s_j[i]</c> for i, j &lt; 4: the 4 x 4 transpose of SSE's
+    /// <c>_MM_TRANSPOSE4_PS</c> (two unpacks and two half moves per output).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x4(float* s0, float* s1, float* s2, float* s3, float* d, int width)
+    {
+        var r0 = Vector128.Load(s0);
+        var r1 = Vector128.Load(s1);
+        var r2 = Vector128.Load(s2);
+        var r3 = Vector128.Load(s3);
+        var t0 = System.Runtime.Intrinsics.X86.Sse.UnpackLow(r0, r1);   // r0[0] r1[0] r0[1] r1[1]
+        var t1 = System.Runtime.Intrinsics.X86.Sse.UnpackLow(r2, r3);   // r2[0] r3[0] r2[1] r3[1]
+        var t2 = System.Runtime.Intrinsics.X86.Sse.UnpackHigh(r0, r1);  // r0[2] r1[2] r0[3] r1[3]
+        var t3 = System.Runtime.Intrinsics.X86.Sse.UnpackHigh(r2, r3);  // r2[2] r3[2] r2[3] r3[3]
+        System.Runtime.Intrinsics.X86.Sse.MoveLowToHigh(t0, t1).Store(d);
+        System.Runtime.Intrinsics.X86.Sse.MoveHighToLow(t1, t0).Store(d + width);
+        System.Runtime.Intrinsics.X86.Sse.MoveLowToHigh(t2, t3).Store(d + 2 * width);
+        System.Runtime.Intrinsics.X86.Sse.MoveHighToLow(t3, t2).Store(d + 3 * width);
     }
 
     /// <summary>Copies a short run (a panel's width) with whole vectors, without a call into memmove.</summary>
