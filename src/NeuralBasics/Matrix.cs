@@ -9,9 +9,10 @@ namespace NeuralBasics;
 public readonly struct Matrix<T>
 {
     /// <summary>Allocates a zeroed <paramref name="rows"/> x <paramref name="columns"/> matrix.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A count is negative, or the product is more than an array can hold.</exception>
     public Matrix(int rows, int columns)
     {
-        Shape.CheckBuffer(int.MaxValue, rows, columns, nameof(rows));
+        Shape.CheckAllocation(rows, columns);
         Memory = new T[rows * columns];
         Rows = rows;
         Columns = columns;

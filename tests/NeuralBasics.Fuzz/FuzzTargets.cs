@@ -36,7 +36,7 @@ public static class FuzzTargets
                     var net = new NetworkBuilder<float>(3, seed: 1).Dense(4, new NeuralBasics.Activations.Relu()).Dense(2).Build();
                     var rule = new Adam();
                     var states = net.Parameters.Select(p => rule.CreateState<float>(p.Value.Span.Length)).ToArray();
-                    CheckpointFile.Load(input.ToArray(), net.Parameters, states, rule);
+                    CheckpointFile.Load(input.ToArray(), net.Parameters, states, rule, epochs: 10, batchesPerEpoch: 100);
                     break;
                 default:
                     throw new ArgumentOutOfRangeException(nameof(target), target, $"Unknown fuzz target; known: {string.Join(", ", Names)}.");

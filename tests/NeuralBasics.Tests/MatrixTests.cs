@@ -44,7 +44,9 @@ public class MatrixTests
         Assert.Contains("[2x3]", e.Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new Matrix<float>(-1, 3));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Matrix<float>(2, -3));
-        Assert.Throws<ArgumentException>(() => new Matrix<float>(1 << 16, 1 << 16));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Matrix<float>(1 << 16, 1 << 16));
+        // Sizes are bounded by what an array can hold, not by int.MaxValue.
+        Assert.Throws<ArgumentOutOfRangeException>(() => new Matrix<byte>(1, Array.MaxLength + 1));
         var m = new Matrix<float>(2, 3);
         Assert.Throws<ArgumentOutOfRangeException>(() => m[2, 0]);
         Assert.Throws<ArgumentOutOfRangeException>(() => m[0, 3]);

@@ -33,6 +33,9 @@ public sealed class Maxout<T> : ILayer<T>
         Guard.AtLeast(outputCount, 1, "The number of outputs");
         Pieces = Guard.AtLeast(pieces, 2, "The number of maxout pieces k");
         ArgumentNullException.ThrowIfNull(init);
+        if ((long)outputCount * pieces > Array.MaxLength)
+            throw new ArgumentOutOfRangeException(nameof(pieces), pieces,
+                $"{outputCount} outputs x {pieces} pieces is more linear units than an array can hold.");
         var w = new Matrix<T>(inputCount, outputCount * pieces);
         // Each piece is a layer of its own with fan-out M.
         init.Fill(w.Span, inputCount, outputCount, new Random(seed));

@@ -70,6 +70,58 @@ internal static class Architecture
         return description;
     }
 
+    /// <summary>
+    /// The parameter tensors (name, rows, columns) a description declares, computed without building
+    /// anything: every count is checked (at least 1, products without overflow, each tensor within
+    /// one array), so a loader can compare them with the file's tensors before it allocates a layer.
+    /// </summary>
+    public static List<(string Name, int Rows, int Columns)> DeclaredParameters(JsonObject description)
+    {
+        var declared = new List<(string, int, int)>();
+        string kind = Text(description, "kind");
+        switch (kind)
+        {
+            case "linear":
+                int classes = Count(description, "classes", minimum: 2);
+                declared.Add(("W", Count(description, "inputs"), classes));
+                declared.Add(("b", 1, classes));
+                break;
+            case "sequential":
+                foreach (var node in Array(description, "layers"))
+                {
+                    var layer = node as JsonObject ?? throw new InvalidDataException("A layer description is not a JSON object.");
+                    string type = Text(layer, "type");
+                    if (type is not ("dense" or "maxout"))
+                        continue;
+                    int outputs = Count(layer, "outputs");
+                    if (type == "maxout")
+                        outputs = Product(outputs, Count(layer, "pieces", minimum: 2), "outputs x pieces");
+                    string prefix = Text(layer, "prefix");
+                    declared.Add((prefix + "W", Count(layer, "inputs"), outputs));
+                    declared.Add((prefix + "b", 1, outputs));
+                }
+                break;
+            default:
+                throw new InvalidDataException($"Unknown score function kind '{kind}'.");
+        }
+        foreach (var (name, rows, columns) in declared)
+            Product(rows, columns, $"the size of {name}");
+        return declared;
+    }
+
+    private static int Count(JsonObject o, string key, int minimum = 1)
+    {
+        int value = Int(o, key);
+        return value >= minimum ? value : throw new InvalidDataException($"'{key}' is {value}; it must be at least {minimum}.");
+    }
+
+    private static int Product(int a, int b, string what)
+    {
+        long product = (long)a * b;
+        return product <= System.Array.MaxLength ? (int)product
+            : throw new InvalidDataException($"{what} is {a} x {b} = {product}, more than an array can hold ({System.Array.MaxLength}).");
+    }
+
     public static IScoreFunction<T> Build<T>(JsonObject description)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -70,14 +70,20 @@ internal static class CheckpointFile
     /// Reads a checkpoint and, only when all of it checks out, copies it into
     /// <paramref name="parameters"/> and <paramref name="states"/>.
     /// </summary>
+    /// <param name="path">The checkpoint file.</param>
+    /// <param name="parameters">The network's parameters, filled only when everything checks out.</param>
+    /// <param name="states">The rule's states, one per parameter tensor, likewise.</param>
+    /// <param name="rule">The rule the run uses; the checkpoint must name the same.</param>
+    /// <param name="epochs">The run's epoch count: a checkpoint cannot be past it.</param>
+    /// <param name="batchesPerEpoch">Steps per epoch: a tensor cannot have taken more than epoch x this many steps.</param>
     public static (CheckpointProgress Progress, T[][]? BestWeights) Load<T>(string path, IReadOnlyList<Parameter<T>> parameters,
-        IReadOnlyList<UpdateState> states, UpdateRule rule)
+        IReadOnlyList<UpdateState> states, UpdateRule rule, int epochs, int batchesPerEpoch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         byte[] file = File.ReadAllBytes(path);
         try
         {
-            return Load(file, parameters, states, rule);
+            return Load(file, parameters, states, rule, epochs, batchesPerEpoch);
         }
         catch (InvalidDataException e)
         {
@@ -86,7 +92,7 @@ internal static class CheckpointFile
     }
 
     internal static (CheckpointProgress, T[][]?) Load<T>(byte[] file, IReadOnlyList<Parameter<T>> parameters, IReadOnlyList<UpdateState> states,
-        UpdateRule rule)
+        UpdateRule rule, int epochs, int batchesPerEpoch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (metadata, tensors) = SafeTensors.Read(file);
@@ -104,11 +110,11 @@ internal static class CheckpointFile
         {
             progress.Epoch = int.Parse(ModelFile.Required(metadata, "epoch"), CultureInfo.InvariantCulture);
             progress.RandomState = ulong.Parse(ModelFile.Required(metadata, "random_state"), CultureInfo.InvariantCulture);
-            steps = [.. JsonNode.Parse(ModelFile.Required(metadata, "steps"))!.AsArray().Select(n => n!.GetValue<long>())];
-            progress.History = [.. JsonNode.Parse(ModelFile.Required(metadata, "history"))!.AsArray().Select(n => Parse(n!.AsObject()))];
+            steps = [.. StrictJson.Parse(ModelFile.Required(metadata, "steps"), "'steps'")!.AsArray().Select(n => n!.GetValue<long>())];
+            progress.History = [.. StrictJson.Parse(ModelFile.Required(metadata, "history"), "'history'")!.AsArray().Select(n => Parse(n!.AsObject()))];
             if (metadata.TryGetValue("early_stopping", out string? early))
             {
-                var e = JsonNode.Parse(early)!.AsObject();
+                var e = StrictJson.Parse(early, "'early_stopping'")!.AsObject();
                 progress.BestEpoch = e["best_epoch"]!.GetValue<int>();
                 progress.BestMetric = e["best_metric"]!.GetValue<double>();
                 progress.EpochsWithoutImprovement = e["epochs_without_improvement"]!.GetValue<int>();
@@ -121,6 +127,7 @@ internal static class CheckpointFile
         }
         if (steps.Length != states.Count)
             throw new InvalidDataException($"The checkpoint has state for {steps.Length} tensors but the network has {states.Count}.");
+        CheckProgress(progress, steps, epochs, batchesPerEpoch);
 
         // Read everything into fresh arrays first: nothing is changed unless all of it is valid.
         var values = new T[parameters.Count][];
@@ -158,6 +165,48 @@ internal static class CheckpointFile
         for (int k = 0; k < states.Count; k++)
             states[k].Step = steps[k];
         return (progress, best);
+    }
+
+    /// <summary>
+    /// Every number a checkpoint carries, range-checked against the run it resumes: the epoch
+    /// between 1 and the run's epoch count, one history entry per epoch in order with sane figures,
+    /// every tensor at the same step count and no more steps than the epochs allowed, and early
+    /// stopping's best epoch and patience counter within the epochs done.
+    /// </summary>
+    private static void CheckProgress(CheckpointProgress progress, long[] steps, int epochs, int batchesPerEpoch)
+    {
+        if (progress.Epoch < 1 || progress.Epoch > epochs)
+            throw new InvalidDataException($"The checkpoint's epoch is {progress.Epoch} but the run has epochs 1 to {epochs}.");
+        if (progress.History.Count != progress.Epoch)
+            throw new InvalidDataException($"The checkpoint is at epoch {progress.Epoch} but its history has {progress.History.Count} epochs.");
+        for (int i = 0; i < progress.History.Count; i++)
+        {
+            var e = progress.History[i];
+            static bool Fraction(double? v) => v is null || v is >= 0 and <= 1;
+            static bool NonNegative(double? v) => v is null || (v >= 0 && double.IsFinite(v.Value));
+            if (e.Epoch != i + 1 || !NonNegative(e.DataLoss) || !NonNegative(e.RegularizationLoss) || !Fraction(e.TrainingAccuracy)
+                || !Fraction(e.ValidationAccuracy) || !NonNegative(e.ValidationLoss) || e.Duration < TimeSpan.Zero || !NonNegative(e.SamplesPerSecond))
+                throw new InvalidDataException($"History entry {i + 1} of the checkpoint is out of range: {e}.");
+        }
+        long maxSteps = (long)progress.Epoch * batchesPerEpoch;
+        foreach (long step in steps)
+        {
+            if (step < 0 || step > maxSteps)
+                throw new InvalidDataException(
+                    $"The checkpoint's step count {step} is outside 0 to {maxSteps} ({progress.Epoch} epochs of {batchesPerEpoch} batches).");
+            if (step != steps[0])
+                throw new InvalidDataException($"The checkpoint's tensors have different step counts ({steps[0]} and {step}).");
+        }
+        if (progress.BestEpoch is { } best)
+        {
+            if (best < 1 || best > progress.Epoch)
+                throw new InvalidDataException($"The checkpoint's best epoch {best} is outside 1 to {progress.Epoch}.");
+            if (progress.EpochsWithoutImprovement < 0 || progress.EpochsWithoutImprovement > progress.Epoch - best)
+                throw new InvalidDataException(
+                    $"The checkpoint counts {progress.EpochsWithoutImprovement} epochs without improvement after its best epoch {best} of {progress.Epoch}.");
+            if (!double.IsFinite(progress.BestMetric))
+                throw new InvalidDataException($"The checkpoint's best metric is {progress.BestMetric}.");
+        }
     }
 
     private static JsonObject Describe(EpochResult e) => new()

@@ -88,18 +88,33 @@ public static class ModelFile
             throw new InvalidDataException(
                 $"The model holds {dtype} weights but was loaded as {typeof(T).Name}; load it as Classifier<{(dtype == "F32" ? "float" : "double")}>.");
 
+        // Everything the file declares is checked against its tensors before any layer is built:
+        // a header that declares a huge network but carries no weights allocates nothing.
+        var description = ParseObject(metadata, "score_function");
+        var lossDescription = ParseObject(metadata, "loss");
+        var declared = Architecture.DeclaredParameters(description);
+        foreach (var (name, rows, columns) in declared)
+            CheckTensor(tensors, name, [rows, columns], dtype);
+        var known = declared.Select(d => d.Name).Concat(["standardizer.mean", "standardizer.scale"]).ToHashSet();
+        if (tensors.Keys.FirstOrDefault(name => !known.Contains(name)) is { } unknown)
+            throw new InvalidDataException($"The file holds a tensor '{unknown}' that the architecture does not declare.");
+
         IScoreFunction<T> score;
         Losses.ILoss loss;
         try
         {
-            score = Architecture.Build<T>(ParseObject(metadata, "score_function"));
-            loss = Architecture.BuildLoss(ParseObject(metadata, "loss"));
+            score = Architecture.Build<T>(description);
+            loss = Architecture.BuildLoss(lossDescription);
         }
         catch (ArgumentException e)
         {
             throw new InvalidDataException($"The architecture is inconsistent: {e.Message}", e);
         }
         ReadParameters(score.Parameters, tensors, dtype);
+        foreach (var p in score.Parameters)
+            CheckFinite<T>(p.Name, p.Value.Span);
+        if (ClassWeightsOf(loss) is { } classWeights && classWeights.Count != score.ClassCount)
+            throw new InvalidDataException($"The loss has {classWeights.Count} class weights but the model scores {score.ClassCount} classes.");
 
         Standardizer? standardizer = null;
         if (tensors.ContainsKey("standardizer.mean") || tensors.ContainsKey("standardizer.scale"))
@@ -150,14 +165,7 @@ public static class ModelFile
 
     private static JsonObject ParseObject(Dictionary<string, string> metadata, string key)
     {
-        try
-        {
-            return JsonNode.Parse(Required(metadata, key)) as JsonObject ?? throw new InvalidDataException($"'{key}' is not a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{key}' is not valid JSON: {e.Message}", e);
-        }
+        return StrictJson.Parse(Required(metadata, key), $"'{key}'") as JsonObject ?? throw new InvalidDataException($"'{key}' is not a JSON object.");
     }
 
     internal static void ReadParameters<T>(IReadOnlyList<Parameter<T>> parameters, Dictionary<string, TensorEntry> tensors, string dtype)
@@ -169,6 +177,10 @@ public static class ModelFile
 
     internal static void ReadInto<T>(Dictionary<string, TensorEntry> tensors, string name, Span<T> destination, int[] shape, string dtype)
         where T : unmanaged
+        => MemoryMarshal.Cast<byte, T>(CheckTensor(tensors, name, shape, dtype).Data).CopyTo(destination);
+
+    /// <summary>The tensor <paramref name="name"/>, which must exist with <paramref name="dtype"/> and <paramref name="shape"/>.</summary>
+    internal static TensorEntry CheckTensor(Dictionary<string, TensorEntry> tensors, string name, int[] shape, string dtype)
     {
         if (!tensors.TryGetValue(name, out var tensor))
             throw new InvalidDataException($"The file lacks the tensor '{name}'.");
@@ -177,8 +189,27 @@ public static class ModelFile
         if (!tensor.Shape.SequenceEqual(shape))
             throw new InvalidDataException(
                 $"Tensor '{name}' has shape [{string.Join(", ", tensor.Shape)}] but the architecture needs [{string.Join(", ", shape)}].");
-        MemoryMarshal.Cast<byte, T>(tensor.Data).CopyTo(destination);
+        return tensor;
     }
+
+    /// <summary>Refuses NaN or ∞ in loaded values: a model holding one predicts class 0 for everything, silently.</summary>
+    internal static void CheckFinite<T>(string name, ReadOnlySpan<T> values)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(values))
+            return;
+        int bad = 0;
+        while (T.IsFinite(values[bad]))
+            bad++;
+        throw new InvalidDataException($"Tensor '{name}' holds {values[bad]} at element {bad}; a model's values must be finite.");
+    }
+
+    private static IReadOnlyList<double>? ClassWeightsOf(Losses.ILoss loss) => loss switch
+    {
+        Losses.SoftmaxCrossEntropyLoss softmax => softmax.ClassWeights,
+        Losses.MarginLoss margin => margin.ClassWeights,
+        _ => null,
+    };
 
     private static double[] ReadDoubles(Dictionary<string, TensorEntry> tensors, string name, int length)
     {

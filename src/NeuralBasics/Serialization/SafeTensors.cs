@@ -59,7 +59,13 @@ internal static class SafeTensors
             output.Write(tensor.Data);
     }
 
-    /// <summary>Parses a whole file; every inconsistency is an <see cref="InvalidDataException"/>.</summary>
+    /// <summary>
+    /// Parses a whole file; every inconsistency is an <see cref="InvalidDataException"/> naming the
+    /// tensor or field. The header is validated whole before any tensor's data is copied: no
+    /// duplicate names or metadata keys, known dtypes, shapes whose element and byte counts are
+    /// computed with overflow checks and fit in one array, and data ranges that, sorted, tile the
+    /// data region exactly (no overlap, no gap, nothing past the end).
+    /// </summary>
     public static (Dictionary<string, string> Metadata, Dictionary<string, TensorEntry> Tensors) Read(byte[] file)
     {
         if (file.Length < 8)
@@ -70,22 +76,12 @@ internal static class SafeTensors
                 $"The header length {headerLength} does not fit the file of {file.Length} bytes: the file is truncated or not a safetensors file.");
         if (!System.Text.Unicode.Utf8.IsValid(file.AsSpan(8, (int)headerLength)))
             throw new InvalidDataException("The safetensors header is not valid UTF-8.");
-        JsonObject header;
-        try
-        {
-            header = JsonNode.Parse(file.AsSpan(8, (int)headerLength)) as JsonObject
-                ?? throw new InvalidDataException("The safetensors header is not a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"The safetensors header is not valid JSON: {e.Message}", e);
-        }
+        var header = StrictJson.ParseObject(file.AsSpan(8, (int)headerLength), "The safetensors header");
 
         long dataStart = 8 + (long)headerLength;
         long dataLength = file.Length - dataStart;
         var metadata = new Dictionary<string, string>();
-        var tensors = new Dictionary<string, TensorEntry>();
-        long end = 0;
+        var layout = new List<(string Name, string DType, int[] Shape, long Begin, long End)>();
         foreach (var (name, node) in header)
         {
             if (name == "__metadata__")
@@ -108,32 +104,104 @@ internal static class SafeTensors
             }
             try
             {
-                var entry = node as JsonObject ?? throw new InvalidDataException("not an object");
-                string dtype = entry["dtype"]!.GetValue<string>();
-                int[] shape = [.. entry["shape"]!.AsArray().Select(d => d!.GetValue<int>())];
-                var offsets = entry["data_offsets"]!.AsArray();
-                long begin = offsets[0]!.GetValue<long>(), stop = offsets[1]!.GetValue<long>();
-                if (shape.Any(d => d < 0))
-                    throw new InvalidDataException("a negative dimension");
-                long expected = shape.Aggregate(1L, (p, d) => p * d) * ElementSize(dtype);
-                if (begin < 0 || stop < begin || stop - begin != expected)
-                    throw new InvalidDataException($"offsets [{begin}, {stop}] do not hold {string.Join(" x ", shape)} {dtype} values");
-                if (stop > dataLength)
-                    throw new InvalidDataException($"its data ends at byte {stop} but only {dataLength} data bytes follow the header (truncated)");
-                end = Math.Max(end, stop);
-                tensors[name] = new TensorEntry(name, dtype, shape, file.AsSpan((int)(dataStart + begin), (int)(stop - begin)).ToArray());
+                layout.Add(Describe(name, node));
             }
             catch (Exception e) when (e is InvalidOperationException or FormatException or NullReferenceException or ArgumentException or JsonException)
             {
                 throw new InvalidDataException($"Tensor '{name}' has a malformed header entry.", e);
             }
-            catch (InvalidDataException e) when (!e.Message.StartsWith("Tensor", StringComparison.Ordinal))
+            catch (InvalidDataException e)
             {
                 throw new InvalidDataException($"Tensor '{name}': {e.Message}.", e);
             }
         }
-        if (end != dataLength)
-            throw new InvalidDataException($"The tensors cover {end} data bytes but {dataLength} follow the header: the file is damaged.");
+
+        // The ranges, sorted, must tile [0, dataLength): each begins where the one before ends.
+        layout.Sort((x, y) => x.Begin != y.Begin ? x.Begin.CompareTo(y.Begin) : x.End.CompareTo(y.End));
+        long covered = 0;
+        string? previous = null;
+        foreach (var (name, _, _, begin, end) in layout)
+        {
+            if (begin < covered)
+                throw new InvalidDataException(
+                    $"Tensor '{name}' (data bytes {begin} to {end}) overlaps tensor '{previous}', which ends at byte {covered}.");
+            if (begin > covered)
+                throw new InvalidDataException(
+                    $"Data bytes {covered} to {begin} belong to no tensor (before tensor '{name}'): the file is damaged.");
+            if (end > dataLength)
+                throw new InvalidDataException(
+                    $"Tensor '{name}': its data ends at byte {end} but only {dataLength} data bytes follow the header (truncated).");
+            covered = end;
+            previous = name;
+        }
+        if (covered != dataLength)
+            throw new InvalidDataException($"The tensors cover {covered} data bytes but {dataLength} follow the header: the file is damaged.");
+
+        var tensors = new Dictionary<string, TensorEntry>(layout.Count);
+        foreach (var (name, dtype, shape, begin, end) in layout)
+            tensors.Add(name, new TensorEntry(name, dtype, shape, file.AsSpan((int)(dataStart + begin), (int)(end - begin)).ToArray()));
         return (metadata, tensors);
+    }
+
+    /// <summary>One tensor's header entry, checked: dtype, shape (element and byte counts with overflow checks) and data offsets.</summary>
+    private static (string Name, string DType, int[] Shape, long Begin, long End) Describe(string name, JsonNode? node)
+    {
+        var entry = node as JsonObject ?? throw new InvalidDataException("its entry is not a JSON object");
+        string dtype = entry["dtype"]!.GetValue<string>();
+        int elementSize = ElementSize(dtype);
+        var shapeNodes = entry["shape"]!.AsArray();
+        if (shapeNodes.Count > 8)
+            throw new InvalidDataException($"a shape of {shapeNodes.Count} dimensions");
+        int[] shape = [.. shapeNodes.Select(d => d!.GetValue<int>())];
+        long elements = 1;
+        foreach (int d in shape)
+        {
+            if (d < 0)
+                throw new InvalidDataException($"a negative dimension ({d})");
+            // Bounded by the largest array, so the product of the dimensions cannot overflow a long.
+            elements *= d;
+            if (elements > Array.MaxLength)
+                throw new InvalidDataException($"shape [{string.Join(", ", shape)}] holds more elements than an array can ({Array.MaxLength})");
+        }
+        var offsets = entry["data_offsets"]!.AsArray();
+        if (offsets.Count != 2)
+            throw new InvalidDataException($"data_offsets has {offsets.Count} numbers, not 2");
+        long begin = offsets[0]!.GetValue<long>(), end = offsets[1]!.GetValue<long>();
+        long bytes = elements * elementSize;
+        if (begin < 0 || end < begin || end - begin != bytes)
+            throw new InvalidDataException($"offsets [{begin}, {end}] do not hold {string.Join(" x ", shape)} {dtype} values ({bytes} bytes)");
+        return (name, dtype, shape, begin, end);
+    }
+}
+
+/// <summary>JSON parsing for files from outside: duplicate property names are errors, not silently merged or thrown as <see cref="ArgumentException"/>.</summary>
+internal static class StrictJson
+{
+    private static readonly JsonDocumentOptions s_options = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
+
+    /// <summary>Parses <paramref name="utf8"/> as a JSON object; <paramref name="what"/> names it in the error.</summary>
+    public static JsonObject ParseObject(ReadOnlySpan<byte> utf8, string what)
+    {
+        try
+        {
+            return JsonNode.Parse(utf8, documentOptions: s_options) as JsonObject ?? throw new InvalidDataException($"{what} is not a JSON object.");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{what} is not valid JSON (or repeats a key): {e.Message}", e);
+        }
+    }
+
+    /// <inheritdoc cref="ParseObject(ReadOnlySpan{byte}, string)"/>
+    public static JsonNode? Parse(string json, string what)
+    {
+        try
+        {
+            return JsonNode.Parse(json, documentOptions: s_options);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{what} is not valid JSON (or repeats a key): {e.Message}", e);
+        }
     }
 }

@@ -124,9 +124,12 @@ public sealed class Trainer<T>
         double bestMetric = double.NaN;
         int? bestEpoch = null;
         int withoutImprovement = 0;
+        int n = training.Count, d = training.FeatureCount, c = Score.ClassCount;
+        int batch = Math.Min(Options.BatchSize, n);
+        int batchCount = (n + batch - 1) / batch;
         if (resumeFrom is not null)
         {
-            var (saved, savedBest) = Serialization.CheckpointFile.Load(resumeFrom, parameters, step.States, Rule);
+            var (saved, savedBest) = Serialization.CheckpointFile.Load(resumeFrom, parameters, step.States, Rule, Options.Epochs, batchCount);
             foreach (var epochResult in saved.History)
                 history.Add(epochResult);
             random = new ShuffleRandom(saved.RandomState);
@@ -141,9 +144,6 @@ public sealed class Trainer<T>
         for (int k = 0; k < parameters.Count; k++)
             lastGood[k] = parameters[k].Value.Span.ToArray();
 
-        int n = training.Count, d = training.FeatureCount, c = Score.ClassCount;
-        int batch = Math.Min(Options.BatchSize, n);
-        int batchCount = (n + batch - 1) / batch;
         var batchX = new Matrix<T>(batch, d);
         var batchY = new int[batch];
         var order = new int[n];
