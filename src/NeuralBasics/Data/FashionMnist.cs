@@ -71,6 +71,8 @@ public static class FashionMnist
                 throw new InvalidDataException($"{imagesPath}: {e.Message}", e);
             }
         }
+        if (imageShape[0] == 0)
+            throw new InvalidDataException($"{imagesPath}: the file holds no images.");
         if (labels.Dimensions.Length != 1 || labels.Dimensions[0] != imageShape[0])
             throw new InvalidDataException(
                 $"{prefix}: {imageShape[0]} images but labels of shape {string.Join(" x ", labels.Dimensions)}.");

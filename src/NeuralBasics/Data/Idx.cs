@@ -58,45 +58,97 @@ public static class Idx
 
     /// <summary>
     /// Reads the header, then hands the dimensions and a function that fills a buffer with the
-    /// next values to <paramref name="consume"/>: every value is read once, straight from the
-    /// (decompressing) stream, and no copy of the whole file is held in memory. For a raw file the
-    /// header is checked against the file's length before anything is allocated.
+    /// next values to <paramref name="consume"/>: every value is read straight from the
+    /// (decompressing) stream, and no copy of the whole file is held in memory. Nothing proportional
+    /// to the declared size is allocated before the data is known to be there: a raw seekable file's
+    /// header is checked against its length; a gzip file is first decompressed once without keeping
+    /// anything, to count its values, then read again; a raw stream that cannot seek is read in
+    /// chunks as its bytes arrive.
     /// </summary>
     internal static int[] ReadValues<TResult>(Stream stream, Func<int[], Action<Span<byte>>, TResult> consume, out TResult result)
     {
-        Stream input = stream;
-        long? available = stream.CanSeek ? stream.Length - stream.Position : null;
-        long? maximum = null;
+        long origin = stream.CanSeek ? stream.Position : 0;
         var start = new byte[2];
         int first = ReadUpTo(stream, start);
-        GZipStream? gzip = null;
         if (first == 2 && start[0] == 0x1f && start[1] == 0x8b)
         {
             if (!stream.CanSeek)
                 throw new InvalidDataException("A gzip IDX stream must be seekable.");
-            stream.Seek(-2, SeekOrigin.Current);
-            gzip = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
-            input = gzip;
-            // The decompressed length is known only once read, but deflate expands at most about
-            // 1032:1, so a header declaring more than that is refused before anything is allocated.
-            maximum = available * MaxDeflateRatio + 1024;
-            available = null;
-            first = 0;
+            long compressed = stream.Length - origin;
+            // First pass: the header's counts must match what the gzip data really holds. (Deflate
+            // expands at most about 1032:1, so a header declaring more is refused at once.)
+            FromGzip(stream, origin, compressed * MaxDeflateRatio + 1024, Discard, out _);
+            return FromGzip(stream, origin, maximum: null, consume, out result);
         }
+        if (stream.CanSeek)
+            return ReadHeaderAndValues(stream, start.AsSpan(0, first), stream.Length - origin, null, consume, out result);
+
+        // A raw stream that cannot seek declares its size only in its header: read what really
+        // arrives, in chunks, and hand it on once it is all there.
+        var chunks = new List<byte[]>();
+        var dimensions = ReadHeaderAndValues(stream, start.AsSpan(0, first), null, null, Collect(chunks), out _);
+        int chunk = 0, offset = 0;
+        result = consume(dimensions, destination =>
+        {
+            while (!destination.IsEmpty)
+            {
+                int n = Math.Min(destination.Length, chunks[chunk].Length - offset);
+                chunks[chunk].AsSpan(offset, n).CopyTo(destination);
+                destination = destination[n..];
+                offset += n;
+                if (offset == chunks[chunk].Length)
+                {
+                    chunk++;
+                    offset = 0;
+                }
+            }
+        });
+        return dimensions;
+    }
+
+    private static int[] FromGzip<TResult>(Stream stream, long origin, long? maximum, Func<int[], Action<Span<byte>>, TResult> consume, out TResult result)
+    {
+        stream.Position = origin;
+        using var gzip = new GZipStream(stream, CompressionMode.Decompress, leaveOpen: true);
         try
         {
-            return ReadHeaderAndValues(input, start.AsSpan(0, first), available, maximum, consume, out result);
+            return ReadHeaderAndValues(gzip, default, null, maximum, consume, out result);
         }
-        catch (Exception e) when (gzip is not null && e is IOException or EndOfStreamException
+        catch (Exception e) when (e is IOException or EndOfStreamException
             or InvalidDataException { InnerException: null, Source: "System.IO.Compression" })
         {
             throw new InvalidDataException($"The gzip data is damaged or truncated: {e.Message}", e);
         }
-        finally
-        {
-            gzip?.Dispose();
-        }
     }
+
+    /// <summary>Reads every value into a 64 KiB buffer and forgets it: the counting pass.</summary>
+    private static bool Discard(int[] shape, Action<Span<byte>> fill)
+    {
+        long total = shape.Aggregate(1L, (product, d) => product * d);
+        var buffer = new byte[(int)Math.Min(64 * 1024, Math.Max(1, total))];
+        for (long done = 0; done < total; done += buffer.Length)
+            fill(buffer.AsSpan(0, (int)Math.Min(buffer.Length, total - done)));
+        return true;
+    }
+
+    /// <summary>
+    /// Reads every value into chunks, each allocated only once the previous one is full and twice
+    /// its size (4 KiB up to 1 MiB): what is allocated stays within twice what has arrived.
+    /// </summary>
+    private static Func<int[], Action<Span<byte>>, bool> Collect(List<byte[]> chunks) => (shape, fill) =>
+    {
+        long total = shape.Aggregate(1L, (product, d) => product * d);
+        int size = 4096;
+        for (long done = 0; done < total;)
+        {
+            var chunk = new byte[(int)Math.Min(size, total - done)];
+            fill(chunk);
+            chunks.Add(chunk);
+            done += chunk.Length;
+            size = Math.Min(size * 2, 1 << 20);
+        }
+        return true;
+    };
 
     private static int[] ReadHeaderAndValues<TResult>(Stream input, ReadOnlySpan<byte> alreadyRead, long? available, long? maximum,
         Func<int[], Action<Span<byte>>, TResult> consume, out TResult result)

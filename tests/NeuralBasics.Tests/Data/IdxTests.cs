@@ -115,4 +115,94 @@ public sealed class IdxTests : IDisposable
     {
         Assert.Throws<ArgumentException>(() => Idx.Write(PathOf("x"), new IdxData([2, 2], new byte[3]), gzip: false));
     }
+
+    /// <summary>A stream that cannot seek, as a network or pipe gives.</summary>
+    private sealed class ForwardOnly(byte[] bytes) : Stream
+    {
+        private readonly MemoryStream _inner = new(bytes);
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => _inner.Read(buffer, offset, count);
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    private static long Allocated(Action action)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        action();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    /// <summary>
+    /// A stream that cannot seek reads what really arrives: an 11-byte stream declaring 1.4 billion
+    /// values is refused after allocating a few KiB, and a well-formed one reads as from a file.
+    /// </summary>
+    [Fact]
+    public void ANonSeekableStream_IsBoundedByWhatArrives()
+    {
+        // 00 00 08 03, dimensions 37,000 x 200 x 200 (1.48e9 values), then 3 bytes of data.
+        byte[] bomb = [0, 0, 8, 3, 0, 0, 0x90, 0x88, 0, 0, 0, 200, 0, 0, 0, 200, 1, 2, 3];
+        long allocated = Allocated(() => Assert.Throws<InvalidDataException>(() => Idx.Read(new ForwardOnly(bomb))));
+        Assert.True(allocated < 64 * 1024, $"{allocated} bytes allocated refusing a {bomb.Length}-byte stream");
+
+        var images = new IdxData([3, 50, 40], [.. Enumerable.Range(0, 6000).Select(i => (byte)(i * 7))]);
+        Idx.Write(PathOf("images"), images, gzip: false);
+        var read = Idx.Read(new ForwardOnly(File.ReadAllBytes(PathOf("images"))));
+        Assert.Equal(images.Dimensions, read.Dimensions);
+        Assert.Equal(images.Values, read.Values);
+        Assert.Throws<InvalidDataException>(() => Idx.Read(new ForwardOnly([.. File.ReadAllBytes(PathOf("images")), 9])));
+    }
+
+    /// <summary>
+    /// A gzip file whose header declares far more images than its data holds (here 600,000 declared,
+    /// 600 present, a 460 KiB file) is refused by the Fashion-MNIST loader before it allocates the
+    /// feature matrix (3.8 GB in double), in float and in double; a file with zero images is invalid data.
+    /// </summary>
+    [Fact]
+    public void AGzipHeaderPromisingMoreImagesThanItHolds_IsRefusedBeforeAllocating()
+    {
+        string folder = Directory.CreateDirectory(PathOf("fashion")).FullName;
+        void WriteSet(int declared, int present)
+        {
+            var header = new byte[16];
+            header[2] = 8;
+            header[3] = 3;
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(4), declared);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(8), 28);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(header.AsSpan(12), 28);
+            foreach (string prefix in new[] { "train", "t10k" })
+            {
+                using (var file = File.Create(Path.Combine(folder, $"{prefix}-images-idx3-ubyte.gz")))
+                using (var zip = new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionLevel.Optimal))
+                {
+                    zip.Write(header);
+                    // Random pixels do not compress: the file is large enough (about 460 KiB for
+                    // 600 images) that deflate's 1032:1 bound cannot rule out 600,000 images.
+                    var pixels = new byte[present * 784];
+                    new Random(present).NextBytes(pixels);
+                    zip.Write(pixels);
+                }
+                Idx.Write(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte"), new IdxData([declared], new byte[declared]), gzip: false);
+            }
+        }
+
+        WriteSet(declared: 600_000, present: 600);
+        long allocated = Allocated(() => Assert.Throws<InvalidDataException>(() => FashionMnist.Load<double>(folder)));
+        Assert.True(allocated < 8L << 20, $"{allocated} bytes allocated refusing the file");
+        allocated = Allocated(() => Assert.Throws<InvalidDataException>(() => FashionMnist.Load<float>(folder)));
+        Assert.True(allocated < 8L << 20, $"{allocated} bytes allocated refusing the file");
+
+        WriteSet(declared: 0, present: 0);
+        Assert.Contains("no images", Assert.Throws<InvalidDataException>(() => FashionMnist.Load<float>(folder)).Message);
+
+        WriteSet(declared: 10, present: 10);
+        Assert.Equal(10, FashionMnist.Load<float>(folder).Train.Count);
+    }
 }
