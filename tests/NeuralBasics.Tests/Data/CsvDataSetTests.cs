@@ -100,4 +100,30 @@ public class CsvDataSetTests
         }
         Assert.Throws<FileNotFoundException>(() => CsvDataSet.Read<float>(path));
     }
+
+    /// <summary>
+    /// What Sep itself refuses (a repeated column name, a row past its maximum length after an
+    /// unterminated quote), a value that fits a double but not a float, and a label so large it
+    /// would make a billion classes: all invalid data, named; the options' own mistakes stay argument errors.
+    /// </summary>
+    [Fact]
+    public void HostileContent_IsInvalidData_AndBadOptionsAreArgumentErrors()
+    {
+        Assert.Contains("found 2 times", Broken("label,a,a\n0,1,2\n1,3,4\n").Message);
+        Assert.Contains("quotes", Broken("label,a\n0,\"" + new string('x', 17 << 20) + "\n").Message);
+
+        var e = Assert.Throws<InvalidDataException>(() => CsvDataSet.Parse<float>("label,a\n0,1\n1,1e39\n"));
+        Assert.Contains("Line 3, column 'a'", e.Message);
+        Assert.Contains("too large for Single", e.Message);
+        Assert.Equal(1e39, CsvDataSet.Parse<double>("label,a\n0,1\n1,1e39\n").Features[1, 0]);
+
+        e = Broken("label,a\n0,1\n1000000000,2\n1,3\n");
+        Assert.Contains("Line 3: label 1000000000", e.Message);
+        Assert.Equal(1_000_000_001, CsvDataSet.Parse<float>("label,a\n0,1\n1000000000,2\n", new CsvDataSetOptions { ClassCount = 1_000_000_001 }).ClassCount);
+
+        Assert.Throws<ArgumentException>(() => CsvDataSet.Parse<float>("label,a\n0,1\n", new CsvDataSetOptions { ClassNames = ["only"] }));
+        Assert.Throws<ArgumentException>(() => CsvDataSet.Parse<float>("0,1\n", new CsvDataSetOptions { HasHeader = false, LabelColumn = "label" }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CsvDataSet.Parse<float>("label,a\n0,1\n", new CsvDataSetOptions { ClassCount = 1 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CsvDataSet.Parse<float>("label,a\n0,1\n", new CsvDataSetOptions { LabelColumnIndex = -1 }));
+    }
 }
