@@ -63,6 +63,7 @@ internal static class CheckpointFile
                 ["best_epoch"] = best, ["best_metric"] = progress.BestMetric, ["epochs_without_improvement"] = progress.EpochsWithoutImprovement,
             }.ToJsonString();
         }
+        Integrity.Stamp(metadata, tensors);
         AtomicFile.Write(path, stream => SafeTensors.Write(stream, metadata, tensors));
     }
 
@@ -96,7 +97,7 @@ internal static class CheckpointFile
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (metadata, tensors) = SafeTensors.Read(file);
-        ModelFile.CheckFormat(metadata, FormatName, "checkpoint");
+        Integrity.Verify(metadata, tensors.Values, required: ModelFile.CheckFormat(metadata, FormatName, "checkpoint") >= 2);
         string dtype = ModelFile.Required(metadata, "element_type");
         if (dtype != ModelFile.DType<T>())
             throw new InvalidDataException($"The checkpoint holds {dtype} values but the trainer works in {typeof(T).Name}.");

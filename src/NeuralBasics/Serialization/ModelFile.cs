@@ -24,8 +24,12 @@ namespace NeuralBasics.Serialization;
 /// </remarks>
 public static class ModelFile
 {
-    /// <summary>The format version this library writes; it reads this version and every older one.</summary>
-    public const int FormatVersion = 1;
+    /// <summary>
+    /// The format version this library writes; it reads this version and every older one. Version 2
+    /// added a SHA-256 checksum of the whole content, which version 2 files must carry; version 1
+    /// files have none and still load.
+    /// </summary>
+    public const int FormatVersion = 2;
 
     internal const string FormatName = "neuralbasics.model";
 
@@ -57,6 +61,7 @@ public static class ModelFile
             tensors.Add(new TensorEntry("standardizer.mean", "F64", [standardizer.FeatureCount], Bytes<double>([.. standardizer.Means])));
             tensors.Add(new TensorEntry("standardizer.scale", "F64", [standardizer.FeatureCount], Bytes<double>([.. standardizer.Scales])));
         }
+        Integrity.Stamp(metadata, tensors);
         AtomicFile.Write(path, stream => SafeTensors.Write(wrap is null ? stream : wrap(stream), metadata, tensors));
     }
 
@@ -82,7 +87,7 @@ public static class ModelFile
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (metadata, tensors) = SafeTensors.Read(file);
-        CheckFormat(metadata, FormatName, "model");
+        Integrity.Verify(metadata, tensors.Values, required: CheckFormat(metadata, FormatName, "model") >= 2);
         string dtype = Required(metadata, "element_type");
         if (dtype != DType<T>())
             throw new InvalidDataException(
@@ -147,7 +152,8 @@ public static class ModelFile
         return new Classifier<T>(score, loss, standardizer, classNames);
     }
 
-    internal static void CheckFormat(Dictionary<string, string> metadata, string expected, string what)
+    /// <summary>Checks the format name and returns its version (1 to <see cref="FormatVersion"/>).</summary>
+    internal static int CheckFormat(Dictionary<string, string> metadata, string expected, string what)
     {
         if (!metadata.TryGetValue("format", out string? format) || format != expected)
             throw new InvalidDataException(
@@ -158,6 +164,7 @@ public static class ModelFile
         if (version > FormatVersion)
             throw new InvalidDataException(
                 $"The file was written in format version {version} by a newer NeuralBasics; this version reads format versions up to {FormatVersion}. Update the package.");
+        return version;
     }
 
     internal static string Required(Dictionary<string, string> metadata, string key) =>
@@ -236,14 +243,23 @@ public static class ModelFile
         : throw new NotSupportedException($"Only float and double models can be saved, not {typeof(T).Name}.");
 }
 
-/// <summary>Writes a file through a temporary sibling and one rename, so readers never see it half-written.</summary>
+/// <summary>
+/// Writes a file through a temporary sibling and one rename, so readers never see it half-written.
+/// The sibling is named <c>.NAME.PID.GUID.tmp</c>: a process killed mid-write leaves one behind,
+/// and the next successful save to the same path removes it (and any left by a process that is
+/// no longer running, or that has not been written to for an hour).
+/// </summary>
 internal static class AtomicFile
 {
+    /// <summary>How long a sibling may sit unwritten before it counts as abandoned even if its process lives.</summary>
+    internal static readonly TimeSpan AbandonedAfter = TimeSpan.FromHours(1);
+
     public static void Write(string path, Action<Stream> write)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        string folder = Path.GetDirectoryName(full)!, name = Path.GetFileName(full);
+        string temporary = Path.Combine(folder, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
@@ -257,6 +273,65 @@ internal static class AtomicFile
         {
             if (File.Exists(temporary))
                 File.Delete(temporary);
+        }
+        RemoveLeftovers(folder, name);
+    }
+
+    /// <summary>Deletes the temporary siblings of <paramref name="name"/> that interrupted saves left behind.</summary>
+    internal static void RemoveLeftovers(string folder, string name)
+    {
+        string prefix = $".{name}.";
+        try
+        {
+            foreach (string candidate in Directory.EnumerateFiles(folder, "*.tmp"))
+            {
+                string file = Path.GetFileName(candidate);
+                if (!file.StartsWith(prefix, StringComparison.Ordinal) || !IsAbandoned(candidate, file[prefix.Length..^4]))
+                    continue;
+                try
+                {
+                    File.Delete(candidate);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Another process may be removing it too; a leftover stays a leftover.
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The save itself succeeded; cleaning up is best effort.
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="middle"/> is "PID.GUID" (or "GUID" from versions that did not record the
+    /// process): abandoned when that process is gone, or when nothing has written to it for an hour.
+    /// </summary>
+    private static bool IsAbandoned(string path, string middle)
+    {
+        int dot = middle.IndexOf('.');
+        string guid = dot < 0 ? middle : middle[(dot + 1)..];
+        if (guid.Length != 32 || !Guid.TryParseExact(guid, "N", out _))
+            return false; // not one of ours
+        bool stale = DateTime.UtcNow - File.GetLastWriteTimeUtc(path) > AbandonedAfter;
+        if (dot < 0)
+            return stale;
+        if (!int.TryParse(middle.AsSpan(0, dot), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid))
+            return false;
+        return stale || !IsRunning(pid);
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
         }
     }
 }
