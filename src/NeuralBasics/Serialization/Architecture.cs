@@ -165,8 +165,7 @@ internal static class Architecture
     public static ILoss BuildLoss(JsonObject loss)
     {
         string name = Text(loss, "name");
-        double[]? weights = loss["class_weights"] is null ? null
-            : [.. Array(loss, "class_weights").Select(w => w?.GetValue<double>() ?? throw new InvalidDataException("A class weight is null."))];
+        double[]? weights = loss["class_weights"] is null ? null : [.. Array(loss, "class_weights").Select(ClassWeight)];
         return name switch
         {
             "softmax_cross_entropy" => weights is null ? SoftmaxCrossEntropyLoss.Instance : new SoftmaxCrossEntropyLoss(weights),
@@ -174,6 +173,18 @@ internal static class Architecture
             "squared_hinge" => new SquaredHingeLoss(Number(loss, "delta"), weights),
             _ => throw new InvalidDataException($"Unknown loss '{name}'."),
         };
+    }
+
+    private static double ClassWeight(JsonNode? node)
+    {
+        try
+        {
+            return node?.GetValue<double>() ?? throw new InvalidDataException("A class weight is null.");
+        }
+        catch (Exception e) when (e is InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"A class weight should be a number: {node!.ToJsonString()}.", e);
+        }
     }
 
     private static JsonNode Required(JsonObject o, string key) =>

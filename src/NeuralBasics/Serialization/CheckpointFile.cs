@@ -130,6 +130,18 @@ internal static class CheckpointFile
             throw new InvalidDataException($"The checkpoint has state for {steps.Length} tensors but the network has {states.Count}.");
         CheckProgress(progress, steps, epochs, batchesPerEpoch);
 
+        // Only the tensors this network and rule would write: anything else is not this run's.
+        var expected = parameters.Select(p => "param/" + p.Name)
+            .Concat(states.SelectMany((state, k) => state.Buffers.Select(b => $"state/{k}/{b.Key}")))
+            .Concat(parameters.Select(p => "best/" + p.Name)).ToHashSet(StringComparer.Ordinal);
+        if (tensors.Keys.FirstOrDefault(name => !expected.Contains(name)) is { } stray)
+            throw new InvalidDataException($"The checkpoint holds a tensor '{stray}' that this network and rule do not have.");
+        bool hasBest = parameters.Any(p => tensors.ContainsKey("best/" + p.Name));
+        if (hasBest != progress.BestEpoch.HasValue)
+            throw new InvalidDataException(hasBest
+                ? "The checkpoint holds best weights but no early-stopping state."
+                : "The checkpoint has early-stopping state but no best weights.");
+
         // Read everything into fresh arrays first: nothing is changed unless all of it is valid.
         var values = new T[parameters.Count][];
         for (int k = 0; k < parameters.Count; k++)
@@ -149,7 +161,7 @@ internal static class CheckpointFile
             }
         }
         T[][]? best = null;
-        if (tensors.Keys.Any(name => name.StartsWith("best/", StringComparison.Ordinal)))
+        if (hasBest)
         {
             best = new T[parameters.Count][];
             for (int k = 0; k < parameters.Count; k++)
