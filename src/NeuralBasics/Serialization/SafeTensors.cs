@@ -186,8 +186,10 @@ internal static class StrictJson
         {
             return JsonNode.Parse(utf8, documentOptions: s_options) as JsonObject ?? throw new InvalidDataException($"{what} is not a JSON object.");
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: the duplicate check unescapes every property name, and a
+            // lone UTF-16 surrogate escape ("\ud800") makes it throw that (found by AFL++).
             throw new InvalidDataException($"{what} is not valid JSON (or repeats a key): {e.Message}", e);
         }
     }
@@ -199,7 +201,7 @@ internal static class StrictJson
         {
             return JsonNode.Parse(json, documentOptions: s_options);
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             throw new InvalidDataException($"{what} is not valid JSON (or repeats a key): {e.Message}", e);
         }

@@ -98,6 +98,20 @@ public sealed class HostileFileTests : IDisposable
         Assert.Contains("repeats a key", Refused(WithHeader(good, secondMetadata)).Message);
     }
 
+    /// <summary>
+    /// A key holding a lone UTF-16 surrogate escape makes System.Text.Json's duplicate check throw
+    /// InvalidOperationException (found by AFL++ in the checkpoint target): it is invalid data.
+    /// </summary>
+    [Fact]
+    public void ALoneSurrogateInAKey_IsInvalidData()
+    {
+        Assert.Throws<InvalidDataException>(() => SafeTensors.Read(File("{\"\\ud800\":{}}", [])));
+        Assert.Throws<InvalidDataException>(() => SafeTensors.Read(File("{\"__metadata__\":{\"a\\udc00b\":\"x\"}}", [])));
+        byte[] good = GoodModel();
+        byte[] inArchitecture = Edited(good, h => h["__metadata__"]!["loss"] = "{\"\\ud800\":1,\"name\":\"softmax_cross_entropy\"}");
+        Assert.Throws<InvalidDataException>(() => ModelFile.Load<float>(inArchitecture));
+    }
+
     [Fact]
     public void OverlappingGappedOrStrayRanges_AreRefused()
     {
