@@ -116,18 +116,22 @@ internal static unsafe class GemmDriver<T>
     /// processor it runs on (<see cref="ProcessorInfo"/>), never from one processor's constants.
     /// </summary>
     /// <remarks>
-    /// KC: the packed B micro-panel (KC x NR) is as large as L1d. It is re-read for every MR-row
-    /// tile of the A block, but only two vectors per k step, which L2 could feed too; what a short
-    /// KC costs is loading and storing the C tile once per KC slice, so KC is as long as L1 allows
-    /// (measured on an AMD EPYC Zen 4 core, 32 KiB L1d: KC 256 against two thirds of L1, 168, was
-    /// 11% faster at 1024³ and 3% on the first layer's product). MC: the packed A block (MC x KC),
-    /// re-read for every NR-wide panel of B, is a quarter of L2. NC: the packed B block (KC x NC),
-    /// re-read for every A block, is an eighth of L3. For float with AVX-512: Zen 4 (32 KiB, 1 MiB)
-    /// KC 256, MC 252; Zen 5 and Intel Xeon Sapphire Rapids (48 KiB L1d) KC 384, with MC 168
-    /// (1 MiB L2) and 336 (2 MiB).
+    /// KC: the packed B micro-panel (KC x NR) fills 32 KiB, the level-1 data cache of the smallest
+    /// x86 server cores (48 KiB on newer ones). It is re-read for every MR-row tile of the A block,
+    /// but only two vectors per k step, which L2 could feed too; what a short KC costs is loading and
+    /// storing the C tile once per KC slice (on an AMD EPYC Zen 4 core, KC 256 beat two thirds of its
+    /// L1, 168, by 11% at 1024³). KC is the one block size that changes results, because the K
+    /// slices are summed in turn, so it is not read from the machine: every AVX-512 processor gets
+    /// the same KC and the same bits. MC: the packed A block (MC x KC), re-read for every NR-wide
+    /// panel of B, is a quarter of L2. NC: the packed B block (KC x NC), re-read for every A block, is
+    /// an eighth of L3. For float with AVX-512: KC 256 everywhere; MC 252 with 1 MiB of L2 (AMD Zen 4
+    /// and Zen 5), 504 with 2 MiB (Intel Xeon Sapphire Rapids).
     /// </remarks>
     internal readonly struct Blocking
     {
+        /// <summary>The bytes of the B micro-panel: fixed, not measured (see the remarks).</summary>
+        private const int KcBudget = 32 * 1024;
+
         public readonly GemmKernel Kernel;
         public readonly int MR, NR, KC, MC, NC;
 
@@ -147,7 +151,7 @@ internal static unsafe class GemmDriver<T>
             };
             MR = kernel is GemmKernel.Vector512x12 or GemmKernel.Vector128x12 ? 12 : kernel == GemmKernel.Scalar ? 4 : 6;
             NR = 2 * w;
-            KC = Math.Clamp(caches.L1Data / (NR * sizeof(T)) / 8 * 8, 64, 1024);
+            KC = Math.Clamp(KcBudget / (NR * sizeof(T)) / 8 * 8, 64, 1024);
             MC = Math.Max(MR, caches.L2 / 4 / (KC * sizeof(T)) / MR * MR);
             long l3 = caches.L3 > 0 ? caches.L3 : 4L * caches.L2;
             NC = (int)Math.Clamp(l3 / 8 / (KC * sizeof(T)) / NR * NR, NR, 1 << 16);
