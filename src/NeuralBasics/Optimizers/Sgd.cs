@@ -33,6 +33,3 @@ public sealed record Sgd : UpdateRule
         public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> unusedA, ref Vector<T> unusedB) => w = g * _minusLr + w;
     }
 }
-
-/// <summary>The state of <see cref="Sgd"/>: nothing but the step count.</summary>
-public sealed record SgdState(int Length) : UpdateState(Length);

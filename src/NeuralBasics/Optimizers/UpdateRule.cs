@@ -4,34 +4,6 @@ using System.Numerics.Tensors;
 namespace NeuralBasics.Optimizers;
 
 /// <summary>
-/// The per-parameter state of an update rule, sized to one parameter tensor: the step count and
-/// whatever the rule keeps (velocity, caches, moments). It is separate from the rule so one rule
-/// serves many tensors, and explicit so it can be inspected and saved with the model.
-/// </summary>
-public abstract record UpdateState
-{
-    /// <summary>Creates a state for a tensor of <paramref name="length"/> elements.</summary>
-    protected UpdateState(int length)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        Length = length;
-    }
-
-    /// <summary>The number of elements of the parameter tensor this state belongs to.</summary>
-    public int Length { get; }
-
-    /// <summary>How many steps have been applied; the learning rate schedule reads it.</summary>
-    public long Step { get; set; }
-
-    /// <summary>
-    /// The state's arrays by name (for example "M" and "V" for Adam), each as long as the
-    /// parameter tensor, so a checkpoint can save and restore them. Empty when the rule keeps
-    /// nothing but the step count.
-    /// </summary>
-    public virtual IReadOnlyList<KeyValuePair<string, Array>> Buffers => [];
-}
-
-/// <summary>
 /// An update rule (optimizer): an immutable set of hyperparameters that turns a gradient into a
 /// parameter change. It creates a state per parameter tensor with <see cref="CreateState{T}"/>
 /// and applies one step with <see cref="Apply{T}"/>; changing a hyperparameter means making a new

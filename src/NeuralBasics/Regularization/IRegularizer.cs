@@ -18,29 +18,3 @@ public interface IRegularizer
     void AddGradient<T>(ReadOnlySpan<T> weights, Span<T> gradient)
         where T : unmanaged, IFloatingPointIeee754<T>;
 }
-
-/// <summary>No penalty: <c>R(W) = 0</c>.</summary>
-public sealed class NoRegularization : IRegularizer
-{
-    /// <summary>The one instance.</summary>
-    public static NoRegularization Instance { get; } = new();
-
-    private NoRegularization()
-    {
-    }
-
-    /// <inheritdoc/>
-    public T Penalty<T>(ReadOnlySpan<T> weights)
-        where T : unmanaged, IFloatingPointIeee754<T> => T.Zero;
-
-    /// <inheritdoc/>
-    public void AddGradient<T>(ReadOnlySpan<T> weights, Span<T> gradient)
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        if (weights.Length != gradient.Length)
-            throw new ArgumentException($"The gradient has {gradient.Length} elements but the weights have {weights.Length}.", nameof(gradient));
-    }
-
-    /// <inheritdoc/>
-    public override string ToString() => "NoRegularization";
-}

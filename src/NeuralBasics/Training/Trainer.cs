@@ -10,10 +10,6 @@ using NeuralBasics.Scoring;
 
 namespace NeuralBasics.Training;
 
-/// <summary>The outcome of <see cref="Trainer{T}.Train"/>: the trained model and the per-epoch history.</summary>
-public sealed record TrainingResult<T>(Classifier<T> Model, TrainingHistory History)
-    where T : unmanaged, IFloatingPointIeee754<T>;
-
 /// <summary>
 /// Trains a score function by mini-batch gradient descent on
 /// <c>L = (1/N) Σ_i L_i(f(x_i; θ), y_i) + R(W)</c>: for each batch, forward pass, loss and its

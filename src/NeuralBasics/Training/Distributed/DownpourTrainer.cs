@@ -8,30 +8,6 @@ using NeuralBasics.Scoring;
 
 namespace NeuralBasics.Training.Distributed;
 
-/// <summary>Settings of Downpour SGD.</summary>
-public sealed record DownpourOptions
-{
-    private readonly int _workers = 2, _fetchEvery = 1, _pushEvery = 1, _epochs = 10, _batchSize = 64;
-
-    /// <summary>Workers, each on its own thread and its own shard of the data (default 2).</summary>
-    public int Workers { get => _workers; init => _workers = Guard.AtLeast(value, 1, "The number of workers", nameof(Workers)); }
-
-    /// <summary>n_fetch: local steps between fetches of the parameters (default 1).</summary>
-    public int FetchEvery { get => _fetchEvery; init => _fetchEvery = Guard.AtLeast(value, 1, "n_fetch", nameof(FetchEvery)); }
-
-    /// <summary>n_push: local steps whose gradients are summed before one push (default 1).</summary>
-    public int PushEvery { get => _pushEvery; init => _pushEvery = Guard.AtLeast(value, 1, "n_push", nameof(PushEvery)); }
-
-    /// <summary>Passes of each worker over its shard (default 10).</summary>
-    public int Epochs { get => _epochs; init => _epochs = Guard.AtLeast(value, 1, "The number of epochs", nameof(Epochs)); }
-
-    /// <summary>Samples per local step (default 64).</summary>
-    public int BatchSize { get => _batchSize; init => _batchSize = Guard.AtLeast(value, 1, "The batch size", nameof(BatchSize)); }
-
-    /// <summary>The seed of the shard assignment and of each worker's shuffling.</summary>
-    public int Seed { get; init; }
-}
-
 /// <summary>
 /// Downpour SGD (Dean et al., 2012, "Large Scale Distributed Deep Networks"): asynchronous workers,
 /// each on its own shard of the data, fetch the parameters from a parameter server every n_fetch
