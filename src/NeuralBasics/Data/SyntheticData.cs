@@ -28,7 +28,7 @@ public static class SyntheticData
             {
                 int row = c * pointsPerClass + i;
                 double r = (double)i / (pointsPerClass - 1);
-                double theta = c * 4.0 + 4.0 * r + noise * NextGaussian(random);
+                double theta = c * 4.0 + 4.0 * r + noise * Gaussian.Next(random);
                 x[row, 0] = T.CreateChecked(r * Math.Sin(theta));
                 x[row, 1] = T.CreateChecked(r * Math.Cos(theta));
                 y[row] = c;
@@ -88,18 +88,10 @@ public static class SyntheticData
             {
                 int row = c * pointsPerClass + i;
                 for (int d = 0; d < featureCount; d++)
-                    x[row, d] = T.CreateChecked(centres[c, d] + spread * NextGaussian(random));
+                    x[row, d] = T.CreateChecked(centres[c, d] + spread * Gaussian.Next(random));
                 y[row] = c;
             }
         }
         return new DataSet<T>(x, y, classCount);
-    }
-
-    /// <summary>A standard normal sample (Box–Muller).</summary>
-    internal static double NextGaussian(Random random)
-    {
-        double u1 = 1.0 - random.NextDouble(); // in (0, 1], so the log is finite
-        double u2 = random.NextDouble();
-        return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
     }
 }

@@ -1,5 +1,4 @@
 using System.Numerics;
-using NeuralBasics.Data;
 
 namespace NeuralBasics.Layers;
 
@@ -32,7 +31,7 @@ public abstract record WeightInit
     {
         double sigma = StandardDeviation(fanIn, fanOut);
         foreach (ref T w in weights)
-            w = T.CreateChecked(sigma * SyntheticData.NextGaussian(random));
+            w = T.CreateChecked(sigma * NeuralBasics.Gaussian.Next(random));
     }
 
     private sealed record GlorotInit : WeightInit

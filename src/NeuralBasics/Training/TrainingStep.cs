@@ -175,7 +175,7 @@ public sealed unsafe class TrainingStep<T>
 
     /// <summary>
     /// Everything <see cref="Run"/> does except the update: leaves the full gradient (data loss,
-    /// regularization, clipping) in each parameter's <see cref="Scoring.Parameter{T}.Gradient"/>
+    /// regularization, clipping) in each parameter's <see cref="Parameter{T}.Gradient"/>
     /// and returns the batch's data loss, or NaN (with <see cref="LastProblem"/>) when the loss or a
     /// gradient is not finite. Downpour workers send this gradient to a parameter server.
     /// </summary>

@@ -1,6 +1,6 @@
 using System.Numerics;
 
-namespace NeuralBasics.Scoring;
+namespace NeuralBasics;
 
 /// <summary>
 /// One trainable tensor of a score function: its values, the gradient of the objective with
