@@ -59,7 +59,7 @@ var modes = new (string Name, Func<int, Classifier<float>> Train)[]
     ("1 worker", epochs => Synchronous(epochs, 1)),
     ("synchronous, 2 workers", epochs => Synchronous(epochs, 2)),
     ("Downpour, 2 workers", epochs => new DownpourTrainer<float>(Network(), SoftmaxCrossEntropyLoss.Instance, null, new Adam(1e-3),
-        new DownpourOptions { Workers = 2, Epochs = epochs, BatchSize = 128, FetchEvery = 2, PushEvery = 1, Seed = 1 }).Train(train)),
+        new DownpourOptions { Workers = 2, Epochs = epochs, BatchSize = 128, FetchEvery = 2, PushEvery = 1, Seed = 1 }).Train(train).Model),
     ("EASGD, 2 workers", epochs => new ElasticAveragingTrainer<float>(Network(), SoftmaxCrossEntropyLoss.Instance, null, new Adam(1e-3),
         new ElasticAveragingOptions { Workers = 2, Epochs = epochs, BatchSize = 128, Tau = 4, Alpha = 0.3, Seed = 1 }).Train(train).Model),
 };

@@ -55,9 +55,9 @@ foreach (var (name, loss) in new (string, ILoss)[] { ("svm", new MulticlassHinge
 {
     var plot = new Plot();
     foreach (var rule in firstOrder)
-        AddLossCurve(plot, RuleName(rule), loss, rule, new TrainerOptions { Epochs = 40, BatchSize = 32, Seed = 1 }, data);
+        AddLossCurve(plot, RuleName(rule), loss, rule, data);
     if (loss is ISecondOrderLoss)
-        AddLossCurve(plot, "Newton (full batch)", loss, new Newton(), new TrainerOptions { Epochs = 40 }, data);
+        AddNewtonCurve(plot, loss, data);
     plot.Title($"{(name == "svm" ? "SVM (multiclass hinge)" : "Softmax cross-entropy")} + L2 on the 600-point spiral: loss per epoch");
     plot.XLabel("epoch");
     plot.YLabel("loss (data + regularization), log scale");
@@ -68,14 +68,27 @@ foreach (var (name, loss) in new (string, ILoss)[] { ("svm", new MulticlassHinge
     Console.WriteLine($"wrote {path}");
 }
 
-static void AddLossCurve(Plot plot, string label, ILoss loss, UpdateRule rule, TrainerOptions options, DataSet<double> data)
+static void AddLossCurve(Plot plot, string label, ILoss loss, UpdateRule rule, DataSet<double> data)
 {
     var score = new LinearScore<double>(data.FeatureCount, data.ClassCount, seed: 3);
+    // The objective over the whole set with each epoch's final weights, as Newton's points are.
+    var options = new TrainerOptions { Epochs = 40, BatchSize = 32, Seed = 1, EvaluateTrainingSet = true };
     var history = new Trainer<double>(score, loss, new L2Regularization(1e-3), rule, options).Train(data).History;
-    double[] epochs = history.Epochs.Select(e => (double)e.Epoch).ToArray();
-    double[] losses = history.Epochs.Select(e => Math.Log10(e.TotalLoss)).ToArray();
-    var line = plot.Add.ScatterLine(epochs, losses);
-    line.LegendText = $"{label}: {history.Last!.TotalLoss:F3}";
+    AddCurve(plot, label, [.. history.Epochs.Select(e => (double)e.Epoch)], [.. history.Epochs.Select(e => e.TotalLoss)]);
+}
+
+static void AddNewtonCurve(Plot plot, ILoss loss, DataSet<double> data)
+{
+    var score = new LinearScore<double>(data.FeatureCount, data.ClassCount, seed: 3);
+    var iterations = new List<NewtonIteration>();
+    NewtonMethod.Minimize(score, loss, new L2Regularization(1e-3), data, new NewtonOptions { MaxIterations = 40 }, new Recorder(iterations.Add));
+    AddCurve(plot, "Newton (full batch)", [.. iterations.Select(i => (double)i.Iteration)], [.. iterations.Select(i => i.Objective)]);
+}
+
+static void AddCurve(Plot plot, string label, double[] epochs, double[] objective)
+{
+    var line = plot.Add.ScatterLine(epochs, [.. objective.Select(Math.Log10)]);
+    line.LegendText = $"{label}: {objective[^1]:F3}";
     line.LineWidth = 2;
     // Log scale: ticks at the powers of ten, labelled with the loss itself.
     plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
@@ -170,3 +183,9 @@ internal sealed record Surface(
     string Name, string Title, Func<double[], double> F, Func<double[], double[]> Gradient,
     double[] Start, (double Min, double Max) XRange, (double Min, double Max) YRange, int Steps, bool LogLevels,
     UpdateRule[] Rules);
+
+/// <summary>Collects Newton's iterations as they are reported.</summary>
+internal sealed class Recorder(Action<NewtonIteration> report) : IProgress<NewtonIteration>
+{
+    public void Report(NewtonIteration value) => report(value);
+}

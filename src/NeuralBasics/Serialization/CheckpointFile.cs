@@ -8,17 +8,6 @@ using NeuralBasics.Training;
 
 namespace NeuralBasics.Serialization;
 
-/// <summary>Everything besides the tensors that a resumed run needs.</summary>
-internal sealed class CheckpointProgress
-{
-    public int Epoch;
-    public ulong RandomState;
-    public List<EpochResult> History = [];
-    public int? BestEpoch;
-    public double BestMetric;
-    public int EpochsWithoutImprovement;
-}
-
 /// <summary>
 /// A training checkpoint as one safetensors file: the parameters ("param/NAME"), every update-rule
 /// state array ("state/K/BUFFER"), early stopping's best weights ("best/NAME"), and in the metadata
@@ -30,9 +19,10 @@ internal static class CheckpointFile
     internal const string FormatName = "neuralbasics.checkpoint";
 
     public static void Save<T>(string path, IReadOnlyList<Parameter<T>> parameters, IReadOnlyList<UpdateState> states, UpdateRule rule,
-        CheckpointProgress progress, T[][]? bestWeights)
+        TrainingState<T> progress)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        var bestWeights = progress.BestWeights;
         string dtype = ModelFile.DType<T>();
         var tensors = new List<TensorEntry>();
         foreach (var p in parameters)
@@ -52,9 +42,9 @@ internal static class CheckpointFile
             ["element_type"] = dtype,
             ["rule"] = rule.GetType().Name,
             ["epoch"] = progress.Epoch.ToString(CultureInfo.InvariantCulture),
-            ["random_state"] = progress.RandomState.ToString(CultureInfo.InvariantCulture),
+            ["random_state"] = progress.Shuffler.State.ToString(CultureInfo.InvariantCulture),
             ["steps"] = new JsonArray([.. states.Select(s => (JsonNode)s.Step)]).ToJsonString(),
-            ["history"] = new JsonArray([.. progress.History.Select(e => (JsonNode)Describe(e))]).ToJsonString(),
+            ["history"] = new JsonArray([.. progress.History.Epochs.Select(e => (JsonNode)Describe(e))]).ToJsonString(),
         };
         if (progress.BestEpoch is { } best)
         {
@@ -77,7 +67,7 @@ internal static class CheckpointFile
     /// <param name="rule">The rule the run uses; the checkpoint must name the same.</param>
     /// <param name="epochs">The run's epoch count: a checkpoint cannot be past it.</param>
     /// <param name="batchesPerEpoch">Steps per epoch: a tensor cannot have taken more than epoch x this many steps.</param>
-    public static (CheckpointProgress Progress, T[][]? BestWeights) Load<T>(string path, IReadOnlyList<Parameter<T>> parameters,
+    public static TrainingState<T> Load<T>(string path, IReadOnlyList<Parameter<T>> parameters,
         IReadOnlyList<UpdateState> states, UpdateRule rule, int epochs, int batchesPerEpoch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -92,7 +82,7 @@ internal static class CheckpointFile
         }
     }
 
-    internal static (CheckpointProgress, T[][]?) Load<T>(byte[] file, IReadOnlyList<Parameter<T>> parameters, IReadOnlyList<UpdateState> states,
+    internal static TrainingState<T> Load<T>(byte[] file, IReadOnlyList<Parameter<T>> parameters, IReadOnlyList<UpdateState> states,
         UpdateRule rule, int epochs, int batchesPerEpoch)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -177,7 +167,14 @@ internal static class CheckpointFile
             read.CopyTo((T[])target, 0);
         for (int k = 0; k < states.Count; k++)
             states[k].Step = steps[k];
-        return (progress, best);
+        var state = new TrainingState<T>
+        {
+            Epoch = progress.Epoch, Shuffler = new ShuffleRandom(progress.RandomState), BestWeights = best, BestEpoch = progress.BestEpoch,
+            BestMetric = progress.BestMetric, EpochsWithoutImprovement = progress.EpochsWithoutImprovement,
+        };
+        foreach (var epochResult in progress.History)
+            state.History.Add(epochResult);
+        return state;
     }
 
     /// <summary>
@@ -220,6 +217,17 @@ internal static class CheckpointFile
             if (!double.IsFinite(progress.BestMetric))
                 throw new InvalidDataException($"The checkpoint's best metric is {progress.BestMetric}.");
         }
+    }
+
+    /// <summary>The progress figures as read, before they are checked and become a <see cref="TrainingState{T}"/>.</summary>
+    private sealed class CheckpointProgress
+    {
+        public int Epoch;
+        public ulong RandomState;
+        public List<EpochResult> History = [];
+        public int? BestEpoch;
+        public double BestMetric = double.NaN;
+        public int EpochsWithoutImprovement;
     }
 
     private static JsonObject Describe(EpochResult e) => new()

@@ -7,54 +7,49 @@ using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
 using NeuralBasics.Scoring;
+using NeuralBasics.Serialization;
 
 namespace NeuralBasics.Training;
 
 /// <summary>
 /// Trains a score function by mini-batch gradient descent on
-/// <c>L = (1/N) Σ_i L_i(f(x_i; θ), y_i) + R(W)</c>: for each batch, forward pass, loss and its
-/// gradient, backward pass, regularization gradient on the weights (never the biases), then one
-/// update-rule step per parameter tensor.
+/// <c>L = (1/N) Σ_i L_i(f(x_i; θ), y_i) + R(W)</c>: epoch after epoch, the shuffled training set
+/// in mini-batches, one <see cref="TrainingStep{T}"/> each, then the epoch's figures, early
+/// stopping and a checkpoint.
 /// </summary>
 /// <remarks>
-/// The score function passed in is trained in place; the returned <see cref="Classifier{T}"/> is a
-/// frozen copy. Batch buffers are allocated once per run, so a warm training step allocates
-/// nothing. A loss or gradient that stops being finite ends the run with
-/// <see cref="TrainingDivergedException"/>, the score function rolled back to the last good epoch.
+/// The score function is trained in place; the returned <see cref="Classifier{T}"/> is a frozen
+/// copy. A warm training step allocates nothing. A loss or gradient that stops being finite ends
+/// the run with <see cref="TrainingDivergedException"/>, the score function rolled back to the last
+/// good epoch. Newton's method, which needs the whole batch at once, is <see cref="NewtonMethod"/>.
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class Trainer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
+    /// <summary>Creates a trainer for <paramref name="setup"/>.</summary>
+    /// <param name="setup">What is trained and how.</param>
+    /// <param name="options">Epochs, batch size, shuffling and seed; null means the defaults.</param>
+    public Trainer(TrainingSetup<T> setup, TrainerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        Setup = setup;
+        Options = options ?? new TrainerOptions();
+    }
+
     /// <summary>Creates a trainer for <paramref name="score"/>.</summary>
     /// <param name="score">The score function to train (in place).</param>
     /// <param name="loss">The data loss.</param>
     /// <param name="regularizer">The penalty on weights; null means none.</param>
-    /// <param name="rule">The update rule.</param>
+    /// <param name="update">The update rule, or gradient transforms and a rule.</param>
     /// <param name="options">Epochs, batch size, shuffling and seed; null means the defaults.</param>
-    public Trainer(IScoreFunction<T> score, ILoss loss, IRegularizer? regularizer, UpdateRule rule, TrainerOptions? options = null)
+    public Trainer(IScoreFunction<T> score, ILoss loss, IRegularizer? regularizer, UpdateChain update, TrainerOptions? options = null)
+        : this(new TrainingSetup<T>(score, loss, regularizer, update), options)
     {
-        ArgumentNullException.ThrowIfNull(score);
-        ArgumentNullException.ThrowIfNull(loss);
-        ArgumentNullException.ThrowIfNull(rule);
-        Score = score;
-        Loss = loss;
-        Regularizer = regularizer ?? NoRegularization.Instance;
-        Rule = rule;
-        Options = options ?? new TrainerOptions();
     }
 
-    /// <summary>The score function being trained.</summary>
-    public IScoreFunction<T> Score { get; }
-
-    /// <summary>The data loss.</summary>
-    public ILoss Loss { get; }
-
-    /// <summary>The penalty on weights.</summary>
-    public IRegularizer Regularizer { get; }
-
-    /// <summary>The update rule.</summary>
-    public UpdateRule Rule { get; }
+    /// <summary>What is trained and how.</summary>
+    public TrainingSetup<T> Setup { get; }
 
     /// <summary>The run settings.</summary>
     public TrainerOptions Options { get; }
@@ -71,10 +66,6 @@ public sealed class Trainer<T>
     /// <exception cref="ArgumentException">The data's feature or class count does not match the score function, or early stopping has no validation set; nothing is changed.</exception>
     /// <exception cref="TrainingDivergedException">The loss or gradient became NaN or infinite.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
-    /// <remarks>
-    /// With <see cref="Newton"/> the run is full-batch: each epoch is one Newton iteration on the
-    /// whole training set, and it ends early once the gradient norm is below the rule's tolerance.
-    /// </remarks>
     public TrainingResult<T> Train(DataSet<T> training, DataSet<T>? validation = null,
         IProgress<EpochResult>? progress = null, IProgress<BatchResult>? batchProgress = null, CancellationToken cancellationToken = default) =>
         Run(training, validation, progress, batchProgress, resumeFrom: null, cancellationToken);
@@ -86,7 +77,7 @@ public sealed class Trainer<T>
     /// <see cref="TrainerOptions.Epochs"/>. With the same data and options the final weights equal
     /// those of an uninterrupted run, bit for bit.
     /// </summary>
-    /// <exception cref="InvalidDataException">The checkpoint is damaged, or is for another network, rule or element type; nothing is changed.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is damaged, is for another network, rule or element type, or is past the run's epochs; nothing is changed.</exception>
     public TrainingResult<T> Resume(string checkpointPath, DataSet<T> training, DataSet<T>? validation = null,
         IProgress<EpochResult>? progress = null, IProgress<BatchResult>? batchProgress = null, CancellationToken cancellationToken = default)
     {
@@ -94,8 +85,40 @@ public sealed class Trainer<T>
         return Run(training, validation, progress, batchProgress, checkpointPath, cancellationToken);
     }
 
+    /// <summary>The epoch loop: everything it carries between epochs is the <see cref="TrainingState{T}"/> a checkpoint holds.</summary>
     private TrainingResult<T> Run(DataSet<T> training, DataSet<T>? validation, IProgress<EpochResult>? progress,
         IProgress<BatchResult>? batchProgress, string? resumeFrom, CancellationToken cancellationToken)
+    {
+        CheckData(training, validation);
+        var parameters = Setup.Score.Parameters;
+        var step = new TrainingStep<T>(Setup, Options.Workers);
+        int batchesPerEpoch = (training.Count + Math.Min(Options.BatchSize, training.Count) - 1) / Math.Min(Options.BatchSize, training.Count);
+        var state = resumeFrom is null
+            ? TrainingState<T>.Start(Options.Seed)
+            : CheckpointFile.Load(resumeFrom, parameters, step.States, Setup.Update.Rule, Options.Epochs, batchesPerEpoch);
+        // Created after a resume's weights are in place: they are the first "last good" weights.
+        var epochs = new EpochRunner(this, step, training, validation, batchProgress, cancellationToken);
+
+        for (int epoch = state.Epoch + 1; epoch <= Options.Epochs; epoch++)
+        {
+            var result = epochs.Run(epoch, state);
+            state.History.Add(result);
+            state.Epoch = epoch;
+            bool stop = Options.EarlyStopping is { } early && state.RecordForEarlyStopping(early, result, parameters);
+            if (Options.CheckpointPath is { } path)
+                CheckpointFile.Save(path, parameters, step.States, Setup.Update.Rule, state);
+            progress?.Report(result);
+            if (stop)
+            {
+                state.History.StoppedEarly = epoch < Options.Epochs;
+                break;
+            }
+        }
+        state.RestoreBest(parameters);
+        return new TrainingResult<T>(new Classifier<T>(Setup.Score, Setup.Loss), state.History);
+    }
+
+    private void CheckData(DataSet<T> training, DataSet<T>? validation)
     {
         ArgumentNullException.ThrowIfNull(training);
         CheckData(training, nameof(training));
@@ -103,89 +126,100 @@ public sealed class Trainer<T>
             CheckData(validation, nameof(validation));
         if (Options.EarlyStopping is not null && validation is null)
             throw new ArgumentException("Early stopping watches a validation metric: pass a validation set.", nameof(validation));
+    }
 
-        if (Rule is Newton newton)
+    private void CheckData(DataSet<T> data, string name)
+    {
+        var score = Setup.Score;
+        if (data.FeatureCount != score.InputCount)
+            throw new ArgumentException($"The {name} data has {data.FeatureCount} features but {score} expects {score.InputCount}.", name);
+        if (data.ClassCount != score.ClassCount)
+            throw new ArgumentException($"The {name} data has {data.ClassCount} classes but {score} scores {score.ClassCount}.", name);
+    }
+
+    /// <summary>
+    /// One epoch: the batch loop with its running figures and divergence handling, then the
+    /// epoch's result (validation set, penalty). It keeps the batch buffers and the last good
+    /// weights from one epoch to the next.
+    /// </summary>
+    private sealed class EpochRunner
+    {
+        private readonly Trainer<T> _trainer;
+        private readonly TrainingStep<T> _step;
+        private readonly DataSet<T> _training;
+        private readonly DataSet<T>? _validation;
+        private readonly IProgress<BatchResult>? _batchProgress;
+        private readonly CancellationToken _cancellationToken;
+        private readonly int _batch;
+        private readonly Matrix<T> _batchX;
+        private readonly int[] _batchY, _order;
+        private readonly T[][] _lastGood;
+        private DataSetEvaluator<T>? _evaluator;
+
+        public EpochRunner(Trainer<T> trainer, TrainingStep<T> step, DataSet<T> training, DataSet<T>? validation,
+            IProgress<BatchResult>? batchProgress, CancellationToken cancellationToken)
         {
-            if (resumeFrom is not null)
-                throw new NotSupportedException("Newton's method converges in a few full-batch iterations; it has no checkpoints to resume.");
-            return TrainNewton(newton, training, validation, progress, cancellationToken);
+            _trainer = trainer;
+            _step = step;
+            _training = training;
+            _validation = validation;
+            _batchProgress = batchProgress;
+            _cancellationToken = cancellationToken;
+            int n = training.Count;
+            _batch = Math.Min(trainer.Options.BatchSize, n);
+            BatchCount = (n + _batch - 1) / _batch;
+            _batchX = new Matrix<T>(_batch, training.FeatureCount);
+            _batchY = new int[_batch];
+            _order = new int[n];
+            _lastGood = [.. step.Setup.Score.Parameters.Select(p => p.Value.Span.ToArray())];
+            if (validation is not null || trainer.Options.EvaluateTrainingSet)
+                _evaluator = new DataSetEvaluator<T>(step.Setup.Score, step.Setup.Loss);
         }
 
-        var parameters = Score.Parameters;
-        var step = new TrainingStep<T>(Score, Loss, Regularizer, Rule, Options.Workers) { ClipGradientNorm = Options.ClipGradientNorm };
-        var history = new TrainingHistory();
-        var random = new ShuffleRandom(unchecked((ulong)Options.Seed));
-        int firstEpoch = 1;
-        T[][]? best = null;
-        double bestMetric = double.NaN;
-        int? bestEpoch = null;
-        int withoutImprovement = 0;
-        int n = training.Count, d = training.FeatureCount, c = Score.ClassCount;
-        int batch = Math.Min(Options.BatchSize, n);
-        int batchCount = (n + batch - 1) / batch;
-        if (resumeFrom is not null)
+        public int BatchCount { get; }
+
+        public EpochResult Run(int epoch, TrainingState<T> state)
         {
-            var (saved, savedBest) = Serialization.CheckpointFile.Load(resumeFrom, parameters, step.States, Rule, Options.Epochs, batchCount);
-            foreach (var epochResult in saved.History)
-                history.Add(epochResult);
-            random = new ShuffleRandom(saved.RandomState);
-            firstEpoch = saved.Epoch + 1;
-            best = savedBest;
-            bestEpoch = saved.BestEpoch;
-            bestMetric = saved.BestMetric;
-            withoutImprovement = saved.EpochsWithoutImprovement;
-        }
-
-        var lastGood = new T[parameters.Count][];
-        for (int k = 0; k < parameters.Count; k++)
-            lastGood[k] = parameters[k].Value.Span.ToArray();
-
-        var batchX = new Matrix<T>(batch, d);
-        var batchY = new int[batch];
-        var order = new int[n];
-        var trainingFeatures = training.Features.AsReadOnlySpan();
-        DataSetEvaluator<T>? evaluator = validation is not null || Options.EvaluateTrainingSet ? new(Score, Loss) : null;
-
-        for (int epoch = firstEpoch; epoch <= Options.Epochs; epoch++)
-        {
+            var options = _trainer.Options;
+            var parameters = _step.Setup.Score.Parameters;
+            int n = _training.Count;
             long started = Stopwatch.GetTimestamp();
             double lossSum = 0;
             long correct = 0, measured = 0;
-            // A fresh permutation each epoch from the generator alone, so its state is all a checkpoint needs.
             for (int i = 0; i < n; i++)
-                order[i] = i;
-            if (Options.Shuffle)
-                random.Shuffle(order);
+                _order[i] = i;
+            if (options.Shuffle)
+                state.Shuffler.Shuffle(_order);
 
-            for (int start = 0, batchIndex = 1; start < n; start += batch, batchIndex++)
+            for (int start = 0, batchIndex = 1; start < n; start += _batch, batchIndex++)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                _cancellationToken.ThrowIfCancellationRequested();
                 long batchStarted = Stopwatch.GetTimestamp();
-                int size = Math.Min(batch, n - start);
-                var rows = order.AsSpan(start, size);
-                RowOps.GatherRows(trainingFeatures, rows, batchX.AsSpan().SliceRows(0, size));
+                int size = Math.Min(_batch, n - start);
+                var rows = _order.AsSpan(start, size);
+                RowOps.GatherRows(_training.Features.AsReadOnlySpan(), rows, _batchX.AsSpan().SliceRows(0, size));
                 for (int r = 0; r < size; r++)
-                    batchY[r] = training.Labels[rows[r]];
-                T dataLoss = step.Run(batchX.AsReadOnlySpan().SliceRows(0, size), batchY.AsSpan(0, size));
+                    _batchY[r] = _training.Labels[rows[r]];
+                T dataLoss = _step.Run(_batchX.AsReadOnlySpan().SliceRows(0, size), _batchY.AsSpan(0, size));
                 if (!T.IsFinite(dataLoss))
                 {
                     // The step changed nothing: skip the batch, or stop with the last good weights.
-                    if (Options.SkipNonFiniteBatches)
+                    if (options.SkipNonFiniteBatches)
                     {
-                        history.SkippedBatches++;
+                        state.History.SkippedBatches++;
                         continue;
                     }
-                    Diverge(parameters, lastGood, history, epoch, batchIndex, step.LastProblem!);
+                    Diverge(state.History, epoch, batchIndex, _step.LastProblem!);
                 }
-                // The running metrics: this batch's loss and accuracy under the weights before its step.
-                int batchCorrect = step.LastBatchCorrect(batchY.AsSpan(0, size));
+                // The running figures: this batch's loss and accuracy under the weights before its step.
+                int batchCorrect = _step.Gradient.LastBatchCorrect(_batchY.AsSpan(0, size));
                 lossSum += double.CreateChecked(dataLoss) * size;
                 correct += batchCorrect;
                 measured += size;
-                if (batchProgress is not null)
+                if (_batchProgress is not null)
                 {
                     double seconds = Stopwatch.GetElapsedTime(batchStarted).TotalSeconds;
-                    batchProgress.Report(new BatchResult(epoch, batchIndex, batchCount, double.CreateChecked(dataLoss),
+                    _batchProgress.Report(new BatchResult(epoch, batchIndex, BatchCount, double.CreateChecked(dataLoss),
                         (double)batchCorrect / size, seconds > 0 ? size / seconds : 0));
                 }
             }
@@ -194,130 +228,46 @@ public sealed class Trainer<T>
             // The last step's update is checked here: no later batch's loss will see it.
             foreach (var p in parameters)
                 if (!TensorPrimitives.IsFiniteAll<T>(p.Value.Span))
-                    Diverge(parameters, lastGood, history, epoch, null, $"{p.Name} holds a non-finite value after the epoch's last step");
+                    Diverge(state.History, epoch, null, $"{p.Name} holds a non-finite value after the epoch's last step");
             // Running figures unless asked for the full set, or every batch was skipped and there are none.
-            var result = (Options.EvaluateTrainingSet || measured == 0
-                    ? Evaluate(epoch, training, validation, evaluator ??= new(Score, Loss))
-                    : Evaluate(epoch, (lossSum / measured, (double)correct / measured), validation, evaluator)) with
+            var trainingFigures = options.EvaluateTrainingSet || measured == 0
+                ? (_evaluator ??= new DataSetEvaluator<T>(_step.Setup.Score, _step.Setup.Loss)).Evaluate(_training)
+                : (lossSum / measured, (double)correct / measured);
+            var result = Figures(epoch, trainingFigures) with
             {
                 Duration = duration,
                 SamplesPerSecond = duration > TimeSpan.Zero ? n / duration.TotalSeconds : 0,
             };
             if (!double.IsFinite(result.TotalLoss))
-                Diverge(parameters, lastGood, history, epoch, null, $"the loss after the epoch is {result.TotalLoss}");
-            history.Add(result);
+                Diverge(state.History, epoch, null, $"the loss after the epoch is {result.TotalLoss}");
             for (int k = 0; k < parameters.Count; k++)
-                parameters[k].Value.Span.CopyTo(lastGood[k]);
-
-            bool stop = false;
-            if (Options.EarlyStopping is { } early)
-            {
-                double metric = early.Metric == EarlyStoppingMetric.ValidationLoss ? result.ValidationLoss!.Value : result.ValidationAccuracy!.Value;
-                bool improved = bestEpoch is null || (early.Metric == EarlyStoppingMetric.ValidationLoss
-                    ? metric < bestMetric - early.MinDelta
-                    : metric > bestMetric + early.MinDelta);
-                if (improved)
-                {
-                    best ??= [.. parameters.Select(p => new T[p.Value.Span.Length])];
-                    for (int k = 0; k < parameters.Count; k++)
-                        parameters[k].Value.Span.CopyTo(best[k]);
-                    bestMetric = metric;
-                    bestEpoch = epoch;
-                    withoutImprovement = 0;
-                }
-                else
-                {
-                    stop = ++withoutImprovement >= early.Patience;
-                }
-            }
-
-            if (Options.CheckpointPath is { } checkpointPath)
-            {
-                var saved = new Serialization.CheckpointProgress
-                {
-                    Epoch = epoch, RandomState = random.State, History = [.. history.Epochs],
-                    BestEpoch = bestEpoch, BestMetric = bestMetric, EpochsWithoutImprovement = withoutImprovement,
-                };
-                Serialization.CheckpointFile.Save(checkpointPath, parameters, step.States, Rule, saved, best);
-            }
-            progress?.Report(result);
-            if (stop)
-            {
-                history.StoppedEarly = epoch < Options.Epochs;
-                break;
-            }
+                parameters[k].Value.Span.CopyTo(_lastGood[k]);
+            return result;
         }
 
-        if (Options.EarlyStopping is not null && best is not null)
+        /// <summary>The epoch's result from its training figures, the penalty now and the validation set's figures.</summary>
+        private EpochResult Figures(int epoch, (double Loss, double Accuracy) training)
         {
+            var setup = _step.Setup;
+            double penalty = 0;
+            foreach (var p in setup.Score.Parameters)
+                if (p.IsRegularized)
+                    penalty += double.CreateChecked(setup.Regularizer.Penalty<T>(p.Value.Span));
+            (double Loss, double Accuracy)? held = _validation is null ? null : _evaluator!.Evaluate(_validation);
+            return new EpochResult(epoch, training.Loss, penalty, training.Accuracy, held?.Accuracy, ValidationLoss: held?.Loss);
+        }
+
+        private void Diverge(TrainingHistory history, int epoch, int? batch, string problem)
+        {
+            var parameters = _step.Setup.Score.Parameters;
             for (int k = 0; k < parameters.Count; k++)
-                best[k].CopyTo(parameters[k].Value.Span);
-            history.BestEpoch = bestEpoch;
+                _lastGood[k].CopyTo(parameters[k].Value.Span);
+            int epochs = history.Epochs.Count;
+            string where = batch is { } b ? $"epoch {epoch}, batch {b}" : $"epoch {epoch}";
+            throw new TrainingDivergedException(
+                $"Training diverged in {where}: {problem}. The weights were rolled back to " +
+                (epochs == 0 ? "their initial values" : $"the end of epoch {epochs}") +
+                ". Try a smaller learning rate, or standardize the features.", history, epoch, batch, problem);
         }
-        return new TrainingResult<T>(new Classifier<T>(Score, Loss), history);
-    }
-
-    /// <summary>
-    /// Newton's method: full batch, one iteration per epoch, stopping early once the gradient norm
-    /// is below the rule's tolerance (the history then ends at that epoch).
-    /// </summary>
-    private TrainingResult<T> TrainNewton(Newton newton, DataSet<T> training, DataSet<T>? validation,
-        IProgress<EpochResult>? progress, CancellationToken cancellationToken)
-    {
-        var solver = newton.CreateSolver(Score, Loss, Regularizer, training);
-        var history = new TrainingHistory();
-        var evaluator = new DataSetEvaluator<T>(Score, Loss);
-        for (int iteration = 1; iteration <= Options.Epochs; iteration++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            long started = Stopwatch.GetTimestamp();
-            var (_, converged) = solver.Iterate();
-            if (converged && iteration > 1)
-                break;
-            var duration = Stopwatch.GetElapsedTime(started);
-            var result = Evaluate(iteration, training, validation, evaluator) with { Duration = duration };
-            history.Add(result);
-            progress?.Report(result);
-            if (converged)
-                break;
-        }
-        return new TrainingResult<T>(new Classifier<T>(Score, Loss), history);
-    }
-
-    private void CheckData(DataSet<T> data, string name)
-    {
-        if (data.FeatureCount != Score.InputCount)
-            throw new ArgumentException(
-                $"The {name} data has {data.FeatureCount} features but {Score} expects {Score.InputCount}.", name);
-        if (data.ClassCount != Score.ClassCount)
-            throw new ArgumentException(
-                $"The {name} data has {data.ClassCount} classes but {Score} scores {Score.ClassCount}.", name);
-    }
-
-    /// <summary>Full-set loss and accuracy of the training (and validation) set with the current weights.</summary>
-    private EpochResult Evaluate(int epoch, DataSet<T> training, DataSet<T>? validation, DataSetEvaluator<T> evaluator) =>
-        Evaluate(epoch, evaluator.Evaluate(training), validation, evaluator);
-
-    /// <summary>The epoch's result from its training figures, the penalty now and the validation set's figures.</summary>
-    private EpochResult Evaluate(int epoch, (double Loss, double Accuracy) training, DataSet<T>? validation, DataSetEvaluator<T>? evaluator)
-    {
-        double penalty = 0;
-        foreach (var p in Score.Parameters)
-            if (p.IsRegularized)
-                penalty += double.CreateChecked(Regularizer.Penalty<T>(p.Value.Span));
-        (double Loss, double Accuracy)? held = validation is null ? null : evaluator!.Evaluate(validation);
-        return new EpochResult(epoch, training.Loss, penalty, training.Accuracy, held?.Accuracy, ValidationLoss: held?.Loss);
-    }
-
-    private static void Diverge(IReadOnlyList<Parameter<T>> parameters, T[][] lastGood, TrainingHistory history, int epoch, int? batch, string problem)
-    {
-        for (int k = 0; k < parameters.Count; k++)
-            lastGood[k].CopyTo(parameters[k].Value.Span);
-        int epochs = history.Epochs.Count;
-        string where = batch is { } b ? $"epoch {epoch}, batch {b}" : $"epoch {epoch}";
-        throw new TrainingDivergedException(
-            $"Training diverged in {where}: {problem}. The weights were rolled back to " +
-            (epochs == 0 ? "their initial values" : $"the end of epoch {epochs}") +
-            ". Try a smaller learning rate, or standardize the features.", history, epoch, batch, problem);
     }
 }

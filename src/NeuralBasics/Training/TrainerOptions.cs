@@ -1,8 +1,9 @@
 namespace NeuralBasics.Training;
 
 /// <summary>
-/// How a <see cref="Trainer{T}"/> runs: epochs, mini-batch size, shuffling and its seed, gradient
-/// clipping, early stopping and checkpoints.
+/// How a <see cref="Trainer{T}"/> runs: epochs, mini-batch size, shuffling and its seed, early
+/// stopping and checkpoints. (Gradient clipping is a transform of the update:
+/// <see cref="Optimizers.ClipByGlobalNorm"/> in an <see cref="Optimizers.UpdateChain"/>.)
 /// </summary>
 public sealed record TrainerOptions
 {
@@ -30,20 +31,6 @@ public sealed record TrainerOptions
 
     /// <summary>The seed of the shuffling: the same seed, data and settings give bit-identical weights.</summary>
     public int Seed { get; init; }
-
-    private readonly double? _clipGradientNorm;
-
-    /// <summary>
-    /// When set, gradients are clipped by global norm before each update: if
-    /// <c>‖g‖ = √(Σ over all tensors of Σ g²)</c> exceeds this, every gradient is scaled by
-    /// <c>limit / ‖g‖</c> (Pascanu, Mikolov and Bengio, 2013). Null (the default) never clips.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">Not positive and finite.</exception>
-    public double? ClipGradientNorm
-    {
-        get => _clipGradientNorm;
-        init => _clipGradientNorm = value is { } v ? Guard.PositiveFinite(v, "The gradient-norm limit", nameof(ClipGradientNorm)) : null;
-    }
 
     /// <summary>
     /// When a batch's loss or gradient is not finite: false (the default) stops training with

@@ -166,10 +166,9 @@ public class NetworkTests
     }
 
     [Fact]
-    public void TrainingStep_RefusesNewton_AndReportsNonFiniteLosses()
+    public void TrainingStep_ReportsNonFiniteLosses_WithoutChangingAnything()
     {
         var net = new NetworkBuilder<double>(2, seed: 1).Dense(4, new Relu()).Dense(3).Build();
-        Assert.Throws<ArgumentException>(() => new TrainingStep<double>(net, SoftmaxCrossEntropyLoss.Instance, null, new Newton()));
         var step = new TrainingStep<double>(net, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.1));
         var before = net.Parameters[0].Value.Span.ToArray();
         var x = Matrix<double>.FromArray(new double[,] { { 1e308, -1e308 } });

@@ -36,11 +36,13 @@ public class NewtonTests
         var data = Problem();
         const double lambda = 0.01;
         var newtonScore = new LinearScore<double>(4, 3, seed: 1);
-        var result = new Trainer<double>(newtonScore, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(lambda), new Newton(),
-            new TrainerOptions { Epochs = 20 }).Train(data);
+        var result = NewtonMethod.Minimize(newtonScore, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(lambda), data,
+            new NewtonOptions { MaxIterations = 20 });
         double norm = GradientNorm(newtonScore, SoftmaxCrossEntropyLoss.Instance, lambda, data);
-        Assert.True(norm < 1e-8, $"gradient norm {norm} after {result.History.Epochs.Count} iterations");
-        Assert.True(result.History.Epochs.Count <= 20);
+        Assert.True(norm < 1e-8, $"gradient norm {norm} after {result.Iterations} iterations");
+        Assert.True(result.Iterations <= 20);
+        Assert.NotEqual(NewtonStopReason.IterationLimit, result.Reason);
+        Assert.Equal(norm, result.GradientNorm, 1e-9);
 
         // Full-batch Adam with a decaying rate, run long, lands on the same optimum.
         var adamScore = new LinearScore<double>(4, 3, seed: 1);
@@ -64,12 +66,19 @@ public class NewtonTests
         // The loss gap to the optimum should at least square (roughly) from one iteration to the next near the end.
         var data = Problem();
         var score = new LinearScore<double>(4, 3, seed: 1);
-        var history = new Trainer<double>(score, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(0.01), new Newton(),
-            new TrainerOptions { Epochs = 30 }).Train(data).History;
-        Assert.True(history.Epochs.Count < 15, $"{history.Epochs.Count} iterations");
-        double[] losses = history.Epochs.Select(e => e.TotalLoss).ToArray();
+        var iterations = new List<NewtonIteration>();
+        var result = NewtonMethod.Minimize(score, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(0.01), data,
+            new NewtonOptions { MaxIterations = 30 }, new Reporter(iterations.Add));
+        Assert.True(result.Iterations < 15, $"{result.Iterations} iterations");
+        Assert.Equal(result.Iterations, iterations.Count);
+        Assert.Equal(Enumerable.Range(1, iterations.Count), iterations.Select(i => i.Iteration));
+        double[] losses = [.. iterations.Select(i => i.Objective)];
         for (int i = 1; i < losses.Length; i++)
             Assert.True(losses[i] <= losses[i - 1] + 1e-15, $"the loss rose at iteration {i + 1}");
+        Assert.Equal(losses[^1], result.Objective);
+        // Quadratic convergence: the gradient norm at least squares (up to a constant) near the optimum.
+        var norms = iterations.Select(i => i.GradientNorm).Where(g => g > 1e-12).ToArray();
+        Assert.True(norms.Length >= 3 && norms[^1] < 1e-3 * norms[^3], string.Join(", ", norms));
     }
 
     [Fact]
@@ -78,7 +87,7 @@ public class NewtonTests
         var data = Problem();
         var score = new LinearScore<double>(4, 3, seed: 2);
         var loss = new SquaredHingeLoss();
-        new Trainer<double>(score, loss, new L2Regularization(0.01), new Newton(), new TrainerOptions { Epochs = 50 }).Train(data);
+        NewtonMethod.Minimize(score, loss, new L2Regularization(0.01), data, new NewtonOptions { MaxIterations = 50 });
         double norm = GradientNorm(score, loss, 0.01, data);
         Assert.True(norm < 1e-8, $"gradient norm {norm}");
     }
@@ -88,7 +97,7 @@ public class NewtonTests
     {
         var data = Problem();
         var score = new LinearScore<double>(4, 3, seed: 3);
-        new Trainer<double>(score, SoftmaxCrossEntropyLoss.Instance, null, new Newton(), new TrainerOptions { Epochs = 50 }).Train(data);
+        NewtonMethod.Minimize(score, SoftmaxCrossEntropyLoss.Instance, null, data, new NewtonOptions { MaxIterations = 50 });
         Assert.True(GradientNorm(score, SoftmaxCrossEntropyLoss.Instance, 0, data) < 1e-8);
     }
 
@@ -127,8 +136,7 @@ public class NewtonTests
     public void TooManyParameters_IsRefusedWithAClearMessage()
     {
         var data = SyntheticData.Blobs<double>(5, 10, featureCount: 400, seed: 1);
-        var trainer = new Trainer<double>(new LinearScore<double>(400, 10), SoftmaxCrossEntropyLoss.Instance, null, new Newton());
-        var e = Assert.Throws<ArgumentException>(() => trainer.Train(data));
+        var e = Assert.Throws<ArgumentException>(() => NewtonMethod.Minimize(new LinearScore<double>(400, 10), SoftmaxCrossEntropyLoss.Instance, null, data));
         Assert.Contains("4010", e.Message);
         Assert.Contains("first-order", e.Message);
         Assert.Contains("MaxParameters", e.Message);
@@ -138,9 +146,37 @@ public class NewtonTests
     public void UnsupportedComponents_AreRefused()
     {
         var data = Problem();
-        Assert.Throws<ArgumentException>(() =>
-            new Trainer<double>(new LinearScore<double>(4, 3), new MulticlassHingeLoss(), null, new Newton()).Train(data));
-        var e = Assert.Throws<NotSupportedException>(() => new Newton().Apply<double>(new double[2], new double[2], new Newton().CreateState<double>(2)));
-        Assert.Contains("Trainer", e.Message);
+        Assert.Throws<ArgumentException>(() => NewtonMethod.Minimize(new LinearScore<double>(4, 3), new MulticlassHingeLoss(), null, data));
+        Assert.Throws<ArgumentException>(() => NewtonMethod.Minimize(new LinearScore<double>(4, 3), SoftmaxCrossEntropyLoss.Instance, new FancyPenalty(), data));
+        Assert.Throws<ArgumentException>(() => NewtonMethod.Minimize(new LinearScore<double>(5, 3), SoftmaxCrossEntropyLoss.Instance, null, data));
+    }
+
+    /// <summary>An iteration limit is reported as such, with the objective and norm at the point reached.</summary>
+    [Fact]
+    public void AnIterationLimit_IsReportedAsSuch()
+    {
+        var data = Problem();
+        var score = new LinearScore<double>(4, 3, seed: 1);
+        var result = NewtonMethod.Minimize(score, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(0.01), data, new NewtonOptions { MaxIterations = 2 });
+        Assert.Equal(2, result.Iterations);
+        Assert.Equal(NewtonStopReason.IterationLimit, result.Reason);
+        Assert.Equal(GradientNorm(score, SoftmaxCrossEntropyLoss.Instance, 0.01, data), result.GradientNorm, 1e-12);
+        Assert.True(result.GradientNorm > 1e-6);
+    }
+
+    private sealed class Reporter(Action<NewtonIteration> report) : IProgress<NewtonIteration>
+    {
+        public void Report(NewtonIteration value) => report(value);
+    }
+
+    private sealed class FancyPenalty : IRegularizer
+    {
+        public T Penalty<T>(ReadOnlySpan<T> weights)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> => T.Zero;
+
+        public void AddGradient<T>(ReadOnlySpan<T> weights, Span<T> gradient)
+            where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+        {
+        }
     }
 }

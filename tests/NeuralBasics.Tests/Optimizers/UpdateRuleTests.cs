@@ -284,7 +284,9 @@ public class UpdateRuleTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new AdaDelta(rho: 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Adam(-0.001));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Adam() with { Beta1 = 1 });
-        Assert.Throws<ArgumentOutOfRangeException>(() => new Newton(maxParameters: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NewtonOptions { MaxParameters = 0 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NewtonOptions { MaxIterations = 0 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NewtonOptions { GradientTolerance = 0 });
     }
 
     [Fact]

@@ -19,7 +19,7 @@ public class DownpourTests
         var data = SyntheticData.Blobs<double>(20, 3, 2, seed: 1);
         var score = new LinearScore<double>(2, 3, seed: 2);
         var model = new DownpourTrainer<double>(score, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05),
-            new DownpourOptions { Workers = 1, FetchEvery = 1, PushEvery = 1, Epochs = 2, BatchSize = 8, Seed = 4 }).Train(data);
+            new DownpourOptions { Workers = 1, FetchEvery = 1, PushEvery = 1, Epochs = 2, BatchSize = 8, Seed = 4 }).Train(data).Model;
 
         var byHand = SingleWorkerReference.SgdParameters(data, score, 0.05, epochs: 2, batchSize: 8, seed: 4);
         Assert.Equal(byHand, Values(model.CopyScoreFunction()));
@@ -30,14 +30,14 @@ public class DownpourTests
     {
         var blobs = SyntheticData.Blobs<float>(100, 3, 2, seed: 5);
         var blobModel = new DownpourTrainer<float>(new LinearScore<float>(2, 3), SoftmaxCrossEntropyLoss.Instance, null, new AdaGrad(0.1),
-            new DownpourOptions { Workers = 2, Epochs = 20, BatchSize = 16, FetchEvery = 2, PushEvery = 2 }).Train(blobs);
+            new DownpourOptions { Workers = 2, Epochs = 20, BatchSize = 16, FetchEvery = 2, PushEvery = 2 }).Train(blobs).Model;
         Assert.True(blobModel.Accuracy(blobs) >= 0.99);
 
         var subset = Path.Combine(AppContext.BaseDirectory, "TestData", "fashion-mnist-subset");
         var (train, test) = FashionMnist.Load<float>(subset);
         var net = new NetworkBuilder<float>(784, seed: 1).Dense(64, new Relu()).Dense(10).Build();
         var model = new DownpourTrainer<float>(net, SoftmaxCrossEntropyLoss.Instance, null, new Adam(1e-3),
-            new DownpourOptions { Workers = 2, Epochs = 5, BatchSize = 32, FetchEvery = 2, PushEvery = 1, Seed = 1 }).Train(train);
+            new DownpourOptions { Workers = 2, Epochs = 5, BatchSize = 32, FetchEvery = 2, PushEvery = 1, Seed = 1 }).Train(train).Model;
         double accuracy = model.Accuracy(test);
         Assert.True(accuracy >= 0.74, $"test accuracy {accuracy:P1}");
     }

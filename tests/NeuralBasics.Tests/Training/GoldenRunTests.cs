@@ -113,8 +113,8 @@ public sealed class GoldenRunTests : IDisposable
             case "mlp-clipped":
             {
                 var net = Mlp<float>(2);
-                new Trainer<float>(net, new MulticlassHingeLoss(), new L2Regularization(1e-4), new Momentum(0.2), options with { ClipGradientNorm = 0.5 })
-                    .Train(spiral);
+                new Trainer<float>(net, new MulticlassHingeLoss(), new L2Regularization(1e-4), new UpdateChain([new ClipByGlobalNorm(0.5)], new Momentum(0.2)),
+                    options).Train(spiral);
                 return Hash<float>(net);
             }
             case "mlp-early-stopping":
@@ -146,8 +146,7 @@ public sealed class GoldenRunTests : IDisposable
             {
                 var data = run == "newton-spiral" ? SyntheticData.Spiral<double>(60, 3, seed: 3) : SyntheticData.Blobs<double>(40, 3, 4, seed: 6);
                 var score = new LinearScore<double>(data.FeatureCount, 3, seed: 2);
-                new Trainer<double>(score, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-3), new Newton(), options with { Epochs = 6 })
-                    .Train(data);
+                NewtonMethod.Minimize(score, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-3), data, new NewtonOptions { MaxIterations = 6 });
                 return Hash<double>(score);
             }
             default:

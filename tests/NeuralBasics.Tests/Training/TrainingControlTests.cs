@@ -30,9 +30,9 @@ public sealed class TrainingControlTests : IDisposable
         var data = SyntheticData.Spiral<float>(40, 3, seed: 1);
         var validation = SyntheticData.Spiral<float>(10, 3, seed: 2);
         // Adam's moments and a schedule by step both have to come back exactly.
-        UpdateRule Rule() => new Adam(new CosineAnnealing(0.02, 6 * 4, 1e-4));
+        UpdateChain Rule() => new([new ClipByGlobalNorm(5)], new Adam(new CosineAnnealing(0.02, 6 * 4, 1e-4)));
         TrainerOptions Options(int epochs, string? checkpoint = null) =>
-            new() { Epochs = epochs, BatchSize = 32, Seed = 11, CheckpointPath = checkpoint, ClipGradientNorm = 5 };
+            new() { Epochs = epochs, BatchSize = 32, Seed = 11, CheckpointPath = checkpoint };
 
         var straight = Net();
         var straightResult = new Trainer<float>(straight, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-3), Rule(), Options(6)).Train(data, validation);
@@ -141,7 +141,7 @@ public sealed class TrainingControlTests : IDisposable
         var reference = new LinearScore<double>(3, 3, seed: 2);
         var clipped = reference.Clone();
         var plain = new TrainingStep<double>(reference, new SquaredHingeLoss(), null, new Sgd(1.0));
-        var limited = new TrainingStep<double>(clipped, new SquaredHingeLoss(), null, new Sgd(1.0)) { ClipGradientNorm = 0.5 };
+        var limited = new TrainingStep<double>(clipped, new SquaredHingeLoss(), null, new UpdateChain([new ClipByGlobalNorm(0.5)], new Sgd(1.0)));
         var before = reference.Parameters.SelectMany(p => p.Value.Span.ToArray()).ToArray();
         plain.Run(x, y);
         limited.Run(x, y);
@@ -152,7 +152,9 @@ public sealed class TrainingControlTests : IDisposable
         Assert.Equal(0.5, Math.Sqrt(clippedStep.Sum(v => v * v)), 12);
         for (int k = 0; k < fullStep.Length; k++)
             Assert.Equal(fullStep[k] * 0.5 / plain.LastGradientNorm, clippedStep[k], 12);
-        Assert.Throws<ArgumentOutOfRangeException>(() => new TrainerOptions { ClipGradientNorm = 0 });
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ClipByGlobalNorm(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ClipByGlobalNorm(double.PositiveInfinity));
+        Assert.Throws<ArgumentNullException>(() => new UpdateChain([null!], new Sgd(1.0)));
     }
 
     [Fact]

@@ -22,51 +22,46 @@ namespace NeuralBasics.Training.Distributed;
 public sealed class DownpourTrainer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Creates the trainer; <paramref name="score"/> gives the initial parameters; the server updates with <paramref name="rule"/> (AdaGrad 0.01 when null).</summary>
-    public DownpourTrainer(IScoreFunction<T> score, ILoss loss, IRegularizer? regularizer, UpdateRule? rule = null, DownpourOptions? options = null)
+    /// <summary>
+    /// Creates the trainer: <paramref name="setup"/>'s score function gives the initial parameters,
+    /// its update's rule is the server's (its gradient transforms run on each worker's gradient
+    /// before it is added to the push).
+    /// </summary>
+    public DownpourTrainer(TrainingSetup<T> setup, DownpourOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(score);
-        ArgumentNullException.ThrowIfNull(loss);
-        if (rule is Newton)
-            throw new ArgumentException("Newton's method is full-batch; Downpour needs a first-order rule.", nameof(rule));
-        Score = score;
-        Loss = loss;
-        Regularizer = regularizer;
-        Rule = rule ?? new AdaGrad(0.01);
+        ArgumentNullException.ThrowIfNull(setup);
+        Setup = setup;
         Options = options ?? new DownpourOptions();
     }
 
-    /// <summary>The network whose weights start the server.</summary>
-    public IScoreFunction<T> Score { get; }
+    /// <summary>Creates the trainer from the parts of a <see cref="TrainingSetup{T}"/>.</summary>
+    public DownpourTrainer(IScoreFunction<T> score, ILoss loss, IRegularizer? regularizer, UpdateChain update, DownpourOptions? options = null)
+        : this(new TrainingSetup<T>(score, loss, regularizer, update), options)
+    {
+    }
 
-    /// <summary>The data loss.</summary>
-    public ILoss Loss { get; }
-
-    /// <summary>The penalty on weights, or null.</summary>
-    public IRegularizer? Regularizer { get; }
-
-    /// <summary>The server's update rule.</summary>
-    public UpdateRule Rule { get; }
+    /// <summary>What is trained and how; the update's rule runs on the server (AdaGrad, as in the paper, is a good default).</summary>
+    public TrainingSetup<T> Setup { get; }
 
     /// <summary>The settings.</summary>
     public DownpourOptions Options { get; }
 
     /// <summary>Trains on <paramref name="training"/> with an in-process parameter server; returns the server's model.</summary>
     /// <exception cref="ArgumentException">The data does not fit the network.</exception>
-    public Classifier<T> Train(DataSet<T> training, CancellationToken cancellationToken = default)
+    public TrainingResult<T> Train(DataSet<T> training, CancellationToken cancellationToken = default)
     {
-        AsynchronousWorkers.CheckData(training, Score);
-        var server = new InProcessParameterServer<T>(Score.Parameters.Select(p => (ReadOnlyMemory<T>)p.Value.Memory), Rule);
+        AsynchronousWorkers.CheckData(training, Setup.Score);
+        var server = new InProcessParameterServer<T>(Setup.Score.Parameters.Select(p => (ReadOnlyMemory<T>)p.Value.Memory), Setup.Update.Rule);
         Train(training, server, Math.Min(Options.Workers, training.Count), cancellationToken);
-        var model = Score.Clone();
+        var model = Setup.Score.Clone();
         server.Fetch([.. model.Parameters.Select(p => p.Value.Memory)]);
-        return new Classifier<T>(model, Loss);
+        return new TrainingResult<T>(new Classifier<T>(model, Setup.Loss), new TrainingHistory());
     }
 
     /// <summary>Runs the workers against a given parameter server (another implementation of the two messages).</summary>
     public void Train(DataSet<T> training, IParameterServer<T> server, int workers, CancellationToken cancellationToken = default)
     {
-        AsynchronousWorkers.CheckData(training, Score);
+        AsynchronousWorkers.CheckData(training, Setup.Score);
         ArgumentNullException.ThrowIfNull(server);
         AsynchronousWorkers.Run(training.Count, workers, Options.Seed,
             (worker, shard, token) => RunWorker(training, shard, server, worker, token), cancellationToken);
@@ -74,10 +69,9 @@ public sealed class DownpourTrainer<T>
 
     private void RunWorker(DataSet<T> training, int[] shard, IParameterServer<T> server, int worker, CancellationToken token)
     {
-        var replica = Score.Clone();
+        var replica = Setup.Score.Clone();
         var parameters = replica.Parameters;
-        // The local step only computes gradients; its own rule is never applied.
-        var step = new TrainingStep<T>(replica, Loss, Regularizer, new Sgd(1.0));
+        var gradient = GradientComputation<T>.Create(replica, Setup.Loss, Setup.Regularizer);
         var accumulated = parameters.Select(p => new T[p.Value.Span.Length]).ToArray();
         var pushes = accumulated.Select(a => (ReadOnlyMemory<T>)a).ToArray();
         var fetches = parameters.Select(p => p.Value.Memory).ToArray();
@@ -86,10 +80,12 @@ public sealed class DownpourTrainer<T>
         server.Fetch(fetches);
         AsynchronousWorkers.ForEachBatch<T>(training, shard, Options.BatchSize, Options.Epochs, Options.Seed, worker, token, (x, y, epoch, batch) =>
         {
-            T loss = step.ComputeGradient(x, y.AsSpan());
+            T loss = gradient.Compute(x, y.AsSpan());
             if (!T.IsFinite(loss))
                 throw new TrainingDivergedException(
-                    $"Downpour worker {worker} diverged in epoch {epoch}, batch {batch}: {step.LastProblem}.", new TrainingHistory(), epoch, batch, step.LastProblem!);
+                    $"Downpour worker {worker} diverged in epoch {epoch}, batch {batch}: {gradient.LastProblem}.", new TrainingHistory(), epoch, batch, gradient.LastProblem!);
+            foreach (var transform in Setup.Update.Transforms)
+                transform.Apply(parameters, gradient.LastGradientNorm);
             for (int k = 0; k < parameters.Count; k++)
                 TensorPrimitives.Add(accumulated[k], parameters[k].Gradient.Span, accumulated[k]);
             steps++;

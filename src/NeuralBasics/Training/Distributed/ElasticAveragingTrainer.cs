@@ -21,61 +21,54 @@ namespace NeuralBasics.Training.Distributed;
 public sealed class ElasticAveragingTrainer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Creates the trainer; <paramref name="score"/> gives the initial weights of the center and every worker.</summary>
-    public ElasticAveragingTrainer(IScoreFunction<T> score, ILoss loss, IRegularizer? regularizer, UpdateRule rule, ElasticAveragingOptions? options = null)
+    /// <summary>
+    /// Creates the trainer: <paramref name="setup"/>'s score function gives the initial weights of
+    /// the center and every worker; each worker trains its replica with the setup's update.
+    /// </summary>
+    public ElasticAveragingTrainer(TrainingSetup<T> setup, ElasticAveragingOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(score);
-        ArgumentNullException.ThrowIfNull(loss);
-        ArgumentNullException.ThrowIfNull(rule);
-        if (rule is Newton)
-            throw new ArgumentException("Newton's method is full-batch; elastic averaging needs a first-order rule.", nameof(rule));
-        Score = score;
-        Loss = loss;
-        Regularizer = regularizer;
-        Rule = rule;
+        ArgumentNullException.ThrowIfNull(setup);
+        Setup = setup;
         Options = options ?? new ElasticAveragingOptions();
     }
 
-    /// <summary>The network whose weights start every worker and the center.</summary>
-    public IScoreFunction<T> Score { get; }
+    /// <summary>Creates the trainer from the parts of a <see cref="TrainingSetup{T}"/>.</summary>
+    public ElasticAveragingTrainer(IScoreFunction<T> score, ILoss loss, IRegularizer? regularizer, UpdateChain update, ElasticAveragingOptions? options = null)
+        : this(new TrainingSetup<T>(score, loss, regularizer, update), options)
+    {
+    }
 
-    /// <summary>The data loss.</summary>
-    public ILoss Loss { get; }
-
-    /// <summary>The penalty on weights, or null.</summary>
-    public IRegularizer? Regularizer { get; }
-
-    /// <summary>Each worker's local update rule (each has its own state).</summary>
-    public UpdateRule Rule { get; }
+    /// <summary>What is trained and how (each worker has its own rule state).</summary>
+    public TrainingSetup<T> Setup { get; }
 
     /// <summary>The settings.</summary>
     public ElasticAveragingOptions Options { get; }
 
-    /// <summary>Trains on <paramref name="training"/>, split into one shard per worker.</summary>
+    /// <summary>Trains on <paramref name="training"/>, split into one shard per worker; the model is the center variable.</summary>
     /// <exception cref="ArgumentException">The data does not fit the network.</exception>
-    public ElasticAveragingResult<T> Train(DataSet<T> training, CancellationToken cancellationToken = default)
+    public TrainingResult<T> Train(DataSet<T> training, CancellationToken cancellationToken = default)
     {
-        AsynchronousWorkers.CheckData(training, Score);
-        var center = new InProcessCenterVariable<T>(Score.Parameters.Select(p => (ReadOnlyMemory<T>)p.Value.Memory));
+        AsynchronousWorkers.CheckData(training, Setup.Score);
+        var center = new InProcessCenterVariable<T>(Setup.Score.Parameters.Select(p => (ReadOnlyMemory<T>)p.Value.Memory));
         return Train(training, center, Math.Min(Options.Workers, training.Count), cancellationToken);
     }
 
     /// <summary>Trains against a given center variable (another implementation of the exchange).</summary>
-    public ElasticAveragingResult<T> Train(DataSet<T> training, ICenterVariable<T> center, int workers, CancellationToken cancellationToken = default)
+    public TrainingResult<T> Train(DataSet<T> training, ICenterVariable<T> center, int workers, CancellationToken cancellationToken = default)
     {
-        AsynchronousWorkers.CheckData(training, Score);
+        AsynchronousWorkers.CheckData(training, Setup.Score);
         ArgumentNullException.ThrowIfNull(center);
-        var replicas = Enumerable.Range(0, workers).Select(_ => Score.Clone()).ToArray();
+        var replicas = Enumerable.Range(0, workers).Select(_ => Setup.Score.Clone()).ToArray();
         AsynchronousWorkers.Run(training.Count, workers, Options.Seed,
             (worker, shard, token) => RunWorker(training, shard, replicas[worker], center, worker, token), cancellationToken);
-        var model = Score.Clone();
+        var model = Setup.Score.Clone();
         center.Read([.. model.Parameters.Select(p => p.Value.Memory)]);
-        return new ElasticAveragingResult<T>(new Classifier<T>(model, Loss), replicas);
+        return new TrainingResult<T>(new Classifier<T>(model, Setup.Loss), new TrainingHistory(), replicas);
     }
 
     private void RunWorker(DataSet<T> training, int[] shard, IScoreFunction<T> replica, ICenterVariable<T> center, int worker, CancellationToken token)
     {
-        var step = new TrainingStep<T>(replica, Loss, Regularizer, Rule);
+        var step = new TrainingStep<T>(Setup with { Score = replica });
         T alpha = T.CreateChecked(Options.Alpha);
         var parameters = replica.Parameters;
         long steps = 0;
