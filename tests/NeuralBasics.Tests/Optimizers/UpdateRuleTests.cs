@@ -5,45 +5,16 @@ namespace NeuralBasics.Tests.Optimizers;
 /// <summary>One table of every first-order rule drives the shared tests.</summary>
 public class UpdateRuleTests
 {
-    /// <summary>
-    /// The first three iterates on f(w) = 0.5·(w₁² + 4·w₂²) from (1, −1), computed independently
-    /// from each rule's published formula (a plain Python transcription of the doc comments, in
-    /// double), with lr 0.1 (1 for AdaDelta), μ 0.9, ρ 0.9 (0.95 for AdaDelta), β 0.9/0.999 and the
-    /// default ε.
-    /// </summary>
-    public static TheoryData<string, double[]> HandIterates() => new()
-    {
-        { "Sgd", [0.9, -0.6, 0.81, -0.36, 0.7290000000000001, -0.216] },
-        { "Momentum", [0.9, -0.6, 0.72, 1.1102230246251565e-16, 0.48599999999999993, 0.5400000000000003] },
-        { "Nesterov", [0.81, -0.24, 0.5751, 0.26639999999999997, 0.3273209999999999, 0.433296] },
-        { "AdaGrad", [0.900000001, -0.9000000002499999, 0.8331035282939266, -0.8331035272017979, 0.7804561830893826, -0.7804561817834232] },
-        { "RmsProp", [0.6837722439831617, -0.683772236483162, 0.4988706201172374, -0.4988706102019621, 0.36918056742779404, -0.3691805567234424] },
-        { "Adam", [0.900000001, -0.9000000002499999, 0.8004122297123382, -0.8004122281815201, 0.701586274504415, -0.7015862721668379] },
-        { "AdaDelta", [0.9955279087656892, -0.9955278668400828, 0.9910087481491854, -0.9910086633067896, 0.9864645648849506, -0.986464436705264] },
-        { "Nadam", [0.8526315804210526, -0.8526315793157895, 0.7416971612150949, -0.7416971592559705, 0.6406112830895372, -0.6406112803254204] },
-        { "Adamax", [0.900000001, -0.9000000002499999, 0.8051683281175395, -0.8051683266951032, 0.7154994747395158, -0.7154994727207672] },
-    };
+    private static UpdateRule Rule(string name) => RuleTable.Named(name).Standard();
 
-    private static UpdateRule Rule(string name) => name switch
-    {
-        "Sgd" => new Sgd(0.1),
-        "Momentum" => new Momentum(0.1, mu: 0.9),
-        "Nesterov" => new Nesterov(0.1, mu: 0.9),
-        "AdaGrad" => new AdaGrad(0.1),
-        "RmsProp" => new RmsProp(0.1, rho: 0.9),
-        "Adam" => new Adam(0.1),
-        "AdaDelta" => new AdaDelta(),
-        "Nadam" => new Nadam(0.1),
-        "Adamax" => new Adamax(0.1),
-        _ => throw new ArgumentException(name),
-    };
+    public static TheoryData<string> Names() => RuleTable.Names();
 
-    public static TheoryData<string> Names() => new(HandIterates().Select(row => (string)row[0]));
-
+    /// <summary>The first three iterates equal the independent transcription in the rule table (to 1e-13).</summary>
     [Theory]
-    [MemberData(nameof(HandIterates))]
-    public void FirstThreeIterates_MatchTheFormula(string name, double[] expected)
+    [MemberData(nameof(Names))]
+    public void FirstThreeIterates_MatchTheFormula(string name)
     {
+        double[] expected = RuleTable.Named(name).FirstThreeIterates;
         var rule = Rule(name);
         double[] w = [1, -1];
         var state = rule.CreateState<double>(2);
@@ -77,34 +48,15 @@ public class UpdateRuleTests
 
     /// <summary>
     /// Each rule, with a learning rate suited to it, reaches |w| &lt; 1e-4 on the ill-conditioned
-    /// f = 0.5·(x² + 50y²) from (1, 1) within the stated number of steps (measured counts in comments).
+    /// f = 0.5·(x² + 50y²) from (1, 1) within its budget in the rule table.
     /// </summary>
-    public static TheoryData<string, int> ConvergenceBudgets() => new()
+    public static TheoryData<string, int> ConvergenceBudgets()
     {
-        { "Sgd", 300 },         // 232 steps at lr 0.039, just below the stability limit 2/50
-        { "Momentum", 60 },     // 47
-        { "Nesterov", 100 },    // 76
-        { "AdaGrad", 30 },      // 17
-        { "RmsProp", 200 },     // 137
-        { "Adam", 120 },        // 82
-        { "AdaDelta", 600 },    // 467
-        { "Nadam", 150 },       // 107
-        { "Adamax", 160 },      // 117
-    };
-
-    private static UpdateRule TunedForValley(string name) => name switch
-    {
-        "Sgd" => new Sgd(0.039),
-        "Momentum" => new Momentum(0.0614, mu: 0.566),   // the optimal heavy-ball settings for κ = 50
-        "Nesterov" => new Nesterov(0.02, mu: 0.752),      // lr = 1/L, μ = (√κ − 1)/(√κ + 1)
-        "AdaGrad" => new AdaGrad(0.5),
-        "RmsProp" => new RmsProp(0.01),
-        "Adam" => new Adam(0.1),
-        "AdaDelta" => new AdaDelta(),
-        "Nadam" => new Nadam(0.05),
-        "Adamax" => new Adamax(0.1),
-        _ => throw new ArgumentException(name),
-    };
+        var data = new TheoryData<string, int>();
+        foreach (var rule in RuleTable.All)
+            data.Add(rule.Name, rule.ValleyBudget);
+        return data;
+    }
 
     private static int StepsToConverge(UpdateRule rule, Func<double[], double[]> gradient, double[] start,
         Func<double[], bool> done, int budget)
@@ -121,7 +73,7 @@ public class UpdateRuleTests
     }
 
     private static int ValleySteps(string name, int budget) =>
-        StepsToConverge(TunedForValley(name), w => [w[0], 50 * w[1]], [1, 1],
+        StepsToConverge(RuleTable.Named(name).ForValley(), w => [w[0], 50 * w[1]], [1, 1],
             w => Math.Abs(w[0]) < 1e-4 && Math.Abs(w[1]) < 1e-4, budget);
 
     [Theory]

@@ -223,22 +223,11 @@ public class PropertyTests
                 }
             }, seed: Seed, iter: 150, threads: 1);
 
-    private static UpdateRule Rule(int which, double learningRate) => which switch
-    {
-        0 => new Sgd(learningRate),
-        1 => new Momentum(learningRate),
-        2 => new Nesterov(learningRate),
-        3 => new AdaGrad(learningRate),
-        4 => new RmsProp(learningRate),
-        5 => new Adam(learningRate),
-        6 => new AdaDelta(learningRate),
-        7 => new Nadam(learningRate),
-        _ => new Adamax(learningRate),
-    };
+    private static UpdateRule Rule(int which, double learningRate) => Tests.Optimizers.RuleTable.All[which].WithRate(learningRate);
 
     [Fact]
     public void EveryRule_LeavesParametersUnchanged_ForAZeroGradient() =>
-        Gen.Select(Gen.Int[0, 8], Gen.Int[1, 100], Gen.Int[0, 1000]).Sample((which, length, seed) =>
+        Gen.Select(Gen.Int[0, Tests.Optimizers.RuleTable.All.Length - 1], Gen.Int[1, 100], Gen.Int[0, 1000]).Sample((which, length, seed) =>
         {
             var rule = Rule(which, 0.1);
             var w = TestData.Uniform<double>(1, length, seed).Span.ToArray();
@@ -252,7 +241,7 @@ public class PropertyTests
 
     [Fact]
     public void EveryRule_TakesAVanishingStep_AsTheLearningRateVanishes() =>
-        Gen.Select(Gen.Int[0, 8], Gen.Int[1, 50], Gen.Int[0, 1000]).Sample((which, length, seed) =>
+        Gen.Select(Gen.Int[0, Tests.Optimizers.RuleTable.All.Length - 1], Gen.Int[1, 50], Gen.Int[0, 1000]).Sample((which, length, seed) =>
         {
             var small = Rule(which, 1e-12);
             var w = TestData.Uniform<double>(1, length, seed).Span.ToArray();
@@ -260,7 +249,7 @@ public class PropertyTests
             var before = (double[])w.Clone();
             small.Apply<double>(w, g, small.CreateState<double>(length));
             // AdaDelta's first step does not scale with g (it is about √ε), so its bound is looser.
-            double bound = which == 6 ? 1e-14 : 1e-10;
+            double bound = small is AdaDelta ? 1e-14 : 1e-10;
             for (int i = 0; i < length; i++)
                 if (Math.Abs(w[i] - before[i]) > bound)
                     throw new Exception($"{small.GetType().Name}: step {w[i] - before[i]} at lr 1e-12");
