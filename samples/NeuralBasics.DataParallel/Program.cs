@@ -9,6 +9,7 @@ using NeuralBasics.Scoring;
 using NeuralBasics.Training;
 using NeuralBasics.Training.Distributed;
 using ScottPlot;
+using NeuralBasics;
 
 // Data-parallel training side by side on Fashion-MNIST (MLP 784-256-10, float, batch 128): one
 // worker (its products split across the cores), synchronous with 2 workers, Downpour with 2 and

@@ -7,6 +7,7 @@ using NeuralBasics.Regularization;
 using NeuralBasics.Scoring;
 using NeuralBasics.Training;
 using Spectre.Console;
+using NeuralBasics;
 
 // Small neural networks on real data. Part 1: the spiral, where a hidden layer makes the
 // difference. Part 2: Fashion-MNIST (60,000 training and 10,000 test images of clothing):

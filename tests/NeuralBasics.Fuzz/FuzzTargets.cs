@@ -4,6 +4,7 @@ using NeuralBasics.Data;
 using NeuralBasics.Layers;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Serialization;
+using NeuralBasics.Training;
 
 namespace NeuralBasics.Fuzz;
 

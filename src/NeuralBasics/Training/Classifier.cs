@@ -60,11 +60,11 @@ public sealed class Classifier<T>
     public IScoreFunction<T> CopyScoreFunction() => _score.Clone();
 
     /// <summary>Saves the model (architecture, weights, loss, standardizer, class names) to one safetensors file, atomically.</summary>
-    public void Save(string path) => Serialization.ModelFile.Save(this, path);
+    public void Save(string path) => ModelFile.Save(this, path);
 
     /// <summary>Loads a model saved by <see cref="Save"/>.</summary>
     /// <exception cref="InvalidDataException">The file is not a well-formed NeuralBasics model of this element type.</exception>
-    public static Classifier<T> Load(string path) => Serialization.ModelFile.Load<T>(path);
+    public static Classifier<T> Load(string path) => ModelFile.Load<T>(path);
 
     /// <summary>The loss the model was trained with.</summary>
     public ILoss Loss { get; }

@@ -75,7 +75,7 @@ internal static class AsynchronousWorkers
     }
 
     /// <summary>Checks that the data fits the network.</summary>
-    public static void CheckData<T>(DataSet<T> training, Scoring.IScoreFunction<T> score)
+    public static void CheckData<T>(DataSet<T> training, IScoreFunction<T> score)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(training);

@@ -4,9 +4,9 @@ using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Scoring;
-using NeuralBasics.Training;
+using NeuralBasics.Serialization;
 
-namespace NeuralBasics.Serialization;
+namespace NeuralBasics.Training;
 
 /// <summary>
 /// A training checkpoint as one safetensors file: the parameters ("param/NAME"), every update-rule
