@@ -16,4 +16,7 @@ public sealed record TrainingResult<T>(Classifier<T> Model, TrainingHistory Hist
 {
     /// <summary>Each worker's final network (empty when the trainer has none of its own).</summary>
     public IReadOnlyList<IScoreFunction<T>> Workers { get; init; } = Workers ?? [];
+
+    /// <summary>What each distributed worker did (steps, samples, messages, bytes), by worker id; empty for <see cref="Trainer{T}"/>.</summary>
+    public IReadOnlyList<WorkerReport> Reports { get; init; } = [];
 }

@@ -22,4 +22,10 @@ public sealed record DownpourOptions
 
     /// <summary>The seed of the shard assignment and of each worker's shuffling.</summary>
     public int Seed { get; init; }
+
+    /// <summary>
+    /// The bound on a push's staleness that the in-process server of <see cref="DownpourTrainer{T}.Train(Data.DataSet{T}, CancellationToken)"/>
+    /// enforces; null (the default) accepts any. Servers in other processes take theirs when created.
+    /// </summary>
+    public StalenessBound? Staleness { get; init; }
 }

@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 using NeuralBasics.Data;
 using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
@@ -46,60 +45,40 @@ public sealed class DownpourTrainer<T>
     /// <summary>The settings.</summary>
     public DownpourOptions Options { get; }
 
-    /// <summary>Trains on <paramref name="training"/> with an in-process parameter server; returns the server's model.</summary>
-    /// <exception cref="ArgumentException">The data does not fit the network.</exception>
+    /// <summary>
+    /// Trains on <paramref name="training"/> with <see cref="DownpourOptions.Workers"/> workers and an
+    /// in-process parameter server (with <see cref="DownpourOptions.Staleness"/>); the model is the
+    /// server's final parameters. The setup's score function is not changed.
+    /// </summary>
+    /// <exception cref="ArgumentException">The data does not fit the score function.</exception>
+    /// <exception cref="TrainingDivergedException">A worker's gradient was not finite.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public TrainingResult<T> Train(DataSet<T> training, CancellationToken cancellationToken = default)
     {
-        AsynchronousWorkers.CheckData(training, Setup.Score);
-        var server = new InProcessParameterServer<T>(Setup.Score.Parameters.Select(p => (ReadOnlyMemory<T>)p.Value.Memory), Setup.Update.Rule);
-        Train(training, server, Math.Min(Options.Workers, training.Count), cancellationToken);
+        WorkerChecks.Data(training, Setup.Score);
+        var server = new InProcessParameterServer<T>(Setup.Score.Parameters.Select(p => (ReadOnlyMemory<T>)p.Value.Memory), Setup.Update.Rule, Options.Staleness);
+        var reports = Train(training, server, Math.Min(Options.Workers, training.Count), cancellationToken);
         var model = Setup.Score.Clone();
-        server.Fetch([.. model.Parameters.Select(p => p.Value.Memory)]);
-        return new TrainingResult<T>(new Classifier<T>(model, Setup.Loss), new TrainingHistory());
+        server.FetchAsync(new MessageStamp(0, 1), [.. model.Parameters.Select(p => p.Value.Memory)], cancellationToken).AsTask().GetAwaiter().GetResult();
+        return new TrainingResult<T>(new Classifier<T>(model, Setup.Loss), new TrainingHistory()) { Reports = reports };
     }
 
-    /// <summary>Runs the workers against a given parameter server (another implementation of the two messages).</summary>
-    public void Train(DataSet<T> training, IParameterServer<T> server, int workers, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Trains with <paramref name="workers"/> workers, one thread each, against any
+    /// <paramref name="server"/>; each worker trains a replica of the setup's score function on its
+    /// shard of a seeded shuffle of the rows. Returns each worker's report.
+    /// </summary>
+    /// <exception cref="ArgumentException">The data does not fit the score function.</exception>
+    /// <exception cref="TrainingDivergedException">A worker's gradient was not finite.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    public IReadOnlyList<WorkerReport> Train(DataSet<T> training, IParameterServer<T> server, int workers, CancellationToken cancellationToken = default)
     {
-        AsynchronousWorkers.CheckData(training, Setup.Score);
+        WorkerChecks.Data(training, Setup.Score);
         ArgumentNullException.ThrowIfNull(server);
-        AsynchronousWorkers.Run(training.Count, workers, Options.Seed,
-            (worker, shard, token) => RunWorker(training, shard, server, worker, token), cancellationToken);
-    }
-
-    private void RunWorker(DataSet<T> training, int[] shard, IParameterServer<T> server, int worker, CancellationToken token)
-    {
-        var replica = Setup.Score.Clone();
-        var parameters = replica.Parameters;
-        var gradient = GradientComputation<T>.Create(replica, Setup.Loss, Setup.Regularizer);
-        var accumulated = parameters.Select(p => new T[p.Value.Span.Length]).ToArray();
-        var pushes = accumulated.Select(a => (ReadOnlyMemory<T>)a).ToArray();
-        var fetches = parameters.Select(p => p.Value.Memory).ToArray();
-        long steps = 0;
-        int pending = 0;
-        server.Fetch(fetches);
-        AsynchronousWorkers.ForEachBatch<T>(training, shard, Options.BatchSize, Options.Epochs, Options.Seed, worker, token, (x, y, epoch, batch) =>
-        {
-            T loss = gradient.Compute(x, y.AsSpan());
-            if (!T.IsFinite(loss))
-                throw new TrainingDivergedException(
-                    $"Downpour worker {worker} diverged in epoch {epoch}, batch {batch}: {gradient.LastProblem}.", new TrainingHistory(), epoch, batch, gradient.LastProblem!);
-            foreach (var transform in Setup.Update.Transforms)
-                transform.Apply(parameters, gradient.LastGradientNorm);
-            for (int k = 0; k < parameters.Count; k++)
-                TensorPrimitives.Add(accumulated[k], parameters[k].Gradient.Span, accumulated[k]);
-            steps++;
-            if (++pending == Options.PushEvery)
-            {
-                server.Push(pushes);
-                foreach (var a in accumulated)
-                    Array.Clear(a);
-                pending = 0;
-            }
-            if (steps % Options.FetchEvery == 0)
-                server.Fetch(fetches);
-        });
-        if (pending > 0)
-            server.Push(pushes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
+        var shards = WorkerGroup.Shards(training.Count, workers, Options.Seed);
+        return WorkerGroup.Run(workers, (w, token) =>
+            new DownpourWorker<T>(Setup with { Score = Setup.Score.Clone() }, server, w, Options).RunAsync(training, shards[w], null, token),
+            cancellationToken);
     }
 }

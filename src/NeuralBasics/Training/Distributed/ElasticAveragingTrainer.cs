@@ -44,43 +44,42 @@ public sealed class ElasticAveragingTrainer<T>
     /// <summary>The settings.</summary>
     public ElasticAveragingOptions Options { get; }
 
-    /// <summary>Trains on <paramref name="training"/>, split into one shard per worker; the model is the center variable.</summary>
-    /// <exception cref="ArgumentException">The data does not fit the network.</exception>
+    /// <summary>
+    /// Trains on <paramref name="training"/> with <see cref="ElasticAveragingOptions.Workers"/> workers
+    /// and an in-process center variable; the model is the final center. The setup's score function
+    /// is not changed.
+    /// </summary>
+    /// <exception cref="ArgumentException">The data does not fit the score function.</exception>
+    /// <exception cref="TrainingDivergedException">A worker's loss or gradient was not finite.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public TrainingResult<T> Train(DataSet<T> training, CancellationToken cancellationToken = default)
     {
-        AsynchronousWorkers.CheckData(training, Setup.Score);
+        WorkerChecks.Data(training, Setup.Score);
         var center = new InProcessCenterVariable<T>(Setup.Score.Parameters.Select(p => (ReadOnlyMemory<T>)p.Value.Memory));
         return Train(training, center, Math.Min(Options.Workers, training.Count), cancellationToken);
     }
 
-    /// <summary>Trains against a given center variable (another implementation of the exchange).</summary>
+    /// <summary>
+    /// Trains with <paramref name="workers"/> workers, one thread each, against any
+    /// <paramref name="center"/>; each worker trains a replica of the setup's score function on its
+    /// shard of a seeded shuffle of the rows. The model is the center at the end; the result's
+    /// <see cref="TrainingResult{T}.Workers"/> are the replicas and its <see cref="TrainingResult{T}.Reports"/> their reports.
+    /// </summary>
+    /// <exception cref="ArgumentException">The data does not fit the score function.</exception>
+    /// <exception cref="TrainingDivergedException">A worker's loss or gradient was not finite.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled.</exception>
     public TrainingResult<T> Train(DataSet<T> training, ICenterVariable<T> center, int workers, CancellationToken cancellationToken = default)
     {
-        AsynchronousWorkers.CheckData(training, Setup.Score);
+        WorkerChecks.Data(training, Setup.Score);
         ArgumentNullException.ThrowIfNull(center);
+        ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
+        var shards = WorkerGroup.Shards(training.Count, workers, Options.Seed);
         var replicas = Enumerable.Range(0, workers).Select(_ => Setup.Score.Clone()).ToArray();
-        AsynchronousWorkers.Run(training.Count, workers, Options.Seed,
-            (worker, shard, token) => RunWorker(training, shard, replicas[worker], center, worker, token), cancellationToken);
+        var reports = WorkerGroup.Run(workers, (w, token) =>
+            new ElasticAveragingWorker<T>(Setup with { Score = replicas[w] }, center, w, Options).RunAsync(training, shards[w], null, token),
+            cancellationToken);
         var model = Setup.Score.Clone();
-        center.Read([.. model.Parameters.Select(p => p.Value.Memory)]);
-        return new TrainingResult<T>(new Classifier<T>(model, Setup.Loss), new TrainingHistory(), replicas);
-    }
-
-    private void RunWorker(DataSet<T> training, int[] shard, IScoreFunction<T> replica, ICenterVariable<T> center, int worker, CancellationToken token)
-    {
-        var step = new TrainingStep<T>(Setup with { Score = replica });
-        T alpha = T.CreateChecked(Options.Alpha);
-        var parameters = replica.Parameters;
-        long steps = 0;
-        AsynchronousWorkers.ForEachBatch<T>(training, shard, Options.BatchSize, Options.Epochs, Options.Seed, worker, token, (x, y, epoch, batch) =>
-        {
-            T loss = step.Run(x, y.AsSpan());
-            if (!T.IsFinite(loss))
-                throw new TrainingDivergedException(
-                    $"EASGD worker {worker} diverged in epoch {epoch}, batch {batch}: {step.LastProblem}.", new TrainingHistory(), epoch, batch, step.LastProblem!);
-            if (++steps % Options.Tau == 0 && Options.Alpha > 0)
-                for (int k = 0; k < parameters.Count; k++)
-                    center.Exchange(k, parameters[k].Value.Span, alpha);
-        });
+        center.ReadAsync([.. model.Parameters.Select(p => p.Value.Memory)], cancellationToken).AsTask().GetAwaiter().GetResult();
+        return new TrainingResult<T>(new Classifier<T>(model, Setup.Loss), new TrainingHistory(), replicas) { Reports = reports };
     }
 }

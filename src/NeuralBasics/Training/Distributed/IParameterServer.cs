@@ -1,19 +1,33 @@
 using System.Numerics;
-using NeuralBasics.Optimizers;
 
 namespace NeuralBasics.Training.Distributed;
 
 /// <summary>
-/// A parameter server as a Downpour worker sees it: fetch the current parameters, push accumulated
-/// gradients. The in-process implementation is a lock around arrays and update-rule states; a
-/// distributed engine would carry the same two messages (see docs/distributed-training.md).
+/// A parameter server as a Downpour worker sees it, made for a network: one asynchronous call per
+/// exchange, carrying every tensor; each message stamped (<see cref="MessageStamp"/>) so a repeated
+/// push is applied once and pushes that arrive out of order are applied in order; each reply
+/// carrying the parameters' version, so the server can bound staleness (<see cref="StalenessBound"/>).
 /// </summary>
+/// <remarks>
+/// <see cref="InProcessParameterServer{T}"/> keeps the state in this process; the companion package
+/// NeuralBasics.Orleans keeps it in a grain that workers in other processes and on other machines
+/// call. Both apply the same <see cref="ParameterServerCore{T}"/>.
+/// </remarks>
+/// <typeparam name="T">The element type.</typeparam>
 public interface IParameterServer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Copies the current parameters into <paramref name="destination"/> (one span per tensor).</summary>
-    void Fetch(IReadOnlyList<Memory<T>> destination);
+    /// <summary>
+    /// Copies the current parameters into <paramref name="destination"/> (one buffer per tensor)
+    /// and returns their version. Reads change nothing, so a repeated fetch is harmless.
+    /// </summary>
+    ValueTask<long> FetchAsync(MessageStamp stamp, IReadOnlyList<Memory<T>> destination, CancellationToken cancellationToken = default);
 
-    /// <summary>Applies the server's update rule to its parameters with these gradients (one per tensor).</summary>
-    void Push(IReadOnlyList<ReadOnlyMemory<T>> gradients);
+    /// <summary>
+    /// Sends accumulated <paramref name="gradients"/> (one per tensor), computed on parameters of
+    /// <paramref name="baseVersion"/>; the server applies its update rule with them once, in
+    /// sequence order per worker. The buffers may be reused as soon as the call completes.
+    /// </summary>
+    ValueTask<ExchangeReply> PushAsync(MessageStamp stamp, long baseVersion, IReadOnlyList<ReadOnlyMemory<T>> gradients,
+        CancellationToken cancellationToken = default);
 }

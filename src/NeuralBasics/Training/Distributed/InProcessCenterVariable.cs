@@ -2,45 +2,40 @@ using System.Numerics;
 
 namespace NeuralBasics.Training.Distributed;
 
-/// <summary>The center variable in this process's memory, guarded by one lock.</summary>
+/// <summary>The center variable in this process's memory: a <see cref="CenterVariableCore{T}"/> behind one lock.</summary>
+/// <typeparam name="T">The element type.</typeparam>
 public sealed class InProcessCenterVariable<T> : ICenterVariable<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly T[][] _center;
+    private readonly CenterVariableCore<T> _core;
     private readonly Lock _lock = new();
 
     /// <summary>Starts the center at <paramref name="initial"/> (copied), one array per parameter tensor.</summary>
-    public InProcessCenterVariable(IEnumerable<ReadOnlyMemory<T>> initial)
-    {
-        ArgumentNullException.ThrowIfNull(initial);
-        _center = [.. initial.Select(m => m.ToArray())];
-    }
+    public InProcessCenterVariable(IEnumerable<ReadOnlyMemory<T>> initial) => _core = new CenterVariableCore<T>(initial);
 
-    /// <inheritdoc/>
-    public void Exchange(int tensor, Span<T> local, T alpha)
+    /// <summary>The exchanges applied so far.</summary>
+    public long Version
     {
-        var center = _center[tensor];
-        if (local.Length != center.Length)
-            throw new ArgumentException($"Tensor {tensor} has {center.Length} values at the center but {local.Length} locally.", nameof(local));
-        lock (_lock)
+        get
         {
-            for (int i = 0; i < local.Length; i++)
-            {
-                // Flushed: as the two converge the difference would otherwise sink into the slow subnormal range.
-                T difference = Kernels.Subnormal.Flush(local[i] - center[i]);
-                local[i] -= alpha * difference;
-                center[i] += alpha * difference;
-            }
+            lock (_lock)
+                return _core.Version;
         }
     }
 
     /// <inheritdoc/>
-    public void Read(IReadOnlyList<Memory<T>> destination)
+    public ValueTask<ExchangeReply> ExchangeAsync(MessageStamp stamp, T alpha, IReadOnlyList<Memory<T>> parameters, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         lock (_lock)
-        {
-            for (int k = 0; k < _center.Length; k++)
-                _center[k].CopyTo(destination[k].Span);
-        }
+            return ValueTask.FromResult(_core.Exchange(stamp, alpha, parameters));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<long> ReadAsync(IReadOnlyList<Memory<T>> destination, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+            return ValueTask.FromResult(_core.Read(destination));
     }
 }

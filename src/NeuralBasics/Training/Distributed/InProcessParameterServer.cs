@@ -3,49 +3,62 @@ using NeuralBasics.Optimizers;
 
 namespace NeuralBasics.Training.Distributed;
 
-/// <summary>The parameter server in this process's memory: parameters, one update-rule state per tensor, one lock.</summary>
+/// <summary>The parameter server in this process's memory: a <see cref="ParameterServerCore{T}"/> behind one lock.</summary>
+/// <typeparam name="T">The element type.</typeparam>
 public sealed class InProcessParameterServer<T> : IParameterServer<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly T[][] _parameters;
-    private readonly UpdateState[] _states;
-    private readonly UpdateRule _rule;
+    private readonly ParameterServerCore<T> _core;
     private readonly Lock _lock = new();
 
     /// <summary>Starts the server at <paramref name="initial"/> (copied), updating with <paramref name="rule"/>.</summary>
-    public InProcessParameterServer(IEnumerable<ReadOnlyMemory<T>> initial, UpdateRule rule)
+    /// <param name="initial">The parameter tensors.</param>
+    /// <param name="rule">The update rule applied to each push.</param>
+    /// <param name="staleness">The staleness bound; null accepts any staleness.</param>
+    public InProcessParameterServer(IEnumerable<ReadOnlyMemory<T>> initial, UpdateRule rule, StalenessBound? staleness = null) =>
+        _core = new ParameterServerCore<T>(initial, rule, staleness);
+
+    /// <summary>The updates applied so far (the parameters' version).</summary>
+    public long Version
     {
-        ArgumentNullException.ThrowIfNull(initial);
-        ArgumentNullException.ThrowIfNull(rule);
-        _parameters = [.. initial.Select(m => m.ToArray())];
-        _rule = rule;
-        _states = [.. _parameters.Select(p => rule.CreateState<T>(p.Length))];
+        get
+        {
+            lock (_lock)
+                return _core.Version;
+        }
     }
 
-    /// <summary>The updates applied so far.</summary>
-    public long Pushes { get; private set; }
-
-    /// <inheritdoc/>
-    public void Fetch(IReadOnlyList<Memory<T>> destination)
+    /// <summary>Pushes rejected as too stale so far.</summary>
+    public long RejectedPushes
     {
-        lock (_lock)
+        get
         {
-            for (int k = 0; k < _parameters.Length; k++)
-                _parameters[k].CopyTo(destination[k].Span);
+            lock (_lock)
+                return _core.RejectedPushes;
         }
     }
 
     /// <inheritdoc/>
-    public void Push(IReadOnlyList<ReadOnlyMemory<T>> gradients)
+    public ValueTask<long> FetchAsync(MessageStamp stamp, IReadOnlyList<Memory<T>> destination, CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+            return ValueTask.FromResult(_core.Fetch(destination));
+    }
+
+    /// <inheritdoc/>
+    public ValueTask<ExchangeReply> PushAsync(MessageStamp stamp, long baseVersion, IReadOnlyList<ReadOnlyMemory<T>> gradients,
+        CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_lock)
+            return ValueTask.FromResult(_core.Push(stamp, baseVersion, gradients));
+    }
+
+    /// <summary>A copy of the whole state.</summary>
+    public ParameterServerSnapshot<T> Snapshot()
     {
         lock (_lock)
-        {
-            // Each tensor's step validates first and changes nothing on bad input, so a rejected
-            // push leaves at most the tensors before it updated; gradients are checked finite
-            // before they are sent, so that does not happen in a run.
-            for (int k = 0; k < _parameters.Length; k++)
-                _rule.Apply<T>(_parameters[k], gradients[k].Span, _states[k]);
-            Pushes++;
-        }
+            return _core.Snapshot();
     }
 }

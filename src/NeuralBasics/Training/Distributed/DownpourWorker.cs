@@ -1,0 +1,125 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using NeuralBasics.Data;
+
+namespace NeuralBasics.Training.Distributed;
+
+/// <summary>
+/// One Downpour SGD worker (Dean et al., "Large Scale Distributed Deep Networks", NIPS 2012): it
+/// trains its own replica on its own rows, accumulates gradients, pushes them to a parameter
+/// server every n_push steps and fetches the server's parameters every n_fetch steps. The same
+/// worker runs as a thread of <see cref="DownpourTrainer{T}"/> or as a process of its own that
+/// reaches the server over a network (NeuralBasics.Orleans).
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+public sealed class DownpourWorker<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>A worker training <paramref name="setup"/>'s score function (its replica, changed in place) against <paramref name="server"/>.</summary>
+    /// <param name="setup">The replica, loss, regularizer and update chain; the chain's transforms run here, its rule on the server.</param>
+    /// <param name="server">The parameter server.</param>
+    /// <param name="worker">This worker's id: its messages' stamp and its shuffling seed.</param>
+    /// <param name="options">Epochs, batch size, n_fetch, n_push and the seed; the defaults when null.</param>
+    public DownpourWorker(TrainingSetup<T> setup, IParameterServer<T> server, int worker, DownpourOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentOutOfRangeException.ThrowIfNegative(worker);
+        Setup = setup;
+        Server = server;
+        Worker = worker;
+        Options = options ?? new DownpourOptions();
+    }
+
+    /// <summary>The replica and what trains it.</summary>
+    public TrainingSetup<T> Setup { get; }
+
+    /// <summary>The parameter server.</summary>
+    public IParameterServer<T> Server { get; }
+
+    /// <summary>This worker's id.</summary>
+    public int Worker { get; }
+
+    /// <summary>The run's settings.</summary>
+    public DownpourOptions Options { get; }
+
+    /// <summary>Trains on every row of <paramref name="data"/> for <see cref="DownpourOptions.Epochs"/> epochs.</summary>
+    public Task<WorkerReport> RunAsync(DataSet<T> data, IProgress<WorkerReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return RunAsync(data, Enumerable.Range(0, data.Count).ToArray(), progress, cancellationToken);
+    }
+
+    /// <summary>Trains on the given <paramref name="rows"/> of <paramref name="data"/> (its shard).</summary>
+    /// <exception cref="ArgumentException">The data does not fit the replica, or the shard is empty.</exception>
+    /// <exception cref="TrainingDivergedException">A gradient was not finite: nothing of that batch was pushed.</exception>
+    public async Task<WorkerReport> RunAsync(DataSet<T> data, ReadOnlyMemory<int> rows, IProgress<WorkerReport>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        WorkerChecks.Data(data, rows, Setup.Score);
+        var parameters = Setup.Score.Parameters;
+        var gradient = GradientComputation<T>.Create(Setup.Score, Setup.Loss, Setup.Regularizer);
+        var batches = new ShardBatches<T>(data, rows.Span, Options.BatchSize, Options.Seed, Worker);
+        var accumulated = parameters.Select(p => new T[p.Value.Memory.Length]).ToArray();
+        ReadOnlyMemory<T>[] pushes = [.. accumulated.Select(a => (ReadOnlyMemory<T>)a)];
+        Memory<T>[] fetches = [.. parameters.Select(p => p.Value.Memory)];
+        var meter = new WorkerMeter<T>(Worker, Setup.Score);
+        var fetchStamp = new MessageStamp(Worker, 1);
+        var pushStamp = new MessageStamp(Worker, 1);
+        int pending = 0;
+
+        await Fetch().ConfigureAwait(false);
+        for (int epoch = 1; epoch <= Options.Epochs; epoch++)
+        {
+            batches.StartEpoch();
+            for (int start = 0, batch = 1; start < batches.RowCount; start += batches.BatchSize, batch++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int size = batches.Gather(start, out var x, out var y);
+                T loss = gradient.Compute(x, y.AsSpan());
+                if (!T.IsFinite(loss))
+                    throw new TrainingDivergedException(
+                        $"Downpour worker {Worker} diverged in epoch {epoch}, batch {batch}: {gradient.LastProblem}.",
+                        new TrainingHistory(), epoch, batch, gradient.LastProblem!);
+                foreach (var transform in Setup.Update.Transforms)
+                    transform.Apply(parameters, gradient.LastGradientNorm);
+                for (int k = 0; k < parameters.Count; k++)
+                    TensorPrimitives.Add(accumulated[k], parameters[k].Gradient.Span, accumulated[k]);
+                meter.Batch(loss, size);
+                if (++pending == Options.PushEvery)
+                    await Push().ConfigureAwait(false);
+                if (meter.Steps % Options.FetchEvery == 0)
+                    await Fetch().ConfigureAwait(false);
+            }
+            var epochReport = meter.EndEpoch();
+            progress?.Report(epochReport);
+        }
+        if (pending > 0)
+            await Push().ConfigureAwait(false);
+        return meter.Report();
+
+        async Task Fetch()
+        {
+            meter.Sent(tensors: false);
+            meter.Version = await Server.FetchAsync(fetchStamp, fetches, cancellationToken).ConfigureAwait(false);
+            meter.Received();
+            fetchStamp = fetchStamp.Next();
+        }
+
+        async Task Push()
+        {
+            meter.Sent();
+            var reply = await Server.PushAsync(pushStamp, meter.Version, pushes, cancellationToken).ConfigureAwait(false);
+            pushStamp = pushStamp.Next();
+            foreach (var a in accumulated)
+                Array.Clear(a);
+            pending = 0;
+            if (reply.Status == ExchangeStatus.RejectedStale)
+            {
+                // Too far behind: catch up before computing more gradients on old parameters.
+                meter.Rejected++;
+                await Fetch().ConfigureAwait(false);
+            }
+        }
+    }
+}
