@@ -22,10 +22,15 @@ public sealed class CenterVariableCore<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[][] _center;
-    private readonly Dictionary<int, (long Sequence, T[][] Reply)> _last = [];
+    private readonly Dictionary<int, (long Sequence, T[][]? Reply)> _last = [];
 
-    /// <summary>Starts the center at <paramref name="initial"/> (copied), one array per parameter tensor.</summary>
-    public CenterVariableCore(IEnumerable<ReadOnlyMemory<T>> initial, long version = 0)
+    /// <summary>
+    /// Starts the center at <paramref name="initial"/> (copied), one array per parameter tensor; a
+    /// center restored from storage passes its <paramref name="version"/> and each worker's last
+    /// applied exchange (<paramref name="lastSequences"/>), whose repeats are then
+    /// <see cref="ExchangeStatus.Outdated"/> (the answer they got is not stored).
+    /// </summary>
+    public CenterVariableCore(IEnumerable<ReadOnlyMemory<T>> initial, long version = 0, IReadOnlyDictionary<int, long>? lastSequences = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         ArgumentOutOfRangeException.ThrowIfNegative(version);
@@ -33,7 +38,12 @@ public sealed class CenterVariableCore<T>
         if (_center.Length == 0)
             throw new ArgumentException("A center variable needs at least one tensor.", nameof(initial));
         Version = version;
+        foreach (var (worker, sequence) in lastSequences ?? new Dictionary<int, long>())
+            _last[worker] = (sequence, null);
     }
+
+    /// <summary>Each worker's last applied exchange, for storing with the center.</summary>
+    public IReadOnlyDictionary<int, long> LastSequences => _last.ToDictionary(w => w.Key, w => w.Value.Sequence);
 
     /// <summary>The exchanges applied so far.</summary>
     public long Version { get; private set; }
@@ -60,7 +70,7 @@ public sealed class CenterVariableCore<T>
 
         if (_last.TryGetValue(stamp.Worker, out var last) && stamp.Sequence <= last.Sequence)
         {
-            if (stamp.Sequence < last.Sequence)
+            if (stamp.Sequence < last.Sequence || last.Reply is null)
                 return new ExchangeReply(ExchangeStatus.Outdated, Version);
             for (int k = 0; k < _center.Length; k++)
                 last.Reply[k].CopyTo(parameters[k].Span);

@@ -1,0 +1,36 @@
+using System.Numerics;
+using Orleans.Concurrency;
+using NeuralBasics.Training.Distributed;
+
+namespace NeuralBasics.Orleans;
+
+/// <summary>
+/// The synchronous all-reduce grain: an <see cref="AllReduceCore{T}"/>. It is reentrant, so a
+/// contribution can wait for the round to fill while the others arrive; Orleans still runs one
+/// turn at a time, so the core needs no lock. Its rounds are not persisted: synchronous training
+/// that loses the grain's silo mid-round resumes from a checkpoint.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+[Reentrant]
+public sealed class AllReduceGrain<T> : Grain, IAllReduceGrain<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private AllReduceCore<T>? _core;
+
+    /// <inheritdoc/>
+    public Task<int> Initialize(int workerCount)
+    {
+        _core ??= new AllReduceCore<T>(workerCount);
+        if (_core.WorkerCount != workerCount)
+            throw new ArgumentException($"The all-reduce \"{this.GetPrimaryKeyString()}\" has {_core.WorkerCount} workers, not {workerCount}.", nameof(workerCount));
+        return Task.FromResult(_core.WorkerCount);
+    }
+
+    /// <inheritdoc/>
+    public async Task<AllReduceAnswer<T>> Contribute(MessageStamp stamp, int rows, T[][] gradients)
+    {
+        var core = _core ?? throw new InvalidOperationException($"The all-reduce \"{this.GetPrimaryKeyString()}\" has no worker count yet: call Initialize first.");
+        var result = await core.Contribute(stamp, rows, [.. gradients.Select(g => (ReadOnlyMemory<T>)g)]);
+        return new AllReduceAnswer<T>(result.Rows, [.. result.Sum]);
+    }
+}

@@ -1,0 +1,23 @@
+using System.Numerics;
+using NeuralBasics.Training.Distributed;
+
+namespace NeuralBasics.Orleans;
+
+/// <summary>An EASGD center variable as an Orleans grain, keyed by the run's name.</summary>
+/// <typeparam name="T">The element type.</typeparam>
+[Alias("NeuralBasics.ICenterVariableGrain`1")]
+public interface ICenterVariableGrain<T> : IGrainWithStringKey
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Sets the initial center unless it already has one; returns the version.</summary>
+    [Alias("Initialize")]
+    Task<long> Initialize(T[][] initial);
+
+    /// <summary>One elastic exchange (see <see cref="CenterVariableCore{T}.Exchange"/>).</summary>
+    [Alias("Exchange")]
+    Task<ExchangeAnswer<T>> Exchange(MessageStamp stamp, T alpha, T[][] parameters);
+
+    /// <summary>The center and its version.</summary>
+    [Alias("Read")]
+    Task<VersionedTensors<T>> Read();
+}

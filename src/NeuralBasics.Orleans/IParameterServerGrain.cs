@@ -1,0 +1,31 @@
+using System.Numerics;
+using NeuralBasics.Training.Distributed;
+
+namespace NeuralBasics.Orleans;
+
+/// <summary>
+/// A Downpour parameter server as an Orleans grain, keyed by the run's name: its update rule,
+/// staleness bound and persistence interval come from the silo's <see cref="NeuralBasicsTrainingOptions"/>,
+/// its parameters from the first worker to call <see cref="Initialize"/>.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+[Alias("NeuralBasics.IParameterServerGrain`1")]
+public interface IParameterServerGrain<T> : IGrainWithStringKey
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Sets the initial parameters unless the server already has some (from an earlier call or its storage); returns the version.</summary>
+    [Alias("Initialize")]
+    Task<long> Initialize(T[][] initial);
+
+    /// <summary>The current parameters and their version.</summary>
+    [Alias("Fetch")]
+    Task<VersionedTensors<T>> Fetch(MessageStamp stamp);
+
+    /// <summary>One push (see <see cref="ParameterServerCore{T}.Push"/>).</summary>
+    [Alias("Push")]
+    Task<ExchangeReply> Push(MessageStamp stamp, long baseVersion, T[][] gradients);
+
+    /// <summary>The version, the version last written to storage, and the pushes rejected as stale.</summary>
+    [Alias("Status")]
+    Task<ServerStatus> Status();
+}

@@ -1,0 +1,96 @@
+using System.Numerics;
+using NeuralBasics.Training.Distributed;
+
+namespace NeuralBasics.Orleans;
+
+/// <summary>
+/// The parameter-server grain: a <see cref="ParameterServerCore{T}"/> (Orleans runs one call at a
+/// time, so it needs no lock) whose state is written to grain storage every
+/// <see cref="ParameterServerSettings.PersistEvery"/> updates and restored when the grain is
+/// activated again, on any silo, after its silo was lost (and when it is deactivated, so a
+/// graceful stop loses nothing).
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+public sealed class ParameterServerGrain<T>(
+    [PersistentState("parameter-server", NeuralBasicsTrainingOptions.StorageName)] IPersistentState<ParameterServerState<T>> state,
+    NeuralBasicsTrainingOptions options) : Grain, IParameterServerGrain<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private ParameterServerSettings _settings = null!;
+    private ParameterServerCore<T>? _core;
+    private long _persisted;
+
+    /// <inheritdoc/>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _settings = options.ParameterServer(this.GetPrimaryKeyString());
+        var stored = state.State;
+        if (stored.Parameters is { } parameters)
+        {
+            _core = ParameterServerCore<T>.Restore(
+                new ParameterServerSnapshot<T>(stored.Version, parameters, stored.Steps, stored.StateBuffers, stored.NextSequence),
+                _settings.Rule, _settings.Staleness);
+            _persisted = stored.Version;
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Writes the state when the grain is deactivated (its silo shutting down, or idle), so a graceful stop loses nothing.</summary>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_core is not null && _core.Version != _persisted)
+            await Persist();
+    }
+
+    /// <inheritdoc/>
+    public async Task<long> Initialize(T[][] initial)
+    {
+        if (_core is null)
+        {
+            _core = new ParameterServerCore<T>(initial.Select(t => (ReadOnlyMemory<T>)t), _settings.Rule, _settings.Staleness);
+            await Persist();
+        }
+        return _core.Version;
+    }
+
+    /// <inheritdoc/>
+    public Task<VersionedTensors<T>> Fetch(MessageStamp stamp)
+    {
+        var core = Core();
+        T[][] values = [.. core.TensorLengths.Select(n => new T[n])];
+        long version = core.Fetch([.. values.Select(v => (Memory<T>)v)]);
+        return Task.FromResult(new VersionedTensors<T>(version, values));
+    }
+
+    /// <inheritdoc/>
+    public async Task<ExchangeReply> Push(MessageStamp stamp, long baseVersion, T[][] gradients)
+    {
+        var core = Core();
+        var reply = core.Push(stamp, baseVersion, [.. gradients.Select(g => (ReadOnlyMemory<T>)g)]);
+        if (core.Version - _persisted >= _settings.PersistEvery)
+            await Persist();
+        return reply;
+    }
+
+    /// <inheritdoc/>
+    public Task<ServerStatus> Status() =>
+        Task.FromResult(new ServerStatus(_core?.Version ?? 0, _persisted, _core?.RejectedPushes ?? 0, RuntimeIdentity));
+
+    private ParameterServerCore<T> Core() =>
+        _core ?? throw new InvalidOperationException($"The parameter server \"{this.GetPrimaryKeyString()}\" has no parameters yet: call Initialize first.");
+
+    private async Task Persist()
+    {
+        var snapshot = _core!.Snapshot();
+        state.State = new ParameterServerState<T>
+        {
+            Version = snapshot.Version,
+            Parameters = snapshot.Parameters,
+            Steps = snapshot.Steps,
+            StateBuffers = snapshot.StateBuffers,
+            NextSequence = snapshot.NextSequence.ToDictionary(),
+        };
+        await state.WriteStateAsync();
+        _persisted = snapshot.Version;
+    }
+}

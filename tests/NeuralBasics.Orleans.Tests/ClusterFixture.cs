@@ -1,0 +1,63 @@
+using Microsoft.Extensions.DependencyInjection;
+using NeuralBasics.Optimizers;
+using NeuralBasics.Training.Distributed;
+using Orleans.Configuration;
+using Orleans.Hosting;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace NeuralBasics.Orleans.Tests;
+
+/// <summary>A real two-silo Orleans cluster, started by the tests and stopped after them.</summary>
+public sealed class ClusterFixture : IAsyncLifetime
+{
+    public TestCluster Cluster { get; private set; } = null!;
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    public async Task InitializeAsync()
+    {
+        var builder = new TestClusterBuilder(2);
+        builder.AddSiloBuilderConfigurator<Silos>();
+        builder.AddClientBuilderConfigurator<Clients>();
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+
+    /// <summary>The runs every silo knows.</summary>
+    private sealed class Silos : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder silo)
+        {
+            silo.Services.AddKeyedSingleton<IGrainStorage>(NeuralBasicsTrainingOptions.StorageName, (_, _) => new SharedGrainStorage());
+            silo.Configure<SiloMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
+            silo.AddNeuralBasicsTraining(o =>
+            {
+                o.CenterPersistEvery = 5;
+                foreach (string run in new[] { "sgd-equivalence", "protocol", "failover-graceful", "downpour-floor" })
+                    o.AddParameterServer(run, new Sgd(0.05), persistEvery: 5);
+                o.AddParameterServer("adam-order", new Adam(0.1));
+                o.AddParameterServer("bounded", new Sgd(1), new StalenessBound(0));
+                o.AddParameterServer("scaled", new Sgd(1), new StalenessBound(1, StaleGradientHandling.Scale));
+            });
+        }
+    }
+
+    private sealed class Clients : IClientBuilderConfigurator
+    {
+        public void Configure(Microsoft.Extensions.Configuration.IConfiguration configuration, IClientBuilder client) =>
+            client.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10));
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ClusterCollection : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "Orleans cluster";
+}
