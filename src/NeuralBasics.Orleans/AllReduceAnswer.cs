@@ -1,4 +1,3 @@
-using System.Numerics;
 using NeuralBasics.Training.Distributed;
 
 namespace NeuralBasics.Orleans;
@@ -6,6 +5,5 @@ namespace NeuralBasics.Orleans;
 /// <summary>An all-reduce round's answer: the sum over workers and its rows.</summary>
 /// <param name="Rows">The rows of all contributions.</param>
 /// <param name="Sum">One array per tensor.</param>
-[GenerateSerializer, Alias("NeuralBasics.AllReduceAnswer`1"), Immutable]
-public sealed record AllReduceAnswer<T>([property: Id(0)] int Rows, [property: Id(1)] T[][] Sum)
-    where T : unmanaged, IFloatingPointIeee754<T>;
+[GenerateSerializer, Alias("NeuralBasics.AllReduceAnswer"), Immutable]
+public sealed record AllReduceAnswer([property: Id(0)] int Rows, [property: Id(1)] PackedTensors Sum);

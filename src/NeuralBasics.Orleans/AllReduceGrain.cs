@@ -27,10 +27,10 @@ public sealed class AllReduceGrain<T> : Grain, IAllReduceGrain<T>
     }
 
     /// <inheritdoc/>
-    public async Task<AllReduceAnswer<T>> Contribute(MessageStamp stamp, int rows, T[][] gradients)
+    public async Task<AllReduceAnswer> Contribute(MessageStamp stamp, int rows, PackedTensors gradients)
     {
         var core = _core ?? throw new InvalidOperationException($"The all-reduce \"{this.GetPrimaryKeyString()}\" has no worker count yet: call Initialize first.");
-        var result = await core.Contribute(stamp, rows, [.. gradients.Select(g => (ReadOnlyMemory<T>)g)]);
-        return new AllReduceAnswer<T>(result.Rows, [.. result.Sum]);
+        var result = await core.Contribute(stamp, rows, [.. gradients.Unpack<T>().Select(g => (ReadOnlyMemory<T>)g)]);
+        return new AllReduceAnswer(result.Rows, PackedTensors.Pack<T>([.. result.Sum.Select(s => (ReadOnlyMemory<T>)s)]));
     }
 }

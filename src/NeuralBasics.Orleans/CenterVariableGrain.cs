@@ -36,31 +36,32 @@ public sealed class CenterVariableGrain<T>(
     }
 
     /// <inheritdoc/>
-    public async Task<long> Initialize(T[][] initial)
+    public async Task<long> Initialize(PackedTensors initial)
     {
         if (_core is null)
         {
-            _core = new CenterVariableCore<T>(initial.Select(t => (ReadOnlyMemory<T>)t));
+            _core = new CenterVariableCore<T>(initial.Unpack<T>().Select(t => (ReadOnlyMemory<T>)t));
             await Persist();
         }
         return _core.Version;
     }
 
     /// <inheritdoc/>
-    public async Task<ExchangeAnswer<T>> Exchange(MessageStamp stamp, T alpha, T[][] parameters)
+    public async Task<ExchangeAnswer> Exchange(MessageStamp stamp, T alpha, PackedTensors parameters)
     {
         var core = Core();
-        var reply = core.Exchange(stamp, alpha, [.. parameters.Select(p => (Memory<T>)p)]);
+        T[][] values = parameters.Unpack<T>();
+        var reply = core.Exchange(stamp, alpha, [.. values.Select(p => (Memory<T>)p)]);
         if (core.Version - _persisted >= options.CenterPersistEvery)
             await Persist();
-        return new ExchangeAnswer<T>(reply, reply.Status == ExchangeStatus.Outdated ? [] : parameters);
+        return new ExchangeAnswer(reply, reply.Status == ExchangeStatus.Outdated ? PackedTensors.Empty : PackedTensors.Pack<T>([.. values.Select(v => (ReadOnlyMemory<T>)v)]));
     }
 
     /// <inheritdoc/>
-    public Task<VersionedTensors<T>> Read()
+    public Task<VersionedTensors> Read()
     {
         var core = Core();
-        return Task.FromResult(new VersionedTensors<T>(core.Version, [.. core.Center.Select(c => c.ToArray())]));
+        return Task.FromResult(new VersionedTensors(core.Version, PackedTensors.Pack<T>([.. core.Center.Select(c => (ReadOnlyMemory<T>)c)])));
     }
 
     private CenterVariableCore<T> Core() =>

@@ -15,5 +15,5 @@ public interface IAllReduceGrain<T> : IGrainWithStringKey
 
     /// <summary>One contribution; completes when every worker has contributed to the round (see <see cref="AllReduceCore{T}"/>).</summary>
     [Alias("Contribute")]
-    Task<AllReduceAnswer<T>> Contribute(MessageStamp stamp, int rows, T[][] gradients);
+    Task<AllReduceAnswer> Contribute(MessageStamp stamp, int rows, PackedTensors gradients);
 }

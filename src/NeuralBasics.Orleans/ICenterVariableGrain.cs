@@ -11,13 +11,13 @@ public interface ICenterVariableGrain<T> : IGrainWithStringKey
 {
     /// <summary>Sets the initial center unless it already has one; returns the version.</summary>
     [Alias("Initialize")]
-    Task<long> Initialize(T[][] initial);
+    Task<long> Initialize(PackedTensors initial);
 
     /// <summary>One elastic exchange (see <see cref="CenterVariableCore{T}.Exchange"/>).</summary>
     [Alias("Exchange")]
-    Task<ExchangeAnswer<T>> Exchange(MessageStamp stamp, T alpha, T[][] parameters);
+    Task<ExchangeAnswer> Exchange(MessageStamp stamp, T alpha, PackedTensors parameters);
 
     /// <summary>The center and its version.</summary>
     [Alias("Read")]
-    Task<VersionedTensors<T>> Read();
+    Task<VersionedTensors> Read();
 }

@@ -15,15 +15,15 @@ public interface IParameterServerGrain<T> : IGrainWithStringKey
 {
     /// <summary>Sets the initial parameters unless the server already has some (from an earlier call or its storage); returns the version.</summary>
     [Alias("Initialize")]
-    Task<long> Initialize(T[][] initial);
+    Task<long> Initialize(PackedTensors initial);
 
     /// <summary>The current parameters and their version.</summary>
     [Alias("Fetch")]
-    Task<VersionedTensors<T>> Fetch(MessageStamp stamp);
+    Task<VersionedTensors> Fetch(MessageStamp stamp);
 
     /// <summary>One push (see <see cref="ParameterServerCore{T}.Push"/>).</summary>
     [Alias("Push")]
-    Task<ExchangeReply> Push(MessageStamp stamp, long baseVersion, T[][] gradients);
+    Task<ExchangeReply> Push(MessageStamp stamp, long baseVersion, PackedTensors gradients);
 
     /// <summary>The version, the version last written to storage, and the pushes rejected as stale.</summary>
     [Alias("Status")]

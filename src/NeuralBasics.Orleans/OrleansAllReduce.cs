@@ -38,9 +38,9 @@ public sealed class OrleansAllReduce<T> : IGradientAllReduce<T>
     public async ValueTask<int> AllReduceAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(gradients);
-        T[][] values = [.. gradients.Select(g => g.ToArray())];
+        var values = PackedTensors.Pack(gradients);
         var answer = await _retry.Run(() => _grain.Contribute(stamp, rows, values), cancellationToken).ConfigureAwait(false);
-        Tensors.CopyInto(answer.Sum, gradients);
+        answer.Sum.CopyTo(gradients);
         return answer.Rows;
     }
 }

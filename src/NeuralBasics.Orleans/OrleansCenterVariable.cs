@@ -23,7 +23,7 @@ public sealed class OrleansCenterVariable<T> : ICenterVariable<T>
     /// <summary>Gives the center its initial values unless it has some already; returns the version.</summary>
     public Task<long> InitializeAsync(IEnumerable<ReadOnlyMemory<T>> initial, CancellationToken cancellationToken = default)
     {
-        T[][] values = [.. initial.Select(m => m.ToArray())];
+        var values = PackedTensors.Pack<T>([.. initial]);
         return _retry.Run(() => _grain.Initialize(values), cancellationToken);
     }
 
@@ -31,10 +31,10 @@ public sealed class OrleansCenterVariable<T> : ICenterVariable<T>
     public async ValueTask<ExchangeReply> ExchangeAsync(MessageStamp stamp, T alpha, IReadOnlyList<Memory<T>> parameters, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        T[][] values = [.. parameters.Select(p => p.ToArray())];
+        var values = PackedTensors.Pack(parameters);
         var answer = await _retry.Run(() => _grain.Exchange(stamp, alpha, values), cancellationToken).ConfigureAwait(false);
         if (answer.Reply.Status != ExchangeStatus.Outdated)
-            Tensors.CopyInto(answer.Parameters, parameters);
+            answer.Parameters.CopyTo(parameters);
         return answer.Reply;
     }
 
@@ -43,7 +43,7 @@ public sealed class OrleansCenterVariable<T> : ICenterVariable<T>
     {
         ArgumentNullException.ThrowIfNull(destination);
         var read = await _retry.Run(() => _grain.Read(), cancellationToken).ConfigureAwait(false);
-        Tensors.CopyInto(read.Tensors, destination);
+        read.Tensors.CopyTo(destination);
         return read.Version;
     }
 }

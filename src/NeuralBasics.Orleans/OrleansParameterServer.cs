@@ -33,7 +33,7 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
     /// <summary>Gives the server its initial parameters unless it has some already (every worker may call it); returns the version.</summary>
     public Task<long> InitializeAsync(IEnumerable<ReadOnlyMemory<T>> initial, CancellationToken cancellationToken = default)
     {
-        T[][] values = [.. initial.Select(m => m.ToArray())];
+        var values = PackedTensors.Pack<T>([.. initial]);
         return _retry.Run(() => _grain.Initialize(values), cancellationToken);
     }
 
@@ -42,7 +42,7 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
     {
         ArgumentNullException.ThrowIfNull(destination);
         var fetched = await _retry.Run(() => _grain.Fetch(stamp), cancellationToken).ConfigureAwait(false);
-        Tensors.CopyInto(fetched.Tensors, destination);
+        fetched.Tensors.CopyTo(destination);
         return fetched.Version;
     }
 
@@ -51,7 +51,7 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(gradients);
-        T[][] values = [.. gradients.Select(g => g.ToArray())];
+        var values = PackedTensors.Pack(gradients);
         return await _retry.Run(() => _grain.Push(stamp, baseVersion, values), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -43,30 +43,30 @@ public sealed class ParameterServerGrain<T>(
     }
 
     /// <inheritdoc/>
-    public async Task<long> Initialize(T[][] initial)
+    public async Task<long> Initialize(PackedTensors initial)
     {
         if (_core is null)
         {
-            _core = new ParameterServerCore<T>(initial.Select(t => (ReadOnlyMemory<T>)t), _settings.Rule, _settings.Staleness);
+            _core = new ParameterServerCore<T>(initial.Unpack<T>().Select(t => (ReadOnlyMemory<T>)t), _settings.Rule, _settings.Staleness);
             await Persist();
         }
         return _core.Version;
     }
 
     /// <inheritdoc/>
-    public Task<VersionedTensors<T>> Fetch(MessageStamp stamp)
+    public Task<VersionedTensors> Fetch(MessageStamp stamp)
     {
         var core = Core();
         T[][] values = [.. core.TensorLengths.Select(n => new T[n])];
         long version = core.Fetch([.. values.Select(v => (Memory<T>)v)]);
-        return Task.FromResult(new VersionedTensors<T>(version, values));
+        return Task.FromResult(new VersionedTensors(version, PackedTensors.Pack<T>([.. values.Select(v => (ReadOnlyMemory<T>)v)])));
     }
 
     /// <inheritdoc/>
-    public async Task<ExchangeReply> Push(MessageStamp stamp, long baseVersion, T[][] gradients)
+    public async Task<ExchangeReply> Push(MessageStamp stamp, long baseVersion, PackedTensors gradients)
     {
         var core = Core();
-        var reply = core.Push(stamp, baseVersion, [.. gradients.Select(g => (ReadOnlyMemory<T>)g)]);
+        var reply = core.Push(stamp, baseVersion, [.. gradients.Unpack<T>().Select(g => (ReadOnlyMemory<T>)g)]);
         if (core.Version - _persisted >= _settings.PersistEvery)
             await Persist();
         return reply;

@@ -19,6 +19,8 @@ public sealed class OrleansTrainingTests(ClusterFixture fixture)
 
     private static ReadOnlyMemory<double>[] Initial(IScoreFunction<double> score) => [.. score.Parameters.Select(p => (ReadOnlyMemory<double>)p.Value.Memory)];
 
+    private static PackedTensors Pack(params double[][] tensors) => PackedTensors.Pack<double>([.. tensors.Select(t => (ReadOnlyMemory<double>)t)]);
+
     private static int[] Shard(int count, int seed)
     {
         var order = Enumerable.Range(0, count).ToArray();
@@ -103,18 +105,18 @@ public sealed class OrleansTrainingTests(ClusterFixture fixture)
             expected.Push(new MessageStamp(0, s + 1), 0, [.. gradients[s].Select(g => (ReadOnlyMemory<double>)g)]);
 
         var grain = fixture.Grains.GetGrain<IParameterServerGrain<double>>("adam-order");
-        await grain.Initialize(start);
-        Assert.Equal(ExchangeStatus.Queued, (await grain.Push(new MessageStamp(0, 3), 0, gradients[2])).Status);
-        Assert.Equal(ExchangeStatus.Queued, (await grain.Push(new MessageStamp(0, 2), 0, gradients[1])).Status);
-        Assert.Equal(ExchangeStatus.Duplicate, (await grain.Push(new MessageStamp(0, 2), 0, gradients[1])).Status);
-        Assert.Equal(new ExchangeReply(ExchangeStatus.Applied, 3), await grain.Push(new MessageStamp(0, 1), 0, gradients[0]));
-        Assert.Equal(ExchangeStatus.Duplicate, (await grain.Push(new MessageStamp(0, 1), 0, gradients[0])).Status);
+        await grain.Initialize(Pack(start));
+        Assert.Equal(ExchangeStatus.Queued, (await grain.Push(new MessageStamp(0, 3), 0, Pack(gradients[2]))).Status);
+        Assert.Equal(ExchangeStatus.Queued, (await grain.Push(new MessageStamp(0, 2), 0, Pack(gradients[1]))).Status);
+        Assert.Equal(ExchangeStatus.Duplicate, (await grain.Push(new MessageStamp(0, 2), 0, Pack(gradients[1]))).Status);
+        Assert.Equal(new ExchangeReply(ExchangeStatus.Applied, 3), await grain.Push(new MessageStamp(0, 1), 0, Pack(gradients[0])));
+        Assert.Equal(ExchangeStatus.Duplicate, (await grain.Push(new MessageStamp(0, 1), 0, Pack(gradients[0]))).Status);
 
         var fetched = await grain.Fetch(new MessageStamp(0, 1));
         double[][] values = [[0, 0, 0], [0]];
         expected.Fetch([.. values.Select(v => (Memory<double>)v)]);
         Assert.Equal(3, fetched.Version);
-        Assert.Equal(values, fetched.Tensors);
+        Assert.Equal(values, fetched.Tensors.Unpack<double>());
     }
 
     [Fact(Timeout = 60_000)]
@@ -122,19 +124,19 @@ public sealed class OrleansTrainingTests(ClusterFixture fixture)
     {
         double[][] start = [[0.0, 0.0]];
         var bounded = fixture.Grains.GetGrain<IParameterServerGrain<double>>("bounded");
-        await bounded.Initialize(start);
-        Assert.Equal(ExchangeStatus.Applied, (await bounded.Push(new MessageStamp(0, 1), 0, [[1.0, 1.0]])).Status);
-        Assert.Equal(new ExchangeReply(ExchangeStatus.RejectedStale, 1, 1), await bounded.Push(new MessageStamp(1, 1), 0, [[1.0, 1.0]]));
-        Assert.Equal(new[] { -1.0, -1.0 }, (await bounded.Fetch(new MessageStamp(0, 1))).Tensors[0]);
+        await bounded.Initialize(Pack(start));
+        Assert.Equal(ExchangeStatus.Applied, (await bounded.Push(new MessageStamp(0, 1), 0, Pack([1.0, 1.0]))).Status);
+        Assert.Equal(new ExchangeReply(ExchangeStatus.RejectedStale, 1, 1), await bounded.Push(new MessageStamp(1, 1), 0, Pack([1.0, 1.0])));
+        Assert.Equal(new[] { -1.0, -1.0 }, (await bounded.Fetch(new MessageStamp(0, 1))).Tensors.Unpack<double>()[0]);
         Assert.Equal(1, (await bounded.Status()).RejectedPushes);
 
         var scaled = fixture.Grains.GetGrain<IParameterServerGrain<double>>("scaled");
-        await scaled.Initialize(start);
-        await scaled.Push(new MessageStamp(0, 1), 0, [[1.0, 1.0]]);
-        await scaled.Push(new MessageStamp(0, 2), 1, [[1.0, 1.0]]);
+        await scaled.Initialize(Pack(start));
+        await scaled.Push(new MessageStamp(0, 1), 0, Pack([1.0, 1.0]));
+        await scaled.Push(new MessageStamp(0, 2), 1, Pack([1.0, 1.0]));
         // Computed on version 0 and applied at version 2: s = 2 > k = 1, so it counts 1/2.
-        Assert.Equal(new ExchangeReply(ExchangeStatus.Scaled, 3, 2), await scaled.Push(new MessageStamp(1, 1), 0, [[4.0, 2.0]]));
-        Assert.Equal(new[] { -4.0, -3.0 }, (await scaled.Fetch(new MessageStamp(0, 1))).Tensors[0]);
+        Assert.Equal(new ExchangeReply(ExchangeStatus.Scaled, 3, 2), await scaled.Push(new MessageStamp(1, 1), 0, Pack([4.0, 2.0])));
+        Assert.Equal(new[] { -4.0, -3.0 }, (await scaled.Fetch(new MessageStamp(0, 1))).Tensors.Unpack<double>()[0]);
     }
 
     [Fact(Timeout = 120_000)]
