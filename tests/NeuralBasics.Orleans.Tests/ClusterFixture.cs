@@ -15,13 +15,21 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public IGrainFactory Grains => Cluster.Client;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => Cluster = await StartAsync();
+
+    /// <summary>
+    /// Starts another two-silo cluster with the same runs, for a test that stops a silo: the
+    /// stopped one may be the primary, which the test cluster's membership and a restarted silo
+    /// depend on, so such a test must not share its cluster.
+    /// </summary>
+    public static async Task<TestCluster> StartAsync()
     {
         var builder = new TestClusterBuilder(2);
         builder.AddSiloBuilderConfigurator<Silos>();
         builder.AddClientBuilderConfigurator<Clients>();
-        Cluster = builder.Build();
-        await Cluster.DeployAsync();
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        return cluster;
     }
 
     public async Task DisposeAsync()

@@ -142,9 +142,10 @@ public sealed class OrleansTrainingTests(ClusterFixture fixture)
     [Fact(Timeout = 120_000)]
     public async Task ASiloStoppedMidRun_TheServerComesBackOnTheOtherSilo_AndTheRunReachesTheFloor()
     {
+        await using var cluster = await ClusterFixture.StartAsync();
         var data = SyntheticData.Blobs<double>(200, 3, 2, seed: 11);
         var start = new LinearScore<double>(2, 3, seed: 12);
-        var server = new OrleansParameterServer<double>(fixture.Grains, "downpour-floor");
+        var server = new OrleansParameterServer<double>(cluster.Client, "downpour-floor");
         await server.InitializeAsync(Initial(start));
         var options = new DownpourOptions { Workers = 2, FetchEvery = 1, PushEvery = 1, Epochs = 8, BatchSize = 16, Seed = 3 };
         int[] order = Shard(data.Count, 3);
@@ -156,8 +157,8 @@ public sealed class OrleansTrainingTests(ClusterFixture fixture)
 
         await progressed.Task.WaitAsync(TimeSpan.FromSeconds(60));
         var before = await server.Grain.Status();
-        var host = fixture.Cluster.Silos.Single(s => s.SiloAddress.ToString() == before.Silo);
-        await fixture.Cluster.StopSiloAsync(host);
+        var host = cluster.Silos.Single(s => s.SiloAddress.ToString() == before.Silo);
+        await cluster.StopSiloAsync(host);
         var reports = await Task.WhenAll(workers);
 
         var after = await server.Grain.Status();
@@ -168,6 +169,5 @@ public sealed class OrleansTrainingTests(ClusterFixture fixture)
         await server.FetchAsync(new MessageStamp(0, 1), [.. model.Parameters.Select(p => p.Value.Memory)]);
         double accuracy = new Classifier<double>(model, SoftmaxCrossEntropyLoss.Instance).Accuracy(data);
         Assert.True(accuracy >= 0.95, $"accuracy {accuracy:P1}");
-        await fixture.Cluster.StartAdditionalSiloAsync();
     }
 }
