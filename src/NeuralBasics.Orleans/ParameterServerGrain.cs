@@ -57,7 +57,7 @@ public sealed class ParameterServerGrain<T>(
     public Task<VersionedTensors> Fetch(MessageStamp stamp)
     {
         var core = Core();
-        T[][] values = [.. core.TensorLengths.Select(n => new T[n])];
+        T[][] values = [.. core.Parameters.Select(p => new T[p.Length])];
         long version = core.Fetch([.. values.Select(v => (Memory<T>)v)]);
         return Task.FromResult(new VersionedTensors(version, PackedTensors.Pack<T>([.. values.Select(v => (ReadOnlyMemory<T>)v)])));
     }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using NeuralBasics.Kernels;
 
 namespace NeuralBasics.Data;
 
@@ -38,6 +39,17 @@ public sealed class DataSet<T>
         Features = features;
         _labels = labels.ToArray();
         ClassCount = classCount;
+    }
+
+    /// <summary>
+    /// Copies the features and labels of <paramref name="rows"/> into the first rows of a batch's
+    /// buffers (the features with <see cref="RowOps.GatherRows{T}"/>, split across cores when large).
+    /// </summary>
+    internal void Gather(ReadOnlySpan<int> rows, MatrixSpan<T> features, Span<int> labels)
+    {
+        RowOps.GatherRows(Features.AsReadOnlySpan(), rows, features.SliceRows(0, rows.Length));
+        for (int r = 0; r < rows.Length; r++)
+            labels[r] = _labels[rows[r]];
     }
 
     /// <summary>The N x D features, one sample per row.</summary>

@@ -61,8 +61,11 @@ internal sealed class GradientPreparation<T> : BlockPass<T>
         _blockSquares[block] = SumOfSquares(g);
     }
 
-    /// <summary>Σ g² of one block in double, or NaN when the block holds NaN or ∞.</summary>
-    private static double SumOfSquares(ReadOnlySpan<T> g)
+    /// <summary>
+    /// Σ g² of one block in double, or NaN when the block holds NaN or ∞; finite values whose
+    /// squares overflow T are summed in double instead of becoming ∞.
+    /// </summary>
+    internal static double SumOfSquares(ReadOnlySpan<T> g)
     {
         double sum = double.CreateChecked(TensorPrimitives.SumOfSquares(g));
         if (double.IsFinite(sum))

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Numerics.Tensors;
 using NeuralBasics.Data;
-using NeuralBasics.Kernels;
 using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
@@ -197,9 +196,7 @@ public sealed class Trainer<T>
                 long batchStarted = Stopwatch.GetTimestamp();
                 int size = Math.Min(_batch, n - start);
                 var rows = _order.AsSpan(start, size);
-                RowOps.GatherRows(_training.Features.AsReadOnlySpan(), rows, _batchX.AsSpan().SliceRows(0, size));
-                for (int r = 0; r < size; r++)
-                    _batchY[r] = _training.Labels[rows[r]];
+                _training.Gather(rows, _batchX.AsSpan(), _batchY);
                 T dataLoss = _step.Run(_batchX.AsReadOnlySpan().SliceRows(0, size), _batchY.AsSpan(0, size));
                 if (!T.IsFinite(dataLoss))
                 {

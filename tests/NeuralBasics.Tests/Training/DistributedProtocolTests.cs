@@ -19,7 +19,7 @@ public class DistributedProtocolTests
 
     private static double[][] Fetched(ParameterServerCore<double> server)
     {
-        double[][] values = [.. server.TensorLengths.Select(n => new double[n])];
+        double[][] values = [.. server.Parameters.Select(p => new double[p.Length])];
         server.Fetch([.. values.Select(v => (Memory<double>)v)]);
         return values;
     }

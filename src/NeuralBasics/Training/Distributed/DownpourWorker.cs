@@ -12,7 +12,7 @@ namespace NeuralBasics.Training.Distributed;
 /// reaches the server over a network (NeuralBasics.Orleans).
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class DownpourWorker<T>
+public sealed class DownpourWorker<T> : DistributedWorker<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>A worker training <paramref name="setup"/>'s score function (its replica, changed in place) against <paramref name="server"/>.</summary>
@@ -21,39 +21,23 @@ public sealed class DownpourWorker<T>
     /// <param name="worker">This worker's id: its messages' stamp and its shuffling seed.</param>
     /// <param name="options">Epochs, batch size, n_fetch, n_push and the seed; the defaults when null.</param>
     public DownpourWorker(TrainingSetup<T> setup, IParameterServer<T> server, int worker, DownpourOptions? options = null)
+        : base(setup, worker)
     {
-        ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(server);
-        ArgumentOutOfRangeException.ThrowIfNegative(worker);
-        Setup = setup;
         Server = server;
-        Worker = worker;
         Options = options ?? new DownpourOptions();
     }
-
-    /// <summary>The replica and what trains it.</summary>
-    public TrainingSetup<T> Setup { get; }
 
     /// <summary>The parameter server.</summary>
     public IParameterServer<T> Server { get; }
 
-    /// <summary>This worker's id.</summary>
-    public int Worker { get; }
-
     /// <summary>The run's settings.</summary>
     public DownpourOptions Options { get; }
-
-    /// <summary>Trains on every row of <paramref name="data"/> for <see cref="DownpourOptions.Epochs"/> epochs.</summary>
-    public Task<WorkerReport> RunAsync(DataSet<T> data, IProgress<WorkerReport>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        return RunAsync(data, Enumerable.Range(0, data.Count).ToArray(), progress, cancellationToken);
-    }
 
     /// <summary>Trains on the given <paramref name="rows"/> of <paramref name="data"/> (its shard).</summary>
     /// <exception cref="ArgumentException">The data does not fit the replica, or the shard is empty.</exception>
     /// <exception cref="TrainingDivergedException">A gradient was not finite: nothing of that batch was pushed.</exception>
-    public async Task<WorkerReport> RunAsync(DataSet<T> data, ReadOnlyMemory<int> rows, IProgress<WorkerReport>? progress = null,
+    public override async Task<WorkerReport> RunAsync(DataSet<T> data, ReadOnlyMemory<int> rows, IProgress<WorkerReport>? progress = null,
         CancellationToken cancellationToken = default)
     {
         WorkerChecks.Data(data, rows, Setup.Score);

@@ -11,7 +11,7 @@ namespace NeuralBasics.Training.Distributed;
 /// its own (NeuralBasics.Orleans).
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class ElasticAveragingWorker<T>
+public sealed class ElasticAveragingWorker<T> : DistributedWorker<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>A worker training <paramref name="setup"/>'s score function (its replica, changed in place) against <paramref name="center"/>.</summary>
@@ -20,39 +20,23 @@ public sealed class ElasticAveragingWorker<T>
     /// <param name="worker">This worker's id: its messages' stamp and its shuffling seed.</param>
     /// <param name="options">Epochs, batch size, τ, α and the seed; the defaults when null.</param>
     public ElasticAveragingWorker(TrainingSetup<T> setup, ICenterVariable<T> center, int worker, ElasticAveragingOptions? options = null)
+        : base(setup, worker)
     {
-        ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(center);
-        ArgumentOutOfRangeException.ThrowIfNegative(worker);
-        Setup = setup;
         Center = center;
-        Worker = worker;
         Options = options ?? new ElasticAveragingOptions();
     }
-
-    /// <summary>The replica and what trains it.</summary>
-    public TrainingSetup<T> Setup { get; }
 
     /// <summary>The center variable.</summary>
     public ICenterVariable<T> Center { get; }
 
-    /// <summary>This worker's id.</summary>
-    public int Worker { get; }
-
     /// <summary>The run's settings.</summary>
     public ElasticAveragingOptions Options { get; }
-
-    /// <summary>Trains on every row of <paramref name="data"/>.</summary>
-    public Task<WorkerReport> RunAsync(DataSet<T> data, IProgress<WorkerReport>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        return RunAsync(data, Enumerable.Range(0, data.Count).ToArray(), progress, cancellationToken);
-    }
 
     /// <summary>Trains on the given <paramref name="rows"/> of <paramref name="data"/> (its shard).</summary>
     /// <exception cref="ArgumentException">The data does not fit the replica, or the shard is empty.</exception>
     /// <exception cref="TrainingDivergedException">A loss or gradient was not finite: that batch changed nothing.</exception>
-    public async Task<WorkerReport> RunAsync(DataSet<T> data, ReadOnlyMemory<int> rows, IProgress<WorkerReport>? progress = null,
+    public override async Task<WorkerReport> RunAsync(DataSet<T> data, ReadOnlyMemory<int> rows, IProgress<WorkerReport>? progress = null,
         CancellationToken cancellationToken = default)
     {
         WorkerChecks.Data(data, rows, Setup.Score);

@@ -52,6 +52,7 @@ public sealed class ParameterServerCore<T>
         if (_parameters.Length == 0)
             throw new ArgumentException("A parameter server needs at least one tensor.", nameof(initial));
         _scaled = [.. _parameters.Select(p => new T[p.Length])];
+        Parameters = [.. _parameters.Select(p => (ReadOnlyMemory<T>)p)];
         Rule = rule;
         Staleness = staleness;
         _states = [.. _parameters.Select(p => rule.CreateState<T>(p.Length))];
@@ -66,11 +67,8 @@ public sealed class ParameterServerCore<T>
     /// <summary>The parameters' version: the updates applied so far.</summary>
     public long Version { get; private set; }
 
-    /// <summary>The number of parameter tensors.</summary>
-    public int TensorCount => _parameters.Length;
-
-    /// <summary>The length of each tensor.</summary>
-    public IReadOnlyList<int> TensorLengths => [.. _parameters.Select(p => p.Length)];
+    /// <summary>The parameter tensors, read-only and live: what the next <see cref="Fetch"/> would copy.</summary>
+    public IReadOnlyList<ReadOnlyMemory<T>> Parameters { get; }
 
     /// <summary>Pushes rejected as too stale so far.</summary>
     public long RejectedPushes { get; private set; }

@@ -1,6 +1,5 @@
 using System.Numerics;
 using NeuralBasics.Data;
-using NeuralBasics.Kernels;
 
 namespace NeuralBasics.Training.Distributed;
 
@@ -49,9 +48,7 @@ internal sealed class ShardBatches<T>
     {
         int size = Math.Clamp(_rows.Length - start, 0, BatchSize);
         var rows = _rows.AsSpan(start, size);
-        RowOps.GatherRows(_data.Features.AsReadOnlySpan(), rows, _x.AsSpan().SliceRows(0, size));
-        for (int r = 0; r < size; r++)
-            _y[r] = _data.Labels[rows[r]];
+        _data.Gather(rows, _x.AsSpan(), _y);
         x = size == BatchSize ? _x : _x.SliceRows(0, size);
         y = new ArraySegment<int>(_y, 0, size);
         return size;

@@ -18,7 +18,7 @@ namespace NeuralBasics.Training.Distributed;
 /// round in which no worker had rows.
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class SynchronousWorker<T>
+public sealed class SynchronousWorker<T> : DistributedWorker<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>A worker training <paramref name="setup"/>'s score function (its replica, changed in place) with <paramref name="allReduce"/>.</summary>
@@ -27,40 +27,24 @@ public sealed class SynchronousWorker<T>
     /// <param name="worker">This worker's id, from 0 to the all-reduce's worker count − 1.</param>
     /// <param name="options">Epochs, batch size per worker, shuffling and seed; the defaults when null.</param>
     public SynchronousWorker(TrainingSetup<T> setup, IGradientAllReduce<T> allReduce, int worker, SynchronousOptions? options = null)
+        : base(setup, worker)
     {
-        ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(allReduce);
-        ArgumentOutOfRangeException.ThrowIfNegative(worker);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(worker, allReduce.WorkerCount);
-        Setup = setup;
         AllReduce = allReduce;
-        Worker = worker;
         Options = options ?? new SynchronousOptions();
     }
-
-    /// <summary>The replica and what trains it.</summary>
-    public TrainingSetup<T> Setup { get; }
 
     /// <summary>The all-reduce.</summary>
     public IGradientAllReduce<T> AllReduce { get; }
 
-    /// <summary>This worker's id.</summary>
-    public int Worker { get; }
-
     /// <summary>The run's settings.</summary>
     public SynchronousOptions Options { get; }
-
-    /// <summary>Trains on every row of <paramref name="data"/>.</summary>
-    public Task<WorkerReport> RunAsync(DataSet<T> data, IProgress<WorkerReport>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(data);
-        return RunAsync(data, Enumerable.Range(0, data.Count).ToArray(), progress, cancellationToken);
-    }
 
     /// <summary>Trains on the given <paramref name="rows"/> of <paramref name="data"/> (its shard).</summary>
     /// <exception cref="ArgumentException">The data does not fit the replica.</exception>
     /// <exception cref="TrainingDivergedException">A loss or gradient was not finite: nothing was sent for that step.</exception>
-    public async Task<WorkerReport> RunAsync(DataSet<T> data, ReadOnlyMemory<int> rows, IProgress<WorkerReport>? progress = null,
+    public override async Task<WorkerReport> RunAsync(DataSet<T> data, ReadOnlyMemory<int> rows, IProgress<WorkerReport>? progress = null,
         CancellationToken cancellationToken = default)
     {
         WorkerChecks.Data(data, Setup.Score);
@@ -106,7 +90,7 @@ public sealed class SynchronousWorker<T>
                 foreach (var g in gradients)
                 {
                     TensorPrimitives.Divide(g.Span, T.CreateChecked(total), g.Span);
-                    squares += double.CreateChecked(TensorPrimitives.SumOfSquares<T>(g.Span));
+                    squares += GradientPreparation<T>.SumOfSquares(g.Span);
                 }
                 foreach (var transform in Setup.Update.Transforms)
                     transform.Apply(parameters, Math.Sqrt(squares));
