@@ -5,6 +5,7 @@ using Orleans.Configuration;
 using Orleans.Hosting;
 using Orleans.Storage;
 using Orleans.TestingHost;
+using Orleans.TestingHost.InMemoryTransport;
 
 namespace NeuralBasics.Orleans.Tests;
 
@@ -15,6 +16,9 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public IGrainFactory Grains => Cluster.Client;
 
+    /// <summary>Runs "hard-kill-0" … (the test picks one whose grain is not on the primary silo).</summary>
+    public const int HardKillCandidates = 16;
+
     public async Task InitializeAsync() => Cluster = await StartAsync();
 
     /// <summary>
@@ -22,9 +26,12 @@ public sealed class ClusterFixture : IAsyncLifetime
     /// stopped one may be the primary, which the test cluster's membership and a restarted silo
     /// depend on, so such a test must not share its cluster.
     /// </summary>
-    public static async Task<TestCluster> StartAsync()
+    /// <param name="transport">How silos and clients talk: Orleans' in-memory test transport by default; TCP on
+    /// 127.0.0.1 when clients in other processes must reach the gateways.</param>
+    public static async Task<TestCluster> StartAsync(ConnectionTransportType transport = ConnectionTransportType.InMemory)
     {
         var builder = new TestClusterBuilder(2);
+        builder.Options.ConnectionTransport = transport;
         builder.AddSiloBuilderConfigurator<Silos>();
         builder.AddClientBuilderConfigurator<Clients>();
         var cluster = builder.Build();
@@ -53,6 +60,9 @@ public sealed class ClusterFixture : IAsyncLifetime
                 o.AddParameterServer("adam-order", new Adam(0.1));
                 o.AddParameterServer("bounded", new Sgd(1), new StalenessBound(0));
                 o.AddParameterServer("scaled", new Sgd(1), new StalenessBound(1, StaleGradientHandling.Scale));
+                o.AddParameterServer("worker-processes", new Adam(1e-3), persistEvery: 10);
+                for (int k = 0; k < HardKillCandidates; k++)
+                    o.AddParameterServer($"hard-kill-{k}", new Sgd(0.05), persistEvery: 5);
             });
         }
     }

@@ -44,14 +44,34 @@ public static class FashionMnist
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         folder ??= DefaultFolder;
-        return (LoadPart<T>(folder, "train", trainLimit), LoadPart<T>(folder, "t10k", testLimit));
+        if (trainLimit is { } t)
+            Guard.AtLeast(t, 1, "The sample limit", nameof(trainLimit));
+        if (testLimit is { } l)
+            Guard.AtLeast(l, 1, "The sample limit", nameof(testLimit));
+        return (LoadPart<T>(folder, "train", 0, trainLimit), LoadPart<T>(folder, "t10k", 0, testLimit));
     }
 
-    private static DataSet<T> LoadPart<T>(string folder, string prefix, int? limit)
+    /// <summary>
+    /// Loads only the training images <paramref name="start"/> to <paramref name="start"/> +
+    /// <paramref name="count"/> − 1: one worker's shard, without holding the rest in memory.
+    /// </summary>
+    /// <param name="folder">The folder holding the training IDX files, raw or gzip (default <see cref="DefaultFolder"/>).</param>
+    /// <param name="start">The first image, from 0.</param>
+    /// <param name="count">How many images, at least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="start"/> is negative or <paramref name="count"/> below 1.</exception>
+    /// <exception cref="FileNotFoundException">A file is missing; the message says how to install the data set.</exception>
+    /// <exception cref="InvalidDataException">A file is damaged, images and labels disagree, or the range reaches past the last image.</exception>
+    public static DataSet<T> LoadTrainingRows<T>(string? folder, int start, int count)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (limit is { } l)
-            Guard.AtLeast(l, 1, "The sample limit", nameof(limit));
+        Guard.AtLeast(start, 0, "The first image", nameof(start));
+        Guard.AtLeast(count, 1, "The number of images", nameof(count));
+        return LoadPart<T>(folder ?? DefaultFolder, "train", start, count);
+    }
+
+    private static DataSet<T> LoadPart<T>(string folder, string prefix, int skip, int? limit)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         string imagesPath = Require(folder, $"{prefix}-images-idx3-ubyte");
         string labelsPath = Require(folder, $"{prefix}-labels-idx1-ubyte");
         var labels = Idx.Read(labelsPath);
@@ -64,7 +84,7 @@ public static class FashionMnist
         {
             try
             {
-                imageShape = Idx.ReadValues(file, (shape, fill) => ReadImages<T>(shape, fill, wanted, prefix), out features);
+                imageShape = Idx.ReadValues(file, (shape, fill) => ReadImages<T>(shape, fill, skip, wanted, prefix), out features);
             }
             catch (InvalidDataException e)
             {
@@ -76,24 +96,28 @@ public static class FashionMnist
         if (labels.Dimensions.Length != 1 || labels.Dimensions[0] != imageShape[0])
             throw new InvalidDataException(
                 $"{prefix}: {imageShape[0]} images but labels of shape {string.Join(" x ", labels.Dimensions)}.");
+        if (limit is { } count && (long)skip + count > imageShape[0])
+            throw new InvalidDataException(
+                $"{imagesPath}: images {skip} to {(long)skip + count - 1} were asked for, but the file holds {imageShape[0]}.");
 
         int n = features.Rows;
         var y = new int[n];
         for (int i = 0; i < n; i++)
         {
-            y[i] = labels.Values[i];
+            y[i] = labels.Values[skip + i];
             if (y[i] >= ClassNames.Count)
-                throw new InvalidDataException($"{labelsPath}: label {y[i]} of sample {i} is not a Fashion-MNIST class (0..9).");
+                throw new InvalidDataException($"{labelsPath}: label {y[i]} of sample {skip + i} is not a Fashion-MNIST class (0..9).");
         }
         return new DataSet<T>(features, y, ClassNames.Count);
     }
 
-    private static Matrix<T> ReadImages<T>(int[] shape, Action<Span<byte>> fill, int limit, string prefix)
+    private static Matrix<T> ReadImages<T>(int[] shape, Action<Span<byte>> fill, int skip, int limit, string prefix)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (shape.Length != 3 || (long)shape[1] * shape[2] != PixelCount)
             throw new InvalidDataException($"{prefix} images are {string.Join(" x ", shape)}, not N x 28 x 28.");
-        int n = Math.Min(shape[0], limit);
+        int n = Math.Max(0, Math.Min(shape[0] - skip, limit));
+        long first = (long)skip * PixelCount;
         var features = new Matrix<T>(n, PixelCount);
         var span = features.Span;
         T scale = T.One / T.CreateChecked(255);
@@ -104,8 +128,8 @@ public static class FashionMnist
         {
             var part = chunk.AsSpan(0, (int)Math.Min(chunk.Length, total - offset));
             fill(part);
-            // Everything is read (to check the file's length), but only the first n images are kept.
-            for (int k = 0; k < part.Length && done < span.Length; k++)
+            // Everything is read (to check the file's length), but only images skip .. skip + n - 1 are kept.
+            for (int k = (int)Math.Clamp(first - offset, 0, part.Length); k < part.Length && done < span.Length; k++)
                 span[done++] = T.CreateChecked(part[k]) * scale;
         }
         return features;

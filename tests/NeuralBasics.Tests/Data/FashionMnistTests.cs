@@ -34,6 +34,24 @@ public class FashionMnistTests
     }
 
     [Fact]
+    public void TrainingRows_AreExactlyThoseRowsOfTheWholeSet()
+    {
+        var (train, _) = FashionMnist.Load<float>(Subset);
+        // 1,234 images start 967,456 bytes in: not on a 64 KiB read boundary, nor is the shard's end.
+        var shard = FashionMnist.LoadTrainingRows<float>(Subset, 1234, 777);
+        Assert.Equal(777, shard.Count);
+        Assert.Equal(train.Features.Span.Slice(1234 * 784, 777 * 784).ToArray(), shard.Features.Span.ToArray());
+        Assert.Equal(train.Labels.Slice(1234, 777).ToArray(), shard.Labels.ToArray());
+
+        var last = FashionMnist.LoadTrainingRows<float>(Subset, 2999, 1);
+        Assert.Equal(train.Labels[2999], last.Labels[0]);
+        var e = Assert.Throws<InvalidDataException>(() => FashionMnist.LoadTrainingRows<float>(Subset, 2500, 501));
+        Assert.Contains("images 2500 to 3000 were asked for, but the file holds 3000", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => FashionMnist.LoadTrainingRows<float>(Subset, -1, 5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => FashionMnist.LoadTrainingRows<float>(Subset, 0, 0));
+    }
+
+    [Fact]
     public void MissingFolder_SaysHowToInstall()
     {
         var e = Assert.Throws<FileNotFoundException>(() => FashionMnist.Load<float>(Path.Combine(Subset, "nowhere")));

@@ -1,0 +1,152 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using NeuralBasics.Csv;
+using NeuralBasics.Data;
+using NeuralBasics.Optimizers;
+using NeuralBasics.Orleans;
+using NeuralBasics.Training;
+using NeuralBasics.Training.Distributed;
+using Orleans.Configuration;
+
+namespace NeuralBasics.Cluster;
+
+/// <summary>
+/// One worker process. It joins the cluster as an Orleans client (<c>--gateways</c>), builds its
+/// replica from a model file (architecture and starting weights, <c>--model</c>), loads only its own
+/// shard — a range of the Fashion-MNIST training images (<c>--data FOLDER --rows START:COUNT</c>) or a
+/// CSV file of its own (<c>--csv FILE</c>) — and trains it with the usual pieces
+/// (<see cref="DownpourWorker{T}"/>, <see cref="ElasticAveragingWorker{T}"/> or
+/// <see cref="SynchronousWorker{T}"/>) against the run's grain.
+/// </summary>
+/// <remarks>
+/// It reports on standard output, one JSON object per line: <c>{"event":"epoch","report":…}</c> after
+/// each epoch, then <c>{"event":"done","report":…}</c>; or <c>{"event":"failed","message":…}</c>
+/// (exit code 1) and <c>{"event":"deadline",…}</c> when <c>--deadline</c> seconds pass first (exit
+/// code 3). Orleans' own log goes to standard error. With <c>--snapshots FOLDER</c> the worker saves
+/// its replica after every epoch as <c>worker-K-epoch-E.safetensors</c> (in synchronous mode every
+/// replica is the model).
+/// </remarks>
+internal static class WorkerProcess
+{
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public static async Task<int> RunAsync(Arguments args)
+    {
+        var gateways = args.Required("gateways").Split(',').Select(ParseEndPoint).ToArray();
+        string mode = args.Required("mode");
+        string run = args.Required("run");
+        int id = args.Number("id");
+        int workers = args.Number("workers", 1);
+        int epochs = args.Number("epochs", 3);
+        int batch = args.Number("batch", 128);
+        int deadline = args.Number("deadline", 3600);
+        string? snapshots = args.Text("snapshots");
+        if (mode is not ("downpour" or "easgd" or "sync"))
+            throw new ArgumentException($"--mode must be downpour, easgd or sync, not \"{mode}\".");
+
+        var start = Classifier<float>.Load(args.Required("model"));
+        var data = LoadShard(args, start.ClassCount);
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleansClient(client =>
+        {
+            client.UseStaticClustering(gateways);
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = args.Text("cluster-id") ?? "neuralbasics-sample";
+                o.ServiceId = args.Text("service-id") ?? "neuralbasics";
+            });
+        });
+        using var host = builder.Build();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(deadline));
+        try
+        {
+            await host.StartAsync(timeout.Token);
+            var grains = host.Services.GetRequiredService<IClusterClient>();
+            var replica = start.CopyScoreFunction();
+            var initial = replica.Parameters.Select(p => (ReadOnlyMemory<float>)p.Value.Memory).ToArray();
+            var setup = new TrainingSetup<float>(replica, start.Loss, null, new Adam(Runs.LearningRate));
+            DistributedWorker<float> worker;
+            switch (mode)
+            {
+                case "downpour":
+                    var server = new OrleansParameterServer<float>(grains, run);
+                    await server.InitializeAsync(initial, timeout.Token);
+                    worker = new DownpourWorker<float>(setup, server, id, Runs.DownpourOptions(epochs, batch));
+                    break;
+                case "easgd":
+                    var center = new OrleansCenterVariable<float>(grains, run);
+                    await center.InitializeAsync(initial, timeout.Token);
+                    worker = new ElasticAveragingWorker<float>(setup, center, id, Runs.EasgdOptions(epochs, batch));
+                    break;
+                default:
+                    var allReduce = await OrleansAllReduce<float>.JoinAsync(grains, run, workers, cancellationToken: timeout.Token);
+                    worker = new SynchronousWorker<float>(setup, allReduce, id, Runs.SynchronousOptions(epochs, batch));
+                    break;
+            }
+            var progress = new LineProgress(report =>
+            {
+                if (snapshots is not null)
+                    new Classifier<float>(replica, start.Loss).Save(Path.Combine(snapshots, $"worker-{id}-epoch-{report.Epoch}.safetensors"));
+                Write(new { @event = "epoch", report });
+            });
+            var final = await worker.RunAsync(data, progress, timeout.Token);
+            Write(new { @event = "done", report = final });
+            return 0;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            Write(new { @event = "deadline", message = $"worker {id} stopped: its deadline of {deadline} s passed" });
+            return 3;
+        }
+        catch (Exception e)
+        {
+            Write(new { @event = "failed", message = $"worker {id}: {e.GetType().Name}: {e.Message}" });
+            return 1;
+        }
+        finally
+        {
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await host.StopAsync(stop.Token).ContinueWith(_ => { });
+        }
+    }
+
+    private static DataSet<float> LoadShard(Arguments args, int classCount)
+    {
+        if (args.Text("csv") is { } csv)
+            return CsvDataSet.Read<float>(csv, new CsvDataSetOptions { ClassCount = classCount });
+        string rows = args.Required("rows");
+        var parts = rows.Split(':');
+        if (parts.Length != 2 || !int.TryParse(parts[0], CultureInfo.InvariantCulture, out int first)
+            || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int count))
+            throw new ArgumentException($"--rows must be START:COUNT, not \"{rows}\".");
+        return FashionMnist.LoadTrainingRows<float>(args.Text("data"), first, count);
+    }
+
+    private static IPEndPoint ParseEndPoint(string text) =>
+        IPEndPoint.TryParse(text, out var endPoint) && endPoint.Port != 0
+            ? endPoint
+            : throw new ArgumentException($"A gateway is HOST:PORT with a numeric address (127.0.0.1:30000), not \"{text}\".");
+
+    private static void Write(object line)
+    {
+        string text = JsonSerializer.Serialize(line, Json);
+        lock (Json)
+        {
+            Console.Out.WriteLine(text);
+            Console.Out.Flush();
+        }
+    }
+
+    /// <summary>Runs the action on the worker's own thread, in order, as each epoch ends (not posted elsewhere as <see cref="Progress{T}"/> does).</summary>
+    private sealed class LineProgress(Action<WorkerReport> action) : IProgress<WorkerReport>
+    {
+        public void Report(WorkerReport value) => action(value);
+    }
+}

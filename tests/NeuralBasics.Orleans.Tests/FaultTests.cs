@@ -1,0 +1,141 @@
+using NeuralBasics.Activations;
+using NeuralBasics.Cluster;
+using NeuralBasics.Data;
+using NeuralBasics.Layers;
+using NeuralBasics.Losses;
+using NeuralBasics.Optimizers;
+using NeuralBasics.Scoring;
+using NeuralBasics.Training;
+using NeuralBasics.Training.Distributed;
+using Orleans.TestingHost;
+using Orleans.TestingHost.InMemoryTransport;
+
+namespace NeuralBasics.Orleans.Tests;
+
+/// <summary>
+/// Faults on a real cluster: worker processes (the cluster sample's <c>worker</c> command, started and
+/// killed by the test) joining a two-silo TestingHost cluster over TCP on 127.0.0.1, and a silo killed
+/// without warning while it holds the parameter server.
+/// </summary>
+public sealed class FaultTests
+{
+    private static readonly string Subset = Path.Combine(AppContext.BaseDirectory, "TestData", "fashion-mnist-subset");
+
+    [Fact(Timeout = 180_000)]
+    public async Task AWorkerProcessKilledMidRun_TheOtherFinishes_AndTheServerStateIsIntact()
+    {
+        await using var cluster = await ClusterFixture.StartAsync(ConnectionTransportType.TcpSocket);
+        using var folder = new TemporaryFolder();
+        var start = new Classifier<float>(new NetworkBuilder<float>(784, seed: 5).Dense(32, new Relu()).Dense(10).Build(), SoftmaxCrossEntropyLoss.Instance);
+        string model = Path.Combine(folder.Path, "start.safetensors");
+        start.Save(model);
+        string gateways = string.Join(',', cluster.Silos.Select(s => s.GatewayAddress.Endpoint.ToString()));
+        const int batch = 64, rows = 1500, survivorEpochs = 6;
+
+        ClusterProcess Worker(int id, int epochs) => ClusterProcess.StartProgram($"worker {id}", typeof(ClusterProcess).Assembly.Location,
+            "worker", "--gateways", gateways, "--mode", "downpour", "--run", "worker-processes", "--id", $"{id}", "--workers", "2",
+            "--model", model, "--data", Subset, "--rows", $"{id * rows}:{rows}", "--epochs", $"{epochs}", "--batch", $"{batch}",
+            "--deadline", "120", "--cluster-id", cluster.Options.ClusterId, "--service-id", cluster.Options.ServiceId);
+
+        await using var survivor = Worker(0, survivorEpochs);
+        await using var victim = Worker(1, 100);
+        long victimSteps = 0;
+        var survivorRun = WorkerWatch.FollowAsync(survivor, 0, null, CancellationToken.None);
+        var victimRun = WorkerWatch.FollowAsync(victim, 1, report =>
+        {
+            // Killed when its first epoch report arrives (it may have finished more by then: their
+            // reports are still in the pipe and arrive here too, and every push they count was answered).
+            victimSteps = Math.Max(victimSteps, report.Steps);
+            victim.Kill();
+            return Task.CompletedTask;
+        }, CancellationToken.None);
+        var (kept, killed) = (await survivorRun, await victimRun);
+
+        Assert.True(kept.Report is not null, $"the surviving worker did not finish: {kept.Message}");
+        Assert.Equal(0, kept.ExitCode);
+        Assert.Equal(survivorEpochs, kept.Report.Epoch);
+        Assert.Equal(survivorEpochs * ((rows + batch - 1) / batch), kept.Report.Steps);
+        Assert.Null(killed.Report);
+        Assert.NotEqual(0, killed.ExitCode);
+        const int stepsPerEpoch = (rows + batch - 1) / batch;
+        Assert.True(victimSteps >= stepsPerEpoch && victimSteps % stepsPerEpoch == 0, $"victim reported {victimSteps} steps");
+
+        // The server applied every push of the survivor and of the victim's reported epochs, and no
+        // more than the victim could have sent in the epoch it died in.
+        var server = new OrleansParameterServer<float>(cluster.Client, "worker-processes");
+        var status = await server.Grain.Status();
+        long fromVictim = status.Version - kept.Report.Steps;
+        Assert.InRange(fromVictim, victimSteps, victimSteps + stepsPerEpoch);
+        var trained = start.CopyScoreFunction();
+        await server.FetchAsync(new MessageStamp(99, 1), [.. trained.Parameters.Select(p => p.Value.Memory)]);
+        Assert.All(trained.Parameters, p => Assert.True(p.Value.Span.ToArray().All(float.IsFinite)));
+        var (_, test) = FashionMnist.Load<float>(Subset);
+        double accuracy = new Classifier<float>(trained, start.Loss).Accuracy(test);
+        double before = start.Accuracy(test);
+        Assert.True(accuracy >= 0.72, $"test accuracy {accuracy:P1} (before training {before:P1})");
+    }
+
+    [Fact(Timeout = 180_000)]
+    public async Task ASiloKilledWhileHoldingTheServer_LosesOnlyWhatWasNotPersisted_AndTheRunReachesTheFloor()
+    {
+        await using var cluster = await ClusterFixture.StartAsync();
+        var primary = cluster.Primary!.SiloAddress.ToString();
+        string? run = null;
+        for (int k = 0; k < ClusterFixture.HardKillCandidates && run is null; k++)
+            if ((await cluster.Client.GetGrain<IParameterServerGrain<double>>($"hard-kill-{k}").Status()).Silo != primary)
+                run = $"hard-kill-{k}";
+        Assert.True(run is not null, "every candidate grain was placed on the primary silo");
+
+        // Two workers of 7 batches an epoch (100 rows, batches of 16); the server persists every 5
+        // updates. Both pause after epoch 2: 28 updates applied, 25 persisted.
+        var data = SyntheticData.Blobs<double>(100, 3, 2, seed: 21);
+        var order = Enumerable.Range(0, data.Count).ToArray();
+        new Random(4).Shuffle(order);
+        var start = new LinearScore<double>(2, 3, seed: 22);
+        var retry = new RetryPolicy { Attempts = 12, FirstDelay = TimeSpan.FromMilliseconds(250) };
+        var server = new OrleansParameterServer<double>(cluster.Client, run!, retry);
+        await server.InitializeAsync([.. start.Parameters.Select(p => (ReadOnlyMemory<double>)p.Value.Memory)]);
+        var options = new DownpourOptions { FetchEvery = 1, PushEvery = 1, Epochs = 8, BatchSize = 16, Seed = 3 };
+        using var paused = new CountdownEvent(2);
+        using var resume = new ManualResetEventSlim();
+        var workers = Enumerable.Range(0, 2).Select(w => Task.Run(() =>
+            new DownpourWorker<double>(new TrainingSetup<double>(start.Clone(), SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05)), server, w, options)
+                .RunAsync(data, order[(w * 100)..((w + 1) * 100)], new Pause(2, paused, resume)))).ToArray();
+        Assert.True(paused.Wait(TimeSpan.FromSeconds(60)), "the workers did not reach epoch 2");
+
+        var before = await server.Grain.Status();
+        Assert.Equal((28, 25), (before.Version, before.PersistedVersion));
+        await cluster.KillSiloAsync(cluster.Silos.Single(s => s.SiloAddress.ToString() == before.Silo));
+        resume.Set();
+        var reports = await Task.WhenAll(workers);
+
+        // The grain came back on the other silo from storage: the 3 updates after the last write are
+        // lost, every later push applied once.
+        var after = await server.Grain.Status();
+        Assert.NotEqual(before.Silo, after.Silo);
+        Assert.Equal(reports.Sum(r => r.Steps) - (before.Version - before.PersistedVersion), after.Version);
+        var model = start.Clone();
+        await server.FetchAsync(new MessageStamp(0, 1), [.. model.Parameters.Select(p => p.Value.Memory)]);
+        double accuracy = new Classifier<double>(model, SoftmaxCrossEntropyLoss.Instance).Accuracy(data);
+        Assert.True(accuracy >= 0.95, $"accuracy {accuracy:P1}");
+    }
+
+    /// <summary>Holds the worker's thread after epoch <paramref name="epoch"/> until <paramref name="resume"/> is set.</summary>
+    private sealed class Pause(int epoch, CountdownEvent paused, ManualResetEventSlim resume) : IProgress<WorkerReport>
+    {
+        public void Report(WorkerReport value)
+        {
+            if (value.Epoch != epoch)
+                return;
+            paused.Signal();
+            resume.Wait(TimeSpan.FromSeconds(60));
+        }
+    }
+
+    private sealed class TemporaryFolder : IDisposable
+    {
+        public string Path { get; } = Directory.CreateTempSubdirectory("neuralbasics-orleans-").FullName;
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
+    }
+}
