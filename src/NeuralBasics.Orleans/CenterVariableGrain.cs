@@ -43,6 +43,10 @@ public sealed class CenterVariableGrain<T>(
             _core = new CenterVariableCore<T>(initial.Unpack<T>().Select(t => (ReadOnlyMemory<T>)t));
             await Persist();
         }
+        else
+        {
+            initial.RequireLengths(_core.Center.Select(c => c.Length), $"The center variable \"{this.GetPrimaryKeyString()}\"");
+        }
         return _core.Version;
     }
 

@@ -10,6 +10,7 @@ public interface ICenterVariableGrain<T> : IGrainWithStringKey
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Sets the initial center unless it already has one; returns the version.</summary>
+    /// <exception cref="InvalidOperationException">The center already holds tensors of other sizes: another model uses the run name.</exception>
     [Alias("Initialize")]
     Task<long> Initialize(PackedTensors initial);
 

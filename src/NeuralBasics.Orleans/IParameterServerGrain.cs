@@ -14,6 +14,7 @@ public interface IParameterServerGrain<T> : IGrainWithStringKey
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Sets the initial parameters unless the server already has some (from an earlier call or its storage); returns the version.</summary>
+    /// <exception cref="InvalidOperationException">The server already holds tensors of other sizes: another model uses the run name.</exception>
     [Alias("Initialize")]
     Task<long> Initialize(PackedTensors initial);
 

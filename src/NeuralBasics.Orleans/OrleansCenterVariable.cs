@@ -21,6 +21,7 @@ public sealed class OrleansCenterVariable<T> : ICenterVariable<T>
     }
 
     /// <summary>Gives the center its initial values unless it has some already; returns the version.</summary>
+    /// <exception cref="InvalidOperationException">The center already holds tensors of other sizes: another model uses the run name.</exception>
     public Task<long> InitializeAsync(IEnumerable<ReadOnlyMemory<T>> initial, CancellationToken cancellationToken = default)
     {
         var values = PackedTensors.Pack<T>([.. initial]);

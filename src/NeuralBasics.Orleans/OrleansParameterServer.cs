@@ -31,6 +31,7 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
     public IParameterServerGrain<T> Grain => _grain;
 
     /// <summary>Gives the server its initial parameters unless it has some already (every worker may call it); returns the version.</summary>
+    /// <exception cref="InvalidOperationException">The server already holds tensors of other sizes: another model uses the run name.</exception>
     public Task<long> InitializeAsync(IEnumerable<ReadOnlyMemory<T>> initial, CancellationToken cancellationToken = default)
     {
         var values = PackedTensors.Pack<T>([.. initial]);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -71,6 +72,24 @@ public sealed record PackedTensors([property: Id(0)] int[] Lengths, [property: I
             elements.Slice(offset, Lengths[k]).CopyTo(destination[k].Span);
             offset += Lengths[k];
         }
+    }
+
+    /// <summary>
+    /// Throws unless these tensors have the element counts <paramref name="held"/> of what
+    /// <paramref name="owner"/> already holds: a second model started under the same run name must
+    /// fail at once, not at its first fetch.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The counts differ.</exception>
+    internal void RequireLengths(IEnumerable<int> held, string owner)
+    {
+        int[] expected = [.. held];
+        if (!Lengths.AsSpan().SequenceEqual(expected))
+            throw new InvalidOperationException(
+                $"{owner} already holds {Describe(expected)}, but a worker started it with {Describe(Lengths)}: another model is " +
+                "training under this run's name. Choose another run name, or clear the run's grain state.");
+
+        static string Describe(int[] lengths) =>
+            $"{lengths.Length} tensor{(lengths.Length == 1 ? "" : "s")} of {string.Join(", ", lengths.Select(n => n.ToString("N0", CultureInfo.InvariantCulture)))} values";
     }
 
     private ReadOnlySpan<T> Elements<T>()

@@ -50,6 +50,10 @@ public sealed class ParameterServerGrain<T>(
             _core = new ParameterServerCore<T>(initial.Unpack<T>().Select(t => (ReadOnlyMemory<T>)t), _settings.Rule, _settings.Staleness);
             await Persist();
         }
+        else
+        {
+            initial.RequireLengths(_core.Parameters.Select(p => p.Length), $"The parameter server \"{this.GetPrimaryKeyString()}\"");
+        }
         return _core.Version;
     }
 

@@ -61,6 +61,8 @@ public sealed class ClusterFixture : IAsyncLifetime
                 o.AddParameterServer("bounded", new Sgd(1), new StalenessBound(0));
                 o.AddParameterServer("scaled", new Sgd(1), new StalenessBound(1, StaleGradientHandling.Scale));
                 o.AddParameterServer("worker-processes", new Adam(1e-3), persistEvery: 10);
+                o.AddParameterServer("worker-deadline", new Adam(1e-3));
+                o.AddParameterServer("mismatch", new Sgd(0.1));
                 for (int k = 0; k < HardKillCandidates; k++)
                     o.AddParameterServer($"hard-kill-{k}", new Sgd(0.05), persistEvery: 5);
             });

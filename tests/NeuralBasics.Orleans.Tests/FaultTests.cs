@@ -32,10 +32,15 @@ public sealed class FaultTests
         string gateways = string.Join(',', cluster.Silos.Select(s => s.GatewayAddress.Endpoint.ToString()));
         const int batch = 64, rows = 1500, survivorEpochs = 6;
 
+        // Worker 0 reads images 0-1499 of the IDX files; worker 1 a CSV file holding images 1500-2999.
+        string csv = Path.Combine(folder.Path, "shard-1.csv");
+        WriteCsv(FashionMnist.LoadTrainingRows<float>(Subset, rows, rows), csv);
+        string[][] shards = [["--data", Subset, "--rows", $"0:{rows}"], ["--csv", csv]];
+
         ClusterProcess Worker(int id, int epochs) => ClusterProcess.StartProgram($"worker {id}", typeof(ClusterProcess).Assembly.Location,
-            "worker", "--gateways", gateways, "--mode", "downpour", "--run", "worker-processes", "--id", $"{id}", "--workers", "2",
-            "--model", model, "--data", Subset, "--rows", $"{id * rows}:{rows}", "--epochs", $"{epochs}", "--batch", $"{batch}",
-            "--deadline", "120", "--cluster-id", cluster.Options.ClusterId, "--service-id", cluster.Options.ServiceId);
+            ["worker", "--gateways", gateways, "--mode", "downpour", "--run", "worker-processes", "--id", $"{id}", "--workers", "2",
+             "--model", model, .. shards[id], "--epochs", $"{epochs}", "--batch", $"{batch}",
+             "--deadline", "120", "--cluster-id", cluster.Options.ClusterId, "--service-id", cluster.Options.ServiceId]);
 
         await using var survivor = Worker(0, survivorEpochs);
         await using var victim = Worker(1, 100);
@@ -73,6 +78,24 @@ public sealed class FaultTests
         double accuracy = new Classifier<float>(trained, start.Loss).Accuracy(test);
         double before = start.Accuracy(test);
         Assert.True(accuracy >= 0.72, $"test accuracy {accuracy:P1} (before training {before:P1})");
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task AWorkerProcessPastItsDeadline_StopsAndSaysSo()
+    {
+        await using var cluster = await ClusterFixture.StartAsync(ConnectionTransportType.TcpSocket);
+        using var folder = new TemporaryFolder();
+        string model = Path.Combine(folder.Path, "start.safetensors");
+        new Classifier<float>(new LinearScore<float>(784, 10, seed: 1), SoftmaxCrossEntropyLoss.Instance).Save(model);
+        await using var worker = ClusterProcess.StartProgram("worker", typeof(ClusterProcess).Assembly.Location,
+            "worker", "--gateways", string.Join(',', cluster.Silos.Select(s => s.GatewayAddress.Endpoint.ToString())),
+            "--mode", "downpour", "--run", "worker-deadline", "--id", "0", "--model", model, "--data", Subset, "--rows", "0:500",
+            "--epochs", "1000000", "--deadline", "4", "--cluster-id", cluster.Options.ClusterId, "--service-id", cluster.Options.ServiceId);
+        var outcome = await WorkerWatch.FollowAsync(worker, 0, null, CancellationToken.None);
+
+        Assert.Equal(3, outcome.ExitCode);
+        Assert.Null(outcome.Report);
+        Assert.Contains("deadline of 4 s passed", outcome.Message);
     }
 
     [Fact(Timeout = 180_000)]
@@ -118,6 +141,15 @@ public sealed class FaultTests
         await server.FetchAsync(new MessageStamp(0, 1), [.. model.Parameters.Select(p => p.Value.Memory)]);
         double accuracy = new Classifier<double>(model, SoftmaxCrossEntropyLoss.Instance).Accuracy(data);
         Assert.True(accuracy >= 0.95, $"accuracy {accuracy:P1}");
+    }
+
+    private static void WriteCsv(DataSet<float> data, string path)
+    {
+        using var writer = new StreamWriter(path);
+        writer.WriteLine("label," + string.Join(',', Enumerable.Range(0, data.FeatureCount).Select(k => $"pixel{k}")));
+        for (int i = 0; i < data.Count; i++)
+            writer.WriteLine($"{data.Labels[i]}," + string.Join(',', data.Features.Span.Slice(i * data.FeatureCount, data.FeatureCount).ToArray()
+                .Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
     }
 
     /// <summary>Holds the worker's thread after epoch <paramref name="epoch"/> until <paramref name="resume"/> is set.</summary>

@@ -120,6 +120,25 @@ public sealed class OrleansTrainingTests(ClusterFixture fixture)
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task ASecondModelUnderTheSameRunName_IsRefusedAtInitialize_AndTheFirstKeepsItsParameters()
+    {
+        var server = new OrleansParameterServer<double>(fixture.Grains, "mismatch");
+        Assert.Equal(0, await server.InitializeAsync([new double[] { 1, 2, 3, 4 }, new double[] { 5 }]));
+        // The same shapes again (another worker of the same run): accepted, nothing changes.
+        Assert.Equal(0, await server.InitializeAsync([new double[] { 9, 9, 9, 9 }, new double[] { 9 }]));
+
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => server.InitializeAsync([new double[] { 1, 2 }, new double[] { 3, 4, 5 }]));
+        Assert.Contains("already holds 2 tensors of 4, 1 values, but a worker started it with 2 tensors of 2, 3 values", e.Message);
+        var center = new OrleansCenterVariable<double>(fixture.Grains, "mismatch");
+        await center.InitializeAsync([new double[] { 1, 2, 3 }]);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => center.InitializeAsync([new double[] { 1, 2 }]));
+
+        double[][] values = [new double[4], new double[1]];
+        await server.FetchAsync(new MessageStamp(0, 1), [.. values.Select(v => (Memory<double>)v)]);
+        Assert.Equal([[1.0, 2, 3, 4], [5.0]], values);
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task AStalePushThroughTheGrain_IsRejectedOrScaledAsConfigured()
     {
         double[][] start = [[0.0, 0.0]];
