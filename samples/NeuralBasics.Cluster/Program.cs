@@ -32,7 +32,8 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: NeuralBasics.Cluster [--data FOLDER] [--epochs E] [--plot FILE.png]
                NeuralBasics.Cluster silo --port P --gateway G [--primary PORT] [--cluster-id ID --service-id ID]
-               NeuralBasics.Cluster worker --gateways HOST:PORT[,HOST:PORT] --mode downpour|easgd|sync --run NAME
+                   (across machines: --postgres CONNECTION-STRING [--advertise HOST-IP] instead of --primary)
+               NeuralBasics.Cluster worker (--gateways HOST:PORT[,HOST:PORT] | --postgres CONNECTION-STRING) --mode downpour|easgd|sync --run NAME
                    --id K --workers N --model FILE (--data FOLDER --rows START:COUNT | --csv FILE)
                    [--epochs E] [--batch B] [--deadline SECONDS] [--snapshots FOLDER] [--cluster-id ID --service-id ID]
         """);

@@ -2,16 +2,19 @@ using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NeuralBasics.Orleans;
+using Orleans.Configuration;
 
 namespace NeuralBasics.Cluster;
 
 /// <summary>
-/// One silo of a localhost cluster: <c>silo --port 11111 --gateway 30000 [--primary 11111]</c>. The
-/// first silo is the primary (it holds the development membership table); the others name its port.
-/// Grain state lives in Orleans' memory storage, held by storage grains spread over the silos: good
-/// for a demonstration on one machine, not durable across machines (see the README's "Training
-/// across machines" for the ADO.NET configuration). Prints "ready" when it accepts clients and stops
-/// gracefully when its standard input closes or it receives SIGTERM / Ctrl+C.
+/// One silo. On one machine: <c>silo --port 11111 --gateway 30000 [--primary 11111]</c>, localhost
+/// clustering, where the first silo is the primary (it holds the development membership table) and
+/// the others name its port, and grain state in Orleans' memory storage (held by storage grains
+/// spread over the silos: fine for a demonstration, lost with a silo). Across machines:
+/// <c>silo --port 11111 --gateway 30000 --advertise HOST-IP --postgres CONNECTION-STRING</c>, with
+/// membership and grain state in PostgreSQL through Orleans' ADO.NET providers (README, "Training
+/// across machines"). Prints "ready" when it accepts clients and stops gracefully when its standard
+/// input closes or it receives SIGTERM / Ctrl+C.
 /// </summary>
 internal static class SiloProcess
 {
@@ -26,10 +29,30 @@ internal static class SiloProcess
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(port, gateway, new IPEndPoint(IPAddress.Loopback, primary), serviceId, clusterId)
-            .AddMemoryGrainStorage(NeuralBasicsTrainingOptions.StorageName)
-            .AddNeuralBasicsTraining(Runs.Configure));
+        builder.UseOrleans(silo =>
+        {
+            if (args.Text("postgres") is { } database)
+            {
+                // Every silo and client of the cluster names the same database; the silo listens on all
+                // addresses and tells the others the one given (or its host name's first IPv4 address).
+                var advertised = args.Text("advertise") is { } address
+                    ? IPAddress.TryParse(address, out var ip) ? ip : throw new ArgumentException($"--advertise must be an IP address, not \"{address}\".")
+                    : null;
+                silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, serviceId))
+                    .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", database))
+                    .AddAdoNetGrainStorage(NeuralBasicsTrainingOptions.StorageName, o => (o.Invariant, o.ConnectionString) = ("Npgsql", database));
+                if (advertised is not null)
+                    silo.ConfigureEndpoints(advertised, port, gateway, listenOnAnyHostAddress: true);
+                else
+                    silo.ConfigureEndpoints(port, gateway, listenOnAnyHostAddress: true);
+            }
+            else
+            {
+                silo.UseLocalhostClustering(port, gateway, new IPEndPoint(IPAddress.Loopback, primary), serviceId, clusterId)
+                    .AddMemoryGrainStorage(NeuralBasicsTrainingOptions.StorageName);
+            }
+            silo.AddNeuralBasicsTraining(Runs.Configure);
+        });
         using var host = builder.Build();
         await host.StartAsync();
         Console.WriteLine("ready");

@@ -15,7 +15,8 @@ using Orleans.Configuration;
 namespace NeuralBasics.Cluster;
 
 /// <summary>
-/// One worker process. It joins the cluster as an Orleans client (<c>--gateways</c>), builds its
+/// One worker process. It joins the cluster as an Orleans client (<c>--gateways</c>, or
+/// <c>--postgres</c> for the membership table of a cluster across machines), builds its
 /// replica from a model file (architecture and starting weights, <c>--model</c>), loads only its own
 /// shard — a range of the Fashion-MNIST training images (<c>--data FOLDER --rows START:COUNT</c>) or a
 /// CSV file of its own (<c>--csv FILE</c>) — and trains it with the usual pieces
@@ -36,7 +37,8 @@ internal static class WorkerProcess
 
     public static async Task<int> RunAsync(Arguments args)
     {
-        var gateways = args.Required("gateways").Split(',').Select(ParseEndPoint).ToArray();
+        string? database = args.Text("postgres");
+        var gateways = database is null ? args.Required("gateways").Split(',').Select(ParseEndPoint).ToArray() : [];
         string mode = args.Required("mode");
         string run = args.Required("run");
         int id = args.Number("id");
@@ -56,7 +58,18 @@ internal static class WorkerProcess
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleansClient(client =>
         {
-            client.UseStaticClustering(gateways);
+            // The gateways named, or (across machines) those the membership table in PostgreSQL lists.
+            if (database is not null)
+                client.UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", database));
+            else
+                client.UseStaticClustering(gateways);
+            // Silos may still be starting, or the table may still list silos that died: keep trying
+            // (until the deadline) rather than give up on the first gateway that refuses.
+            client.UseConnectionRetryFilter(async (_, cancellationToken) =>
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                return true;
+            });
             client.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = args.Text("cluster-id") ?? "neuralbasics-sample";
