@@ -85,18 +85,21 @@ internal static class WorkerProcess
             var replica = start.CopyScoreFunction();
             var initial = replica.Parameters.Select(p => (ReadOnlyMemory<float>)p.Value.Memory).ToArray();
             var setup = new TrainingSetup<float>(replica, start.Loss, null, new Adam(Runs.LearningRate));
+            // A replacement started under the id of a worker that died takes a later incarnation:
+            // the shared state then starts a new message stream for it (and refuses the old one).
+            long incarnation = DateTime.UtcNow.Ticks;
             DistributedWorker<float> worker;
             switch (mode)
             {
                 case "downpour":
                     var server = new OrleansParameterServer<float>(grains, run);
                     await server.InitializeAsync(initial, timeout.Token);
-                    worker = new DownpourWorker<float>(setup, server, id, Runs.DownpourOptions(epochs, batch));
+                    worker = new DownpourWorker<float>(setup, server, id, Runs.DownpourOptions(epochs, batch)) { Incarnation = incarnation };
                     break;
                 case "easgd":
                     var center = new OrleansCenterVariable<float>(grains, run);
                     await center.InitializeAsync(initial, timeout.Token);
-                    worker = new ElasticAveragingWorker<float>(setup, center, id, Runs.EasgdOptions(epochs, batch));
+                    worker = new ElasticAveragingWorker<float>(setup, center, id, Runs.EasgdOptions(epochs, batch)) { Incarnation = incarnation };
                     break;
                 default:
                     var allReduce = await OrleansAllReduce<float>.JoinAsync(grains, run, workers, cancellationToken: timeout.Token);

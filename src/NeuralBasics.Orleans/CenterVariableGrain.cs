@@ -22,7 +22,7 @@ public sealed class CenterVariableGrain<T>(
     {
         if (state.State.Center is { } center)
         {
-            _core = new CenterVariableCore<T>(center.Select(c => (ReadOnlyMemory<T>)c), state.State.Version, state.State.LastSequence);
+            _core = new CenterVariableCore<T>(center.Select(c => (ReadOnlyMemory<T>)c), state.State.Version, state.State.LastSequence, state.State.Incarnations);
             _persisted = state.State.Version;
         }
         return Task.CompletedTask;
@@ -78,6 +78,7 @@ public sealed class CenterVariableGrain<T>(
             Version = _core!.Version,
             Center = [.. _core.Center.Select(c => c.ToArray())],
             LastSequence = _core.LastSequences.ToDictionary(),
+            Incarnations = _core.Incarnations.ToDictionary(),
         };
         await state.WriteStateAsync();
         _persisted = _core.Version;

@@ -15,4 +15,7 @@ public sealed class CenterVariableState<T>
 
     /// <summary>Each worker's last applied exchange.</summary>
     [Id(2)] public Dictionary<int, long> LastSequence { get; set; } = [];
+
+    /// <summary>Each worker's incarnation, where not 0.</summary>
+    [Id(3)] public Dictionary<int, long> Incarnations { get; set; } = [];
 }

@@ -7,8 +7,8 @@ namespace NeuralBasics.Orleans;
 public sealed class MessageStampConverter : IConverter<MessageStamp, MessageStampSurrogate>
 {
     /// <inheritdoc/>
-    public MessageStamp ConvertFromSurrogate(in MessageStampSurrogate surrogate) => new(surrogate.Worker, surrogate.Sequence);
+    public MessageStamp ConvertFromSurrogate(in MessageStampSurrogate surrogate) => new(surrogate.Worker, surrogate.Sequence, surrogate.Incarnation);
 
     /// <inheritdoc/>
-    public MessageStampSurrogate ConvertToSurrogate(in MessageStamp value) => new() { Worker = value.Worker, Sequence = value.Sequence };
+    public MessageStampSurrogate ConvertToSurrogate(in MessageStamp value) => new() { Worker = value.Worker, Sequence = value.Sequence, Incarnation = value.Incarnation };
 }

@@ -11,4 +11,7 @@ public struct MessageStampSurrogate
 
     /// <summary>The sequence number.</summary>
     [Id(1)] public long Sequence;
+
+    /// <summary>Which start of the worker sent it.</summary>
+    [Id(2)] public long Incarnation;
 }

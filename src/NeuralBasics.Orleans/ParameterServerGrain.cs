@@ -28,7 +28,7 @@ public sealed class ParameterServerGrain<T>(
         if (stored.Parameters is { } parameters)
         {
             _core = ParameterServerCore<T>.Restore(
-                new ParameterServerSnapshot<T>(stored.Version, parameters, stored.Steps, stored.StateBuffers, stored.NextSequence),
+                new ParameterServerSnapshot<T>(stored.Version, parameters, stored.Steps, stored.StateBuffers, stored.NextSequence, stored.Incarnations),
                 _settings.Rule, _settings.Staleness);
             _persisted = stored.Version;
         }
@@ -93,6 +93,7 @@ public sealed class ParameterServerGrain<T>(
             Steps = snapshot.Steps,
             StateBuffers = snapshot.StateBuffers,
             NextSequence = snapshot.NextSequence.ToDictionary(),
+            Incarnations = snapshot.Incarnations?.ToDictionary() ?? [],
         };
         await state.WriteStateAsync();
         _persisted = snapshot.Version;

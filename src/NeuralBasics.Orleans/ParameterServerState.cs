@@ -21,4 +21,7 @@ public sealed class ParameterServerState<T>
 
     /// <summary>Each worker's next expected push.</summary>
     [Id(4)] public Dictionary<int, long> NextSequence { get; set; } = [];
+
+    /// <summary>Each worker's incarnation, where not 0.</summary>
+    [Id(5)] public Dictionary<int, long> Incarnations { get; set; } = [];
 }

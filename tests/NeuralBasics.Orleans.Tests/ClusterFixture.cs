@@ -63,6 +63,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 o.AddParameterServer("worker-processes", new Adam(1e-3), persistEvery: 10);
                 o.AddParameterServer("worker-deadline", new Adam(1e-3));
                 o.AddParameterServer("mismatch", new Sgd(0.1));
+                o.AddParameterServer("restart", new Sgd(0.1));
                 for (int k = 0; k < HardKillCandidates; k++)
                     o.AddParameterServer($"hard-kill-{k}", new Sgd(0.05), persistEvery: 5);
             });

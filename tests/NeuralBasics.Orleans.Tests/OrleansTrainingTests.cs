@@ -139,6 +139,19 @@ public sealed class OrleansTrainingTests(ClusterFixture fixture)
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task AWorkerRestartedUnderItsId_IsANewStreamThroughTheGrain_AndTheOldOneIsSuperseded()
+    {
+        var grain = fixture.Grains.GetGrain<IParameterServerGrain<double>>("restart");
+        await grain.Initialize(Pack([0.0, 0.0]));
+        Assert.Equal(ExchangeStatus.Applied, (await grain.Push(new MessageStamp(1, 1, 7), 0, Pack([1.0, 0.0]))).Status);
+        Assert.Equal(ExchangeStatus.Applied, (await grain.Push(new MessageStamp(1, 2, 7), 1, Pack([1.0, 0.0]))).Status);
+        // The replacement's sequence starts at 1 again; its later incarnation crosses the wire.
+        Assert.Equal(new ExchangeReply(ExchangeStatus.Applied, 3), await grain.Push(new MessageStamp(1, 1, 8), 2, Pack([0.0, 1.0])));
+        Assert.Equal(new ExchangeReply(ExchangeStatus.Superseded, 3), await grain.Push(new MessageStamp(1, 3, 7), 2, Pack([5.0, 5.0])));
+        Assert.Equal([[-0.2, -0.1]], (await grain.Fetch(new MessageStamp(1, 1, 8))).Tensors.Unpack<double>());
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task AStalePushThroughTheGrain_IsRejectedOrScaledAsConfigured()
     {
         double[][] start = [[0.0, 0.0]];

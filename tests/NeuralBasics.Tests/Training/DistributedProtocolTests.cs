@@ -166,6 +166,71 @@ public class DistributedProtocolTests
     }
 
     [Fact]
+    public void AWorkerRestartedUnderItsId_StartsANewStream_AndTheOldOneIsSuperseded()
+    {
+        // Worker 2 pushes 1 and 2, and push 4 is held waiting for 3; then it dies and a replacement
+        // (a later incarnation) starts its sequence at 1 again.
+        var server = new ParameterServerCore<double>(Tensors(Start), new Sgd(1));
+        server.Push(new MessageStamp(2, 1, incarnation: 100), 0, Tensors(Gradients[0]));
+        server.Push(new MessageStamp(2, 2, incarnation: 100), 1, Tensors(Gradients[1]));
+        Assert.Equal(ExchangeStatus.Queued, server.Push(new MessageStamp(2, 4, incarnation: 100), 2, Tensors(Gradients[3])).Status);
+
+        // Without a new incarnation the replacement's first push would be taken for a repeat.
+        var unchanged = ParameterServerCore<double>.Restore(server.Snapshot(), new Sgd(1));
+        Assert.Equal(ExchangeStatus.Duplicate, unchanged.Push(new MessageStamp(2, 1, incarnation: 100), 2, Tensors(Gradients[2])).Status);
+
+        Assert.Equal(new ExchangeReply(ExchangeStatus.Applied, 3), server.Push(new MessageStamp(2, 1, incarnation: 200), 2, Tensors(Gradients[2])));
+        // The old process's late push 3 is refused, and its held push 4 was dropped with its stream.
+        Assert.Equal(new ExchangeReply(ExchangeStatus.Superseded, 3), server.Push(new MessageStamp(2, 3, incarnation: 100), 2, Tensors(Gradients[2])));
+        Assert.Equal(ExchangeStatus.Applied, server.Push(new MessageStamp(2, 2, incarnation: 200), 3, Tensors(Gradients[1])).Status);
+        Assert.Equal(4, server.Version);
+        // SGD with rate 1: start − g0 − g1 − g2 − g1.
+        double[] expected = [.. Start[0].Select((v, i) => v - Gradients[0][0][i] - Gradients[1][0][i] - Gradients[2][0][i] - Gradients[1][0][i])];
+        Assert.Equal(expected, Fetched(server)[0]);
+
+        // The incarnation survives a snapshot: the restored server still refuses the old process.
+        var restored = ParameterServerCore<double>.Restore(server.Snapshot(), new Sgd(1));
+        Assert.Equal(ExchangeStatus.Superseded, restored.Push(new MessageStamp(2, 5, incarnation: 100), 4, Tensors(Gradients[0])).Status);
+        Assert.Equal(ExchangeStatus.Applied, restored.Push(new MessageStamp(2, 3, incarnation: 200), 4, Tensors(Gradients[0])).Status);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new MessageStamp(0, 1, incarnation: -1));
+    }
+
+    [Fact]
+    public void TheCenterStartsAfreshForARestartedWorker_AndRefusesTheOldOne()
+    {
+        var center = new CenterVariableCore<double>(Tensors([0.0, 4.0]));
+        center.Exchange(new MessageStamp(0, 5, incarnation: 1), 0.5, [new[] { 1.0, 0.0 }]);
+        double[] replacement = [0.5, 2.0];
+        Assert.Equal(ExchangeStatus.Applied, center.Exchange(new MessageStamp(0, 1, incarnation: 2), 0.5, [replacement]).Status);
+        double[] old = [9.0, 9.0];
+        Assert.Equal(ExchangeStatus.Superseded, center.Exchange(new MessageStamp(0, 6, incarnation: 1), 0.5, [old]).Status);
+        Assert.Equal([9.0, 9.0], old);
+        Assert.Equal(2, center.Version);
+
+        var restored = new CenterVariableCore<double>(center.Center.Select(c => (ReadOnlyMemory<double>)c), center.Version, center.LastSequences, center.Incarnations);
+        Assert.Equal(ExchangeStatus.Superseded, restored.Exchange(new MessageStamp(0, 7, incarnation: 1), 0.5, [old]).Status);
+        Assert.Equal(ExchangeStatus.Outdated, restored.Exchange(new MessageStamp(0, 1, incarnation: 2), 0.5, [old]).Status);
+    }
+
+    [Fact]
+    public async Task ADownpourWorkerWhoseIdWasRestartedElsewhere_Stops()
+    {
+        var data = SyntheticData.Blobs<double>(20, 3, 2, seed: 1);
+        var start = new LinearScore<double>(2, 3, seed: 2);
+        var server = new InProcessParameterServer<double>([.. start.Parameters.Select(p => (ReadOnlyMemory<double>)p.Value.Memory)], new Sgd(0.1));
+        double[][] zero = [.. start.Parameters.Select(p => new double[p.Value.Memory.Length])];
+        await server.PushAsync(new MessageStamp(0, 1, incarnation: 50), 0, [.. zero.Select(z => (ReadOnlyMemory<double>)z)]);
+
+        var stale = new DownpourWorker<double>(new TrainingSetup<double>(start.Clone(), SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.1)), server, 0)
+        { Incarnation = 10 };
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => stale.RunAsync(data));
+        Assert.Contains("Worker 0 (start 10) was replaced", e.Message);
+        var replacement = new DownpourWorker<double>(new TrainingSetup<double>(start.Clone(), SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.1)), server, 0,
+            new DownpourOptions { Epochs = 1, BatchSize = 20 }) { Incarnation = 60 };
+        Assert.Equal(3, (await replacement.RunAsync(data)).Steps);
+    }
+
+    [Fact]
     public void TheCenterMovesOncePerExchange_ARepeatGetsTheSameAnswer_AnOlderOneNothing()
     {
         var center = new CenterVariableCore<double>(Tensors([0.0, 4.0]));

@@ -14,7 +14,9 @@ namespace NeuralBasics.Training.Distributed;
 /// An exchange waits for its answer, so a worker has one in flight at a time: a stamp newer than
 /// the worker's last is applied (a gap means a message was lost before it changed anything), the
 /// last one again is a <see cref="ExchangeStatus.Duplicate"/>, an older one is
-/// <see cref="ExchangeStatus.Outdated"/>. Every exchange is checked whole (tensor count and
+/// <see cref="ExchangeStatus.Outdated"/>. A larger <see cref="MessageStamp.Incarnation"/> than the
+/// worker's so far (it was restarted) starts afresh; a smaller one is
+/// <see cref="ExchangeStatus.Superseded"/>. Every exchange is checked whole (tensor count and
 /// lengths, finite values, α in [0, 1]) before anything changes.
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
@@ -22,15 +24,17 @@ public sealed class CenterVariableCore<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly T[][] _center;
-    private readonly Dictionary<int, (long Sequence, T[][]? Reply)> _last = [];
+    private readonly Dictionary<int, (long Sequence, T[][]? Reply, long Incarnation)> _last = [];
 
     /// <summary>
     /// Starts the center at <paramref name="initial"/> (copied), one array per parameter tensor; a
     /// center restored from storage passes its <paramref name="version"/> and each worker's last
     /// applied exchange (<paramref name="lastSequences"/>), whose repeats are then
-    /// <see cref="ExchangeStatus.Outdated"/> (the answer they got is not stored).
+    /// <see cref="ExchangeStatus.Outdated"/> (the answer they got is not stored), and each worker's
+    /// incarnation (<paramref name="incarnations"/>; 0 for a worker missing there).
     /// </summary>
-    public CenterVariableCore(IEnumerable<ReadOnlyMemory<T>> initial, long version = 0, IReadOnlyDictionary<int, long>? lastSequences = null)
+    public CenterVariableCore(IEnumerable<ReadOnlyMemory<T>> initial, long version = 0, IReadOnlyDictionary<int, long>? lastSequences = null,
+        IReadOnlyDictionary<int, long>? incarnations = null)
     {
         ArgumentNullException.ThrowIfNull(initial);
         ArgumentOutOfRangeException.ThrowIfNegative(version);
@@ -39,11 +43,14 @@ public sealed class CenterVariableCore<T>
             throw new ArgumentException("A center variable needs at least one tensor.", nameof(initial));
         Version = version;
         foreach (var (worker, sequence) in lastSequences ?? new Dictionary<int, long>())
-            _last[worker] = (sequence, null);
+            _last[worker] = (sequence, null, incarnations?.GetValueOrDefault(worker) ?? 0);
     }
 
     /// <summary>Each worker's last applied exchange, for storing with the center.</summary>
     public IReadOnlyDictionary<int, long> LastSequences => _last.ToDictionary(w => w.Key, w => w.Value.Sequence);
+
+    /// <summary>Each worker's incarnation where it is not 0, for storing with the center.</summary>
+    public IReadOnlyDictionary<int, long> Incarnations => _last.Where(w => w.Value.Incarnation != 0).ToDictionary(w => w.Key, w => w.Value.Incarnation);
 
     /// <summary>The exchanges applied so far.</summary>
     public long Version { get; private set; }
@@ -68,7 +75,10 @@ public sealed class CenterVariableCore<T>
                 throw new ArgumentException($"The exchange from {stamp} holds a non-finite value in tensor {k}.", nameof(parameters));
         }
 
-        if (_last.TryGetValue(stamp.Worker, out var last) && stamp.Sequence <= last.Sequence)
+        bool known = _last.TryGetValue(stamp.Worker, out var last);
+        if (known && stamp.Incarnation < last.Incarnation)
+            return new ExchangeReply(ExchangeStatus.Superseded, Version);
+        if (known && stamp.Incarnation == last.Incarnation && stamp.Sequence <= last.Sequence)
         {
             if (stamp.Sequence < last.Sequence || last.Reply is null)
                 return new ExchangeReply(ExchangeStatus.Outdated, Version);
@@ -91,7 +101,7 @@ public sealed class CenterVariableCore<T>
             }
             local.CopyTo(reply[k]);
         }
-        _last[stamp.Worker] = (stamp.Sequence, reply);
+        _last[stamp.Worker] = (stamp.Sequence, reply, stamp.Incarnation);
         Version++;
         return new ExchangeReply(ExchangeStatus.Applied, Version);
     }

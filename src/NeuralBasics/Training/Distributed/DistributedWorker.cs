@@ -32,6 +32,24 @@ public abstract class DistributedWorker<T>
     /// <summary>This worker's id.</summary>
     public int Worker { get; }
 
+    /// <summary>
+    /// Which start of the worker this is, stamped on every message (<see cref="MessageStamp.Incarnation"/>):
+    /// 0, the default, for a worker that is never restarted; a worker process that may be replaced
+    /// under the same id passes a larger value at each start (its start time in ticks will do).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Negative.</exception>
+    public long Incarnation { get; init { ArgumentOutOfRangeException.ThrowIfNegative(value); field = value; } }
+
+    /// <summary>The first stamp of a stream of messages.</summary>
+    protected MessageStamp FirstStamp() => new(Worker, 1, Incarnation);
+
+    /// <summary>Stops a worker whose id has been restarted elsewhere since it started.</summary>
+    /// <exception cref="InvalidOperationException">The reply says <see cref="ExchangeStatus.Superseded"/>.</exception>
+    protected ExchangeReply Check(ExchangeReply reply) => reply.Status == ExchangeStatus.Superseded
+        ? throw new InvalidOperationException(
+            $"Worker {Worker} (start {Incarnation}) was replaced: the shared state has seen a later start of the same id, so this one stops.")
+        : reply;
+
     /// <summary>Trains on every row of <paramref name="data"/>.</summary>
     public Task<WorkerReport> RunAsync(DataSet<T> data, IProgress<WorkerReport>? progress = null, CancellationToken cancellationToken = default)
     {

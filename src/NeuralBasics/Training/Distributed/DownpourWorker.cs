@@ -48,8 +48,8 @@ public sealed class DownpourWorker<T> : DistributedWorker<T>
         ReadOnlyMemory<T>[] pushes = [.. accumulated.Select(a => (ReadOnlyMemory<T>)a)];
         Memory<T>[] fetches = [.. parameters.Select(p => p.Value.Memory)];
         var meter = new WorkerMeter<T>(Worker, Setup.Score);
-        var fetchStamp = new MessageStamp(Worker, 1);
-        var pushStamp = new MessageStamp(Worker, 1);
+        var fetchStamp = FirstStamp();
+        var pushStamp = FirstStamp();
         int pending = 0;
 
         await Fetch().ConfigureAwait(false);
@@ -93,7 +93,7 @@ public sealed class DownpourWorker<T> : DistributedWorker<T>
         async Task Push()
         {
             meter.Sent();
-            var reply = await Server.PushAsync(pushStamp, meter.Version, pushes, cancellationToken).ConfigureAwait(false);
+            var reply = Check(await Server.PushAsync(pushStamp, meter.Version, pushes, cancellationToken).ConfigureAwait(false));
             pushStamp = pushStamp.Next();
             foreach (var a in accumulated)
                 Array.Clear(a);

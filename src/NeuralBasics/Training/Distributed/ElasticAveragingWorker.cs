@@ -45,7 +45,7 @@ public sealed class ElasticAveragingWorker<T> : DistributedWorker<T>
         Memory<T>[] parameters = [.. Setup.Score.Parameters.Select(p => p.Value.Memory)];
         T alpha = T.CreateChecked(Options.Alpha);
         var meter = new WorkerMeter<T>(Worker, Setup.Score);
-        var stamp = new MessageStamp(Worker, 1);
+        var stamp = FirstStamp();
         for (int epoch = 1; epoch <= Options.Epochs; epoch++)
         {
             batches.StartEpoch();
@@ -62,7 +62,7 @@ public sealed class ElasticAveragingWorker<T> : DistributedWorker<T>
                 if (meter.Steps % Options.Tau == 0 && Options.Alpha > 0)
                 {
                     meter.Sent();
-                    var reply = await Center.ExchangeAsync(stamp, alpha, parameters, cancellationToken).ConfigureAwait(false);
+                    var reply = Check(await Center.ExchangeAsync(stamp, alpha, parameters, cancellationToken).ConfigureAwait(false));
                     meter.Received();
                     meter.Version = reply.Version;
                     if (!reply.Accepted && reply.Status != ExchangeStatus.Duplicate)

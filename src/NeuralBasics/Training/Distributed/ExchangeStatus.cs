@@ -23,4 +23,10 @@ public enum ExchangeStatus
 
     /// <summary>Not applied: computed on parameters more versions old than the staleness bound allows (<see cref="StaleGradientHandling.Reject"/>).</summary>
     RejectedStale,
+
+    /// <summary>
+    /// Not applied: the worker id has been restarted since (a message with a larger
+    /// <see cref="MessageStamp.Incarnation"/> arrived), so this sender is a leftover that must stop.
+    /// </summary>
+    Superseded,
 }

@@ -15,7 +15,10 @@ namespace NeuralBasics.Training.Distributed;
 /// A push is applied when it is the worker's next; a push from further ahead is held (up to
 /// <see cref="MaxQueuedPerWorker"/>) until the ones before it arrive, then applied in order; a push
 /// already received is a duplicate and changes nothing. So retries and reordering on the way leave
-/// the result as if every message had arrived once, in order.
+/// the result as if every message had arrived once, in order. A push with a larger
+/// <see cref="MessageStamp.Incarnation"/> than the worker's so far starts a new stream (the worker
+/// was restarted; what the old one held out of order is dropped); one with a smaller incarnation is
+/// <see cref="ExchangeStatus.Superseded"/>.
 /// </para>
 /// <para>
 /// After <see cref="Restore"/> (a server that lost its latest updates), pushes the stored state
@@ -96,8 +99,10 @@ public sealed class ParameterServerCore<T>
             if (!TensorPrimitives.IsFiniteAll(gradients[k].Span))
                 throw new ArgumentException($"The push from {stamp} holds a non-finite gradient in tensor {k}.", nameof(gradients));
 
-        if (!_workers.TryGetValue(stamp.Worker, out var stream))
-            _workers[stamp.Worker] = stream = new WorkerStream { Next = _restored ? stamp.Sequence : 1 };
+        if (!_workers.TryGetValue(stamp.Worker, out var stream) || stamp.Incarnation > stream.Incarnation)
+            _workers[stamp.Worker] = stream = new WorkerStream { Next = _restored ? stamp.Sequence : 1, Incarnation = stamp.Incarnation };
+        else if (stamp.Incarnation < stream.Incarnation)
+            return new ExchangeReply(ExchangeStatus.Superseded, Version);
         else if (stream.Resync && stamp.Sequence >= stream.Next)
             stream.Next = stamp.Sequence;
         if (stamp.Sequence < stream.Next || stream.Queued.ContainsKey(stamp.Sequence))
@@ -131,7 +136,8 @@ public sealed class ParameterServerCore<T>
         [.. _parameters.Select(p => p.ToArray())],
         [.. _states.Select(s => s.Step)],
         [.. _states.Select(s => s.Buffers.Select(b => ((T[])b.Value).ToArray()).ToArray())],
-        _workers.ToDictionary(w => w.Key, w => w.Value.Next));
+        _workers.ToDictionary(w => w.Key, w => w.Value.Next),
+        _workers.Where(w => w.Value.Incarnation != 0).ToDictionary(w => w.Key, w => w.Value.Incarnation));
 
     /// <summary>
     /// Rebuilds a server from a <paramref name="snapshot"/>, with <paramref name="rule"/> (whose state
@@ -161,7 +167,7 @@ public sealed class ParameterServerCore<T>
         }
         server.Version = snapshot.Version;
         foreach (var (worker, next) in snapshot.NextSequence)
-            server._workers[worker] = new WorkerStream { Next = next, Resync = true };
+            server._workers[worker] = new WorkerStream { Next = next, Resync = true, Incarnation = snapshot.Incarnations?.GetValueOrDefault(worker) ?? 0 };
         server._restored = true;
         return server;
     }
@@ -201,6 +207,7 @@ public sealed class ParameterServerCore<T>
     private sealed class WorkerStream
     {
         public long Next;
+        public long Incarnation;
         public bool Resync;
         public readonly SortedDictionary<long, (long BaseVersion, T[][] Gradients)> Queued = [];
     }

@@ -12,5 +12,7 @@ namespace NeuralBasics.Training.Distributed;
 /// <param name="Steps">Each tensor's update-rule step count.</param>
 /// <param name="StateBuffers">Each tensor's update-rule arrays, in the order of <see cref="Optimizers.UpdateState.Buffers"/>.</param>
 /// <param name="NextSequence">Each worker's next expected push sequence number.</param>
-public sealed record ParameterServerSnapshot<T>(long Version, T[][] Parameters, long[] Steps, T[][][] StateBuffers, IReadOnlyDictionary<int, long> NextSequence)
+/// <param name="Incarnations">Each worker's current <see cref="MessageStamp.Incarnation"/> (a worker missing here is at 0).</param>
+public sealed record ParameterServerSnapshot<T>(long Version, T[][] Parameters, long[] Steps, T[][][] StateBuffers, IReadOnlyDictionary<int, long> NextSequence,
+    IReadOnlyDictionary<int, long>? Incarnations = null)
     where T : unmanaged, IFloatingPointIeee754<T>;

@@ -55,7 +55,7 @@ public sealed class SynchronousWorker<T> : DistributedWorker<T>
         var rule = Setup.Update.Rule;
         var states = parameters.Select(p => rule.CreateState<T>(p.Value.Memory.Length)).ToArray();
         var meter = new WorkerMeter<T>(Worker, Setup.Score);
-        var stamp = new MessageStamp(Worker, 1);
+        var stamp = FirstStamp();
         for (int epoch = 1; epoch <= Options.Epochs; epoch++)
         {
             batches.StartEpoch();
