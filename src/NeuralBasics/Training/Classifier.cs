@@ -142,6 +142,21 @@ public sealed class Classifier<T>
         return Metrics.Accuracy(Predict(data.Features), data.Labels);
     }
 
+    /// <summary>
+    /// Evaluates the model on <paramref name="data"/>: accuracy, confusion matrix, per-class
+    /// precision, recall and F1 with macro and weighted averages, top-k accuracy, and log-loss when
+    /// the model gives probabilities (see <see cref="EvaluationReport"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The data's feature or class count differs from the model's.</exception>
+    public EvaluationReport Evaluate(DataSet<T> data)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        if (data.ClassCount != ClassCount)
+            throw new ArgumentException($"The data has {data.ClassCount} classes but the model has {ClassCount}.", nameof(data));
+        var scores = Scores(data.Features);
+        return EvaluationReport.FromScores(scores.AsReadOnlySpan(), data.Labels, HasProbabilities, ClassNames);
+    }
+
     /// <summary>Shows the score function and loss.</summary>
     public override string ToString() => $"Classifier({_score}, {Loss})";
 }
