@@ -1,6 +1,6 @@
 namespace NeuralBasics.Optimizers;
 
-/// <summary>The state of <see cref="Adam"/> and <see cref="Nadam"/>: the first and second moment estimates.</summary>
+/// <summary>The state of <see cref="Adam"/>: the first and second moment estimates.</summary>
 public sealed record AdamState<T>(int Length) : UpdateState(Length)
 {
     /// <summary>The first moment m (moving average of gradients), zero at first.</summary>

@@ -1,0 +1,62 @@
+namespace NeuralBasics.Optimizers;
+
+/// <summary>
+/// The state of <see cref="Nadam"/>: the first and second moment estimates, and the product of the
+/// momentum coefficients μ₁·μ₂·…·μ_t its bias correction divides by.
+/// </summary>
+/// <remarks>
+/// The product is a function of the step count alone, so a checkpoint stores only the moments and
+/// the step: a restored state rebuilds the product by multiplying the same coefficients in the
+/// same order, which gives the same bits as the run that never stopped.
+/// </remarks>
+public sealed record NadamState<T>(int Length) : UpdateState(Length)
+{
+    private readonly object _gate = new();
+    private long _productStep;
+    private double _product = 1.0;
+
+    /// <summary>The first moment m (moving average of gradients), zero at first.</summary>
+    public T[] M { get; } = new T[Length];
+
+    /// <summary>The second moment v (moving average of squared gradients), zero at first.</summary>
+    public T[] V { get; } = new T[Length];
+
+    /// <summary>μ₁·μ₂·…·μ_t after the step t last applied (1 before the first step).</summary>
+    public double MomentumProduct
+    {
+        get
+        {
+            lock (_gate)
+                return _product;
+        }
+    }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<KeyValuePair<string, Array>> Buffers => [new("M", M), new("V", V)];
+
+    /// <summary>
+    /// The product up to step <paramref name="t"/>: kept from the previous step, or rebuilt from 1 after
+    /// a restore. Slices of one tensor may ask at once from several cores; the lock (uncontended
+    /// almost always, and allocation-free) makes them agree.
+    /// </summary>
+    internal double ProductAt(long t, Nadam rule)
+    {
+        lock (_gate)
+        {
+            if (_productStep == t)
+                return _product;
+            if (_productStep == t - 1)
+            {
+                _product *= rule.MomentumAt(t);
+            }
+            else
+            {
+                _product = 1.0;
+                for (long i = 1; i <= t; i++)
+                    _product *= rule.MomentumAt(i);
+            }
+            _productStep = t;
+            return _product;
+        }
+    }
+}
