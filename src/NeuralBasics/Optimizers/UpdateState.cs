@@ -21,6 +21,14 @@ public abstract record UpdateState
     public long Step { get; set; }
 
     /// <summary>
+    /// Whether the tensor is a weight (true) or a bias: rules that shrink weights directly, such as
+    /// <see cref="AdamW"/>'s decoupled decay, leave biases alone. The trainer sets it from
+    /// <see cref="Parameter{T}.IsRegularized"/>; a state made by hand, or by a parameter server that
+    /// sees bare tensors, is a weight.
+    /// </summary>
+    public bool IsWeight { get; set; } = true;
+
+    /// <summary>
     /// The state's arrays by name (for example "M" and "V" for Adam), each as long as the
     /// parameter tensor, so a checkpoint can save and restore them. Empty when the rule keeps
     /// nothing but the step count.

@@ -19,7 +19,7 @@ internal sealed class RuleApplication<T> : BlockPass<T>
         : base(parameters)
     {
         _rule = rule;
-        _states = [.. parameters.Select(p => rule.CreateState<T>(p.Value.Span.Length))];
+        _states = [.. parameters.Select(p => rule.CreateState<T>(p.Value.Span.Length) with { IsWeight = p.IsRegularized })];
         _learningRates = new double[parameters.Count];
     }
 

@@ -60,6 +60,29 @@ public class PeerParityTests
     }
 
     [Fact]
+    public void AdamW_DecaysWeightsOnly_AtTheRateLrTimesLambda_OutsideAdamsScaling()
+    {
+        // With a zero gradient Adam's step is 0, so only the decay moves w: w·(1 − lr·λ) per step.
+        var rule = new AdamW(0.1, weightDecay: 0.5);
+        double[] weight = [2, -4], bias = [2, -4];
+        var weightState = rule.CreateState<double>(2);
+        var biasState = rule.CreateState<double>(2) with { IsWeight = false };
+        for (int t = 0; t < 3; t++)
+        {
+            rule.Apply<double>(weight, [0, 0], weightState);
+            rule.Apply<double>(bias, [0, 0], biasState);
+        }
+        Assert.Equal([2 * Math.Pow(0.95, 3), -4 * Math.Pow(0.95, 3)], weight);
+        Assert.Equal([2.0, -4.0], bias);
+
+        // The trainer marks a layer's weights and biases from Parameter.IsRegularized.
+        var score = new NeuralBasics.Scoring.LinearScore<double>(3, 2, seed: 1);
+        var step = new NeuralBasics.Training.TrainingStep<double>(score, NeuralBasics.Losses.SoftmaxCrossEntropyLoss.Instance, null, rule);
+        Assert.Equal([true, false], step.States.Select(s => s.IsWeight));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AdamW(weightDecay: -0.1));
+    }
+
+    [Fact]
     public void Adamax_WithEpsilonInsideTheMaximum_FollowsPyTorch()
     {
         // torch.optim.Adamax: u = max(β2·u, |g| + ε), w −= lr/(1 − β1^t) · m/u.

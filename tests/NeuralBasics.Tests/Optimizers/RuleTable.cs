@@ -57,6 +57,10 @@ public static class RuleTable
             // PyTorch's NAdam (momentum_decay ψ = 0.004), transcribed from its documented algorithm.
             [0.894354823220913, -0.894354822428574, 0.8199730715315754, -0.8199730701835914, 0.7527292676155415, -0.7527292657630863],
             () => new Nadam(0.05), 150), // 107
+        new("AdamW", lr => new AdamW(lr), () => new AdamW(0.1, weightDecay: 0.1),
+            // PyTorch's AdamW (decoupled decay λ = 0.1), transcribed from its documented algorithm.
+            [0.890000001, -0.8900000002499999, 0.7815718569541611, -0.7815718554276766, 0.6751012231892007, -0.6751012208655042],
+            () => new AdamW(0.1), 120),
         new("Adamax", lr => new Adamax(lr), () => new Adamax(0.1),
             [0.900000001, -0.9000000002499999, 0.8051683281175395, -0.8051683266951032, 0.7154994747395158, -0.7154994727207672],
             () => new Adamax(0.1), 160), // 117

@@ -232,7 +232,8 @@ public class PropertyTests
             var rule = Rule(which, 0.1);
             var w = TestData.Uniform<double>(1, length, seed).Span.ToArray();
             var before = (double[])w.Clone();
-            var state = rule.CreateState<double>(length);
+            // Marked as a bias: decoupled weight decay (AdamW) shrinks weights even on a zero gradient, by design.
+            var state = rule.CreateState<double>(length) with { IsWeight = false };
             for (int t = 0; t < 3; t++)
                 rule.Apply<double>(w, new double[length], state);
             if (!w.SequenceEqual(before))

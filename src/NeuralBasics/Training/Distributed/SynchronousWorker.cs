@@ -53,7 +53,7 @@ public sealed class SynchronousWorker<T> : DistributedWorker<T>
         var batches = new ShardBatches<T>(data, rows.Span, Options.BatchSize, Options.Seed, Worker, Options.Shuffle);
         Memory<T>[] gradients = [.. parameters.Select(p => p.Gradient.Memory)];
         var rule = Setup.Update.Rule;
-        var states = parameters.Select(p => rule.CreateState<T>(p.Value.Memory.Length)).ToArray();
+        var states = parameters.Select(p => rule.CreateState<T>(p.Value.Memory.Length) with { IsWeight = p.IsRegularized }).ToArray();
         var meter = new WorkerMeter<T>(Worker, Setup.Score);
         var stamp = FirstStamp();
         for (int epoch = 1; epoch <= Options.Epochs; epoch++)
