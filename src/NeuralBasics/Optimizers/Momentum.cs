@@ -20,7 +20,20 @@ public sealed record Momentum : UpdateRule
     public Momentum(LearningRateSchedule learningRate, double mu = 0.9)
         : base(learningRate) => Mu = mu;
 
-    /// <summary>The momentum coefficient μ in [0, 1).</summary>
+    /// <summary>Creates the rule with μ ramped by <paramref name="schedule"/> (Sutskever et al.) instead of constant.</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="schedule"/> is null.</exception>
+    public Momentum(LearningRateSchedule learningRate, SutskeverMomentum schedule)
+        : base(learningRate)
+    {
+        ArgumentNullException.ThrowIfNull(schedule);
+        MomentumSchedule = schedule;
+        Mu = schedule.Maximum;
+    }
+
+    /// <summary>The ramp μ follows, or null for the constant <see cref="Mu"/>.</summary>
+    public SutskeverMomentum? MomentumSchedule { get; }
+
+    /// <summary>The momentum coefficient μ in [0, 1) (with a <see cref="MomentumSchedule"/>, its maximum).</summary>
     public double Mu { get => _mu; init => _mu = Guard.DecayRate(value, "The momentum μ", nameof(Mu)); }
 
     /// <inheritdoc/>
@@ -30,7 +43,7 @@ public sealed record Momentum : UpdateRule
     protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate)
     {
         var s = StateAs<VelocityState<T>>(state);
-        UpdateLoop.Run(parameters, gradient, s.Velocity.AsSpan(offset, parameters.Length), default, new Op<T>(T.CreateChecked(Mu), T.CreateChecked(learningRate)));
+        UpdateLoop.Run(parameters, gradient, s.Velocity.AsSpan(offset, parameters.Length), default, new Op<T>(T.CreateChecked(MomentumSchedule?.At(s.Step) ?? Mu), T.CreateChecked(learningRate)));
     }
 
     /// <summary>The step's constants, with their vector broadcasts made once per step rather than in the loop.</summary>
