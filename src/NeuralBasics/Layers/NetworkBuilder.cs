@@ -55,6 +55,17 @@ public sealed class NetworkBuilder<T>
         return this;
     }
 
+    /// <summary>
+    /// Adds a parametric ReLU (<see cref="PRelu{T}"/>) with a learned slope per unit, starting at
+    /// <paramref name="initialSlope"/>. Give the layer before it He initialization:
+    /// <c>.Dense(256, init: WeightInit.He).PRelu()</c>.
+    /// </summary>
+    public NetworkBuilder<T> PRelu(double initialSlope = 0.25)
+    {
+        _layers.Add(new PRelu<T>(_width, initialSlope, $"{_layers.Count}."));
+        return this;
+    }
+
     /// <summary>Adds an activation on its own.</summary>
     public NetworkBuilder<T> Activation(IActivation activation)
     {

@@ -42,6 +42,7 @@ internal static class Architecture
         {
             ["type"] = "activation", ["size"] = activation.InputCount, ["activation"] = DescribeActivation(activation.Activation),
         },
+        PRelu<T> prelu => new JsonObject { ["type"] = "prelu", ["size"] = prelu.InputCount, ["prefix"] = prelu.Slopes.Name[..^1] },
         _ => throw new NotSupportedException($"Saving a {layer.GetType().Name} layer is not supported."),
     };
 
@@ -91,6 +92,11 @@ internal static class Architecture
                 {
                     var layer = node as JsonObject ?? throw new InvalidDataException("A layer description is not a JSON object.");
                     string type = Text(layer, "type");
+                    if (type == "prelu")
+                    {
+                        declared.Add((Text(layer, "prefix") + "a", 1, Count(layer, "size")));
+                        continue;
+                    }
                     if (type is not ("dense" or "maxout"))
                         continue;
                     int outputs = Count(layer, "outputs");
@@ -145,6 +151,7 @@ internal static class Architecture
             "maxout" => new Maxout<T>(Int(layer, "inputs"), Int(layer, "outputs"), Int(layer, "pieces"), WeightInit.Gaussian(0),
                 namePrefix: Text(layer, "prefix")),
             "activation" => new ActivationLayer<T>(BuildActivation(Object(layer, "activation")), Int(layer, "size")),
+            "prelu" => new PRelu<T>(Int(layer, "size"), 0, Text(layer, "prefix")),
             _ => throw new InvalidDataException($"Unknown layer type '{type}'."),
         };
     }

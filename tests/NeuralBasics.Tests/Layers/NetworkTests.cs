@@ -93,6 +93,51 @@ public class NetworkTests
         CheckGradients(net, Loss(loss), n: 5, seed: pieces);
     }
 
+    [Theory]
+    [InlineData("softmax")]
+    [InlineData("hinge")]
+    public void PRelu_BackpropMatchesCentralDifferences_ForInputsAndSlopes(string loss)
+    {
+        var net = new NetworkBuilder<double>(inputs: 4, seed: 9).Dense(6, init: WeightInit.He).PRelu().Dense(3).Build();
+        // Slopes of both signs and sizes, so every unit's slope gradient is exercised.
+        var slopes = ((PRelu<double>)net.Layers[1]).Slopes.Value.Span;
+        for (int j = 0; j < slopes.Length; j++)
+            slopes[j] = -0.3 + 0.2 * j;
+        CheckGradients(net, Loss(loss), n: 7, seed: 21);
+    }
+
+    [Fact]
+    public void PRelu_PassesPositivesAndScalesNegativesByItsSlope_AndSavesItsSlopes()
+    {
+        var layer = new PRelu<double>(2, namePrefix: "1.");
+        Assert.Equal([0.25, 0.25], layer.Slopes.Value.Span.ToArray());
+        Assert.False(layer.Slopes.IsRegularized);
+        Assert.Equal("1.a", layer.Slopes.Name);
+        layer.Slopes.Value.Span[1] = 0.5;
+        var y = new Matrix<double>(2, 2);
+        layer.Forward(Matrix<double>.FromArray(new double[,] { { -2, 3 }, { 4, -6 } }), y);
+        Assert.Equal([-0.5, 3, 4, -3], y.Span.ToArray());
+
+        var net = new NetworkBuilder<double>(inputs: 2, seed: 3).Dense(5, init: WeightInit.He).PRelu(0.1).Dense(3).Build();
+        var slopes = ((PRelu<double>)net.Layers[1]).Slopes.Value.Span;
+        for (int j = 0; j < slopes.Length; j++)
+            slopes[j] = 0.05 * j;
+        string path = Path.Combine(Path.GetTempPath(), $"prelu-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            var model = new Classifier<double>(net, SoftmaxCrossEntropyLoss.Instance);
+            model.Save(path);
+            var loaded = Classifier<double>.Load(path);
+            var x = TestData.Uniform<double>(6, 2, 4, scale: 2);
+            Assert.Equal(model.Scores(x).Span.ToArray(), loaded.Scores(x).Span.ToArray());
+            Assert.Equal(slopes.ToArray(), loaded.ParameterValues()["1.a"].Span.ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     [Fact]
     public void Maxout_ForwardIsTheMaxOfItsPieces()
     {
