@@ -66,6 +66,13 @@ public sealed class NetworkBuilder<T>
         return this;
     }
 
+    /// <summary>Adds inverted dropout (<see cref="Dropout{T}"/>) dropping each value with probability <paramref name="rate"/> while training.</summary>
+    public NetworkBuilder<T> Dropout(double rate)
+    {
+        _layers.Add(new Dropout<T>(_width, rate, _seed + 7919 * (_layers.Count + 1)));
+        return this;
+    }
+
     /// <summary>Adds an activation on its own.</summary>
     public NetworkBuilder<T> Activation(IActivation activation)
     {

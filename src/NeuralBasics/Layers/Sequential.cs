@@ -17,7 +17,7 @@ namespace NeuralBasics.Layers;
 /// <see cref="Clone"/> gives another thread its own (the trained <c>Classifier</c> does this).
 /// Build one with <see cref="NetworkBuilder{T}"/> to get per-layer initialization chosen by activation.
 /// </remarks>
-public sealed class Sequential<T> : IScoreFunction<T>
+public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly ILayer<T>[] _layers;
@@ -53,6 +53,18 @@ public sealed class Sequential<T> : IScoreFunction<T>
 
     /// <summary>The layers, first to last.</summary>
     public IReadOnlyList<ILayer<T>> Layers => _layers;
+
+    /// <summary>Whether the layers that train differently (<see cref="ITrainingMode"/>) are in training mode; setting it sets them all.</summary>
+    public bool IsTraining
+    {
+        get => _layers.OfType<ITrainingMode>().Any(l => l.IsTraining);
+        set
+        {
+            foreach (var layer in _layers)
+                if (layer is ITrainingMode mode)
+                    mode.IsTraining = value;
+        }
+    }
 
     /// <inheritdoc/>
     public int InputCount => _layers[0].InputCount;

@@ -43,6 +43,7 @@ internal static class Architecture
             ["type"] = "activation", ["size"] = activation.InputCount, ["activation"] = DescribeActivation(activation.Activation),
         },
         PRelu<T> prelu => new JsonObject { ["type"] = "prelu", ["size"] = prelu.InputCount, ["prefix"] = prelu.Slopes.Name[..^1] },
+        Dropout<T> dropout => new JsonObject { ["type"] = "dropout", ["size"] = dropout.InputCount, ["rate"] = dropout.Rate, ["seed"] = dropout.Seed },
         _ => throw new NotSupportedException($"Saving a {layer.GetType().Name} layer is not supported."),
     };
 
@@ -115,6 +116,9 @@ internal static class Architecture
         return declared;
     }
 
+    private static double Rate(double rate) =>
+        rate is >= 0 and < 1 ? rate : throw new InvalidDataException($"A dropout rate is {rate}; it must be in [0, 1).");
+
     private static int Count(JsonObject o, string key, int minimum = 1)
     {
         int value = Int(o, key);
@@ -152,6 +156,7 @@ internal static class Architecture
                 namePrefix: Text(layer, "prefix")),
             "activation" => new ActivationLayer<T>(BuildActivation(Object(layer, "activation")), Int(layer, "size")),
             "prelu" => new PRelu<T>(Int(layer, "size"), 0, Text(layer, "prefix")),
+            "dropout" => new Dropout<T>(Int(layer, "size"), Rate(Number(layer, "rate")), Int(layer, "seed")),
             _ => throw new InvalidDataException($"Unknown layer type '{type}'."),
         };
     }

@@ -84,7 +84,20 @@ public abstract class GradientComputation<T>
         }
         _rows = n;
         LastProblem = null;
-        T dataLoss = ComputeDataGradient(inputs, labels, new MatrixSpan<T>(_scores, n, c), new MatrixSpan<T>(_dScores, n, c));
+        // Training behaviour (dropout) only for this pass; prediction and evaluation never see it.
+        var mode = Score as Layers.ITrainingMode;
+        if (mode is not null)
+            mode.IsTraining = true;
+        T dataLoss;
+        try
+        {
+            dataLoss = ComputeDataGradient(inputs, labels, new MatrixSpan<T>(_scores, n, c), new MatrixSpan<T>(_dScores, n, c));
+        }
+        finally
+        {
+            if (mode is not null)
+                mode.IsTraining = false;
+        }
         if (!T.IsFinite(dataLoss))
             return Fail($"the data loss of the batch is {dataLoss}");
         // Regularization gradient, finiteness and norm in one pass over every tensor, on every core.

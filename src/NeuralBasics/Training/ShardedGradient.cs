@@ -27,6 +27,10 @@ internal sealed unsafe class ShardedGradient<T> : GradientComputation<T>
         : base(score, loss, regularizer)
     {
         _replicas = [score, .. Enumerable.Range(1, workers - 1).Select(_ => score.Clone())];
+        // The other replicas only ever train: their dropout is always in training mode.
+        foreach (var replica in _replicas.Skip(1))
+            if (replica is Layers.ITrainingMode mode)
+                mode.IsTraining = true;
         _shardLosses = new T[workers];
     }
 
