@@ -39,7 +39,8 @@ if (!FashionMnist.IsAvailable(folder))
 
 var (train, test) = FashionMnist.Load<float>(folder);
 AnsiConsole.Write(new Rule($"[bold]Fashion-MNIST: {train.Count:N0} training and {test.Count:N0} test images, {epochs} epochs, batches of 128, float[/]").LeftJustified());
-var options = new TrainerOptions { Epochs = epochs, BatchSize = 128, Seed = 42 };
+// Diagnose: the initial-loss check, and per epoch the update/weight ratios and dead ReLU units.
+var options = new TrainerOptions { Epochs = epochs, BatchSize = 128, Seed = 42, Diagnose = true };
 // Adam, its rate annealed along a cosine to 1e-5 over the whole run: the last epochs settle
 // instead of bouncing around the minimum. The linear model takes a larger starting rate.
 long steps = (long)epochs * ((train.Count + options.BatchSize - 1) / options.BatchSize);
@@ -78,6 +79,9 @@ foreach (var (name, score, learningRate) in models)
         table.AddRow($"{e.Epoch}", $"{e.TotalLoss:F4}", $"{e.TrainingAccuracy:P2}", $"{e.ValidationAccuracy:P2}",
             $"{e.Duration.TotalSeconds:F2} s", $"{e.SamplesPerSecond:N0}");
     AnsiConsole.Write(table);
+    AnsiConsole.WriteLine(NeuralBasics.Diagnostics.NetworkDiagnostics.Summary(score));
+    AnsiConsole.WriteLine($"{result.History.InitialLoss}");
+    AnsiConsole.WriteLine($"last epoch: {result.History.Last!.Diagnostics}");
     summary.Add((name, result.Model.Accuracy(test), result.History.Epochs.Sum(e => e.Duration.TotalSeconds)));
     if (name.StartsWith("MLP", StringComparison.Ordinal))
         mlpReport = result.Model.WithPreprocessing(null, FashionMnist.ClassNames).Evaluate(test);

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Numerics.Tensors;
 using NeuralBasics.Data;
+using NeuralBasics.Diagnostics;
+using NeuralBasics.Layers;
 using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
@@ -153,6 +155,7 @@ public sealed class Trainer<T>
         private readonly Matrix<T> _batchX;
         private readonly int[] _batchY, _order;
         private readonly T[][] _lastGood;
+        private readonly T[][]? _beforeLastStep;
         private DataSetEvaluator<T>? _evaluator;
 
         public EpochRunner(Trainer<T> trainer, TrainingStep<T> step, DataSet<T> training, DataSet<T>? validation,
@@ -171,6 +174,8 @@ public sealed class Trainer<T>
             _batchY = new int[_batch];
             _order = new int[n];
             _lastGood = [.. step.Setup.Score.Parameters.Select(p => p.Value.Span.ToArray())];
+            if (trainer.Options.Diagnose)
+                _beforeLastStep = [.. step.Setup.Score.Parameters.Select(p => new T[p.Value.Span.Length])];
             if (validation is not null || trainer.Options.EvaluateTrainingSet)
                 _evaluator = new DataSetEvaluator<T>(step.Setup.Score, step.Setup.Loss);
         }
@@ -189,6 +194,8 @@ public sealed class Trainer<T>
                 _order[i] = i;
             if (options.Shuffle)
                 state.Shuffler.Shuffle(_order);
+            if (options.Diagnose && epoch == 1 && state.History.InitialLoss is null && _step.Setup.Loss is SoftmaxCrossEntropyLoss or MarginLoss)
+                state.History.InitialLoss = NetworkDiagnostics.InitialLoss(_step.Setup.Score, _step.Setup.Loss, _training);
 
             for (int start = 0, batchIndex = 1; start < n; start += _batch, batchIndex++)
             {
@@ -197,6 +204,9 @@ public sealed class Trainer<T>
                 int size = Math.Min(_batch, n - start);
                 var rows = _order.AsSpan(start, size);
                 _training.Gather(rows, _batchX.AsSpan(), _batchY);
+                if (_beforeLastStep is not null && start + _batch >= n)
+                    for (int k = 0; k < parameters.Count; k++)
+                        parameters[k].Value.Span.CopyTo(_beforeLastStep[k]);
                 T dataLoss = _step.Run(_batchX.AsReadOnlySpan().SliceRows(0, size), _batchY.AsSpan(0, size));
                 if (!T.IsFinite(dataLoss))
                 {
@@ -234,12 +244,25 @@ public sealed class Trainer<T>
             {
                 Duration = duration,
                 SamplesPerSecond = duration > TimeSpan.Zero ? n / duration.TotalSeconds : 0,
+                Diagnostics = _beforeLastStep is null ? null : Diagnose(parameters),
             };
             if (!double.IsFinite(result.TotalLoss))
                 Diverge(state.History, epoch, null, $"the loss after the epoch is {result.TotalLoss}");
             for (int k = 0; k < parameters.Count; k++)
                 parameters[k].Value.Span.CopyTo(_lastGood[k]);
             return result;
+        }
+
+        /// <summary>The update-to-weight ratios of the epoch's last step and, for a network, its dead ReLU units on the first 1,024 rows.</summary>
+        private EpochDiagnostics Diagnose(IReadOnlyList<Parameter<T>> parameters)
+        {
+            var ratios = new Dictionary<string, double>();
+            for (int k = 0; k < parameters.Count; k++)
+                ratios[parameters[k].Name] = NetworkDiagnostics.UpdateRatio<T>(_beforeLastStep![k], parameters[k].Value.Span);
+            var dead = _step.Setup.Score is Sequential<T> network
+                ? NetworkDiagnostics.DeadReluFractions(network, _training.Features.AsReadOnlySpan().SliceRows(0, Math.Min(1024, _training.Count)))
+                : new Dictionary<int, double>();
+            return new EpochDiagnostics(ratios, dead);
         }
 
         /// <summary>The epoch's result from its training figures, the penalty now and the validation set's figures.</summary>

@@ -68,6 +68,15 @@ public sealed record TrainerOptions
     /// </summary>
     public bool EvaluateTrainingSet { get; init; }
 
+    /// <summary>
+    /// Collect CS231n's babysitting figures (default false): the initial-loss sanity check before the
+    /// first epoch (<see cref="TrainingHistory.InitialLoss"/>), and after each epoch the
+    /// update-to-weight ratio of every parameter tensor and, for a network, the fraction of dead
+    /// ReLU units on the first 1,024 training rows (<see cref="EpochResult.Diagnostics"/>). Costs one
+    /// copy of the parameters and a forward pass of 1,024 rows per epoch.
+    /// </summary>
+    public bool Diagnose { get; init; }
+
     /// <summary>Stop when a validation metric stops improving, and keep the best epoch's weights (null: never).</summary>
     public EarlyStopping? EarlyStopping { get; init; }
 

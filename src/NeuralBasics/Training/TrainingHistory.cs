@@ -17,6 +17,9 @@ public sealed class TrainingHistory
     /// <summary>Batches skipped because their loss or gradient was not finite (with <see cref="TrainerOptions.SkipNonFiniteBatches"/>).</summary>
     public int SkippedBatches { get; internal set; }
 
+    /// <summary>The initial-loss sanity check, when <see cref="TrainerOptions.Diagnose"/> asked for it (null otherwise, or for a loss without a known chance value).</summary>
+    public Diagnostics.InitialLossCheck? InitialLoss { get; internal set; }
+
     /// <summary>True when early stopping ended the run before the last planned epoch.</summary>
     public bool StoppedEarly { get; internal set; }
 
