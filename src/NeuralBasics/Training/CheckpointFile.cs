@@ -53,6 +53,16 @@ internal static class CheckpointFile
                 ["best_epoch"] = best, ["best_metric"] = progress.BestMetric, ["epochs_without_improvement"] = progress.EpochsWithoutImprovement,
             }.ToJsonString();
         }
+        if (!double.IsNaN(progress.PlateauBest) || progress.LearningRateScale != 1)
+        {
+            var plateau = new JsonObject
+            {
+                ["scale"] = progress.LearningRateScale, ["epochs_without_improvement"] = progress.PlateauEpochs, ["cooldown"] = progress.PlateauCooldown,
+            };
+            if (double.IsFinite(progress.PlateauBest))
+                plateau["best"] = progress.PlateauBest;
+            metadata["reduce_on_plateau"] = plateau.ToJsonString();
+        }
         Integrity.Stamp(metadata, tensors);
         AtomicFile.Write(path, stream => SafeTensors.Write(stream, metadata, tensors));
     }
@@ -109,6 +119,14 @@ internal static class CheckpointFile
                 progress.BestEpoch = e["best_epoch"]!.GetValue<int>();
                 progress.BestMetric = e["best_metric"]!.GetValue<double>();
                 progress.EpochsWithoutImprovement = e["epochs_without_improvement"]!.GetValue<int>();
+            }
+            if (metadata.TryGetValue("reduce_on_plateau", out string? plateau))
+            {
+                var p = StrictJson.Parse(plateau, "'reduce_on_plateau'")!.AsObject();
+                progress.LearningRateScale = p["scale"]!.GetValue<double>();
+                progress.PlateauBest = p["best"]?.GetValue<double>() ?? double.NaN;
+                progress.PlateauEpochs = p["epochs_without_improvement"]!.GetValue<int>();
+                progress.PlateauCooldown = p["cooldown"]!.GetValue<int>();
             }
         }
         catch (Exception e) when (e is FormatException or OverflowException or InvalidOperationException or NullReferenceException
@@ -171,6 +189,8 @@ internal static class CheckpointFile
         {
             Epoch = progress.Epoch, Shuffler = new ShuffleRandom(progress.RandomState), BestWeights = best, BestEpoch = progress.BestEpoch,
             BestMetric = progress.BestMetric, EpochsWithoutImprovement = progress.EpochsWithoutImprovement,
+            LearningRateScale = progress.LearningRateScale, PlateauBest = progress.PlateauBest, PlateauEpochs = progress.PlateauEpochs,
+            PlateauCooldown = progress.PlateauCooldown,
         };
         foreach (var epochResult in progress.History)
             state.History.Add(epochResult);
@@ -195,7 +215,7 @@ internal static class CheckpointFile
             static bool Fraction(double? v) => v is null || v is >= 0 and <= 1;
             static bool NonNegative(double? v) => v is null || (v >= 0 && double.IsFinite(v.Value));
             if (e.Epoch != i + 1 || !NonNegative(e.DataLoss) || !NonNegative(e.RegularizationLoss) || !Fraction(e.TrainingAccuracy)
-                || !Fraction(e.ValidationAccuracy) || !NonNegative(e.ValidationLoss) || e.Duration < TimeSpan.Zero || !NonNegative(e.SamplesPerSecond))
+                || !Fraction(e.ValidationAccuracy) || !NonNegative(e.ValidationLoss) || e.Duration < TimeSpan.Zero || !NonNegative(e.SamplesPerSecond) || !(e.LearningRateScale is > 0 and <= 1))
                 throw new InvalidDataException($"History entry {i + 1} of the checkpoint is out of range: {e}.");
         }
         long maxSteps = (long)progress.Epoch * batchesPerEpoch;
@@ -207,6 +227,11 @@ internal static class CheckpointFile
             if (step != steps[0])
                 throw new InvalidDataException($"The checkpoint's tensors have different step counts ({steps[0]} and {step}).");
         }
+        if (!(progress.LearningRateScale is > 0 and <= 1) || progress.PlateauEpochs < 0 || progress.PlateauEpochs > progress.Epoch
+            || progress.PlateauCooldown < 0 || progress.PlateauCooldown > progress.Epoch || double.IsInfinity(progress.PlateauBest))
+            throw new InvalidDataException(
+                $"The checkpoint's reduce-on-plateau state is out of range: scale {progress.LearningRateScale}, best {progress.PlateauBest}, " +
+                $"{progress.PlateauEpochs} epochs without improvement, cooldown {progress.PlateauCooldown}.");
         if (progress.BestEpoch is { } best)
         {
             if (best < 1 || best > progress.Epoch)
@@ -228,6 +253,10 @@ internal static class CheckpointFile
         public int? BestEpoch;
         public double BestMetric = double.NaN;
         public int EpochsWithoutImprovement;
+        public double LearningRateScale = 1;
+        public double PlateauBest = double.NaN;
+        public int PlateauEpochs;
+        public int PlateauCooldown;
     }
 
     private static JsonObject Describe(EpochResult e) => new()
@@ -240,6 +269,7 @@ internal static class CheckpointFile
         ["validation_loss"] = e.ValidationLoss,
         ["duration_ticks"] = e.Duration.Ticks,
         ["samples_per_second"] = e.SamplesPerSecond,
+        ["learning_rate_scale"] = e.LearningRateScale,
     };
 
     private static EpochResult Parse(JsonObject o) => new(
@@ -250,5 +280,5 @@ internal static class CheckpointFile
         o["validation_accuracy"]?.GetValue<double>(),
         TimeSpan.FromTicks(o["duration_ticks"]!.GetValue<long>()),
         o["validation_loss"]?.GetValue<double>(),
-        o["samples_per_second"]!.GetValue<double>());
+        o["samples_per_second"]!.GetValue<double>()) { LearningRateScale = o["learning_rate_scale"]?.GetValue<double>() ?? 1 };
 }

@@ -22,6 +22,9 @@ namespace NeuralBasics.Training;
 public sealed record EpochResult(int Epoch, double DataLoss, double RegularizationLoss, double TrainingAccuracy, double? ValidationAccuracy,
     TimeSpan Duration = default, double? ValidationLoss = null, double SamplesPerSecond = 0)
 {
+    /// <summary>The multiplier <see cref="TrainerOptions.ReduceOnPlateau"/> applied to the learning rate during this epoch (1 without it).</summary>
+    public double LearningRateScale { get; init; } = 1;
+
     /// <summary>The babysitting figures, when <see cref="TrainerOptions.Diagnose"/> asked for them.</summary>
     public Diagnostics.EpochDiagnostics? Diagnostics { get; init; }
 

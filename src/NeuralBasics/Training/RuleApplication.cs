@@ -26,10 +26,17 @@ internal sealed class RuleApplication<T> : BlockPass<T>
     /// <summary>The rule's state of each tensor, in parameter order.</summary>
     public IReadOnlyList<UpdateState> States => _states;
 
+    /// <summary>A multiplier on every learning rate (reduce-on-plateau); 1 by default.</summary>
+    public double Scale { get; set; } = 1;
+
     public void Run()
     {
         for (int k = 0; k < _states.Length; k++)
-            _learningRates[k] = _rule.LearningRateOf<T>(_states[k]);
+        {
+            // Scaled, and zero once below T's normal range (as LearningRateOf does for the schedule alone).
+            double rate = _rule.LearningRateOf<T>(_states[k]) * Scale;
+            _learningRates[k] = Math.Abs(rate) < double.CreateChecked(Kernels.Subnormal<T>.SmallestNormal) ? 0 : rate;
+        }
         RunAllBlocks();
         foreach (var state in _states)
             state.Step++;

@@ -102,10 +102,13 @@ public sealed class Trainer<T>
 
         for (int epoch = state.Epoch + 1; epoch <= Options.Epochs; epoch++)
         {
-            var result = epochs.Run(epoch, state);
+            step.LearningRateScale = state.LearningRateScale;
+            var result = epochs.Run(epoch, state) with { LearningRateScale = state.LearningRateScale };
             state.History.Add(result);
             state.Epoch = epoch;
             bool stop = Options.EarlyStopping is { } early && state.RecordForEarlyStopping(early, result, parameters);
+            if (Options.ReduceOnPlateau is { } plateau)
+                state.RecordForPlateau(plateau, result.ValidationLoss ?? result.TotalLoss);
             if (Options.CheckpointPath is { } path)
                 CheckpointFile.Save(path, parameters, step.States, Setup.Update.Rule, state);
             progress?.Report(result);

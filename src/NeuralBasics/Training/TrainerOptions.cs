@@ -68,6 +68,9 @@ public sealed record TrainerOptions
     /// </summary>
     public bool EvaluateTrainingSet { get; init; }
 
+    /// <summary>Lower the learning rate when the validation loss (or, without a validation set, the training objective) stops improving (null: never).</summary>
+    public ReduceOnPlateau? ReduceOnPlateau { get; init; }
+
     /// <summary>
     /// Collect CS231n's babysitting figures (default false): the initial-loss sanity check before the
     /// first epoch (<see cref="TrainingHistory.InitialLoss"/>), and after each epoch the

@@ -33,6 +33,42 @@ internal sealed class TrainingState<T>
     public int EpochsWithoutImprovement { get; set; }
 
     /// <summary>The state of a new run.</summary>
+    /// <summary>The learning-rate multiplier of reduce-on-plateau (1 until the first reduction).</summary>
+    public double LearningRateScale { get; set; } = 1;
+
+    /// <summary>Reduce-on-plateau's best monitored loss (NaN before the first epoch).</summary>
+    public double PlateauBest { get; set; } = double.NaN;
+
+    /// <summary>Reduce-on-plateau's epochs without improvement.</summary>
+    public int PlateauEpochs { get; set; }
+
+    /// <summary>Reduce-on-plateau's cooldown epochs left.</summary>
+    public int PlateauCooldown { get; set; }
+
+    /// <summary>Reduce-on-plateau's bookkeeping after an epoch whose monitored loss is <paramref name="loss"/>.</summary>
+    public void RecordForPlateau(ReduceOnPlateau policy, double loss)
+    {
+        if (double.IsNaN(PlateauBest) || loss < PlateauBest * (1 - policy.Threshold))
+        {
+            PlateauBest = loss;
+            PlateauEpochs = 0;
+        }
+        else if (PlateauCooldown > 0)
+        {
+            PlateauCooldown--;
+            return;
+        }
+        else if (++PlateauEpochs >= policy.Patience)
+        {
+            LearningRateScale = Math.Max(LearningRateScale * policy.Factor, policy.MinimumScale);
+            PlateauEpochs = 0;
+            PlateauCooldown = policy.Cooldown;
+            return;
+        }
+        if (PlateauCooldown > 0)
+            PlateauCooldown--;
+    }
+
     public static TrainingState<T> Start(int seed) => new() { Shuffler = new ShuffleRandom(unchecked((ulong)seed)) };
 
     /// <summary>

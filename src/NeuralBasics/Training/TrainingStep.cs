@@ -64,6 +64,9 @@ public sealed class TrainingStep<T>
     /// <summary>The update-rule state of each parameter tensor, in <see cref="IScoreFunction{T}.Parameters"/> order.</summary>
     public IReadOnlyList<UpdateState> States => _rule.States;
 
+    /// <summary>A multiplier on the rule's learning rate (reduce-on-plateau sets it between epochs); 1 by default.</summary>
+    internal double LearningRateScale { get => _rule.Scale; set => _rule.Scale = value; }
+
     /// <summary>Why the last step did not update, or null when it did.</summary>
     public string? LastProblem => Gradient.LastProblem;
 
