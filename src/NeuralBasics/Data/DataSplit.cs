@@ -40,6 +40,53 @@ public static class DataSplit
         return (Subset(data, inValidation, false), Subset(data, inValidation, true));
     }
 
+    /// <summary>
+    /// Stratified k-fold cross-validation: every sample lands in exactly one of <paramref name="k"/>
+    /// validation folds, and each class is dealt round the folds in a random order (seeded), so the
+    /// folds' class counts differ by at most one. Fold f is (all other folds, fold f); each is built
+    /// only when enumerated, so at most one copy of the data is held at a time by the caller.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="k"/> is below 2 or above the sample count.</exception>
+    public static IEnumerable<(DataSet<T> Train, DataSet<T> Validation)> StratifiedFolds<T>(DataSet<T> data, int k, int seed = 0)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        Guard.AtLeast(k, 2, "The number of folds", nameof(k));
+        if (k > data.Count)
+            throw new ArgumentOutOfRangeException(nameof(k), k, $"{k} folds need at least {k} samples; the data has {data.Count}.");
+        int[] fold = FoldOf(data, k, seed);
+        return Enumerate();
+
+        IEnumerable<(DataSet<T>, DataSet<T>)> Enumerate()
+        {
+            for (int f = 0; f < k; f++)
+            {
+                var inValidation = fold.Select(x => x == f).ToArray();
+                yield return (Subset(data, inValidation, false), Subset(data, inValidation, true));
+            }
+        }
+    }
+
+    /// <summary>Each sample's fold: each class shuffled, then dealt round-robin, starting where the previous class stopped.</summary>
+    private static int[] FoldOf<T>(DataSet<T> data, int k, int seed)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(seed);
+        var fold = new int[data.Count];
+        int next = 0;
+        for (int c = 0; c < data.ClassCount; c++)
+        {
+            var members = Enumerable.Range(0, data.Count).Where(i => data.Labels[i] == c).ToArray();
+            random.Shuffle(members);
+            foreach (int i in members)
+            {
+                fold[i] = next;
+                next = (next + 1) % k;
+            }
+        }
+        return fold;
+    }
+
     private static DataSet<T> Subset<T>(DataSet<T> data, bool[] inValidation, bool wanted)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
