@@ -5,9 +5,9 @@ namespace NeuralBasics.Optimizers;
 /// momentum coefficients μ₁·μ₂·…·μ_t its bias correction divides by.
 /// </summary>
 /// <remarks>
-/// The product is a function of the step count alone, so a checkpoint stores only the moments and
-/// the step: a restored state rebuilds the product by multiplying the same coefficients in the
-/// same order, which gives the same bits as the run that never stopped.
+/// A checkpoint stores the product beside the moments and the step (<see cref="Scalars"/>); a state
+/// that has none (a parameter server's snapshot, or one made by hand with a step) rebuilds it by
+/// multiplying the same coefficients in the same order, which gives the same bits.
 /// </remarks>
 public sealed record NadamState<T>(int Length) : UpdateState(Length)
 {
@@ -33,6 +33,30 @@ public sealed record NadamState<T>(int Length) : UpdateState(Length)
 
     /// <inheritdoc/>
     public override IReadOnlyList<KeyValuePair<string, Array>> Buffers => [new("M", M), new("V", V)];
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<KeyValuePair<string, double>> Scalars
+    {
+        get
+        {
+            lock (_gate)
+                return _productStep == Step ? [new("momentum_product", _product)] : [];
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void RestoreScalar(string name, double value)
+    {
+        if (name != "momentum_product")
+            base.RestoreScalar(name, value);
+        if (!(value > 0 && value <= 1))
+            throw new ArgumentException($"A product of momentum coefficients must be in (0, 1]; got {value}.", nameof(value));
+        lock (_gate)
+        {
+            _product = value;
+            _productStep = Step;
+        }
+    }
 
     /// <summary>
     /// The product up to step <paramref name="t"/>: kept from the previous step, or rebuilt from 1 after

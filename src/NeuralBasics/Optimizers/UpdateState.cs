@@ -34,4 +34,15 @@ public abstract record UpdateState
     /// nothing but the step count.
     /// </summary>
     public virtual IReadOnlyList<KeyValuePair<string, Array>> Buffers => [];
+
+    /// <summary>
+    /// The state's numbers that are not per element (for example Nadam's product of momentum
+    /// coefficients), by name, so a checkpoint can save and restore them. Empty for most rules.
+    /// </summary>
+    public virtual IReadOnlyList<KeyValuePair<string, double>> Scalars => [];
+
+    /// <summary>Restores a value of <see cref="Scalars"/> read from a checkpoint (after <see cref="Step"/>).</summary>
+    /// <exception cref="ArgumentException">The state has no such number, or the value is out of its range.</exception>
+    public virtual void RestoreScalar(string name, double value) =>
+        throw new ArgumentException($"{GetType().Name} keeps no number called \"{name}\".", nameof(name));
 }

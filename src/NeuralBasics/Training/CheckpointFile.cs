@@ -53,6 +53,11 @@ internal static class CheckpointFile
                 ["best_epoch"] = best, ["best_metric"] = progress.BestMetric, ["epochs_without_improvement"] = progress.EpochsWithoutImprovement,
             }.ToJsonString();
         }
+        if (states.Any(s => s.Scalars.Count > 0))
+        {
+            metadata["state_scalars"] = new JsonArray([.. states.Select(s =>
+                (JsonNode)new JsonObject([.. s.Scalars.Select(v => KeyValuePair.Create(v.Key, (JsonNode?)v.Value))]))]).ToJsonString();
+        }
         if (!double.IsNaN(progress.PlateauBest) || progress.LearningRateScale != 1)
         {
             var plateau = new JsonObject
@@ -120,6 +125,9 @@ internal static class CheckpointFile
                 progress.BestMetric = e["best_metric"]!.GetValue<double>();
                 progress.EpochsWithoutImprovement = e["epochs_without_improvement"]!.GetValue<int>();
             }
+            if (metadata.TryGetValue("state_scalars", out string? scalars))
+                progress.Scalars = [.. StrictJson.Parse(scalars, "'state_scalars'")!.AsArray()
+                    .Select(n => n!.AsObject().Select(v => KeyValuePair.Create(v.Key, v.Value!.GetValue<double>())).ToList())];
             if (metadata.TryGetValue("reduce_on_plateau", out string? plateau))
             {
                 var p = StrictJson.Parse(plateau, "'reduce_on_plateau'")!.AsObject();
@@ -136,7 +144,24 @@ internal static class CheckpointFile
         }
         if (steps.Length != states.Count)
             throw new InvalidDataException($"The checkpoint has state for {steps.Length} tensors but the network has {states.Count}.");
+        if (progress.Scalars is { } stored && stored.Count != states.Count)
+            throw new InvalidDataException($"The checkpoint has state numbers for {stored.Count} tensors but the network has {states.Count}.");
         CheckProgress(progress, steps, epochs, batchesPerEpoch);
+        // The rules' own numbers, tried on copies of the states: nothing changes unless all of them fit.
+        for (int k = 0; k < states.Count && progress.Scalars is { } numbers; k++)
+        {
+            foreach (var (name, value) in numbers[k])
+            {
+                try
+                {
+                    (states[k] with { Step = steps[k] }).RestoreScalar(name, value);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new InvalidDataException($"The checkpoint's state number {name} of tensor {k} does not fit: {e.Message}", e);
+                }
+            }
+        }
 
         // Only the tensors this network and rule would write: anything else is not this run's.
         var expected = parameters.Select(p => "param/" + p.Name)
@@ -184,7 +209,11 @@ internal static class CheckpointFile
         foreach (var (target, read) in buffers)
             read.CopyTo((T[])target, 0);
         for (int k = 0; k < states.Count; k++)
+        {
             states[k].Step = steps[k];
+            foreach (var (name, value) in progress.Scalars?[k] ?? [])
+                states[k].RestoreScalar(name, value);
+        }
         var state = new TrainingState<T>
         {
             Epoch = progress.Epoch, Shuffler = new ShuffleRandom(progress.RandomState), BestWeights = best, BestEpoch = progress.BestEpoch,
@@ -254,6 +283,7 @@ internal static class CheckpointFile
         public double BestMetric = double.NaN;
         public int EpochsWithoutImprovement;
         public double LearningRateScale = 1;
+        public List<List<KeyValuePair<string, double>>>? Scalars;
         public double PlateauBest = double.NaN;
         public int PlateauEpochs;
         public int PlateauCooldown;

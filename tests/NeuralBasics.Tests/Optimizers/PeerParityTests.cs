@@ -83,6 +83,37 @@ public class PeerParityTests
     }
 
     [Fact]
+    public void NadamsMomentumProduct_IsWrittenToTheCheckpoint_AndReadBack()
+    {
+        var rule = new Nadam(0.01);
+        var score = new NeuralBasics.Scoring.LinearScore<double>(2, 3, seed: 1);
+        var states = score.Parameters.Select(p => rule.CreateState<double>(p.Value.Span.Length)).ToArray();
+        foreach (var state in states)
+        {
+            state.Step = 4;
+            // A value a rebuild from the step would not give: only reading it from the file restores it.
+            state.RestoreScalar("momentum_product", 0.125);
+        }
+        var progress = new NeuralBasics.Training.TrainingState<double> { Epoch = 1, Shuffler = new NeuralBasics.Training.ShuffleRandom(1) };
+        progress.History.Add(new NeuralBasics.Training.EpochResult(1, 0.5, 0, 0.5, null));
+        string path = Path.Combine(Path.GetTempPath(), $"nadam-{Guid.NewGuid():N}.ckpt");
+        try
+        {
+            NeuralBasics.Training.CheckpointFile.Save(path, score.Parameters, states, rule, progress);
+            var restored = score.Parameters.Select(p => rule.CreateState<double>(p.Value.Span.Length)).ToArray();
+            NeuralBasics.Training.CheckpointFile.Load(path, score.Parameters, restored, rule, epochs: 2, batchesPerEpoch: 4);
+            Assert.All(restored, s => Assert.Equal(0.125, ((NadamState<double>)s).MomentumProduct));
+            Assert.All(restored, s => Assert.Equal(4, s.Step));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        Assert.Throws<ArgumentException>(() => rule.CreateState<double>(2).RestoreScalar("momentum_product", 1.5));
+        Assert.Throws<ArgumentException>(() => new Adam(0.1).CreateState<double>(2).RestoreScalar("momentum_product", 0.5));
+    }
+
+    [Fact]
     public void Adamax_WithEpsilonInsideTheMaximum_FollowsPyTorch()
     {
         // torch.optim.Adamax: u = max(β2·u, |g| + ε), w −= lr/(1 − β1^t) · m/u.
