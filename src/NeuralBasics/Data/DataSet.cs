@@ -42,6 +42,42 @@ public sealed class DataSet<T>
     }
 
     /// <summary>
+    /// Builds a data set from any sequence of records: <paramref name="features"/> gives each
+    /// record's feature values (an array, or a slice of one), <paramref name="label"/> its class.
+    /// The sequence is read once; every record must give the same number of features.
+    /// </summary>
+    /// <example><code>var data = DataSet&lt;float&gt;.FromRows(images, image =&gt; image.Pixels, image =&gt; image.Label, classCount: 10);</code></example>
+    /// <exception cref="ArgumentException">
+    /// No records, records of different widths, a label out of range or a non-finite feature (the
+    /// message names the record), or fewer than two classes.
+    /// </exception>
+    public static DataSet<T> FromRows<TRow>(IEnumerable<TRow> rows, Func<TRow, ReadOnlyMemory<T>> features, Func<TRow, int> label, int classCount)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(label);
+        var values = new List<T>();
+        var labels = new List<int>();
+        int width = -1;
+        foreach (var row in rows)
+        {
+            var x = features(row).Span;
+            if (width < 0)
+                width = x.Length;
+            else if (x.Length != width)
+                throw new ArgumentException($"Record {labels.Count} has {x.Length} features but the first had {width}.", nameof(features));
+            foreach (var v in x)
+                values.Add(v);
+            labels.Add(label(row));
+        }
+        if (labels.Count == 0)
+            throw new ArgumentException("The sequence holds no records.", nameof(rows));
+        var matrix = new Matrix<T>(labels.Count, width);
+        System.Runtime.InteropServices.CollectionsMarshal.AsSpan(values).CopyTo(matrix.Span);
+        return new DataSet<T>(matrix, System.Runtime.InteropServices.CollectionsMarshal.AsSpan(labels), classCount);
+    }
+
+    /// <summary>
     /// Copies the features and labels of <paramref name="rows"/> into the first rows of a batch's
     /// buffers (the features with <see cref="RowOps.GatherRows{T}"/>, split across cores when large).
     /// </summary>

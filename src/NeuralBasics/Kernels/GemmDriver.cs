@@ -192,6 +192,11 @@ internal static unsafe class GemmDriver<T>
             RunNarrow(args, kernel, threads, work);
             return;
         }
+        if (args.M == 1 && !args.TransA && !args.TransB && kernel != GemmKernel.Scalar)
+        {
+            RunRow(args, kernel, threads);
+            return;
+        }
 
         var blocking = new Blocking(kernel);
         if (threads > 1 && work >= ParallelThreshold)
@@ -230,6 +235,72 @@ internal static unsafe class GemmDriver<T>
         GemmKernel.Vector128x6 or GemmKernel.Vector128x12 => Vector128<T>.Count,
         _ => 0,
     };
+
+    /// <summary>The work of one parallel row call: the product and its column chunk.</summary>
+    private struct RowJob
+    {
+        public GemmArgs<T> Args;
+        public GemmKernel Kernel;
+        public int KcStep, Chunk, Parts;
+    }
+
+    /// <summary>
+    /// One row of C without packing (<see cref="GemmRowKernel"/>), K sliced as <see cref="RunBlock"/>
+    /// slices it. A wide, deep product (a hidden layer's weights) is split by columns across the cores:
+    /// each reads only its part of B, which then stays in its own L2 from one call to the next.
+    /// </summary>
+    private static void RunRow(in GemmArgs<T> args, GemmKernel kernel, int threads)
+    {
+        var blocking = new Blocking(kernel);
+        int kBlocks = (args.K + blocking.KC - 1) / blocking.KC;
+        int kcStep = (args.K + kBlocks - 1) / kBlocks;
+        int unit = 8 * NarrowWidth(kernel);
+        int units = args.N / unit;
+        int parts = threads > 1 && (long)args.K * args.N >= RowParallelThreshold ? Math.Min(threads, units) : 1;
+        if (parts > 1)
+        {
+            var job = new RowJob { Args = args, Kernel = kernel, KcStep = kcStep, Chunk = (units + parts - 1) / parts * unit, Parts = parts };
+            KernelThreads.Run(&RunRowPart, &job, parts);
+            Finish(args, 0, 1, 0, args.N);
+            return;
+        }
+        RowColumns(args, kernel, kcStep);
+        Finish(args, 0, 1, 0, args.N);
+    }
+
+    /// <summary>K·N from which one row is split across cores (a 784 x 256 float layer is 200,704).</summary>
+    internal const long RowParallelThreshold = 1L << 17;
+
+    private static void RunRowPart(void* state, int part)
+    {
+        ref readonly RowJob job = ref Unsafe.AsRef<RowJob>(state);
+        int start = part * job.Chunk;
+        // The last part takes every remaining column, including those past the last whole unit.
+        int count = part == job.Parts - 1 ? job.Args.N - start : Math.Min(job.Chunk, job.Args.N - start);
+        if (count <= 0)
+            return;
+        var args = job.Args;
+        args.B += start;
+        args.C += start;
+        args.N = count;
+        RowColumns(args, job.Kernel, job.KcStep);
+    }
+
+    private static void RowColumns(in GemmArgs<T> args, GemmKernel kernel, int kcStep)
+    {
+        switch (kernel)
+        {
+            case GemmKernel.Vector512x12:
+                GemmRowKernel.Run<T, Vector512<T>, Vector512Ops<T>>(args, kcStep, wide: true);
+                break;
+            case GemmKernel.Vector256x6:
+                GemmRowKernel.Run<T, Vector256<T>, Vector256Ops<T>>(args, kcStep, wide: false);
+                break;
+            default:
+                GemmRowKernel.Run<T, Vector128<T>, Vector128Ops<T>>(args, kcStep, wide: kernel == GemmKernel.Vector128x12);
+                break;
+        }
+    }
 
     /// <summary>The work of one parallel narrow call: the product, the shared packed B and the row chunk.</summary>
     private struct NarrowJob

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using NeuralBasics.Data;
 using NeuralBasics.Kernels;
 using NeuralBasics.Losses;
@@ -21,6 +22,7 @@ public sealed class Classifier<T>
 
     private readonly IScoreFunction<T> _score;
     private readonly System.Collections.Concurrent.ConcurrentBag<IScoreFunction<T>> _copies = [];
+    private ThreadLocal<RowScorer>? _rows;
 
     /// <summary>Wraps a copy of <paramref name="score"/>, so later changes to it do not reach this model.</summary>
     /// <param name="score">The trained score function (copied).</param>
@@ -62,9 +64,15 @@ public sealed class Classifier<T>
     /// <summary>Saves the model (architecture, weights, loss, standardizer, class names) to one safetensors file, atomically.</summary>
     public void Save(string path) => ModelFile.Save(this, path);
 
-    /// <summary>Loads a model saved by <see cref="Save"/>.</summary>
+    /// <summary>Loads a model saved by <see cref="Save(string)"/>.</summary>
     /// <exception cref="InvalidDataException">The file is not a well-formed NeuralBasics model of this element type.</exception>
     public static Classifier<T> Load(string path) => ModelFile.Load<T>(path);
+
+    /// <summary>Writes the model to <paramref name="stream"/> (see <see cref="ModelFile.Save{T}(Classifier{T}, Stream)"/>).</summary>
+    public void Save(Stream stream) => ModelFile.Save(this, stream);
+
+    /// <summary>Reads a model from <paramref name="stream"/> (see <see cref="ModelFile.Load{T}(Stream)"/>).</summary>
+    public static Classifier<T> Load(Stream stream) => ModelFile.Load<T>(stream);
 
     /// <summary>The loss the model was trained with.</summary>
     public ILoss Loss { get; }
@@ -130,6 +138,70 @@ public sealed class Classifier<T>
         var scores = Scores(features);
         RowOps.SoftmaxRows(scores.AsReadOnlySpan(), scores.AsSpan());
         return scores;
+    }
+
+    /// <summary>
+    /// The class scores of one sample, <paramref name="features"/> (standardized first when the model
+    /// has a standardizer), into <paramref name="destination"/>. Allocates nothing once warm: each
+    /// thread keeps its own copy of the network and buffers. The same values as that row's scores
+    /// from <see cref="Scores(Matrix{T})"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lengths do not match the model's inputs and classes.</exception>
+    public void Scores(ReadOnlySpan<T> features, Span<T> destination)
+    {
+        if (destination.Length != ClassCount)
+            throw new ArgumentException($"The destination holds {destination.Length} values but the model has {ClassCount} classes.", nameof(destination));
+        Row().Score(this, features, destination);
+    }
+
+    /// <summary>The predicted class of one sample: the index of its highest score. Allocates nothing once warm.</summary>
+    /// <exception cref="ArgumentException">The feature count differs from the model's.</exception>
+    public int Predict(ReadOnlySpan<T> features)
+    {
+        var row = Row();
+        var scores = row.Scores;
+        row.Score(this, features, scores);
+        return TensorPrimitives.IndexOfMax<T>(scores);
+    }
+
+    /// <summary>The class probabilities of one sample (softmax of its scores) into <paramref name="destination"/>. Allocates nothing once warm.</summary>
+    /// <exception cref="InvalidOperationException">The model was not trained with softmax cross-entropy.</exception>
+    /// <exception cref="ArgumentException">The lengths do not match the model's inputs and classes.</exception>
+    public void Probabilities(ReadOnlySpan<T> features, Span<T> destination)
+    {
+        if (!HasProbabilities)
+            throw new InvalidOperationException(
+                $"This model was trained with {Loss}; only a model trained with SoftmaxCrossEntropyLoss gives probabilities. Use Scores or Predict.");
+        Scores(features, destination);
+        RowOps.SoftmaxRows<T>(new ReadOnlyMatrixSpan<T>(destination, 1, ClassCount), new MatrixSpan<T>(destination, 1, ClassCount));
+    }
+
+    private RowScorer Row()
+    {
+        var rows = Volatile.Read(ref _rows);
+        if (rows is null)
+        {
+            Interlocked.CompareExchange(ref _rows, new ThreadLocal<RowScorer>(() => new RowScorer(_score.Clone(), InputCount, ClassCount)), null);
+            rows = _rows;
+        }
+        return rows!.Value!;
+    }
+
+    /// <summary>One thread's copy of the network and its one-row buffers.</summary>
+    private sealed class RowScorer(IScoreFunction<T> score, int inputs, int classes)
+    {
+        private readonly T[] _input = new T[inputs];
+
+        public T[] Scores { get; } = new T[classes];
+
+        public void Score(Classifier<T> model, ReadOnlySpan<T> features, Span<T> destination)
+        {
+            if (features.Length != _input.Length)
+                throw new ArgumentException($"The sample has {features.Length} features but the model takes {_input.Length}.", nameof(features));
+            features.CopyTo(_input);
+            model.Standardizer?.TransformInPlace(new MatrixSpan<T>(_input, 1, _input.Length));
+            score.Forward(new ReadOnlyMatrixSpan<T>(_input, 1, _input.Length), new MatrixSpan<T>(destination, 1, destination.Length));
+        }
     }
 
     /// <summary>The fraction of <paramref name="data"/> classified correctly.</summary>

@@ -16,7 +16,7 @@ namespace NeuralBasics.Training;
 /// <c>top_k_accuracy_score</c>): a class never predicted has precision 0, a class without samples
 /// recall 0, and the averages run over every class of the model. Top-k counts a sample right when
 /// fewer than k classes score above its true class, a tie going to the lower class index as
-/// <see cref="Classifier{T}.Predict"/> does, so top-1 accuracy is the accuracy.
+/// <see cref="Classifier{T}.Predict(Matrix{T})"/> does, so top-1 accuracy is the accuracy.
 /// </remarks>
 public sealed class EvaluationReport
 {

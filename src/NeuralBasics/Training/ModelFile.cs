@@ -39,11 +39,76 @@ public static class ModelFile
     public static void Save<T>(Classifier<T> model, string path)
         where T : unmanaged, IFloatingPointIeee754<T> => Save(model, path, wrap: null);
 
+    /// <summary>
+    /// Writes <paramref name="model"/> to <paramref name="stream"/> in the same format as a file
+    /// (the stream is left open; unlike a file save, a failure midway leaves what was written).
+    /// </summary>
+    /// <exception cref="ArgumentException">The stream cannot be written.</exception>
+    /// <exception cref="NotSupportedException">The model holds a component the format cannot describe.</exception>
+    public static void Save<T>(Classifier<T> model, Stream stream)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanWrite)
+            throw new ArgumentException("The stream cannot be written.", nameof(stream));
+        var (metadata, tensors) = Contents(model);
+        SafeTensors.Write(stream, metadata, tensors);
+        stream.Flush();
+    }
+
+    /// <summary>
+    /// Reads a model from <paramref name="stream"/> (from its current position to its end), with every
+    /// check a file load makes. At most <see cref="Array.MaxLength"/> bytes are read; a longer stream is refused.
+    /// </summary>
+    /// <exception cref="ArgumentException">The stream cannot be read.</exception>
+    /// <exception cref="InvalidDataException">The content is not a well-formed model of element type <typeparamref name="T"/>.</exception>
+    public static Classifier<T> Load<T>(Stream stream)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanRead)
+            throw new ArgumentException("The stream cannot be read.", nameof(stream));
+        return Load<T>(ReadAll(stream));
+    }
+
+    /// <summary>The stream's remaining bytes, refused past Array.MaxLength rather than failing with OutOfMemoryException.</summary>
+    private static byte[] ReadAll(Stream stream)
+    {
+        if (stream.CanSeek)
+        {
+            long length = stream.Length - stream.Position;
+            if (length > Array.MaxLength)
+                throw new InvalidDataException($"The stream holds {length} bytes, more than a model can ({Array.MaxLength}).");
+            var bytes = new byte[length];
+            stream.ReadExactly(bytes);
+            return bytes;
+        }
+        using var copy = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = stream.Read(chunk)) > 0)
+        {
+            if (copy.Length + read > Array.MaxLength)
+                throw new InvalidDataException($"The stream holds more than {Array.MaxLength} bytes, more than a model can.");
+            copy.Write(chunk, 0, read);
+        }
+        return copy.ToArray();
+    }
+
     /// <summary>Saves, letting a test wrap the output stream (to simulate a failure midway).</summary>
     internal static void Save<T>(Classifier<T> model, string path, Func<Stream, Stream>? wrap)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(model);
+        var (metadata, tensors) = Contents(model);
+        AtomicFile.Write(path, stream => SafeTensors.Write(wrap is null ? stream : wrap(stream), metadata, tensors));
+    }
+
+    /// <summary>The metadata and tensors a model is written as, the checksum stamped.</summary>
+    private static (Dictionary<string, string> Metadata, List<TensorEntry> Tensors) Contents<T>(Classifier<T> model)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
         var score = model.FrozenScore;
         var metadata = new Dictionary<string, string>
         {
@@ -63,7 +128,7 @@ public static class ModelFile
             tensors.Add(new TensorEntry("standardizer.scale", "F64", [standardizer.FeatureCount], Bytes<double>([.. standardizer.Scales])));
         }
         Integrity.Stamp(metadata, tensors);
-        AtomicFile.Write(path, stream => SafeTensors.Write(wrap is null ? stream : wrap(stream), metadata, tensors));
+        return (metadata, tensors);
     }
 
     /// <summary>Loads a model saved by <see cref="Save{T}(Classifier{T}, string)"/>.</summary>
