@@ -21,19 +21,22 @@ var surfaces = new Surface[]
         w => [0.1 * w[0], 5 * w[1]],
         Start: [-9, 1.2], XRange: (-10, 10), YRange: (-2, 2), Steps: 150, LogLevels: true,
         Rules: [new Sgd(0.15), new Momentum(0.05), new Nesterov(0.05), new AdaGrad(1.0), new RmsProp(0.1),
-                new Adam(0.5), new AdaDelta(5.0), new Nadam(0.5), new Adamax(0.5)]),
+                new Adam(0.5), new AdaDelta(5.0), new Nadam(0.5), new Adamax(0.5)],
+        Target: [0, 0], TargetLabel: "minimum (0, 0)"),
     new("saddle", "Saddle point: f = x² − y², starting just off the ridge",
         w => w[0] * w[0] - w[1] * w[1],
         w => [2 * w[0], -2 * w[1]],
         Start: [-1.8, 1e-3], XRange: (-2, 2), YRange: (-2, 2), Steps: 120, LogLevels: false,
         Rules: [new Sgd(0.05), new Momentum(0.02), new Nesterov(0.02), new AdaGrad(0.3), new RmsProp(0.03),
-                new Adam(0.1), new AdaDelta(1.0), new Nadam(0.1), new Adamax(0.1)]),
+                new Adam(0.1), new AdaDelta(1.0), new Nadam(0.1), new Adamax(0.1)],
+        Target: [0, 0], TargetLabel: "saddle point (0, 0): no minimum, f falls along y"),
     new("beale", "Beale function (minimum at (3, 0.5))",
         Beale,
         BealeGradient,
         Start: [1, 1.5], XRange: (-4.5, 4.5), YRange: (-4.5, 4.5), Steps: 1000, LogLevels: true,
         Rules: [new Sgd(0.005), new Momentum(0.002), new Nesterov(0.002), new AdaGrad(0.5), new RmsProp(0.01),
-                new Adam(0.05), new AdaDelta(1.0), new Nadam(0.05), new Adamax(0.05)]),
+                new Adam(0.05), new AdaDelta(1.0), new Nadam(0.05), new Adamax(0.05)],
+        Target: [3, 0.5], TargetLabel: "minimum (3, 0.5)"),
 };
 
 foreach (var surface in surfaces)
@@ -58,10 +61,15 @@ foreach (var (name, loss) in new (string, ILoss)[] { ("svm", new MulticlassHinge
         AddLossCurve(plot, RuleName(rule), loss, rule, data);
     if (loss is ISecondOrderLoss)
         AddNewtonCurve(plot, loss, data);
-    plot.Title($"{(name == "svm" ? "SVM (multiclass hinge)" : "Softmax cross-entropy")} + L2 on the 600-point spiral: loss per epoch");
-    plot.XLabel("epoch");
-    plot.YLabel("loss (data + regularization), log scale");
+    plot.Title($"Linear {(name == "svm" ? "SVM (hinge)" : "softmax")} + L2 (λ 1e-3), 600-point spiral, batch 32");
+    plot.XLabel("epoch (Newton: iteration)");
+    plot.YLabel("objective over the whole set, log scale");
     plot.Axes.SetLimitsX(0, 41);
+    // From just below the best final value to the slowest rule's value at epoch 5: the first
+    // epochs' large losses would squash the curves that matter into one line.
+    var finals = plot.GetPlottables().OfType<ScottPlot.Plottables.Scatter>().Select(c => c.Data.GetScatterPoints()).ToList();
+    double low = finals.Min(points => points[^1].Y), high = finals.Max(points => points[Math.Min(4, points.Count - 1)].Y);
+    plot.Axes.SetLimitsY(low - 0.02 * (high - low + 0.01), high + 0.05 * (high - low + 0.01));
     plot.ShowLegend(Alignment.UpperRight);
     string path = Path.Combine(output, $"loss-{name}.png");
     plot.SavePng(path, 900, 600);
@@ -126,7 +134,13 @@ static void DrawRace(Surface surface, string path)
     var start = plot.Add.Marker(surface.Start[0], surface.Start[1]);
     start.Size = 10;
     start.Color = Colors.Black;
-    plot.Title(surface.Title);
+    start.LegendText = $"start ({surface.Start[0]:G3}, {surface.Start[1]:G3})";
+    var target = plot.Add.Marker(surface.Target[0], surface.Target[1], MarkerShape.FilledDiamond, 14);
+    target.Color = Colors.Red;
+    target.LegendText = surface.TargetLabel;
+    plot.Title($"{surface.Title}: {surface.Steps} steps of each rule");
+    plot.XLabel("x (first weight)");
+    plot.YLabel("y (second weight)");
     plot.Axes.SetLimits(surface.XRange.Min, surface.XRange.Max, surface.YRange.Min, surface.YRange.Max);
     plot.ShowLegend(Alignment.UpperRight);
     plot.SavePng(path, 900, 650);
@@ -182,7 +196,7 @@ static double[] BealeGradient(double[] w)
 internal sealed record Surface(
     string Name, string Title, Func<double[], double> F, Func<double[], double[]> Gradient,
     double[] Start, (double Min, double Max) XRange, (double Min, double Max) YRange, int Steps, bool LogLevels,
-    UpdateRule[] Rules);
+    UpdateRule[] Rules, double[] Target, string TargetLabel);
 
 /// <summary>Collects Newton's iterations as they are reported.</summary>
 internal sealed class Recorder(Action<NewtonIteration> report) : IProgress<NewtonIteration>
