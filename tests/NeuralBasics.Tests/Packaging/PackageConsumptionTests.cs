@@ -86,7 +86,7 @@ public sealed class PackageConsumptionTests : IDisposable
         string feed = Path.Combine(_folder, "feed");
         // A version of its own, so no earlier package in the NuGet cache can stand in for this one.
         string version = $"0.0.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
-        foreach (string package in new[] { "NeuralBasics", "NeuralBasics.Csv", "NeuralBasics.Onnx", "NeuralBasics.Orleans" })
+        foreach (string package in new[] { "NeuralBasics", "NeuralBasics.Csv", "NeuralBasics.Onnx", "NeuralBasics.Orleans", "NeuralBasics.MLNet" })
         {
             var (packCode, packOutput) = Dotnet(
                 $"pack \"{Path.Combine(root, "src", package, package + ".csproj")}\" -c Release -o \"{feed}\" -p:Version={version}", root);
@@ -125,6 +125,7 @@ public sealed class PackageConsumptionTests : IDisposable
                 <PackageReference Include="NeuralBasics.Csv" Version="{version}" />
                 <PackageReference Include="NeuralBasics.Onnx" Version="{version}" />
                 <PackageReference Include="NeuralBasics.Orleans" Version="{version}" />
+                <PackageReference Include="NeuralBasics.MLNet" Version="{version}" />
               </ItemGroup>
             </Project>
             """);
@@ -158,12 +159,13 @@ public sealed class PackageConsumptionTests : IDisposable
             using var onnx = new MemoryStream();
             NeuralBasics.Onnx.OnnxExport.Save(loaded, onnx);
             var retry = new NeuralBasics.Orleans.RetryPolicy { Attempts = 3 };
-            Console.WriteLine($"accuracy {accuracy:F3}, identical predictions {same}, csv rows {csv.Count}, onnx bytes {onnx.Length > 1000}, retries {retry.Attempts}");
+            var mlnet = new NeuralBasics.MLNet.NeuralBasicsTrainer(new Microsoft.ML.MLContext(seed: 1));
+            Console.WriteLine($"accuracy {accuracy:F3}, identical predictions {same}, csv rows {csv.Count}, onnx bytes {onnx.Length > 1000}, retries {retry.Attempts}, ml.net label {mlnet.Options.LabelColumnName}");
             return accuracy >= 0.9 && same ? 0 : 1;
             """);
 
         var (runCode, runOutput) = Dotnet("run -c Release", consumer);
         Assert.True(runCode == 0, runOutput);
-        Assert.Contains("identical predictions True, csv rows 2, onnx bytes True, retries 3", runOutput);
+        Assert.Contains("identical predictions True, csv rows 2, onnx bytes True, retries 3, ml.net label Label", runOutput);
     }
 }
