@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.ExceptionServices;
 
 namespace NeuralBasics.Kernels;
@@ -72,6 +74,36 @@ internal static unsafe class KernelThreads
             s_state = null;
             Volatile.Write(ref s_busy, 0);
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/>.RunPart(part, <paramref name="parts"/>) for every part and returns
+    /// when all have finished: the managed object crosses to the workers through a GC handle, freed after.
+    /// </summary>
+    public static void Run(IKernelParts work, int parts)
+    {
+        var handle = GCHandle.Alloc(work);
+        try
+        {
+            var job = new PartsJob { Work = GCHandle.ToIntPtr(handle), Parts = parts };
+            Run(&RunParts, &job, parts);
+        }
+        finally
+        {
+            handle.Free();
+        }
+    }
+
+    private struct PartsJob
+    {
+        public nint Work;
+        public int Parts;
+    }
+
+    private static void RunParts(void* state, int part)
+    {
+        ref readonly PartsJob job = ref Unsafe.AsRef<PartsJob>(state);
+        ((IKernelParts)GCHandle.FromIntPtr(job.Work).Target!).RunPart(part, job.Parts);
     }
 
     private static void Participate()

@@ -1,7 +1,5 @@
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using NeuralBasics.Data;
 using NeuralBasics.Kernels;
 using NeuralBasics.Losses;
@@ -21,7 +19,7 @@ namespace NeuralBasics.Optimizers;
 /// double; the parts run on every core and are added in part order. So the result is the same bits
 /// on one core or many, and the data is read once per evaluation.
 /// </remarks>
-internal sealed unsafe class FullBatchObjective<T> : IFullBatchObjective
+internal sealed class FullBatchObjective<T> : IFullBatchObjective, IKernelParts
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Rows per chunk: 256 x 784 floats of input stay in a 1 MiB L2 between the forward and backward passes.</summary>
@@ -101,16 +99,7 @@ internal sealed unsafe class FullBatchObjective<T> : IFullBatchObjective
             for (int k = 0; k < parameters.Count; k++)
                 parameters[k].Value.Span.CopyTo(copy.Parameters[k].Value.Span);
 
-        var handle = GCHandle.Alloc(this);
-        try
-        {
-            var job = new Job { Objective = GCHandle.ToIntPtr(handle), Parts = parts };
-            KernelThreads.Run(&RunPart, &job, parts);
-        }
-        finally
-        {
-            handle.Free();
-        }
+        KernelThreads.Run(this, parts);
 
         int n = _data.Count;
         double loss = 0;
@@ -148,20 +137,8 @@ internal sealed unsafe class FullBatchObjective<T> : IFullBatchObjective
     /// <inheritdoc/>
     public void ToOriginalGradient(ReadOnlySpan<double> gradient, Span<double> destination) => gradient.CopyTo(destination);
 
-    private struct Job
-    {
-        public nint Objective;
-        public int Parts;
-    }
-
-    private static void RunPart(void* state, int part)
-    {
-        ref readonly Job job = ref Unsafe.AsRef<Job>(state);
-        ((FullBatchObjective<T>)GCHandle.FromIntPtr(job.Objective).Target!).RunPart(part, job.Parts);
-    }
-
     /// <summary>Part p: rows [p·N/parts, (p + 1)·N/parts), chunk by chunk, summed in double, each chunk weighted by its rows.</summary>
-    private void RunPart(int part, int parts)
+    public void RunPart(int part, int parts)
     {
         int n = _data.Count, c = _score.ClassCount;
         int first = (int)((long)part * n / parts), end = (int)((long)(part + 1) * n / parts);

@@ -1,6 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using NeuralBasics.Kernels;
 
 namespace NeuralBasics.Training;
@@ -20,7 +18,7 @@ namespace NeuralBasics.Training;
 /// after a one-thread backward pass, 240–272 µs after a two-thread one). What a pass computes per
 /// block does not depend on the core count.
 /// </remarks>
-internal abstract unsafe class BlockPass<T>
+internal abstract class BlockPass<T> : IKernelParts
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Elements per block: 16 KiB of float, a few microseconds of work.</summary>
@@ -62,31 +60,14 @@ internal abstract unsafe class BlockPass<T>
             RunBlocks(0, Blocks.Length);
             return;
         }
-        var handle = GCHandle.Alloc(this);
-        try
-        {
-            var job = new Job { Self = GCHandle.ToIntPtr(handle), Parts = parts };
-            KernelThreads.Run(&RunPart, &job, parts);
-        }
-        finally
-        {
-            handle.Free();
-        }
+        KernelThreads.Run(this, parts);
     }
 
-    private struct Job
+    /// <summary>Part p takes the p-th of <paramref name="parts"/> contiguous runs of blocks.</summary>
+    void IKernelParts.RunPart(int part, int parts)
     {
-        public nint Self;
-        public int Parts;
-    }
-
-    /// <summary>Part p takes the p-th of <c>parts</c> contiguous runs of blocks.</summary>
-    private static void RunPart(void* state, int part)
-    {
-        ref readonly Job job = ref Unsafe.AsRef<Job>(state);
-        var self = (BlockPass<T>)GCHandle.FromIntPtr(job.Self).Target!;
-        int count = self.Blocks.Length;
-        self.RunBlocks((int)((long)count * part / job.Parts), (int)((long)count * (part + 1) / job.Parts));
+        int count = Blocks.Length;
+        RunBlocks((int)((long)count * part / parts), (int)((long)count * (part + 1) / parts));
     }
 
     private void RunBlocks(int first, int end)

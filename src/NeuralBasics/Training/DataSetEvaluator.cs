@@ -1,6 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using NeuralBasics.Data;
 using NeuralBasics.Kernels;
 using NeuralBasics.Losses;
@@ -17,7 +15,7 @@ namespace NeuralBasics.Training;
 /// results are summed in chunk order, so the figures do not depend on how many cores there are.
 /// </summary>
 /// <remarks>One instance per training run; the copies are made once and refreshed from the trained score function at each call.</remarks>
-internal sealed unsafe class DataSetEvaluator<T>
+internal sealed class DataSetEvaluator<T> : IKernelParts
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Rows per chunk: a network's activation buffers stay this size, and 1,024 x 784 floats of input fit in L2.</summary>
@@ -30,6 +28,8 @@ internal sealed unsafe class DataSetEvaluator<T>
     private readonly int[][] _predicted;
     private double[] _chunkLoss = [];
     private int[] _chunkCorrect = [];
+    private DataSet<T>? _data;
+    private int _chunks;
 
     /// <summary>Evaluates <paramref name="score"/> (read, never changed) under <paramref name="loss"/>.</summary>
     public DataSetEvaluator(IScoreFunction<T> score, ILoss loss)
@@ -61,17 +61,14 @@ internal sealed unsafe class DataSetEvaluator<T>
                 parameters[k].Value.Span.CopyTo(copy[k].Value.Span);
         }
 
-        var handle = GCHandle.Alloc(this);
-        var dataHandle = GCHandle.Alloc(data);
+        (_data, _chunks) = (data, chunks);
         try
         {
-            var job = new Job { Evaluator = GCHandle.ToIntPtr(handle), Data = GCHandle.ToIntPtr(dataHandle), Chunks = chunks, Parts = parts };
-            KernelThreads.Run(&RunPart, &job, parts);
+            KernelThreads.Run(this, parts);
         }
         finally
         {
-            dataHandle.Free();
-            handle.Free();
+            _data = null;
         }
 
         double loss = 0;
@@ -84,20 +81,11 @@ internal sealed unsafe class DataSetEvaluator<T>
         return (loss / n, (double)correct / n);
     }
 
-    private struct Job
-    {
-        public nint Evaluator, Data;
-        public int Chunks, Parts;
-    }
-
     /// <summary>Part p evaluates chunks p, p + parts, p + 2·parts, ... on worker p.</summary>
-    private static void RunPart(void* state, int part)
+    void IKernelParts.RunPart(int part, int parts)
     {
-        ref readonly Job job = ref Unsafe.AsRef<Job>(state);
-        var self = (DataSetEvaluator<T>)GCHandle.FromIntPtr(job.Evaluator).Target!;
-        var data = (DataSet<T>)GCHandle.FromIntPtr(job.Data).Target!;
-        for (int chunk = part; chunk < job.Chunks; chunk += job.Parts)
-            self.EvaluateChunk(part, data, chunk);
+        for (int chunk = part; chunk < _chunks; chunk += parts)
+            EvaluateChunk(part, _data!, chunk);
     }
 
     private void EvaluateChunk(int worker, DataSet<T> data, int chunk)
