@@ -25,6 +25,7 @@ internal static unsafe class GemmRowKernel
         int w = TOps.Count, n = args.N, k = args.K;
         long ldb = args.Ldb;
         T* c = args.C;
+        T* lane = stackalloc T[w];
         for (int p0 = 0; p0 < k; p0 += kcStep)
         {
             int p1 = Math.Min(k, p0 + kcStep);
@@ -83,12 +84,15 @@ internal static unsafe class GemmRowKernel
                     c0 = TOps.MultiplyAdd(TOps.Broadcast(args.A + p), TOps.Load(b), c0);
                 Store<T, TVec, TOps>(c + j, c0, add);
             }
+            // The last columns, fewer than a vector: the same lane arithmetic as the blocked kernel's
+            // zero-padded edge tile (fused exactly where the vector kernels fuse), read off lane 0.
             for (; j < n; j++)
             {
-                T sum = T.Zero;
+                TVec sum = TOps.Zero;
                 for (int p = p0; p < p1; p++)
-                    sum = FusedMultiplyAdd(args.A[p], args.B[p * ldb + j], sum);
-                c[j] = add ? c[j] + sum : sum;
+                    sum = TOps.MultiplyAdd(TOps.Broadcast(args.A + p), TOps.Broadcast(args.B + p * ldb + j), sum);
+                TOps.Store(sum, lane);
+                c[j] = add ? c[j] + lane[0] : lane[0];
             }
         }
     }
@@ -137,16 +141,4 @@ internal static unsafe class GemmRowKernel
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
         => TOps.Store(add ? TOps.Add(TOps.Load(destination), value) : value, destination);
-
-    /// <summary>a·b + c rounded once, as the vector kernels' lanes compute it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static T FusedMultiplyAdd<T>(T a, T b, T c)
-        where T : unmanaged, System.Numerics.INumber<T>
-    {
-        if (typeof(T) == typeof(float))
-            return (T)(object)MathF.FusedMultiplyAdd((float)(object)a, (float)(object)b, (float)(object)c);
-        if (typeof(T) == typeof(double))
-            return (T)(object)Math.FusedMultiplyAdd((double)(object)a, (double)(object)b, (double)(object)c);
-        return a * b + c;
-    }
 }
