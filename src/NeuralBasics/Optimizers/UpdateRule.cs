@@ -60,10 +60,12 @@ public abstract record UpdateRule
     /// below T's normal range would make every multiplication by it subnormal (slow on x86); it
     /// moves no weight a float can show, so it is zero.
     /// </summary>
-    internal double LearningRateOf<T>(UpdateState state)
+    /// <param name="state">The tensor's state (its step count).</param>
+    /// <param name="scale">A multiplier applied before the check (reduce-on-plateau's; 1 by default).</param>
+    internal double LearningRateOf<T>(UpdateState state, double scale = 1)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        double learningRate = LearningRate.At(state.Step);
+        double learningRate = LearningRate.At(state.Step) * scale;
         return Math.Abs(learningRate) < double.CreateChecked(Kernels.Subnormal<T>.SmallestNormal) ? 0 : learningRate;
     }
 

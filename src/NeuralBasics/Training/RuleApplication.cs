@@ -32,11 +32,7 @@ internal sealed class RuleApplication<T> : BlockPass<T>
     public void Run()
     {
         for (int k = 0; k < _states.Length; k++)
-        {
-            // Scaled, and zero once below T's normal range (as LearningRateOf does for the schedule alone).
-            double rate = _rule.LearningRateOf<T>(_states[k]) * Scale;
-            _learningRates[k] = Math.Abs(rate) < double.CreateChecked(Kernels.Subnormal<T>.SmallestNormal) ? 0 : rate;
-        }
+            _learningRates[k] = _rule.LearningRateOf<T>(_states[k], Scale);
         RunAllBlocks();
         foreach (var state in _states)
             state.Step++;
