@@ -148,7 +148,7 @@ internal static class Demonstration
         builder.UseOrleansClient(client =>
         {
             client.UseStaticClustering(new IPEndPoint(IPAddress.Loopback, ports[1]), new IPEndPoint(IPAddress.Loopback, ports[3]));
-            client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("neuralbasics-sample", "neuralbasics"));
+            client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (Runs.ClusterId, Runs.ServiceId));
         });
         using var host = builder.Build();
         await host.StartAsync();

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Orleans;
 using NeuralBasics.Training.Distributed;
@@ -10,6 +12,12 @@ namespace NeuralBasics.Cluster;
 /// </summary>
 internal static class Runs
 {
+    /// <summary>The Orleans cluster id silos and clients use unless told otherwise.</summary>
+    public const string ClusterId = "neuralbasics-sample";
+
+    /// <summary>The Orleans service id silos and clients use unless told otherwise.</summary>
+    public const string ServiceId = "neuralbasics";
+
     public const string Downpour = "downpour";
     public const string Easgd = "easgd";
     public const string Synchronous = "sync";
@@ -19,6 +27,13 @@ internal static class Runs
 
     /// <summary>The server writes its state to grain storage after this many updates.</summary>
     public const int PersistEvery = 100;
+
+    /// <summary>Orleans' own log, warnings and worse, to standard error: standard output is the process's report.</summary>
+    public static void QuietLogging(HostApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+    }
 
     public static void Configure(NeuralBasicsTrainingOptions options)
     {

@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using NeuralBasics.Orleans;
 using Orleans.Configuration;
 
@@ -23,12 +22,11 @@ internal static class SiloProcess
         int port = args.Number("port");
         int gateway = args.Number("gateway");
         int primary = args.Number("primary", port);
-        string clusterId = args.Text("cluster-id") ?? "neuralbasics-sample";
-        string serviceId = args.Text("service-id") ?? "neuralbasics";
+        string clusterId = args.Text("cluster-id") ?? Runs.ClusterId;
+        string serviceId = args.Text("service-id") ?? Runs.ServiceId;
 
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+        Runs.QuietLogging(builder);
         builder.UseOrleans(silo =>
         {
             if (args.Text("postgres") is { } database)

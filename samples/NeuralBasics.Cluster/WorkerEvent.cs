@@ -6,7 +6,8 @@ namespace NeuralBasics.Cluster;
 /// <summary>One line a worker process writes: an epoch's report, the final report, a failure or a passed deadline.</summary>
 internal sealed record WorkerEvent(string Event, WorkerReport? Report, string? Message)
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    /// <summary>How the lines are written and read: camel-case JSON, one object per line.</summary>
+    internal static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <summary>The event a line holds, or null for a line that is not one (a stray message).</summary>
     public static WorkerEvent? Parse(string line)

@@ -3,7 +3,6 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using NeuralBasics.Csv;
 using NeuralBasics.Data;
 using NeuralBasics.Optimizers;
@@ -33,7 +32,7 @@ namespace NeuralBasics.Cluster;
 /// </remarks>
 internal static class WorkerProcess
 {
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+    private static readonly object OutputLock = new();
 
     public static async Task<int> RunAsync(Arguments args)
     {
@@ -54,8 +53,7 @@ internal static class WorkerProcess
         var data = LoadShard(args, start.ClassCount);
 
         var builder = Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace).SetMinimumLevel(LogLevel.Warning);
+        Runs.QuietLogging(builder);
         builder.UseOrleansClient(client =>
         {
             // The gateways named, or (across machines) those the membership table in PostgreSQL lists.
@@ -72,8 +70,8 @@ internal static class WorkerProcess
             });
             client.Configure<ClusterOptions>(o =>
             {
-                o.ClusterId = args.Text("cluster-id") ?? "neuralbasics-sample";
-                o.ServiceId = args.Text("service-id") ?? "neuralbasics";
+                o.ClusterId = args.Text("cluster-id") ?? Runs.ClusterId;
+                o.ServiceId = args.Text("service-id") ?? Runs.ServiceId;
             });
         });
         using var host = builder.Build();
@@ -152,8 +150,8 @@ internal static class WorkerProcess
 
     private static void Write(object line)
     {
-        string text = JsonSerializer.Serialize(line, Json);
-        lock (Json)
+        string text = JsonSerializer.Serialize(line, WorkerEvent.Json);
+        lock (OutputLock)
         {
             Console.Out.WriteLine(text);
             Console.Out.Flush();
