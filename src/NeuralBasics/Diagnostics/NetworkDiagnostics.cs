@@ -60,19 +60,25 @@ public static class NetworkDiagnostics
         if (data.FeatureCount != score.InputCount || data.ClassCount != score.ClassCount)
             throw new ArgumentException($"The data has {data.FeatureCount} features and {data.ClassCount} classes but {score} takes {score.InputCount} and scores {score.ClassCount}.", nameof(data));
         int c = score.ClassCount;
-        double expected = loss switch
-        {
-            SoftmaxCrossEntropyLoss => Math.Log(c),
-            SquaredHingeLoss squared => (c - 1) * squared.Delta * squared.Delta,
-            MulticlassHingeLoss hinge => (c - 1) * hinge.Delta,
-            _ => throw new ArgumentException($"No chance value is known for {loss}.", nameof(loss)),
-        };
+        double expected = ChanceLoss(loss, c) ?? throw new ArgumentException($"No chance value is known for {loss}.", nameof(loss));
         int n = Math.Min(rows, data.Count);
         var scores = new Matrix<T>(n, c);
         score.Clone().Forward(data.Features.AsReadOnlySpan().SliceRows(0, n), scores);
         double value = double.CreateChecked(loss.Compute<T>(scores, data.Labels[..n], default));
         return new InitialLossCheck(value, expected, n);
     }
+
+    /// <summary>
+    /// The data loss of <paramref name="classes"/> equal scores: ln C for softmax cross-entropy,
+    /// (C − 1)·Δ for the multiclass hinge, (C − 1)·Δ² for the squared hinge; null for another loss.
+    /// </summary>
+    public static double? ChanceLoss(ILoss loss, int classes) => loss switch
+    {
+        SoftmaxCrossEntropyLoss => Math.Log(classes),
+        SquaredHingeLoss squared => (classes - 1) * squared.Delta * squared.Delta,
+        MulticlassHingeLoss hinge => (classes - 1) * hinge.Delta,
+        _ => null,
+    };
 
     /// <summary>
     /// For each ReLU layer of <paramref name="network"/> (by its index), the fraction of its units whose

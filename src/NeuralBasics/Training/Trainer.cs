@@ -197,7 +197,7 @@ public sealed class Trainer<T>
                 _order[i] = i;
             if (options.Shuffle)
                 state.Shuffler.Shuffle(_order);
-            if (options.Diagnose && epoch == 1 && state.History.InitialLoss is null && _step.Setup.Loss is SoftmaxCrossEntropyLoss or MarginLoss)
+            if (options.Diagnose && epoch == 1 && state.History.InitialLoss is null && NetworkDiagnostics.ChanceLoss(_step.Setup.Loss, _step.Setup.Score.ClassCount) is not null)
                 state.History.InitialLoss = NetworkDiagnostics.InitialLoss(_step.Setup.Score, _step.Setup.Loss, _training);
 
             for (int start = 0, batchIndex = 1; start < n; start += _batch, batchIndex++)
