@@ -129,9 +129,9 @@ public static class HyperparameterSearch
         }
         catch (TrainingDivergedException)
         {
-            // A diverged configuration is a bad one, not a failed search.
-            last ??= new EpochResult(0, double.PositiveInfinity, 0, 0, 0, ValidationLoss: double.PositiveInfinity);
+            // A diverged configuration is a bad one, not a failed search: scored below.
         }
+        // No epoch finished (diverged in the first): an infinite loss and no accuracy.
         last ??= new EpochResult(0, double.PositiveInfinity, 0, 0, 0, ValidationLoss: double.PositiveInfinity);
         return (new TrialResult(trial, last.ValidationAccuracy ?? 0, last.ValidationLoss ?? double.PositiveInfinity, last.Epoch, pruned,
             watch.Elapsed.TotalSeconds), losses);
