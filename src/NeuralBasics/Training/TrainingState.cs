@@ -48,25 +48,24 @@ internal sealed class TrainingState<T>
     /// <summary>Reduce-on-plateau's bookkeeping after an epoch whose monitored loss is <paramref name="loss"/>.</summary>
     public void RecordForPlateau(ReduceOnPlateau policy, double loss)
     {
-        if (double.IsNaN(PlateauBest) || loss < PlateauBest * (1 - policy.Threshold))
+        bool improved = double.IsNaN(PlateauBest) || loss < PlateauBest * (1 - policy.Threshold);
+        if (improved)
         {
             PlateauBest = loss;
             PlateauEpochs = 0;
         }
-        else if (PlateauCooldown > 0)
+        if (PlateauCooldown > 0)
         {
+            // Cooling down after a reduction: bad epochs do not count yet.
             PlateauCooldown--;
             return;
         }
-        else if (++PlateauEpochs >= policy.Patience)
+        if (!improved && ++PlateauEpochs >= policy.Patience)
         {
             LearningRateScale = Math.Max(LearningRateScale * policy.Factor, policy.MinimumScale);
             PlateauEpochs = 0;
             PlateauCooldown = policy.Cooldown;
-            return;
         }
-        if (PlateauCooldown > 0)
-            PlateauCooldown--;
     }
 
     public static TrainingState<T> Start(int seed) => new() { Shuffler = new ShuffleRandom(unchecked((ulong)seed)) };
