@@ -88,16 +88,12 @@ public static class Lbfgs
         private readonly double[] _rho = new double[options.History], _alpha = new double[options.History];
         private int _stored, _newest = -1;
         private int _evaluations;
-        private double[] _x = [], _g = [], _d = [], _trialX = [], _trialG = [], _original = [];
+        private readonly double[] _d = new double[objective.Length], _original = new double[objective.Length];
+        private double[] _x = new double[objective.Length], _g = new double[objective.Length];
+        private double[] _trialX = new double[objective.Length], _trialG = new double[objective.Length];
 
         public LbfgsResult Minimize()
         {
-            _x = new double[_n];
-            _g = new double[_n];
-            _d = new double[_n];
-            _trialX = new double[_n];
-            _trialG = new double[_n];
-            _original = new double[_n];
             objective.Read(_x);
             double f = Evaluate(_x, _g);
             if (!double.IsFinite(f))
