@@ -89,21 +89,43 @@ public static class RowOps
     /// <c>m_i = max_k s[i, k]</c>. Subtracting the row max changes nothing mathematically but keeps
     /// every exponent at most 0, so scores of ±1e4 give exact probabilities instead of ∞/∞.
     /// (<see cref="TensorPrimitives.SoftMax{T}(ReadOnlySpan{T}, Span{T})"/> does not subtract it.)
-    /// <paramref name="destination"/> may be <paramref name="source"/>.
+    /// <paramref name="destination"/> may be <paramref name="source"/>. From 64 Ki elements the rows
+    /// are split across the cores (<see cref="Gemm.DefaultMaxDegreeOfParallelism"/>); every row is
+    /// computed the same way either way.
     /// </summary>
     /// <exception cref="ArgumentException">Shapes disagree, or buffers overlap in a forbidden way.</exception>
-    public static void SoftmaxRows<T>(ReadOnlyMatrixSpan<T> source, MatrixSpan<T> destination)
+    public static unsafe void SoftmaxRows<T>(ReadOnlyMatrixSpan<T> source, MatrixSpan<T> destination)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         CheckSameShape(source, destination);
         CheckInPlaceOrDisjoint(source.Span, destination.Span);
-        if (source.Columns == 0)
+        if (source.Columns == 0 || source.Rows == 0)
             return;
 
-        for (int i = 0; i < source.Rows; i++)
+        fixed (T* sourcePointer = source.Span)
+        fixed (T* destinationPointer = destination.Span)
         {
-            ReadOnlySpan<T> s = source.Row(i);
-            Span<T> p = destination.Row(i);
+            var job = new SoftmaxJob<T> { Source = sourcePointer, Destination = destinationPointer, Columns = source.Columns };
+            RowRanges.Run(&SoftmaxRange<T>, &job, source.Rows, source.Columns);
+        }
+    }
+
+    private unsafe struct SoftmaxJob<T>
+        where T : unmanaged
+    {
+        public T* Source, Destination;
+        public int Columns;
+    }
+
+    private static unsafe void SoftmaxRange<T>(void* state, int first, int end)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref readonly var job = ref System.Runtime.CompilerServices.Unsafe.AsRef<SoftmaxJob<T>>(state);
+        int c = job.Columns;
+        for (int i = first; i < end; i++)
+        {
+            var s = new ReadOnlySpan<T>(job.Source + (long)i * c, c);
+            var p = new Span<T>(job.Destination + (long)i * c, c);
             T max = TensorPrimitives.Max(s);
             TensorPrimitives.Subtract(s, max, p);
             // Never exponentiate into (or leave behind) subnormals: see Subnormal.

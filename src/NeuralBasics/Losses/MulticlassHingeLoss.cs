@@ -40,26 +40,60 @@ public sealed class MulticlassHingeLoss : MarginLoss
 /// <summary>The shared loop of the two hinge losses.</summary>
 internal static class HingeLosses
 {
-    public static T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient, T delta, bool squared,
+    public static unsafe T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient, T delta, bool squared,
         double[]? classWeights)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         LossChecks.Check(scores, labels, gradient);
         Losses.ClassWeights.CheckCount(classWeights, scores.Columns);
-        int n = scores.Rows, c = scores.Columns;
-        T invN = T.One / T.CreateChecked(n);
-        T two = T.CreateChecked(2);
-        double total = 0;
-        for (int i = 0; i < n; i++)
+        int n = scores.Rows;
+        fixed (T* s = scores.Span)
+        fixed (int* y = labels)
+        fixed (T* g = gradient.Span)
+        fixed (double* w = classWeights)
+        fixed (double* totals = RowTotals.Rent(n))
         {
-            ReadOnlySpan<T> s = scores.Row(i);
-            int y = labels[i];
-            T weight = classWeights is null ? T.One : T.CreateChecked(classWeights[y]);
-            T scale = weight * invN;
+            var job = new Job<T>
+            {
+                Scores = s, Labels = y, Gradient = gradient.IsEmpty ? null : g, Weights = w, Totals = totals,
+                Columns = scores.Columns, InvN = T.One / T.CreateChecked(n), Delta = delta, Squared = squared,
+            };
+            // From 64 Ki scores the rows are split across the cores; the same bits either way.
+            RowRanges.Run(&Rows<T>, &job, n, scores.Columns);
+            return T.CreateChecked(RowTotals.Sum(totals, n) / n);
+        }
+    }
+
+    private unsafe struct Job<T>
+        where T : unmanaged
+    {
+        public T* Scores, Gradient;
+        public int* Labels;
+        public double* Weights, Totals;
+        public int Columns;
+        public T InvN, Delta;
+        public bool Squared;
+    }
+
+    /// <summary>Rows [first, end): each row's weighted loss into its slot of the totals, and its gradient.</summary>
+    private static unsafe void Rows<T>(void* state, int first, int end)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref readonly var job = ref System.Runtime.CompilerServices.Unsafe.AsRef<Job<T>>(state);
+        int c = job.Columns;
+        T delta = job.Delta;
+        bool squared = job.Squared;
+        T two = T.CreateChecked(2);
+        for (int i = first; i < end; i++)
+        {
+            var s = new ReadOnlySpan<T>(job.Scores + (long)i * c, c);
+            int y = job.Labels[i];
+            T weight = job.Weights == null ? T.One : T.CreateChecked(job.Weights[y]);
+            T scale = weight * job.InvN;
             T correct = s[y];
             T rowLoss = T.Zero;
             T correctGradient = T.Zero;
-            Span<T> g = gradient.IsEmpty ? default : gradient.Row(i);
+            Span<T> g = job.Gradient == null ? default : new Span<T>(job.Gradient + (long)i * c, c);
             for (int j = 0; j < c; j++)
             {
                 if (j == y)
@@ -85,8 +119,7 @@ internal static class HingeLosses
                 if (!g.IsEmpty)
                     g.Fill(T.NaN);
             }
-            total += double.CreateChecked(weight * rowLoss);
+            job.Totals[i] = double.CreateChecked(weight * rowLoss);
         }
-        return T.CreateChecked(total / n);
     }
 }

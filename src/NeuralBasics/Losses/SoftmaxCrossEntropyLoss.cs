@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using NeuralBasics.Kernels;
 
 namespace NeuralBasics.Losses;
@@ -37,56 +38,88 @@ public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
     public IReadOnlyList<double>? ClassWeights => _classWeights;
 
     /// <inheritdoc/>
-    public T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
+    /// <remarks>From 64 Ki scores the rows are split across the cores; the loss and gradient have the same bits either way.</remarks>
+    public unsafe T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         LossChecks.Check(scores, labels, gradient);
         Losses.ClassWeights.CheckCount(_classWeights, scores.Columns);
         int n = scores.Rows;
-        T invN = T.One / T.CreateChecked(n);
-        double total = 0;
-        if (gradient.IsEmpty)
+        fixed (T* s = scores.Span)
+        fixed (int* y = labels)
+        fixed (T* g = gradient.Span)
+        fixed (double* w = _classWeights)
+        fixed (double* totals = RowTotals.Rent(n))
         {
-            for (int i = 0; i < n; i++)
+            var job = new Job<T>
             {
-                ReadOnlySpan<T> s = scores.Row(i);
+                Scores = s, Labels = y, Gradient = gradient.IsEmpty ? null : g, Weights = w, Totals = totals,
+                Columns = scores.Columns, InvN = T.One / T.CreateChecked(n),
+            };
+            RowRanges.Run(&Rows<T>, &job, n, scores.Columns);
+            return T.CreateChecked(RowTotals.Sum(totals, n) / n);
+        }
+    }
+
+    private unsafe struct Job<T>
+        where T : unmanaged
+    {
+        public T* Scores, Gradient;
+        public int* Labels;
+        public double* Weights, Totals;
+        public int Columns;
+        public T InvN;
+    }
+
+    /// <summary>Rows [first, end): each row's weighted loss into its slot of the totals, and its gradient.</summary>
+    private static unsafe void Rows<T>(void* state, int first, int end)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ref readonly var job = ref Unsafe.AsRef<Job<T>>(state);
+        int c = job.Columns;
+        if (job.Gradient == null)
+        {
+            for (int i = first; i < end; i++)
+            {
+                var s = new ReadOnlySpan<T>(job.Scores + (long)i * c, c);
+                int label = job.Labels[i];
                 T max = TensorPrimitives.Max(s);
                 T sum = T.Zero;
                 foreach (T v in s)
                     sum += T.Exp(T.Max(v - max, Subnormal<T>.ExponentFloor)); // no subnormal exponentials (below)
-                total += (_classWeights?[labels[i]] ?? 1) * double.CreateChecked(T.Log(sum) - (s[labels[i]] - max));
+                job.Totals[i] = (job.Weights == null ? 1 : job.Weights[label]) * double.CreateChecked(T.Log(sum) - (s[label] - max));
                 if (!TensorPrimitives.IsFiniteAll(s))
-                    total = double.NaN; // see below: a non-finite score is a diverging run
+                    job.Totals[i] = double.NaN; // see below: a non-finite score is a diverging run
             }
-            return T.CreateChecked(total / n);
+            return;
         }
 
         // With a gradient: shift every row by its max into the gradient buffer, exponentiate the
-        // whole buffer in one vectorized call, then normalize row by row. (Per-row calls would cost
+        // whole range in one vectorized call, then normalize row by row. (Per-row calls would cost
         // more in call overhead than in arithmetic for the usual handful of classes.)
-        int c = scores.Columns;
-        for (int i = 0; i < n; i++)
+        for (int i = first; i < end; i++)
         {
-            ReadOnlySpan<T> s = scores.Row(i);
-            Span<T> g = gradient.Row(i);
-            TensorPrimitives.Subtract(s, RowMaxOf(s), g);
+            var s = new ReadOnlySpan<T>(job.Scores + (long)i * c, c);
+            TensorPrimitives.Subtract(s, RowMaxOf(s), new Span<T>(job.Gradient + (long)i * c, c));
         }
         // Classes more than ~86 below the row max (float) would exponentiate to subnormals, which are
         // slow on x86: clamp there, count what the clamp leaves (below 4x the smallest normal) as 0,
         // and flush what normalizing pushes below the normal range at the end.
-        TensorPrimitives.Max(gradient.Span, Subnormal<T>.ExponentFloor, gradient.Span);
-        TensorPrimitives.Exp(gradient.Span, gradient.Span);
-        Subnormal.FlushBelow(gradient.Span, Subnormal<T>.ExponentialZero);
-        for (int i = 0; i < n; i++)
+        var block = new Span<T>(job.Gradient + (long)first * c, (end - first) * c);
+        TensorPrimitives.Max(block, Subnormal<T>.ExponentFloor, block);
+        TensorPrimitives.Exp(block, block);
+        Subnormal.FlushBelow(block, Subnormal<T>.ExponentialZero);
+        for (int i = first; i < end; i++)
         {
-            ReadOnlySpan<T> s = scores.Row(i);
-            Span<T> g = gradient.Row(i);
-            int label = labels[i];
-            double weight = _classWeights?[label] ?? 1;
-            T scale = invN * T.CreateChecked(weight);
-            T sum = c < 32 ? SmallSum(g) : TensorPrimitives.Sum<T>(g);
+            var s = new ReadOnlySpan<T>(job.Scores + (long)i * c, c);
+            var g = new Span<T>(job.Gradient + (long)i * c, c);
+            int label = job.Labels[i];
+            double weight = job.Weights == null ? 1 : job.Weights[label];
+            T scale = job.InvN * T.CreateChecked(weight);
+            T sum = c < 32 ? SmallSum<T>(g) : TensorPrimitives.Sum<T>(g);
             // log p_y = (s_y − m) − log Σ e^{s_j − m}, from the scores, so it stays exact when e^{s_y − m} underflows.
-            total -= weight * double.CreateChecked(s[label] - RowMaxOf(s) - T.Log(sum));
+            // The total subtracts it: stored negated, and x + (−a) is x − a to the bit.
+            job.Totals[i] = -(weight * double.CreateChecked(s[label] - RowMaxOf(s) - T.Log(sum)));
             // g = w·p / N, then subtract w/N at the correct class.
             TensorPrimitives.Multiply(g, scale / sum, g);
             g[label] -= scale;
@@ -95,11 +128,10 @@ public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
             // have diverged: poison the loss and gradient so training stops instead of going on.
             if (!TensorPrimitives.IsFiniteAll(s))
             {
-                total = double.NaN;
+                job.Totals[i] = double.NaN;
                 g.Fill(T.NaN);
             }
         }
-        return T.CreateChecked(total / n);
     }
 
     private static T RowMaxOf<T>(ReadOnlySpan<T> row)

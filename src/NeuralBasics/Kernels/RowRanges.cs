@@ -1,0 +1,48 @@
+using System.Runtime.CompilerServices;
+
+namespace NeuralBasics.Kernels;
+
+/// <summary>
+/// Row-wise work over a matrix split into contiguous row ranges, one per core, when the matrix is
+/// large enough to pay for waking the workers. Each row is computed exactly as in one pass, so
+/// the results have the same bits on any number of cores. Used by the losses and by
+/// <see cref="RowOps.SoftmaxRows{T}"/>.
+/// </summary>
+internal static unsafe class RowRanges
+{
+    /// <summary>
+    /// Elements (rows x columns) from which the rows are split: 64 Ki, as for
+    /// <see cref="RowOps.GatherRows{T}"/> (a batch of 512 samples of 128 classes, or 6,554 of 10).
+    /// </summary>
+    internal const long ParallelElements = 1 << 16;
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(<paramref name="state"/>, first, end) over [0, <paramref name="rows"/>):
+    /// once on this thread for a small matrix, else once per row range on the kernel threads.
+    /// </summary>
+    public static void Run(delegate*<void*, int, int, void> body, void* state, int rows, int columns)
+    {
+        int parts = (long)rows * columns >= ParallelElements ? Math.Min(KernelThreads.DefaultParallelism, rows) : 1;
+        if (parts <= 1)
+        {
+            body(state, 0, rows);
+            return;
+        }
+        var job = new Job { Body = body, State = state, Rows = rows, Parts = parts };
+        KernelThreads.Run(&RunPart, &job, parts);
+    }
+
+    private struct Job
+    {
+        public delegate*<void*, int, int, void> Body;
+        public void* State;
+        public int Rows, Parts;
+    }
+
+    private static void RunPart(void* state, int part)
+    {
+        ref readonly Job job = ref Unsafe.AsRef<Job>(state);
+        int first = (int)((long)job.Rows * part / job.Parts), end = (int)((long)job.Rows * (part + 1) / job.Parts);
+        job.Body(job.State, first, end);
+    }
+}
