@@ -149,7 +149,7 @@ internal static unsafe class GemmDriver<T>
                 GemmKernel.Vector128x6 or GemmKernel.Vector128x12 => Vector128<T>.Count,
                 _ => 2,
             };
-            MR = kernel is GemmKernel.Vector512x12 or GemmKernel.Vector128x12 ? 12 : kernel == GemmKernel.Scalar ? 4 : 6;
+            MR = KernelRows(kernel);
             NR = 2 * w;
             KC = Math.Clamp(KcBudget / (NR * sizeof(T)) / 8 * 8, 64, 1024);
             MC = Math.Max(MR, caches.L2 / 4 / (KC * sizeof(T)) / MR * MR);
@@ -427,10 +427,18 @@ internal static unsafe class GemmDriver<T>
                                 if (last)
                                     Finish(args, row0 + ic + ir, nrows, col0 + jc + jr, ncols);
                             }
+                            else if (ncols == nr && ShortRows(blk.Kernel, nrows) == nrows)
+                            {
+                                // The last rows, 8 or 4 of a 12-row kernel: straight into C.
+                                ShortKernel(blk.Kernel, nrows, kc, aPanel, bPanel, c, args.Ldc, add);
+                                if (last)
+                                    Finish(args, row0 + ic + ir, nrows, col0 + jc + jr, ncols);
+                            }
                             else
                             {
-                                // Edge tile: compute the full padded tile aside, then copy in what fits.
-                                MicroKernel(blk.Kernel, kc, aPanel, bPanel, tile, nr, add: false);
+                                // Edge tile: compute the padded tile (or its first 4 or 8 rows) aside,
+                                // then copy in what fits.
+                                ShortKernel(blk.Kernel, ShortRows(blk.Kernel, nrows), kc, aPanel, bPanel, tile, nr, add: false);
                                 for (int r = 0; r < nrows; r++)
                                 {
                                     var src = new ReadOnlySpan<T>(tile + r * nr, ncols);
@@ -513,6 +521,33 @@ internal static unsafe class GemmDriver<T>
                 ScalarKernel(kc, a, b, c, ldc, add);
                 break;
         }
+    }
+
+    /// <summary>
+    /// The rows a tile of <paramref name="rows"/> &lt; MR rows is computed with: 4 or 8 (whichever
+    /// is the first to hold them) for the 12-row kernels, which have short variants; MR otherwise.
+    /// </summary>
+    private static int ShortRows(GemmKernel kernel, int rows) =>
+        kernel is GemmKernel.Vector512x12 or GemmKernel.Vector128x12 ? (rows <= 4 ? 4 : rows <= 8 ? 8 : 12) : KernelRows(kernel);
+
+    /// <summary>MR: the rows of the kernel's register tile.</summary>
+    private static int KernelRows(GemmKernel kernel) =>
+        kernel is GemmKernel.Vector512x12 or GemmKernel.Vector128x12 ? 12 : kernel == GemmKernel.Scalar ? 4 : 6;
+
+    /// <summary>The first <paramref name="rows"/> rows of a tile (<see cref="ShortRows"/>): every element summed as by the full kernel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ShortKernel(GemmKernel kernel, int rows, int kc, T* a, T* b, T* c, int ldc, bool add)
+    {
+        if (rows == 8 && kernel == GemmKernel.Vector512x12)
+            GemmMicroKernel.Kernel8of12x2<T, Vector512<T>, Vector512Ops<T>>(kc, a, b, c, ldc, add);
+        else if (rows == 4 && kernel == GemmKernel.Vector512x12)
+            GemmMicroKernel.Kernel4of12x2<T, Vector512<T>, Vector512Ops<T>>(kc, a, b, c, ldc, add);
+        else if (rows == 8 && kernel == GemmKernel.Vector128x12)
+            GemmMicroKernel.Kernel8of12x2<T, Vector128<T>, Vector128Ops<T>>(kc, a, b, c, ldc, add);
+        else if (rows == 4 && kernel == GemmKernel.Vector128x12)
+            GemmMicroKernel.Kernel4of12x2<T, Vector128<T>, Vector128Ops<T>>(kc, a, b, c, ldc, add);
+        else
+            MicroKernel(kernel, kc, a, b, c, ldc, add);
     }
 
     /// <summary>The 4 x 4 tile for element types and processors without SIMD.</summary>

@@ -102,6 +102,126 @@ internal static unsafe class GemmMicroKernel
     }
 
     /// <summary>
+    /// The first 8 rows of a 12-row tile: C[8 x 2W] (+)= A[8 x kc] · B[kc x 2W], reading
+    /// the A panel packed 12 wide (its rows past 8 are padding). For the last, short tile of a
+    /// product whose M is not a multiple of 12 (a batch of 128 ends with 8 rows): it does 8/12 of the
+    /// work and writes C directly, each element summed in the same order as by <see cref="Kernel12x2"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel8of12x2<T, TVec, TOps>(int kc, T* a, T* b, T* c, int ldc, bool add)
+        where T : unmanaged
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+    {
+        int w = TOps.Count;
+        TVec c00 = TOps.Zero, c01 = TOps.Zero;
+        TVec c10 = TOps.Zero, c11 = TOps.Zero;
+        TVec c20 = TOps.Zero, c21 = TOps.Zero;
+        TVec c30 = TOps.Zero, c31 = TOps.Zero;
+        TVec c40 = TOps.Zero, c41 = TOps.Zero;
+        TVec c50 = TOps.Zero, c51 = TOps.Zero;
+        TVec c60 = TOps.Zero, c61 = TOps.Zero;
+        TVec c70 = TOps.Zero, c71 = TOps.Zero;
+        int p = 0;
+        for (int pass = 0; pass < 2; pass++)
+        {
+            int end = pass == 0 ? Math.Max(0, kc - PrefetchDepth) : kc;
+            for (; p < end; p++)
+            {
+                TVec b0 = TOps.Load(b);
+                TVec b1 = TOps.Load(b + w);
+                TVec ai;
+                ai = TOps.Broadcast(a + 0); c00 = TOps.MultiplyAdd(ai, b0, c00); c01 = TOps.MultiplyAdd(ai, b1, c01);
+                ai = TOps.Broadcast(a + 1); c10 = TOps.MultiplyAdd(ai, b0, c10); c11 = TOps.MultiplyAdd(ai, b1, c11);
+                ai = TOps.Broadcast(a + 2); c20 = TOps.MultiplyAdd(ai, b0, c20); c21 = TOps.MultiplyAdd(ai, b1, c21);
+                ai = TOps.Broadcast(a + 3); c30 = TOps.MultiplyAdd(ai, b0, c30); c31 = TOps.MultiplyAdd(ai, b1, c31);
+                ai = TOps.Broadcast(a + 4); c40 = TOps.MultiplyAdd(ai, b0, c40); c41 = TOps.MultiplyAdd(ai, b1, c41);
+                ai = TOps.Broadcast(a + 5); c50 = TOps.MultiplyAdd(ai, b0, c50); c51 = TOps.MultiplyAdd(ai, b1, c51);
+                ai = TOps.Broadcast(a + 6); c60 = TOps.MultiplyAdd(ai, b0, c60); c61 = TOps.MultiplyAdd(ai, b1, c61);
+                ai = TOps.Broadcast(a + 7); c70 = TOps.MultiplyAdd(ai, b0, c70); c71 = TOps.MultiplyAdd(ai, b1, c71);
+                a += 12;
+                b += 2 * w;
+            }
+            if (pass == 0)
+                PrefetchTile(c, (long)ldc * sizeof(T), 8, 2 * w * sizeof(T));
+        }
+        if (add)
+        {
+            Accumulate<T, TVec, TOps>(c + 0 * ldc, w, c00, c01);
+            Accumulate<T, TVec, TOps>(c + 1 * ldc, w, c10, c11);
+            Accumulate<T, TVec, TOps>(c + 2 * ldc, w, c20, c21);
+            Accumulate<T, TVec, TOps>(c + 3 * ldc, w, c30, c31);
+            Accumulate<T, TVec, TOps>(c + 4 * ldc, w, c40, c41);
+            Accumulate<T, TVec, TOps>(c + 5 * ldc, w, c50, c51);
+            Accumulate<T, TVec, TOps>(c + 6 * ldc, w, c60, c61);
+            Accumulate<T, TVec, TOps>(c + 7 * ldc, w, c70, c71);
+        }
+        else
+        {
+            TOps.Store(c00, c + 0 * ldc); TOps.Store(c01, c + 0 * ldc + w);
+            TOps.Store(c10, c + 1 * ldc); TOps.Store(c11, c + 1 * ldc + w);
+            TOps.Store(c20, c + 2 * ldc); TOps.Store(c21, c + 2 * ldc + w);
+            TOps.Store(c30, c + 3 * ldc); TOps.Store(c31, c + 3 * ldc + w);
+            TOps.Store(c40, c + 4 * ldc); TOps.Store(c41, c + 4 * ldc + w);
+            TOps.Store(c50, c + 5 * ldc); TOps.Store(c51, c + 5 * ldc + w);
+            TOps.Store(c60, c + 6 * ldc); TOps.Store(c61, c + 6 * ldc + w);
+            TOps.Store(c70, c + 7 * ldc); TOps.Store(c71, c + 7 * ldc + w);
+        }
+    }
+
+    /// <summary>
+    /// The first 4 rows of a 12-row tile: C[4 x 2W] (+)= A[4 x kc] · B[kc x 2W], reading
+    /// the A panel packed 12 wide (its rows past 4 are padding). For the last, short tile of a
+    /// product whose M is not a multiple of 12 (a batch of 128 ends with 8 rows): it does 4/12 of the
+    /// work and writes C directly, each element summed in the same order as by <see cref="Kernel12x2"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel4of12x2<T, TVec, TOps>(int kc, T* a, T* b, T* c, int ldc, bool add)
+        where T : unmanaged
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+    {
+        int w = TOps.Count;
+        TVec c00 = TOps.Zero, c01 = TOps.Zero;
+        TVec c10 = TOps.Zero, c11 = TOps.Zero;
+        TVec c20 = TOps.Zero, c21 = TOps.Zero;
+        TVec c30 = TOps.Zero, c31 = TOps.Zero;
+        int p = 0;
+        for (int pass = 0; pass < 2; pass++)
+        {
+            int end = pass == 0 ? Math.Max(0, kc - PrefetchDepth) : kc;
+            for (; p < end; p++)
+            {
+                TVec b0 = TOps.Load(b);
+                TVec b1 = TOps.Load(b + w);
+                TVec ai;
+                ai = TOps.Broadcast(a + 0); c00 = TOps.MultiplyAdd(ai, b0, c00); c01 = TOps.MultiplyAdd(ai, b1, c01);
+                ai = TOps.Broadcast(a + 1); c10 = TOps.MultiplyAdd(ai, b0, c10); c11 = TOps.MultiplyAdd(ai, b1, c11);
+                ai = TOps.Broadcast(a + 2); c20 = TOps.MultiplyAdd(ai, b0, c20); c21 = TOps.MultiplyAdd(ai, b1, c21);
+                ai = TOps.Broadcast(a + 3); c30 = TOps.MultiplyAdd(ai, b0, c30); c31 = TOps.MultiplyAdd(ai, b1, c31);
+                a += 12;
+                b += 2 * w;
+            }
+            if (pass == 0)
+                PrefetchTile(c, (long)ldc * sizeof(T), 4, 2 * w * sizeof(T));
+        }
+        if (add)
+        {
+            Accumulate<T, TVec, TOps>(c + 0 * ldc, w, c00, c01);
+            Accumulate<T, TVec, TOps>(c + 1 * ldc, w, c10, c11);
+            Accumulate<T, TVec, TOps>(c + 2 * ldc, w, c20, c21);
+            Accumulate<T, TVec, TOps>(c + 3 * ldc, w, c30, c31);
+        }
+        else
+        {
+            TOps.Store(c00, c + 0 * ldc); TOps.Store(c01, c + 0 * ldc + w);
+            TOps.Store(c10, c + 1 * ldc); TOps.Store(c11, c + 1 * ldc + w);
+            TOps.Store(c20, c + 2 * ldc); TOps.Store(c21, c + 2 * ldc + w);
+            TOps.Store(c30, c + 3 * ldc); TOps.Store(c31, c + 3 * ldc + w);
+        }
+    }
+
+    /// <summary>
     /// C[6 x 2W] (+)= A[6 x kc] · B[kc x 2W] over packed panels, W = TOps.Count: 12 accumulators
     /// plus two B vectors and one broadcast.
     /// </summary>

@@ -60,6 +60,52 @@ public class GemmTests
     }
 
     /// <summary>
+    /// The last, short row tile of a product (M not a multiple of the kernel's rows: 4 or 8 of 12
+    /// go to short kernels, written straight into C; other counts through the tile buffer) has the
+    /// bits of the same rows computed inside a taller product, where the full kernel computes them:
+    /// every element is summed in the same order. Accumulating and not, each form, float and double.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ShortRowTiles_HaveTheBitsOfFullTiles(Form form, string type, string kernelName)
+    {
+        var kernel = Enum.Parse<GemmKernel>(kernelName);
+        if (type == "float")
+            CheckShortRows<float>(form, kernel);
+        else
+            CheckShortRows<double>(form, kernel);
+    }
+
+    private static void CheckShortRows<T>(Form form, GemmKernel kernel)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int tall = 48, k = 300;
+        foreach (int n in new[] { 40, 64 })
+        {
+            foreach (int m in new[] { 4, 8, 20, 44, 1, 5, 11, 43 })
+            {
+                foreach (bool accumulate in new[] { false, true })
+                {
+                    // A (or Aᵀ) of the tall product; the short one is its first m rows.
+                    var aTall = form == Form.AtB ? TestData.Uniform<T>(k, tall, m) : TestData.Uniform<T>(tall, k, m);
+                    var a = form == Form.AtB ? new Matrix<T>(k, m) : new Matrix<T>(m, k);
+                    for (int i = 0; i < a.Rows; i++)
+                        for (int j = 0; j < a.Columns; j++)
+                            a[i, j] = aTall[i, j];
+                    var b = form == Form.ABt ? TestData.Uniform<T>(n, k, n) : TestData.Uniform<T>(k, n, n);
+                    var cTall = TestData.Uniform<T>(tall, n, 3);
+                    var c = new Matrix<T>(m, n);
+                    cTall.Span[..(m * n)].CopyTo(c.Span);
+                    Gemm.Run<T>(aTall, b, cTall, tall, n, k, form == Form.AtB, form == Form.ABt, accumulate, 1, form.ToString(), kernel);
+                    Gemm.Run<T>(a, b, c, m, n, k, form == Form.AtB, form == Form.ABt, accumulate, 1, form.ToString(), kernel);
+                    Assert.True(c.Span.SequenceEqual(cTall.Span[..(m * n)]),
+                        $"{form} {typeof(T).Name} {kernel} m={m} n={n} accumulate={accumulate}: the short tile's bits differ from the full tile's.");
+                }
+            }
+        }
+    }
+
+    /// <summary>
     /// The fused dense-layer product (bias and ReLU applied as each tile of C is finished) gives
     /// the same bits as the product, the bias pass and the ReLU pass apart, for every kernel and
     /// every shape (edge tiles, several K blocks, narrow outputs, parallel strips, K = 0), with NaN,
