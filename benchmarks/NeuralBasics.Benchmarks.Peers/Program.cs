@@ -118,13 +118,27 @@ foreach (var (modelName, hidden) in new[] { ("MLP 784-256-10", 256), ("softmax 7
         optimizer.step();
     }
 
-    double ourStep = MedianSeconds(() => OurBatch(0), 0);
-    double theirStep = MedianSeconds(() => TheirBatch(0), 0);
-    rows.Add(($"{modelName}: one training step (batch 128), ms", ourStep * 1e3, theirStep * 1e3, "ms", "TorchSharp"));
+    // Steps and epochs in alternating rounds, ours then theirs, and the median of each side's
+    // rounds: this shared machine's speed drifts by a fifth within minutes, and one side timed in a
+    // slow minute would decide the ratio.
+    var ourSteps = new List<double>();
+    var theirSteps = new List<double>();
+    for (int round = 0; round < 3; round++)
+    {
+        ourSteps.Add(MedianSeconds(() => OurBatch(0), 0));
+        theirSteps.Add(MedianSeconds(() => TheirBatch(0), 0));
+    }
+    rows.Add(($"{modelName}: one training step (batch 128), ms", Median(ourSteps) * 1e3, Median(theirSteps) * 1e3, "ms", "TorchSharp"));
 
-    double ourEpoch = MedianSeconds(() => { for (int s = 0; s < train.Count; s += batch) OurBatch(s); }, 0, repeats: 3);
-    double theirEpoch = MedianSeconds(() => { for (int s = 0; s < train.Count; s += batch) TheirBatch(s); }, 0, repeats: 3);
-    rows.Add(($"{modelName}: one epoch of 60,000, s", ourEpoch, theirEpoch, "s", "TorchSharp"));
+    var ourEpochs = new List<double>();
+    var theirEpochs = new List<double>();
+    for (int round = 0; round < 5; round++)
+    {
+        ourEpochs.Add(OnceSeconds(() => { for (int s = 0; s < train.Count; s += batch) OurBatch(s); }));
+        theirEpochs.Add(OnceSeconds(() => { for (int s = 0; s < train.Count; s += batch) TheirBatch(s); }));
+    }
+    Console.WriteLine($"{modelName} epochs, s: ours {string.Join(" ", ourEpochs.Select(e => e.ToString("F3")))}; TorchSharp {string.Join(" ", theirEpochs.Select(e => e.ToString("F3")))}");
+    rows.Add(($"{modelName}: one epoch of 60,000 (median of 5 alternating), s", Median(ourEpochs), Median(theirEpochs), "s", "TorchSharp"));
 }
 
 // ---- Trainer.Train as a user runs it: 10 epochs with the test set for validation. Per epoch: the
@@ -261,6 +275,15 @@ static double Median(List<double> values)
 {
     var sorted = values.Order().ToList();
     return sorted[sorted.Count / 2];
+}
+
+/// <summary>The wall time of one run, after the other side's threads have had time to fall asleep (warm-up: the step rounds).</summary>
+static double OnceSeconds(Action action)
+{
+    Thread.Sleep(500);
+    long start = Stopwatch.GetTimestamp();
+    action();
+    return Stopwatch.GetElapsedTime(start).TotalSeconds;
 }
 
 /// <summary>The median wall time of <paramref name="repeats"/> runs after a second of warm-up runs.</summary>
