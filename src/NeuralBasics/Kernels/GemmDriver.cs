@@ -506,16 +506,16 @@ internal static unsafe class GemmDriver<T>
         switch (kernel)
         {
             case GemmKernel.Vector512x12:
-                GemmMicroKernel.Kernel12x2<T, Vector512<T>, Vector512Ops<T>>(kc, a, b, c, ldc, add);
+                GemmMicroKernel.Kernel<T, Vector512<T>, Vector512Ops<T>, Tile12>(kc, a, b, c, ldc, add);
                 break;
             case GemmKernel.Vector256x6:
-                GemmMicroKernel.Kernel6x2<T, Vector256<T>, Vector256Ops<T>>(kc, a, b, c, ldc, add);
+                GemmMicroKernel.Kernel<T, Vector256<T>, Vector256Ops<T>, Tile6>(kc, a, b, c, ldc, add);
                 break;
             case GemmKernel.Vector128x12:
-                GemmMicroKernel.Kernel12x2<T, Vector128<T>, Vector128Ops<T>>(kc, a, b, c, ldc, add);
+                GemmMicroKernel.Kernel<T, Vector128<T>, Vector128Ops<T>, Tile12>(kc, a, b, c, ldc, add);
                 break;
             case GemmKernel.Vector128x6:
-                GemmMicroKernel.Kernel6x2<T, Vector128<T>, Vector128Ops<T>>(kc, a, b, c, ldc, add);
+                GemmMicroKernel.Kernel<T, Vector128<T>, Vector128Ops<T>, Tile6>(kc, a, b, c, ldc, add);
                 break;
             default:
                 ScalarKernel(kc, a, b, c, ldc, add);
@@ -539,13 +539,13 @@ internal static unsafe class GemmDriver<T>
     private static void ShortKernel(GemmKernel kernel, int rows, int kc, T* a, T* b, T* c, int ldc, bool add)
     {
         if (rows == 8 && kernel == GemmKernel.Vector512x12)
-            GemmMicroKernel.Kernel8of12x2<T, Vector512<T>, Vector512Ops<T>>(kc, a, b, c, ldc, add);
+            GemmMicroKernel.Kernel<T, Vector512<T>, Vector512Ops<T>, Tile8Of12>(kc, a, b, c, ldc, add);
         else if (rows == 4 && kernel == GemmKernel.Vector512x12)
-            GemmMicroKernel.Kernel4of12x2<T, Vector512<T>, Vector512Ops<T>>(kc, a, b, c, ldc, add);
+            GemmMicroKernel.Kernel<T, Vector512<T>, Vector512Ops<T>, Tile4Of12>(kc, a, b, c, ldc, add);
         else if (rows == 8 && kernel == GemmKernel.Vector128x12)
-            GemmMicroKernel.Kernel8of12x2<T, Vector128<T>, Vector128Ops<T>>(kc, a, b, c, ldc, add);
+            GemmMicroKernel.Kernel<T, Vector128<T>, Vector128Ops<T>, Tile8Of12>(kc, a, b, c, ldc, add);
         else if (rows == 4 && kernel == GemmKernel.Vector128x12)
-            GemmMicroKernel.Kernel4of12x2<T, Vector128<T>, Vector128Ops<T>>(kc, a, b, c, ldc, add);
+            GemmMicroKernel.Kernel<T, Vector128<T>, Vector128Ops<T>, Tile4Of12>(kc, a, b, c, ldc, add);
         else
             MicroKernel(kernel, kc, a, b, c, ldc, add);
     }

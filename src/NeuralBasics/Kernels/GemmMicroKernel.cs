@@ -2,30 +2,72 @@ using System.Runtime.CompilerServices;
 
 namespace NeuralBasics.Kernels;
 
+/// <summary>The shape of a micro-kernel's tile: the rows it computes and the rows of the A panel it reads.</summary>
+internal interface IKernelTile
+{
+    /// <summary>MR: rows of C computed (4, 6, 8 or 12).</summary>
+    static abstract int Rows { get; }
+
+    /// <summary>Rows of the packed A panel per k step (12 or 6); more than <see cref="Rows"/> for the short tiles.</summary>
+    static abstract int PanelRows { get; }
+}
+
+/// <summary>12 x 2 vectors: 24 accumulators, for targets with 32 vector registers (x64 with AVX-512, Arm64).</summary>
+internal struct Tile12 : IKernelTile
+{
+    public static int Rows => 12;
+    public static int PanelRows => 12;
+}
+
+/// <summary>The first 8 rows of a 12-row panel: the last tile of a product whose M leaves 5–8 rows.</summary>
+internal struct Tile8Of12 : IKernelTile
+{
+    public static int Rows => 8;
+    public static int PanelRows => 12;
+}
+
+/// <summary>The first 4 rows of a 12-row panel: the last tile of a product whose M leaves 1–4 rows.</summary>
+internal struct Tile4Of12 : IKernelTile
+{
+    public static int Rows => 4;
+    public static int PanelRows => 12;
+}
+
+/// <summary>6 x 2 vectors: 12 accumulators, for x64 with AVX2 or SSE (16 vector registers).</summary>
+internal struct Tile6 : IKernelTile
+{
+    public static int Rows => 6;
+    public static int PanelRows => 6;
+}
+
 /// <summary>
-/// Register-blocked GEMM micro-kernels over packed panels. A packed A micro-panel holds, for each
-/// k, MR consecutive row values; a packed B micro-panel holds, for each k, NR = 2W consecutive
-/// column values. The kernel keeps the whole MR x NR tile of C in named vector locals so the JIT
-/// can give each its own register: taking their address, indexing them or spilling them into a
-/// stack buffer would make the JIT store them to memory every iteration, which halves the speed.
+/// The register-blocked GEMM micro-kernel over packed panels. A packed A micro-panel holds, for
+/// each k, <see cref="IKernelTile.PanelRows"/> consecutive row values; a packed B micro-panel holds,
+/// for each k, NR = 2W consecutive column values. The kernel keeps the whole MR x NR tile of C in
+/// named vector locals so the JIT can give each its own register: taking their address, indexing
+/// them or spilling them into a stack buffer would make the JIT store them to memory every
+/// iteration, which halves the speed.
 /// </summary>
 /// <remarks>
-/// <see cref="Kernel12x2"/> needs 24 + 3 vector registers: it is for targets with 32 of them
-/// (x64 with AVX-512, Arm64). <see cref="Kernel6x2"/> needs 12 + 3: it is for x64 with AVX2 or SSE
-/// (16 registers). The generated code is checked with <c>DOTNET_JitDisasm=Kernel12x2</c>: the loop
-/// body must be loads, broadcasts and FMAs only (the prefetches sit between its two passes).
+/// One body serves every tile shape: <c>TTile.Rows</c> is a constant in each instantiation, so the
+/// JIT drops the rows a shape does not have, and their accumulators with them. Each element of C is
+/// summed over k in the same order whatever the shape, so a short tile has the bits of the same
+/// rows in a full one. <see cref="Tile12"/> needs 24 + 3 vector registers, <see cref="Tile6"/> 12 + 3.
+/// The generated code is checked with <c>DOTNET_JitDisasm=Kernel</c>: the loop body must be loads,
+/// broadcasts and FMAs only (the prefetches sit between its two passes), with no stack traffic.
 /// </remarks>
 internal static unsafe class GemmMicroKernel
 {
     /// <summary>
-    /// C[12 x 2W] (+)= A[12 x kc] · B[kc x 2W] over packed panels, W = TOps.Count: 24 accumulators
-    /// plus two B vectors and one broadcast.
+    /// C[MR x 2W] (+)= A[MR x kc] · B[kc x 2W] over packed panels, W = TOps.Count, MR = TTile.Rows:
+    /// 2·MR accumulators plus two B vectors and one broadcast.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel12x2<T, TVec, TOps>(int kc, T* a, T* b, T* c, int ldc, bool add)
+    public static void Kernel<T, TVec, TOps, TTile>(int kc, T* a, T* b, T* c, int ldc, bool add)
         where T : unmanaged
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
+        where TTile : struct, IKernelTile
     {
         int w = TOps.Count;
         TVec c00 = TOps.Zero, c01 = TOps.Zero;
@@ -55,19 +97,28 @@ internal static unsafe class GemmMicroKernel
                 ai = TOps.Broadcast(a + 1); c10 = TOps.MultiplyAdd(ai, b0, c10); c11 = TOps.MultiplyAdd(ai, b1, c11);
                 ai = TOps.Broadcast(a + 2); c20 = TOps.MultiplyAdd(ai, b0, c20); c21 = TOps.MultiplyAdd(ai, b1, c21);
                 ai = TOps.Broadcast(a + 3); c30 = TOps.MultiplyAdd(ai, b0, c30); c31 = TOps.MultiplyAdd(ai, b1, c31);
-                ai = TOps.Broadcast(a + 4); c40 = TOps.MultiplyAdd(ai, b0, c40); c41 = TOps.MultiplyAdd(ai, b1, c41);
-                ai = TOps.Broadcast(a + 5); c50 = TOps.MultiplyAdd(ai, b0, c50); c51 = TOps.MultiplyAdd(ai, b1, c51);
-                ai = TOps.Broadcast(a + 6); c60 = TOps.MultiplyAdd(ai, b0, c60); c61 = TOps.MultiplyAdd(ai, b1, c61);
-                ai = TOps.Broadcast(a + 7); c70 = TOps.MultiplyAdd(ai, b0, c70); c71 = TOps.MultiplyAdd(ai, b1, c71);
-                ai = TOps.Broadcast(a + 8); c80 = TOps.MultiplyAdd(ai, b0, c80); c81 = TOps.MultiplyAdd(ai, b1, c81);
-                ai = TOps.Broadcast(a + 9); c90 = TOps.MultiplyAdd(ai, b0, c90); c91 = TOps.MultiplyAdd(ai, b1, c91);
-                ai = TOps.Broadcast(a + 10); c100 = TOps.MultiplyAdd(ai, b0, c100); c101 = TOps.MultiplyAdd(ai, b1, c101);
-                ai = TOps.Broadcast(a + 11); c110 = TOps.MultiplyAdd(ai, b0, c110); c111 = TOps.MultiplyAdd(ai, b1, c111);
-                a += 12;
+                if (TTile.Rows > 4)
+                {
+                    ai = TOps.Broadcast(a + 4); c40 = TOps.MultiplyAdd(ai, b0, c40); c41 = TOps.MultiplyAdd(ai, b1, c41);
+                    ai = TOps.Broadcast(a + 5); c50 = TOps.MultiplyAdd(ai, b0, c50); c51 = TOps.MultiplyAdd(ai, b1, c51);
+                }
+                if (TTile.Rows > 6)
+                {
+                    ai = TOps.Broadcast(a + 6); c60 = TOps.MultiplyAdd(ai, b0, c60); c61 = TOps.MultiplyAdd(ai, b1, c61);
+                    ai = TOps.Broadcast(a + 7); c70 = TOps.MultiplyAdd(ai, b0, c70); c71 = TOps.MultiplyAdd(ai, b1, c71);
+                }
+                if (TTile.Rows > 8)
+                {
+                    ai = TOps.Broadcast(a + 8); c80 = TOps.MultiplyAdd(ai, b0, c80); c81 = TOps.MultiplyAdd(ai, b1, c81);
+                    ai = TOps.Broadcast(a + 9); c90 = TOps.MultiplyAdd(ai, b0, c90); c91 = TOps.MultiplyAdd(ai, b1, c91);
+                    ai = TOps.Broadcast(a + 10); c100 = TOps.MultiplyAdd(ai, b0, c100); c101 = TOps.MultiplyAdd(ai, b1, c101);
+                    ai = TOps.Broadcast(a + 11); c110 = TOps.MultiplyAdd(ai, b0, c110); c111 = TOps.MultiplyAdd(ai, b1, c111);
+                }
+                a += TTile.PanelRows;
                 b += 2 * w;
             }
             if (pass == 0)
-                PrefetchTile(c, (long)ldc * sizeof(T), 12, 2 * w * sizeof(T));
+                PrefetchTile(c, (long)ldc * sizeof(T), TTile.Rows, 2 * w * sizeof(T));
         }
         if (add)
         {
@@ -75,200 +126,23 @@ internal static unsafe class GemmMicroKernel
             Accumulate<T, TVec, TOps>(c + 1 * ldc, w, c10, c11);
             Accumulate<T, TVec, TOps>(c + 2 * ldc, w, c20, c21);
             Accumulate<T, TVec, TOps>(c + 3 * ldc, w, c30, c31);
-            Accumulate<T, TVec, TOps>(c + 4 * ldc, w, c40, c41);
-            Accumulate<T, TVec, TOps>(c + 5 * ldc, w, c50, c51);
-            Accumulate<T, TVec, TOps>(c + 6 * ldc, w, c60, c61);
-            Accumulate<T, TVec, TOps>(c + 7 * ldc, w, c70, c71);
-            Accumulate<T, TVec, TOps>(c + 8 * ldc, w, c80, c81);
-            Accumulate<T, TVec, TOps>(c + 9 * ldc, w, c90, c91);
-            Accumulate<T, TVec, TOps>(c + 10 * ldc, w, c100, c101);
-            Accumulate<T, TVec, TOps>(c + 11 * ldc, w, c110, c111);
-        }
-        else
-        {
-            TOps.Store(c00, c + 0 * ldc); TOps.Store(c01, c + 0 * ldc + w);
-            TOps.Store(c10, c + 1 * ldc); TOps.Store(c11, c + 1 * ldc + w);
-            TOps.Store(c20, c + 2 * ldc); TOps.Store(c21, c + 2 * ldc + w);
-            TOps.Store(c30, c + 3 * ldc); TOps.Store(c31, c + 3 * ldc + w);
-            TOps.Store(c40, c + 4 * ldc); TOps.Store(c41, c + 4 * ldc + w);
-            TOps.Store(c50, c + 5 * ldc); TOps.Store(c51, c + 5 * ldc + w);
-            TOps.Store(c60, c + 6 * ldc); TOps.Store(c61, c + 6 * ldc + w);
-            TOps.Store(c70, c + 7 * ldc); TOps.Store(c71, c + 7 * ldc + w);
-            TOps.Store(c80, c + 8 * ldc); TOps.Store(c81, c + 8 * ldc + w);
-            TOps.Store(c90, c + 9 * ldc); TOps.Store(c91, c + 9 * ldc + w);
-            TOps.Store(c100, c + 10 * ldc); TOps.Store(c101, c + 10 * ldc + w);
-            TOps.Store(c110, c + 11 * ldc); TOps.Store(c111, c + 11 * ldc + w);
-        }
-    }
-
-    /// <summary>
-    /// The first 8 rows of a 12-row tile: C[8 x 2W] (+)= A[8 x kc] · B[kc x 2W], reading
-    /// the A panel packed 12 wide (its rows past 8 are padding). For the last, short tile of a
-    /// product whose M is not a multiple of 12 (a batch of 128 ends with 8 rows): it does 8/12 of the
-    /// work and writes C directly, each element summed in the same order as by <see cref="Kernel12x2"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel8of12x2<T, TVec, TOps>(int kc, T* a, T* b, T* c, int ldc, bool add)
-        where T : unmanaged
-        where TVec : unmanaged
-        where TOps : struct, IVectorOps<TVec, T>
-    {
-        int w = TOps.Count;
-        TVec c00 = TOps.Zero, c01 = TOps.Zero;
-        TVec c10 = TOps.Zero, c11 = TOps.Zero;
-        TVec c20 = TOps.Zero, c21 = TOps.Zero;
-        TVec c30 = TOps.Zero, c31 = TOps.Zero;
-        TVec c40 = TOps.Zero, c41 = TOps.Zero;
-        TVec c50 = TOps.Zero, c51 = TOps.Zero;
-        TVec c60 = TOps.Zero, c61 = TOps.Zero;
-        TVec c70 = TOps.Zero, c71 = TOps.Zero;
-        int p = 0;
-        for (int pass = 0; pass < 2; pass++)
-        {
-            int end = pass == 0 ? Math.Max(0, kc - PrefetchDepth) : kc;
-            for (; p < end; p++)
+            if (TTile.Rows > 4)
             {
-                TVec b0 = TOps.Load(b);
-                TVec b1 = TOps.Load(b + w);
-                TVec ai;
-                ai = TOps.Broadcast(a + 0); c00 = TOps.MultiplyAdd(ai, b0, c00); c01 = TOps.MultiplyAdd(ai, b1, c01);
-                ai = TOps.Broadcast(a + 1); c10 = TOps.MultiplyAdd(ai, b0, c10); c11 = TOps.MultiplyAdd(ai, b1, c11);
-                ai = TOps.Broadcast(a + 2); c20 = TOps.MultiplyAdd(ai, b0, c20); c21 = TOps.MultiplyAdd(ai, b1, c21);
-                ai = TOps.Broadcast(a + 3); c30 = TOps.MultiplyAdd(ai, b0, c30); c31 = TOps.MultiplyAdd(ai, b1, c31);
-                ai = TOps.Broadcast(a + 4); c40 = TOps.MultiplyAdd(ai, b0, c40); c41 = TOps.MultiplyAdd(ai, b1, c41);
-                ai = TOps.Broadcast(a + 5); c50 = TOps.MultiplyAdd(ai, b0, c50); c51 = TOps.MultiplyAdd(ai, b1, c51);
-                ai = TOps.Broadcast(a + 6); c60 = TOps.MultiplyAdd(ai, b0, c60); c61 = TOps.MultiplyAdd(ai, b1, c61);
-                ai = TOps.Broadcast(a + 7); c70 = TOps.MultiplyAdd(ai, b0, c70); c71 = TOps.MultiplyAdd(ai, b1, c71);
-                a += 12;
-                b += 2 * w;
+                Accumulate<T, TVec, TOps>(c + 4 * ldc, w, c40, c41);
+                Accumulate<T, TVec, TOps>(c + 5 * ldc, w, c50, c51);
             }
-            if (pass == 0)
-                PrefetchTile(c, (long)ldc * sizeof(T), 8, 2 * w * sizeof(T));
-        }
-        if (add)
-        {
-            Accumulate<T, TVec, TOps>(c + 0 * ldc, w, c00, c01);
-            Accumulate<T, TVec, TOps>(c + 1 * ldc, w, c10, c11);
-            Accumulate<T, TVec, TOps>(c + 2 * ldc, w, c20, c21);
-            Accumulate<T, TVec, TOps>(c + 3 * ldc, w, c30, c31);
-            Accumulate<T, TVec, TOps>(c + 4 * ldc, w, c40, c41);
-            Accumulate<T, TVec, TOps>(c + 5 * ldc, w, c50, c51);
-            Accumulate<T, TVec, TOps>(c + 6 * ldc, w, c60, c61);
-            Accumulate<T, TVec, TOps>(c + 7 * ldc, w, c70, c71);
-        }
-        else
-        {
-            TOps.Store(c00, c + 0 * ldc); TOps.Store(c01, c + 0 * ldc + w);
-            TOps.Store(c10, c + 1 * ldc); TOps.Store(c11, c + 1 * ldc + w);
-            TOps.Store(c20, c + 2 * ldc); TOps.Store(c21, c + 2 * ldc + w);
-            TOps.Store(c30, c + 3 * ldc); TOps.Store(c31, c + 3 * ldc + w);
-            TOps.Store(c40, c + 4 * ldc); TOps.Store(c41, c + 4 * ldc + w);
-            TOps.Store(c50, c + 5 * ldc); TOps.Store(c51, c + 5 * ldc + w);
-            TOps.Store(c60, c + 6 * ldc); TOps.Store(c61, c + 6 * ldc + w);
-            TOps.Store(c70, c + 7 * ldc); TOps.Store(c71, c + 7 * ldc + w);
-        }
-    }
-
-    /// <summary>
-    /// The first 4 rows of a 12-row tile: C[4 x 2W] (+)= A[4 x kc] · B[kc x 2W], reading
-    /// the A panel packed 12 wide (its rows past 4 are padding). For the last, short tile of a
-    /// product whose M is not a multiple of 12 (a batch of 128 ends with 8 rows): it does 4/12 of the
-    /// work and writes C directly, each element summed in the same order as by <see cref="Kernel12x2"/>.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel4of12x2<T, TVec, TOps>(int kc, T* a, T* b, T* c, int ldc, bool add)
-        where T : unmanaged
-        where TVec : unmanaged
-        where TOps : struct, IVectorOps<TVec, T>
-    {
-        int w = TOps.Count;
-        TVec c00 = TOps.Zero, c01 = TOps.Zero;
-        TVec c10 = TOps.Zero, c11 = TOps.Zero;
-        TVec c20 = TOps.Zero, c21 = TOps.Zero;
-        TVec c30 = TOps.Zero, c31 = TOps.Zero;
-        int p = 0;
-        for (int pass = 0; pass < 2; pass++)
-        {
-            int end = pass == 0 ? Math.Max(0, kc - PrefetchDepth) : kc;
-            for (; p < end; p++)
+            if (TTile.Rows > 6)
             {
-                TVec b0 = TOps.Load(b);
-                TVec b1 = TOps.Load(b + w);
-                TVec ai;
-                ai = TOps.Broadcast(a + 0); c00 = TOps.MultiplyAdd(ai, b0, c00); c01 = TOps.MultiplyAdd(ai, b1, c01);
-                ai = TOps.Broadcast(a + 1); c10 = TOps.MultiplyAdd(ai, b0, c10); c11 = TOps.MultiplyAdd(ai, b1, c11);
-                ai = TOps.Broadcast(a + 2); c20 = TOps.MultiplyAdd(ai, b0, c20); c21 = TOps.MultiplyAdd(ai, b1, c21);
-                ai = TOps.Broadcast(a + 3); c30 = TOps.MultiplyAdd(ai, b0, c30); c31 = TOps.MultiplyAdd(ai, b1, c31);
-                a += 12;
-                b += 2 * w;
+                Accumulate<T, TVec, TOps>(c + 6 * ldc, w, c60, c61);
+                Accumulate<T, TVec, TOps>(c + 7 * ldc, w, c70, c71);
             }
-            if (pass == 0)
-                PrefetchTile(c, (long)ldc * sizeof(T), 4, 2 * w * sizeof(T));
-        }
-        if (add)
-        {
-            Accumulate<T, TVec, TOps>(c + 0 * ldc, w, c00, c01);
-            Accumulate<T, TVec, TOps>(c + 1 * ldc, w, c10, c11);
-            Accumulate<T, TVec, TOps>(c + 2 * ldc, w, c20, c21);
-            Accumulate<T, TVec, TOps>(c + 3 * ldc, w, c30, c31);
-        }
-        else
-        {
-            TOps.Store(c00, c + 0 * ldc); TOps.Store(c01, c + 0 * ldc + w);
-            TOps.Store(c10, c + 1 * ldc); TOps.Store(c11, c + 1 * ldc + w);
-            TOps.Store(c20, c + 2 * ldc); TOps.Store(c21, c + 2 * ldc + w);
-            TOps.Store(c30, c + 3 * ldc); TOps.Store(c31, c + 3 * ldc + w);
-        }
-    }
-
-    /// <summary>
-    /// C[6 x 2W] (+)= A[6 x kc] · B[kc x 2W] over packed panels, W = TOps.Count: 12 accumulators
-    /// plus two B vectors and one broadcast.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel6x2<T, TVec, TOps>(int kc, T* a, T* b, T* c, int ldc, bool add)
-        where T : unmanaged
-        where TVec : unmanaged
-        where TOps : struct, IVectorOps<TVec, T>
-    {
-        int w = TOps.Count;
-        TVec c00 = TOps.Zero, c01 = TOps.Zero;
-        TVec c10 = TOps.Zero, c11 = TOps.Zero;
-        TVec c20 = TOps.Zero, c21 = TOps.Zero;
-        TVec c30 = TOps.Zero, c31 = TOps.Zero;
-        TVec c40 = TOps.Zero, c41 = TOps.Zero;
-        TVec c50 = TOps.Zero, c51 = TOps.Zero;
-        // Two passes over p: the second, the last PrefetchDepth steps, runs after the C tile has
-        // been asked for (PrefetchTile), so its loads and stores below find it in L1.
-        int p = 0;
-        for (int pass = 0; pass < 2; pass++)
-        {
-            int end = pass == 0 ? Math.Max(0, kc - PrefetchDepth) : kc;
-            for (; p < end; p++)
+            if (TTile.Rows > 8)
             {
-                TVec b0 = TOps.Load(b);
-                TVec b1 = TOps.Load(b + w);
-                TVec ai;
-                ai = TOps.Broadcast(a + 0); c00 = TOps.MultiplyAdd(ai, b0, c00); c01 = TOps.MultiplyAdd(ai, b1, c01);
-                ai = TOps.Broadcast(a + 1); c10 = TOps.MultiplyAdd(ai, b0, c10); c11 = TOps.MultiplyAdd(ai, b1, c11);
-                ai = TOps.Broadcast(a + 2); c20 = TOps.MultiplyAdd(ai, b0, c20); c21 = TOps.MultiplyAdd(ai, b1, c21);
-                ai = TOps.Broadcast(a + 3); c30 = TOps.MultiplyAdd(ai, b0, c30); c31 = TOps.MultiplyAdd(ai, b1, c31);
-                ai = TOps.Broadcast(a + 4); c40 = TOps.MultiplyAdd(ai, b0, c40); c41 = TOps.MultiplyAdd(ai, b1, c41);
-                ai = TOps.Broadcast(a + 5); c50 = TOps.MultiplyAdd(ai, b0, c50); c51 = TOps.MultiplyAdd(ai, b1, c51);
-                a += 6;
-                b += 2 * w;
+                Accumulate<T, TVec, TOps>(c + 8 * ldc, w, c80, c81);
+                Accumulate<T, TVec, TOps>(c + 9 * ldc, w, c90, c91);
+                Accumulate<T, TVec, TOps>(c + 10 * ldc, w, c100, c101);
+                Accumulate<T, TVec, TOps>(c + 11 * ldc, w, c110, c111);
             }
-            if (pass == 0)
-                PrefetchTile(c, (long)ldc * sizeof(T), 6, 2 * w * sizeof(T));
-        }
-        if (add)
-        {
-            Accumulate<T, TVec, TOps>(c + 0 * ldc, w, c00, c01);
-            Accumulate<T, TVec, TOps>(c + 1 * ldc, w, c10, c11);
-            Accumulate<T, TVec, TOps>(c + 2 * ldc, w, c20, c21);
-            Accumulate<T, TVec, TOps>(c + 3 * ldc, w, c30, c31);
-            Accumulate<T, TVec, TOps>(c + 4 * ldc, w, c40, c41);
-            Accumulate<T, TVec, TOps>(c + 5 * ldc, w, c50, c51);
         }
         else
         {
@@ -276,8 +150,23 @@ internal static unsafe class GemmMicroKernel
             TOps.Store(c10, c + 1 * ldc); TOps.Store(c11, c + 1 * ldc + w);
             TOps.Store(c20, c + 2 * ldc); TOps.Store(c21, c + 2 * ldc + w);
             TOps.Store(c30, c + 3 * ldc); TOps.Store(c31, c + 3 * ldc + w);
-            TOps.Store(c40, c + 4 * ldc); TOps.Store(c41, c + 4 * ldc + w);
-            TOps.Store(c50, c + 5 * ldc); TOps.Store(c51, c + 5 * ldc + w);
+            if (TTile.Rows > 4)
+            {
+                TOps.Store(c40, c + 4 * ldc); TOps.Store(c41, c + 4 * ldc + w);
+                TOps.Store(c50, c + 5 * ldc); TOps.Store(c51, c + 5 * ldc + w);
+            }
+            if (TTile.Rows > 6)
+            {
+                TOps.Store(c60, c + 6 * ldc); TOps.Store(c61, c + 6 * ldc + w);
+                TOps.Store(c70, c + 7 * ldc); TOps.Store(c71, c + 7 * ldc + w);
+            }
+            if (TTile.Rows > 8)
+            {
+                TOps.Store(c80, c + 8 * ldc); TOps.Store(c81, c + 8 * ldc + w);
+                TOps.Store(c90, c + 9 * ldc); TOps.Store(c91, c + 9 * ldc + w);
+                TOps.Store(c100, c + 10 * ldc); TOps.Store(c101, c + 10 * ldc + w);
+                TOps.Store(c110, c + 11 * ldc); TOps.Store(c111, c + 11 * ldc + w);
+            }
         }
     }
 

@@ -46,40 +46,15 @@ internal static class HingeLosses
     {
         LossChecks.Check(scores, labels, gradient);
         Losses.ClassWeights.CheckCount(classWeights, scores.Columns);
-        int n = scores.Rows;
-        fixed (T* s = scores.Span)
-        fixed (int* y = labels)
-        fixed (T* g = gradient.Span)
-        fixed (double* w = classWeights)
-        fixed (double* totals = RowTotals.Rent(n))
-        {
-            var job = new Job<T>
-            {
-                Scores = s, Labels = y, Gradient = gradient.IsEmpty ? null : g, Weights = w, Totals = totals,
-                Columns = scores.Columns, InvN = T.One / T.CreateChecked(n), Delta = delta, Squared = squared,
-            };
-            // From 64 Ki scores the rows are split across the cores; the same bits either way.
-            RowRanges.Run(&Rows<T>, &job, n, scores.Columns);
-            return T.CreateChecked(RowTotals.Sum(totals, n) / n);
-        }
-    }
-
-    private unsafe struct Job<T>
-        where T : unmanaged
-    {
-        public T* Scores, Gradient;
-        public int* Labels;
-        public double* Weights, Totals;
-        public int Columns;
-        public T InvN, Delta;
-        public bool Squared;
+        // From 64 Ki scores the rows are split across the cores; the same bits either way.
+        return RowTotals.Mean(scores, labels, gradient, classWeights, &Rows<T>, delta, squared);
     }
 
     /// <summary>Rows [first, end): each row's weighted loss into its slot of the totals, and its gradient.</summary>
     private static unsafe void Rows<T>(void* state, int first, int end)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ref readonly var job = ref System.Runtime.CompilerServices.Unsafe.AsRef<Job<T>>(state);
+        ref readonly var job = ref System.Runtime.CompilerServices.Unsafe.AsRef<LossJob<T>>(state);
         int c = job.Columns;
         T delta = job.Delta;
         bool squared = job.Squared;

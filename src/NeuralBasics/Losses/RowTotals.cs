@@ -9,6 +9,31 @@ namespace NeuralBasics.Losses;
 /// </summary>
 internal static unsafe class RowTotals
 {
+    /// <summary>
+    /// Runs <paramref name="rows"/>(job, first, end) over the scores' rows (split across the cores
+    /// when large, <see cref="RowRanges"/>) and returns the mean of the row totals it wrote.
+    /// </summary>
+    public static T Mean<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient, double[]? classWeights,
+        delegate*<void*, int, int, void> rows, T delta = default, bool squared = false)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int n = scores.Rows;
+        fixed (T* s = scores.Span)
+        fixed (int* y = labels)
+        fixed (T* g = gradient.Span)
+        fixed (double* w = classWeights)
+        fixed (double* totals = Rent(n))
+        {
+            var job = new LossJob<T>
+            {
+                Scores = s, Labels = y, Gradient = gradient.IsEmpty ? null : g, Weights = w, Totals = totals,
+                Columns = scores.Columns, InvN = T.One / T.CreateChecked(n), Delta = delta, Squared = squared,
+            };
+            RowRanges.Run(rows, &job, n, scores.Columns);
+            return T.CreateChecked(Sum(totals, n) / n);
+        }
+    }
+
     [ThreadStatic] private static double[]? t_totals;
 
     /// <summary>This thread's buffer of at least <paramref name="rows"/> slots, grown on demand and then reused.</summary>
@@ -28,4 +53,19 @@ internal static unsafe class RowTotals
             sum += totals[i];
         return sum;
     }
+}
+
+/// <summary>
+/// What a loss's rows need (<see cref="RowTotals.Mean"/>): the scores, labels, the gradient (null
+/// without one), the class weights (null for none), each row's total, 1/N and the hinge losses' Δ.
+/// </summary>
+internal unsafe struct LossJob<T>
+    where T : unmanaged
+{
+    public T* Scores, Gradient;
+    public int* Labels;
+    public double* Weights, Totals;
+    public int Columns;
+    public T InvN, Delta;
+    public bool Squared;
 }

@@ -44,38 +44,14 @@ public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
     {
         LossChecks.Check(scores, labels, gradient);
         Losses.ClassWeights.CheckCount(_classWeights, scores.Columns);
-        int n = scores.Rows;
-        fixed (T* s = scores.Span)
-        fixed (int* y = labels)
-        fixed (T* g = gradient.Span)
-        fixed (double* w = _classWeights)
-        fixed (double* totals = RowTotals.Rent(n))
-        {
-            var job = new Job<T>
-            {
-                Scores = s, Labels = y, Gradient = gradient.IsEmpty ? null : g, Weights = w, Totals = totals,
-                Columns = scores.Columns, InvN = T.One / T.CreateChecked(n),
-            };
-            RowRanges.Run(&Rows<T>, &job, n, scores.Columns);
-            return T.CreateChecked(RowTotals.Sum(totals, n) / n);
-        }
-    }
-
-    private unsafe struct Job<T>
-        where T : unmanaged
-    {
-        public T* Scores, Gradient;
-        public int* Labels;
-        public double* Weights, Totals;
-        public int Columns;
-        public T InvN;
+        return RowTotals.Mean(scores, labels, gradient, _classWeights, &Rows<T>);
     }
 
     /// <summary>Rows [first, end): each row's weighted loss into its slot of the totals, and its gradient.</summary>
     private static unsafe void Rows<T>(void* state, int first, int end)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        ref readonly var job = ref Unsafe.AsRef<Job<T>>(state);
+        ref readonly var job = ref Unsafe.AsRef<LossJob<T>>(state);
         int c = job.Columns;
         if (job.Gradient == null)
         {
