@@ -187,15 +187,20 @@ internal static unsafe class KernelThreads
         }
     }
 
-    /// <summary>Spins until <paramref name="condition"/> holds (true) or <see cref="SpinMicroseconds"/> pass (false).</summary>
+    /// <summary>
+    /// Spins until <paramref name="condition"/> holds (true) or <see cref="SpinMicroseconds"/> pass
+    /// (false). <see cref="SpinWait"/> yields the core now and then once it has spun a little, so a
+    /// spinning worker gives way to any other thread (or process) that is ready to run.
+    /// </summary>
     private static bool SpinUntil(Func<bool> condition)
     {
         long until = Stopwatch.GetTimestamp() + s_spinTicks;
+        var spinner = new SpinWait();
         while (!condition())
         {
             if (Stopwatch.GetTimestamp() >= until)
                 return false;
-            Thread.SpinWait(8);
+            spinner.SpinOnce(sleep1Threshold: -1);
         }
         return true;
     }
