@@ -26,18 +26,9 @@ public sealed class Relu : IActivation
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ActivationChecks.Backward(x, y, dy, dx);
-        ElementwiseLoop.Run(x, dy, dx, default(Derivative<T>));
+        ElementwiseLoop.Run(x, dy, dx, default(ReluDerivative<T>));
     }
 
     /// <inheritdoc/>
     public override string ToString() => "ReLU";
-
-    private readonly struct Derivative<T> : IBinaryOperator<T>
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        public T Invoke(T x, T dy) => x > T.Zero ? dy : T.Zero;
-
-        public Vector<T> Invoke(Vector<T> x, Vector<T> dy) =>
-            Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), dy, Vector<T>.Zero);
-    }
 }

@@ -49,3 +49,17 @@ internal static class ElementwiseLoop
             Unsafe.Add(ref dRef, i) = Subnormal.Flush(op.Invoke(Unsafe.Add(ref aRef, i), Unsafe.Add(ref bRef, i)));
     }
 }
+
+/// <summary>
+/// ReLU's derivative applied to the upstream gradient: <c>dx = x &gt; 0 ? dy : 0</c> (the kink gets 0).
+/// Used by <see cref="Activations.Relu"/>'s backward pass and by the product fused with it
+/// (<see cref="FusedActivation.ReluGradient"/>), so both give the same bits.
+/// </summary>
+internal readonly struct ReluDerivative<T> : IBinaryOperator<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public T Invoke(T x, T dy) => x > T.Zero ? dy : T.Zero;
+
+    public Vector<T> Invoke(Vector<T> x, Vector<T> dy) =>
+        Vector.ConditionalSelect(Vector.GreaterThan(x, Vector<T>.Zero), dy, Vector<T>.Zero);
+}

@@ -119,6 +119,32 @@ public static class Gemm
         }
     }
 
+    /// <summary>
+    /// <c>C = A·Bᵀ</c> and <c>gradient = mask &gt; 0 ? C : 0</c>: a dense layer's input gradient and,
+    /// in the same pass, ReLU's backward pass through the layer below it (<paramref name="mask"/> is
+    /// that ReLU's input), applied to each tile of C as it is finished. Same bits as the two apart.
+    /// </summary>
+    /// <exception cref="ArgumentException">A shape disagrees, or a destination overlaps an input or the other destination.</exception>
+    internal static unsafe void MultiplyTransposeBReluGradient<T>(ReadOnlyMatrixSpan<T> a, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c,
+        ReadOnlyMatrixSpan<T> mask, MatrixSpan<T> gradient)
+        where T : unmanaged, INumber<T>
+    {
+        if (a.Columns != b.Columns)
+            throw new ArgumentException(
+                $"Cannot multiply A by Bᵀ for A {a.ToString()} and B {b.ToString()}: A has {a.Columns} columns but B has {b.Columns}.", nameof(b));
+        if (mask.Rows != a.Rows || mask.Columns != b.Rows || gradient.Rows != a.Rows || gradient.Columns != b.Rows)
+            throw new ArgumentException(
+                $"The mask {mask.ToString()} and gradient {gradient.ToString()} must both be {Shape.Of(a.Rows, b.Rows)}.", nameof(gradient));
+        if (gradient.Span.Overlaps(a.Span) || gradient.Span.Overlaps(b.Span) || gradient.Span.Overlaps(c.Span) || gradient.Span.Overlaps(mask.Span))
+            throw new ArgumentException("The gradient destination overlaps an input or C.", nameof(gradient));
+        fixed (T* pMask = mask.Span)
+        fixed (T* pGradient = gradient.Span)
+        {
+            Run(a, b, c, a.Rows, b.Rows, a.Columns, transA: false, transB: true, accumulate: false, 0, "A·Bᵀ",
+                GemmDriver<T>.BestKernel, null, FusedActivation.ReluGradient, pGradient, pMask);
+        }
+    }
+
     /// <inheritdoc cref="Multiply{T}(ReadOnlyMatrixSpan{T}, ReadOnlyMatrixSpan{T}, MatrixSpan{T}, bool, int)"/>
     public static void Multiply<T>(Matrix<T> a, Matrix<T> b, Matrix<T> c, bool accumulate = false, int maxDegreeOfParallelism = 0)
         where T : unmanaged, INumber<T>
@@ -138,12 +164,12 @@ public static class Gemm
     internal static unsafe void Run<T>(ReadOnlyMatrixSpan<T> a, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c,
         int m, int n, int k, bool transA, bool transB, bool accumulate, int maxDegreeOfParallelism, string form, GemmKernel kernel)
         where T : unmanaged, INumber<T>
-        => Run(a, b, c, m, n, k, transA, transB, accumulate, maxDegreeOfParallelism, form, kernel, null, FusedActivation.None, null);
+        => Run(a, b, c, m, n, k, transA, transB, accumulate, maxDegreeOfParallelism, form, kernel, null, FusedActivation.None, null, null);
 
     /// <summary>The same, with the epilogue's bias and activation (see <see cref="GemmArgs{T}"/>).</summary>
     private static unsafe void Run<T>(ReadOnlyMatrixSpan<T> a, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c,
         int m, int n, int k, bool transA, bool transB, bool accumulate, int maxDegreeOfParallelism, string form, GemmKernel kernel,
-        T* bias, FusedActivation activation, T* activated)
+        T* bias, FusedActivation activation, T* activated, T* mask = null)
         where T : unmanaged, INumber<T>
     {
         if (c.Rows != m || c.Columns != n)
@@ -175,8 +201,9 @@ public static class Gemm
                 TransB = transB,
                 Accumulate = accumulate,
                 Bias = bias,
-                Activation = bias == null ? FusedActivation.None : activation,
+                Activation = bias == null && activation != FusedActivation.ReluGradient ? FusedActivation.None : activation,
                 Activated = activated,
+                Mask = mask,
             };
             GemmDriver<T>.Run(args, maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : DefaultMaxDegreeOfParallelism, kernel);
         }

@@ -27,6 +27,12 @@ internal enum FusedActivation : byte
     None,
     /// <summary><c>max(0, z)</c>.</summary>
     Relu,
+    /// <summary>
+    /// ReLU's backward pass on the product: <c>Activated = Mask &gt; 0 ? C : 0</c> (subnormals flushed,
+    /// as <see cref="Activations.Relu"/>'s backward does), with <see cref="GemmArgs{T}.Mask"/> the
+    /// ReLU's input. No bias.
+    /// </summary>
+    ReluGradient,
 }
 
 /// <summary>
@@ -56,6 +62,7 @@ internal unsafe struct GemmArgs<T>
     public bool Accumulate;
     public T* Bias;
     public T* Activated;
+    public T* Mask;
     public FusedActivation Activation;
 }
 
@@ -465,7 +472,7 @@ internal static unsafe class GemmDriver<T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void Finish(in GemmArgs<T> args, int row0, int rows, int col0, int cols)
     {
-        if (args.Bias == null)
+        if (args.Bias == null && args.Activation == FusedActivation.None)
             return;
         FinishCore(args, row0, rows, col0, cols);
     }
@@ -473,6 +480,21 @@ internal static unsafe class GemmDriver<T>
     [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void FinishCore(in GemmArgs<T> args, int row0, int rows, int col0, int cols)
     {
+        if (args.Activation == FusedActivation.ReluGradient)
+        {
+            // Row by row through the activation's own element-wise loop: the bits of its backward pass.
+            for (int r = 0; r < rows; r++)
+            {
+                long offset = (long)(row0 + r) * args.Ldc + col0;
+                if (typeof(T) == typeof(float))
+                    ReluGradientRow((float*)args.Mask + offset, (float*)args.C + offset, (float*)args.Activated + offset, cols);
+                else if (typeof(T) == typeof(double))
+                    ReluGradientRow((double*)args.Mask + offset, (double*)args.C + offset, (double*)args.Activated + offset, cols);
+                else
+                    throw new NotSupportedException($"The fused ReLU gradient needs float or double, not {typeof(T).Name}.");
+            }
+            return;
+        }
         T* bias = args.Bias + col0;
         bool relu = args.Activation == FusedActivation.Relu;
         for (int r = 0; r < rows; r++)
@@ -499,6 +521,11 @@ internal static unsafe class GemmDriver<T>
             }
         }
     }
+
+    private static void ReluGradientRow<TF>(TF* x, TF* dy, TF* dx, int count)
+        where TF : unmanaged, IFloatingPointIeee754<TF>
+        => ElementwiseLoop.Run(new ReadOnlySpan<TF>(x, count), new ReadOnlySpan<TF>(dy, count), new Span<TF>(dx, count),
+            default(ReluDerivative<TF>));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void MicroKernel(GemmKernel kernel, int kc, T* a, T* b, T* c, int ldc, bool add)

@@ -79,6 +79,20 @@ public sealed class Dense<T> : ILayer<T>
             Gemm.MultiplyTransposeB(outputGradient, Weights.Value.AsReadOnlySpan(), inputGradient);
     }
 
+    /// <summary>
+    /// <see cref="Backward"/> followed, in the same pass over dX, by the backward pass of a ReLU
+    /// below this layer: <paramref name="reluInputGradient"/> = <paramref name="reluInput"/> &gt; 0 ?
+    /// dX : 0, with <paramref name="reluInput"/> that ReLU's input. Same bits as the two apart.
+    /// </summary>
+    internal void BackwardThroughRelu(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> output, ReadOnlyMatrixSpan<T> outputGradient,
+        MatrixSpan<T> inputGradient, ReadOnlyMatrixSpan<T> reluInput, MatrixSpan<T> reluInputGradient)
+    {
+        LayerChecks.Backward(this, input, output, outputGradient, inputGradient);
+        Gemm.MultiplyTransposeA(input, outputGradient, Weights.Gradient.AsSpan());
+        RowOps.ColumnSums(outputGradient, Biases.Gradient.Span);
+        Gemm.MultiplyTransposeBReluGradient(outputGradient, Weights.Value.AsReadOnlySpan(), inputGradient, reluInput, reluInputGradient);
+    }
+
     /// <summary>A deep copy: same values, its own gradients.</summary>
     public Dense<T> Clone() =>
         new(new Parameter<T>(Weights.Name, Weights.Value.Clone(), isRegularized: true),

@@ -122,6 +122,15 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode
         {
             var input = l == 0 ? inputs : Output(l - 1, n);
             var inputGradientOfLayer = l == 0 ? inputGradient : Gradient(l - 1, n);
+            if (l >= 2 && _fusedWithNext[l - 2] && _layers[l] is Dense<T> dense)
+            {
+                // Dense → ReLU → this dense layer: its input gradient and the ReLU's backward pass
+                // in one pass (the ReLU's input is the lower dense layer's output).
+                dense.BackwardThroughRelu(input, Output(l, n), gradient, inputGradientOfLayer, Output(l - 2, n), Gradient(l - 2, n));
+                gradient = Gradient(l - 2, n);
+                l--;
+                continue;
+            }
             _layers[l].Backward(input, Output(l, n), gradient, inputGradientOfLayer);
             gradient = inputGradientOfLayer;
         }
