@@ -127,7 +127,7 @@ public static class Gemm
     /// <exception cref="ArgumentException">A shape disagrees, or a destination overlaps an input or the other destination.</exception>
     internal static unsafe void MultiplyTransposeBReluGradient<T>(ReadOnlyMatrixSpan<T> a, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c,
         ReadOnlyMatrixSpan<T> mask, MatrixSpan<T> gradient)
-        where T : unmanaged, INumber<T>
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (a.Columns != b.Columns)
             throw new ArgumentException(
@@ -137,6 +137,13 @@ public static class Gemm
                 $"The mask {mask.ToString()} and gradient {gradient.ToString()} must both be {Shape.Of(a.Rows, b.Rows)}.", nameof(gradient));
         if (gradient.Span.Overlaps(a.Span) || gradient.Span.Overlaps(b.Span) || gradient.Span.Overlaps(c.Span) || gradient.Span.Overlaps(mask.Span))
             throw new ArgumentException("The gradient destination overlaps an input or C.", nameof(gradient));
+        if (typeof(T) != typeof(float) && typeof(T) != typeof(double))
+        {
+            // The epilogue is written for float and double; other types (Half) take the two passes.
+            MultiplyTransposeB(a, b, c);
+            ElementwiseLoop.Run(mask.Span, c.Span, gradient.Span, default(ReluDerivative<T>));
+            return;
+        }
         fixed (T* pMask = mask.Span)
         fixed (T* pGradient = gradient.Span)
         {

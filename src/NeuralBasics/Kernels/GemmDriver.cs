@@ -491,7 +491,7 @@ internal static unsafe class GemmDriver<T>
                 else if (typeof(T) == typeof(double))
                     ReluGradientRow((double*)args.Mask + offset, (double*)args.C + offset, (double*)args.Activated + offset, cols);
                 else
-                    throw new NotSupportedException($"The fused ReLU gradient needs float or double, not {typeof(T).Name}.");
+                    throw new NotSupportedException($"The fused ReLU gradient needs float or double, not {typeof(T).Name} (Gemm.MultiplyTransposeBReluGradient runs two passes for it).");
             }
             return;
         }
