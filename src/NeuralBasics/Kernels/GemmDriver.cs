@@ -428,15 +428,9 @@ internal static unsafe class GemmDriver<T>
                             T* c = args.C + (long)(row0 + ic + ir) * args.Ldc + col0 + jc + jr;
                             int nrows = Math.Min(mr, mc - ir);
                             T* aPanel = packA + (long)ir * kc;
-                            if (nrows == mr && ncols == nr)
+                            if (ncols == nr && ShortRows(blk.Kernel, nrows) == nrows)
                             {
-                                MicroKernel(blk.Kernel, kc, aPanel, bPanel, c, args.Ldc, add);
-                                if (last)
-                                    Finish(args, row0 + ic + ir, nrows, col0 + jc + jr, ncols);
-                            }
-                            else if (ncols == nr && ShortRows(blk.Kernel, nrows) == nrows)
-                            {
-                                // The last rows, 8 or 4 of a 12-row kernel: straight into C.
+                                // A whole tile, or the last 8 or 4 rows for a 12-row kernel: straight into C.
                                 ShortKernel(blk.Kernel, nrows, kc, aPanel, bPanel, c, args.Ldc, add);
                                 if (last)
                                     Finish(args, row0 + ic + ir, nrows, col0 + jc + jr, ncols);
@@ -551,7 +545,7 @@ internal static unsafe class GemmDriver<T>
     }
 
     /// <summary>
-    /// The rows a tile of <paramref name="rows"/> &lt; MR rows is computed with: 4 or 8 (whichever
+    /// The rows a tile of <paramref name="rows"/> ≤ MR rows is computed with: 4, 8 or 12 (whichever
     /// is the first to hold them) for the 12-row kernels, which have short variants; MR otherwise.
     /// </summary>
     private static int ShortRows(GemmKernel kernel, int rows) =>
@@ -561,7 +555,7 @@ internal static unsafe class GemmDriver<T>
     private static int KernelRows(GemmKernel kernel) =>
         kernel is GemmKernel.Vector512x12 or GemmKernel.Vector128x12 ? 12 : kernel == GemmKernel.Scalar ? 4 : 6;
 
-    /// <summary>The first <paramref name="rows"/> rows of a tile (<see cref="ShortRows"/>): every element summed as by the full kernel.</summary>
+    /// <summary>The first <paramref name="rows"/> rows of a tile (<see cref="ShortRows"/>; MR: the whole tile): every element summed as by the full kernel.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ShortKernel(GemmKernel kernel, int rows, int kc, T* a, T* b, T* c, int ldc, bool add)
     {
