@@ -165,17 +165,8 @@ public static class RowOps
         fixed (int* rowPointer = rows)
         fixed (T* destinationPointer = destination.Span)
         {
-            var job = new GatherJob<T>
-            {
-                Source = sourcePointer, Rows = rowPointer, Destination = destinationPointer,
-                Count = rows.Length, Columns = source.Columns,
-            };
-            long elements = (long)rows.Length * source.Columns;
-            job.Parts = elements >= 1 << 16 ? Math.Min(KernelThreads.DefaultParallelism, Math.Max(1, rows.Length / 16)) : 1;
-            if (job.Parts > 1)
-                KernelThreads.Run(&GatherPart<T>, &job, job.Parts);
-            else
-                GatherPart<T>(&job, 0);
+            var job = new GatherJob<T> { Source = sourcePointer, Rows = rowPointer, Destination = destinationPointer, Columns = source.Columns };
+            RowRanges.Run(&GatherRange<T>, &job, rows.Length, source.Columns, minRowsPerPart: 16);
         }
     }
 
@@ -184,15 +175,14 @@ public static class RowOps
     {
         public T* Source, Destination;
         public int* Rows;
-        public int Count, Columns, Parts;
+        public int Columns;
     }
 
-    /// <summary>Part p copies the p-th contiguous run of the rows, prefetching a few rows ahead.</summary>
-    private static unsafe void GatherPart<T>(void* state, int part)
+    /// <summary>Copies the rows [first, end), prefetching a few rows ahead.</summary>
+    private static unsafe void GatherRange<T>(void* state, int first, int end)
         where T : unmanaged
     {
         ref readonly var job = ref System.Runtime.CompilerServices.Unsafe.AsRef<GatherJob<T>>(state);
-        int first = (int)((long)job.Count * part / job.Parts), end = (int)((long)job.Count * (part + 1) / job.Parts);
         const int prefetchDistance = 4;
         int columns = job.Columns;
         int lineElements = Math.Max(1, 64 / sizeof(T));
