@@ -40,9 +40,29 @@ internal struct Tile6 : IKernelTile
     public static int PanelRows => 6;
 }
 
+/// <summary>Where a micro-kernel reads the rows of A: a packed panel, or A itself.</summary>
+internal interface IPanelLayout
+{
+    /// <summary>False: a packed panel (row r of step p at <c>a[p·PanelRows + r]</c>); true: row-major A (at <c>a[r·lda + p]</c>).</summary>
+    static abstract bool RowMajor { get; }
+}
+
+/// <summary>A packed A panel: each k step's rows are consecutive.</summary>
+internal struct PackedPanel : IPanelLayout
+{
+    public static bool RowMajor => false;
+}
+
+/// <summary>Row-major A read in place: each row's k steps are consecutive, rows <c>lda</c> apart.</summary>
+internal struct RowMajorPanel : IPanelLayout
+{
+    public static bool RowMajor => true;
+}
+
 /// <summary>
 /// The register-blocked GEMM micro-kernel over packed panels. A packed A micro-panel holds, for
-/// each k, <see cref="IKernelTile.PanelRows"/> consecutive row values; a packed B micro-panel holds,
+/// each k, <see cref="IKernelTile.PanelRows"/> consecutive row values (or A is read in place, row
+/// r at <c>a + r·lda</c>: <see cref="RowMajorPanel"/>); a packed B micro-panel holds,
 /// for each k, NR = 2W consecutive column values. The kernel keeps the whole MR x NR tile of C in
 /// named vector locals so the JIT can give each its own register: taking their address, indexing
 /// them or spilling them into a stack buffer would make the JIT store them to memory every
@@ -60,16 +80,24 @@ internal static unsafe class GemmMicroKernel
 {
     /// <summary>
     /// C[MR x 2W] (+)= A[MR x kc] · B[kc x 2W] over packed panels, W = TOps.Count, MR = TTile.Rows:
-    /// 2·MR accumulators plus two B vectors and one broadcast.
+    /// 2·MR accumulators plus two B vectors and one broadcast. <paramref name="lda"/> is the row
+    /// stride of A in elements when <typeparamref name="TLayout"/> reads it in place (unused for a
+    /// packed panel); the loop then addresses its rows from three bases, with no more registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel<T, TVec, TOps, TTile>(int kc, T* a, T* b, T* c, int ldc, bool add)
+    public static void Kernel<T, TVec, TOps, TTile, TLayout>(int kc, T* a, nint lda, T* b, T* c, int ldc, bool add)
         where T : unmanaged
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
         where TTile : struct, IKernelTile
+        where TLayout : struct, IPanelLayout
     {
         int w = TOps.Count;
+        // Row-major A: rows 4q .. 4q + 3 at aq, aq + lda, aq + 2·lda, aq + lda3 (bytes), each an
+        // x86 address mode of one base and one index; the packed layout needs only a.
+        nint l = TLayout.RowMajor ? lda * sizeof(T) : 0, l3 = 3 * l;
+        byte* a4 = TLayout.RowMajor ? (byte*)a + 4 * l : null;
+        byte* a8 = TLayout.RowMajor ? (byte*)a + 8 * l : null;
         TVec c00 = TOps.Zero, c01 = TOps.Zero;
         TVec c10 = TOps.Zero, c11 = TOps.Zero;
         TVec c20 = TOps.Zero, c21 = TOps.Zero;
@@ -93,28 +121,37 @@ internal static unsafe class GemmMicroKernel
                 TVec b0 = TOps.Load(b);
                 TVec b1 = TOps.Load(b + w);
                 TVec ai;
-                ai = TOps.Broadcast(a + 0); c00 = TOps.MultiplyAdd(ai, b0, c00); c01 = TOps.MultiplyAdd(ai, b1, c01);
-                ai = TOps.Broadcast(a + 1); c10 = TOps.MultiplyAdd(ai, b0, c10); c11 = TOps.MultiplyAdd(ai, b1, c11);
-                ai = TOps.Broadcast(a + 2); c20 = TOps.MultiplyAdd(ai, b0, c20); c21 = TOps.MultiplyAdd(ai, b1, c21);
-                ai = TOps.Broadcast(a + 3); c30 = TOps.MultiplyAdd(ai, b0, c30); c31 = TOps.MultiplyAdd(ai, b1, c31);
+                ai = TOps.Broadcast(Row<T, TLayout>(a, (byte*)a, 0)); c00 = TOps.MultiplyAdd(ai, b0, c00); c01 = TOps.MultiplyAdd(ai, b1, c01);
+                ai = TOps.Broadcast(Row<T, TLayout>(a, (byte*)a + l, 1)); c10 = TOps.MultiplyAdd(ai, b0, c10); c11 = TOps.MultiplyAdd(ai, b1, c11);
+                ai = TOps.Broadcast(Row<T, TLayout>(a, (byte*)a + 2 * l, 2)); c20 = TOps.MultiplyAdd(ai, b0, c20); c21 = TOps.MultiplyAdd(ai, b1, c21);
+                ai = TOps.Broadcast(Row<T, TLayout>(a, (byte*)a + l3, 3)); c30 = TOps.MultiplyAdd(ai, b0, c30); c31 = TOps.MultiplyAdd(ai, b1, c31);
                 if (TTile.Rows > 4)
                 {
-                    ai = TOps.Broadcast(a + 4); c40 = TOps.MultiplyAdd(ai, b0, c40); c41 = TOps.MultiplyAdd(ai, b1, c41);
-                    ai = TOps.Broadcast(a + 5); c50 = TOps.MultiplyAdd(ai, b0, c50); c51 = TOps.MultiplyAdd(ai, b1, c51);
+                    ai = TOps.Broadcast(Row<T, TLayout>(a, a4, 4)); c40 = TOps.MultiplyAdd(ai, b0, c40); c41 = TOps.MultiplyAdd(ai, b1, c41);
+                    ai = TOps.Broadcast(Row<T, TLayout>(a, a4 + l, 5)); c50 = TOps.MultiplyAdd(ai, b0, c50); c51 = TOps.MultiplyAdd(ai, b1, c51);
                 }
                 if (TTile.Rows > 6)
                 {
-                    ai = TOps.Broadcast(a + 6); c60 = TOps.MultiplyAdd(ai, b0, c60); c61 = TOps.MultiplyAdd(ai, b1, c61);
-                    ai = TOps.Broadcast(a + 7); c70 = TOps.MultiplyAdd(ai, b0, c70); c71 = TOps.MultiplyAdd(ai, b1, c71);
+                    ai = TOps.Broadcast(Row<T, TLayout>(a, a4 + 2 * l, 6)); c60 = TOps.MultiplyAdd(ai, b0, c60); c61 = TOps.MultiplyAdd(ai, b1, c61);
+                    ai = TOps.Broadcast(Row<T, TLayout>(a, a4 + l3, 7)); c70 = TOps.MultiplyAdd(ai, b0, c70); c71 = TOps.MultiplyAdd(ai, b1, c71);
                 }
                 if (TTile.Rows > 8)
                 {
-                    ai = TOps.Broadcast(a + 8); c80 = TOps.MultiplyAdd(ai, b0, c80); c81 = TOps.MultiplyAdd(ai, b1, c81);
-                    ai = TOps.Broadcast(a + 9); c90 = TOps.MultiplyAdd(ai, b0, c90); c91 = TOps.MultiplyAdd(ai, b1, c91);
-                    ai = TOps.Broadcast(a + 10); c100 = TOps.MultiplyAdd(ai, b0, c100); c101 = TOps.MultiplyAdd(ai, b1, c101);
-                    ai = TOps.Broadcast(a + 11); c110 = TOps.MultiplyAdd(ai, b0, c110); c111 = TOps.MultiplyAdd(ai, b1, c111);
+                    ai = TOps.Broadcast(Row<T, TLayout>(a, a8, 8)); c80 = TOps.MultiplyAdd(ai, b0, c80); c81 = TOps.MultiplyAdd(ai, b1, c81);
+                    ai = TOps.Broadcast(Row<T, TLayout>(a, a8 + l, 9)); c90 = TOps.MultiplyAdd(ai, b0, c90); c91 = TOps.MultiplyAdd(ai, b1, c91);
+                    ai = TOps.Broadcast(Row<T, TLayout>(a, a8 + 2 * l, 10)); c100 = TOps.MultiplyAdd(ai, b0, c100); c101 = TOps.MultiplyAdd(ai, b1, c101);
+                    ai = TOps.Broadcast(Row<T, TLayout>(a, a8 + l3, 11)); c110 = TOps.MultiplyAdd(ai, b0, c110); c111 = TOps.MultiplyAdd(ai, b1, c111);
                 }
-                a += TTile.PanelRows;
+                if (TLayout.RowMajor)
+                {
+                    a++;
+                    a4 += sizeof(T);
+                    a8 += sizeof(T);
+                }
+                else
+                {
+                    a += TTile.PanelRows;
+                }
                 b += 2 * w;
             }
             if (pass == 0)
@@ -193,6 +230,13 @@ internal static unsafe class GemmMicroKernel
             for (int o = 0; o < bytes; o += 64)
                 System.Runtime.Intrinsics.X86.Sse.Prefetch0(row + o);
     }
+
+    /// <summary>Row r of the current k step: <paramref name="rowMajor"/> (already addressed) for row-major A, a + r in a packed panel.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T* Row<T, TLayout>(T* a, byte* rowMajor, int r)
+        where T : unmanaged
+        where TLayout : struct, IPanelLayout
+        => TLayout.RowMajor ? (T*)rowMajor : a + r;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Accumulate<T, TVec, TOps>(T* row, int w, TVec v0, TVec v1)

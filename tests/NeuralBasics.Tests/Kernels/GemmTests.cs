@@ -105,6 +105,68 @@ public class GemmTests
         }
     }
 
+    public static TheoryData<string, string> TypesAndKernels()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (string type in new[] { "float", "double" })
+            foreach (GemmKernel kernel in Enum.GetValues<GemmKernel>())
+                if (type == "float" ? GemmDriver<float>.IsSupported(kernel) : GemmDriver<double>.IsSupported(kernel))
+                    data.Add(type, kernel.ToString());
+        return data;
+    }
+
+    /// <summary>
+    /// Row-major A read in place by the micro-kernel has the bits of the same A packed first: the
+    /// same values stored 4 KiB a row apart (which the driver packs, see
+    /// <see cref="GemmDriver{T}.ReadsAInPlace"/>) give the same C. Whole, short (4 or 8 rows) and
+    /// padded last tiles, edge columns, one and several K blocks, accumulating or not, one and two
+    /// threads; the scalar kernel always packs.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TypesAndKernels))]
+    public void RowMajorAReadInPlace_HasTheBitsOfPackedA(string type, string kernelName)
+    {
+        var kernel = Enum.Parse<GemmKernel>(kernelName);
+        if (type == "float")
+            CheckInPlace<float>(kernel);
+        else
+            CheckInPlace<double>(kernel);
+    }
+
+    private static unsafe void CheckInPlace<T>(GemmKernel kernel)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var blocking = new GemmDriver<T>.Blocking(kernel);
+        foreach (var (m, n, k) in new[] { (128, 64, 300), (5, 40, 600), (44, 100, 260), (43, 33, 17), (300, 40, 520) })
+        {
+            var a = TestData.Uniform<T>(m, k, m + k);
+            var b = TestData.Uniform<T>(k, n, n);
+            int aliased = (k * sizeof(T) + 4095) / 4096 * 4096 / sizeof(T);
+            var wide = new T[m * aliased];
+            for (int i = 0; i < m; i++)
+                a.AsReadOnlySpan().Row(i).CopyTo(wide.AsSpan(i * aliased, k));
+            foreach (bool accumulate in new[] { false, true })
+            {
+                foreach (int threads in new[] { 1, 2 })
+                {
+                    var packedC = TestData.Uniform<T>(m, n, 5).Span.ToArray();
+                    var inPlaceC = packedC.ToArray();
+                    fixed (T* pa = a.Span, pw = wide, pb = b.Span, pc = packedC, ic = inPlaceC)
+                    {
+                        var inPlace = new GemmArgs<T> { A = pa, Lda = k, B = pb, Ldb = n, C = ic, Ldc = n, M = m, N = n, K = k, Accumulate = accumulate };
+                        var packed = inPlace with { A = pw, Lda = aliased, C = pc };
+                        Assert.Equal(kernel != GemmKernel.Scalar, GemmDriver<T>.ReadsAInPlace(inPlace, blocking));
+                        Assert.False(GemmDriver<T>.ReadsAInPlace(packed, blocking));
+                        GemmDriver<T>.Run(packed, threads, kernel);
+                        GemmDriver<T>.Run(inPlace, threads, kernel);
+                    }
+                    Assert.True(inPlaceC.AsSpan().SequenceEqual(packedC),
+                        $"{typeof(T).Name} {kernel} {m}x{n}x{k} accumulate={accumulate} threads={threads}: A read in place gave other bits than A packed.");
+                }
+            }
+        }
+    }
+
     /// <summary>
     /// The fused dense-layer product (bias and ReLU applied as each tile of C is finished) gives
     /// the same bits as the product, the bias pass and the ReLU pass apart, for every kernel and
