@@ -468,40 +468,51 @@ internal static unsafe class GemmDriver<T>
 
     /// <summary>
     /// One tile of <paramref name="rows"/> rows (<see cref="ShortRows"/>) from depth p0: A read in
-    /// place from row <paramref name="row"/> of args.A when <paramref name="inPlace"/>, else from
-    /// the packed panel <paramref name="aPanel"/>. Same arithmetic either way, so the same bits.
+    /// place from row <paramref name="row"/> of op(A) when <paramref name="inPlace"/>, else from the
+    /// packed panel <paramref name="aPanel"/>. Same arithmetic either way, so the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tile(GemmKernel kernel, int rows, int kc, in GemmArgs<T> args, int row, int p0, bool inPlace, T* aPanel, T* b, T* c, int ldc, bool add)
     {
-        if (inPlace)
-            ShortKernel<RowMajorPanel>(kernel, rows, kc, args.A + (long)row * args.Lda + p0, args.Lda, b, c, ldc, add);
-        else
+        if (!inPlace)
             ShortKernel<PackedPanel>(kernel, rows, kc, aPanel, 0, b, c, ldc, add);
+        else if (args.TransA)
+            ShortKernel<TransposedPanel>(kernel, rows, kc, args.A + (long)p0 * args.Lda + row, args.Lda, b, c, ldc, add);
+        else
+            ShortKernel<RowMajorPanel>(kernel, rows, kc, args.A + (long)row * args.Lda + p0, args.Lda, b, c, ldc, add);
     }
 
     /// <summary>
-    /// Whether the micro-kernel reads row-major A where it lies instead of a packed copy. Packing A
-    /// is one more pass over it per strip of C, and when a product's columns are split across
-    /// cores, every core packs all of A: for the first layer's forward product [128x784]·[784x256]
-    /// on two cores of an AMD EPYC Zen 4, reading A in place took 0.94x the time (median of 6
-    /// alternating runs; 1,000 x 784 x 256: 0.93x, 500³ on one core 0.95x, 1000³ the same). The
-    /// arithmetic is the same, so are the bits. Not for transposed A (its rows are not contiguous
-    /// along k), nor for the scalar kernel, nor when the kernel's rows would crowd into a few sets
-    /// of the level-1 cache: an x86 L1 data cache has 64 sets of 64-byte lines (4 KiB a way, for
-    /// its virtually indexed lookup), so rows 4 KiB apart all land in one set (1024³ read in place:
-    /// 1.08x the time); at most two rows a set are allowed.
+    /// Whether the micro-kernel reads A where it lies instead of a packed copy. Packing A is one
+    /// more pass over it per strip of C, and when a product's columns are split across cores, every
+    /// core packs all of A: for the first layer's forward product [128x784]·[784x256] on two cores
+    /// of an AMD EPYC Zen 4, reading A in place took 0.94x the time (median of 6 alternating runs;
+    /// 1,000 x 784 x 256: 0.93x, 500³ on one core 0.95x, 1000³ the same). The arithmetic is the
+    /// same, so are the bits. Row-major A is read a row per register-tile row, Aᵀ stored (the
+    /// weight gradient Xᵀ·dZ) a line per k step, MR values of it; either way the lines a tile
+    /// reads must not crowd into a few sets of the level-1 cache. An x86 L1 data cache has 64 sets
+    /// of 64-byte lines (4 KiB a way, for its virtually indexed lookup), so lines 4 KiB apart all
+    /// land in one set (1024³ read in place: 1.08x the time). Not for the scalar kernel.
     /// </summary>
     internal static bool ReadsAInPlace(in GemmArgs<T> args, in Blocking blk)
     {
-        if (args.TransA || blk.Kernel == GemmKernel.Scalar)
+        if (blk.Kernel == GemmKernel.Scalar)
             return false;
         const int sets = 64, lineBytes = 64;
         Span<byte> perSet = stackalloc byte[sets];
         long stride = (long)args.Lda * sizeof(T);
-        for (int r = 0; r < blk.MR; r++)
-            if (++perSet[(int)(r * stride / lineBytes % sets)] > 2)
+        // Row-major: the lines of the MR rows of a tile, at most two to a set. Transposed: the
+        // lines of up to KC steps, at most twice as many to a set as an even spread would put there.
+        int count = args.TransA ? Math.Min(blk.KC, args.K) : blk.MR;
+        int most = args.TransA ? 2 * ((count + sets - 1) / sets) : 2;
+        long previous = -1;
+        for (int r = 0; r < count; r++)
+        {
+            long line = r * stride / lineBytes;
+            if (line != previous && ++perSet[(int)(line % sets)] > most)
                 return false;
+            previous = line;
+        }
         return true;
     }
 

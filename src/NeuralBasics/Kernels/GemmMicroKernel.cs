@@ -43,26 +43,38 @@ internal struct Tile6 : IKernelTile
 /// <summary>Where a micro-kernel reads the rows of A: a packed panel, or A itself.</summary>
 internal interface IPanelLayout
 {
-    /// <summary>False: a packed panel (row r of step p at <c>a[p·PanelRows + r]</c>); true: row-major A (at <c>a[r·lda + p]</c>).</summary>
+    /// <summary>Row-major A read in place: row r of step p at <c>a[r·lda + p]</c>.</summary>
     static abstract bool RowMajor { get; }
+
+    /// <summary>A stored transposed (Aᵀ row-major) read in place: row r of step p at <c>a[p·lda + r]</c>.</summary>
+    static abstract bool Transposed { get; }
 }
 
-/// <summary>A packed A panel: each k step's rows are consecutive.</summary>
+/// <summary>A packed A panel: row r of step p at <c>a[p·PanelRows + r]</c>.</summary>
 internal struct PackedPanel : IPanelLayout
 {
     public static bool RowMajor => false;
+    public static bool Transposed => false;
 }
 
 /// <summary>Row-major A read in place: each row's k steps are consecutive, rows <c>lda</c> apart.</summary>
 internal struct RowMajorPanel : IPanelLayout
 {
     public static bool RowMajor => true;
+    public static bool Transposed => false;
+}
+
+/// <summary>Aᵀ stored, read in place: each step's rows are consecutive, as in a packed panel, steps <c>lda</c> apart.</summary>
+internal struct TransposedPanel : IPanelLayout
+{
+    public static bool RowMajor => false;
+    public static bool Transposed => true;
 }
 
 /// <summary>
 /// The register-blocked GEMM micro-kernel over packed panels. A packed A micro-panel holds, for
-/// each k, <see cref="IKernelTile.PanelRows"/> consecutive row values (or A is read in place, row
-/// r at <c>a + r·lda</c>: <see cref="RowMajorPanel"/>); a packed B micro-panel holds,
+/// each k, <see cref="IKernelTile.PanelRows"/> consecutive row values (or A is read in place:
+/// <see cref="RowMajorPanel"/>, <see cref="TransposedPanel"/>); a packed B micro-panel holds,
 /// for each k, NR = 2W consecutive column values. The kernel keeps the whole MR x NR tile of C in
 /// named vector locals so the JIT can give each its own register: taking their address, indexing
 /// them or spilling them into a stack buffer would make the JIT store them to memory every
@@ -82,7 +94,7 @@ internal static unsafe class GemmMicroKernel
     /// C[MR x 2W] (+)= A[MR x kc] · B[kc x 2W] over packed panels, W = TOps.Count, MR = TTile.Rows:
     /// 2·MR accumulators plus two B vectors and one broadcast. <paramref name="lda"/> is the row
     /// stride of A in elements when <typeparamref name="TLayout"/> reads it in place (unused for a
-    /// packed panel); the loop then addresses its rows from three bases, with no more registers.
+    /// packed panel); row-major A's rows are addressed from three bases, with no more registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel<T, TVec, TOps, TTile, TLayout>(int kc, T* a, nint lda, T* b, T* c, int ldc, bool add)
@@ -150,7 +162,7 @@ internal static unsafe class GemmMicroKernel
                 }
                 else
                 {
-                    a += TTile.PanelRows;
+                    a += TLayout.Transposed ? lda : TTile.PanelRows;
                 }
                 b += 2 * w;
             }

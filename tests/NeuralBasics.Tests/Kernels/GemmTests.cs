@@ -116,15 +116,15 @@ public class GemmTests
     }
 
     /// <summary>
-    /// Row-major A read in place by the micro-kernel has the bits of the same A packed first: the
-    /// same values stored 4 KiB a row apart (which the driver packs, see
-    /// <see cref="GemmDriver{T}.ReadsAInPlace"/>) give the same C. Whole, short (4 or 8 rows) and
-    /// padded last tiles, edge columns, one and several K blocks, accumulating or not, one and two
-    /// threads; the scalar kernel always packs.
+    /// A read in place by the micro-kernel, row-major or stored transposed, has the bits of the same
+    /// A packed first: the same values stored a multiple of 4 KiB a row apart (which the driver
+    /// packs, see <see cref="GemmDriver{T}.ReadsAInPlace"/>) give the same C. Whole, short (4 or 8
+    /// rows) and padded last tiles, edge columns, one and several K blocks, accumulating or not, one
+    /// and two threads; the scalar kernel always packs.
     /// </summary>
     [Theory]
     [MemberData(nameof(TypesAndKernels))]
-    public void RowMajorAReadInPlace_HasTheBitsOfPackedA(string type, string kernelName)
+    public void AReadInPlace_HasTheBitsOfPackedA(string type, string kernelName)
     {
         var kernel = Enum.Parse<GemmKernel>(kernelName);
         if (type == "float")
@@ -137,31 +137,39 @@ public class GemmTests
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var blocking = new GemmDriver<T>.Blocking(kernel);
-        foreach (var (m, n, k) in new[] { (128, 64, 300), (5, 40, 600), (44, 100, 260), (43, 33, 17), (300, 40, 520) })
+        var shapes = new[] { (128, 64, 300), (5, 40, 600), (44, 100, 260), (43, 33, 17), (300, 40, 520) };
+        foreach (bool transA in new[] { false, true })
         {
-            var a = TestData.Uniform<T>(m, k, m + k);
-            var b = TestData.Uniform<T>(k, n, n);
-            int aliased = (k * sizeof(T) + 4095) / 4096 * 4096 / sizeof(T);
-            var wide = new T[m * aliased];
-            for (int i = 0; i < m; i++)
-                a.AsReadOnlySpan().Row(i).CopyTo(wide.AsSpan(i * aliased, k));
-            foreach (bool accumulate in new[] { false, true })
+            foreach (var (m, n, k) in shapes)
             {
-                foreach (int threads in new[] { 1, 2 })
+                // Stored A: m x k, or k x m for Aᵀ (whose 128-wide rows would be packed: 512 bytes apart,
+                // its lines crowd 8 of the 64 sets).
+                int rows = transA ? k : m, columns = transA ? (m == 128 ? 127 : m) : k;
+                int mm = transA ? columns : m;
+                var a = TestData.Uniform<T>(rows, columns, m + k);
+                var b = TestData.Uniform<T>(k, n, n);
+                int aliased = (columns * sizeof(T) + 4095) / 4096 * 4096 / sizeof(T);
+                var wide = new T[rows * aliased];
+                for (int i = 0; i < rows; i++)
+                    a.AsReadOnlySpan().Row(i).CopyTo(wide.AsSpan(i * aliased, columns));
+                foreach (bool accumulate in new[] { false, true })
                 {
-                    var packedC = TestData.Uniform<T>(m, n, 5).Span.ToArray();
-                    var inPlaceC = packedC.ToArray();
-                    fixed (T* pa = a.Span, pw = wide, pb = b.Span, pc = packedC, ic = inPlaceC)
+                    foreach (int threads in new[] { 1, 2 })
                     {
-                        var inPlace = new GemmArgs<T> { A = pa, Lda = k, B = pb, Ldb = n, C = ic, Ldc = n, M = m, N = n, K = k, Accumulate = accumulate };
-                        var packed = inPlace with { A = pw, Lda = aliased, C = pc };
-                        Assert.Equal(kernel != GemmKernel.Scalar, GemmDriver<T>.ReadsAInPlace(inPlace, blocking));
-                        Assert.False(GemmDriver<T>.ReadsAInPlace(packed, blocking));
-                        GemmDriver<T>.Run(packed, threads, kernel);
-                        GemmDriver<T>.Run(inPlace, threads, kernel);
+                        var packedC = TestData.Uniform<T>(mm, n, 5).Span.ToArray();
+                        var inPlaceC = packedC.ToArray();
+                        fixed (T* pa = a.Span, pw = wide, pb = b.Span, pc = packedC, ic = inPlaceC)
+                        {
+                            var inPlace = new GemmArgs<T> { A = pa, Lda = columns, B = pb, Ldb = n, C = ic, Ldc = n, M = mm, N = n, K = k, TransA = transA, Accumulate = accumulate };
+                            var packed = inPlace with { A = pw, Lda = aliased, C = pc };
+                            Assert.Equal(kernel != GemmKernel.Scalar, GemmDriver<T>.ReadsAInPlace(inPlace, blocking));
+                            Assert.False(GemmDriver<T>.ReadsAInPlace(packed, blocking));
+                            GemmDriver<T>.Run(packed, threads, kernel);
+                            GemmDriver<T>.Run(inPlace, threads, kernel);
+                        }
+                        Assert.True(inPlaceC.AsSpan().SequenceEqual(packedC),
+                            $"{typeof(T).Name} {kernel} {mm}x{n}x{k} transA={transA} accumulate={accumulate} threads={threads}: A read in place gave other bits than A packed.");
                     }
-                    Assert.True(inPlaceC.AsSpan().SequenceEqual(packedC),
-                        $"{typeof(T).Name} {kernel} {m}x{n}x{k} accumulate={accumulate} threads={threads}: A read in place gave other bits than A packed.");
                 }
             }
         }
