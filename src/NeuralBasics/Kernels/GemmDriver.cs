@@ -420,12 +420,18 @@ internal static unsafe class GemmDriver<T>
                 for (int ic = 0; ic < rows; ic += mcStep)
                 {
                     int mc = Math.Min(mcStep, rows - ic);
-                    // Read in place, A needs packing only for a last tile whose rows no kernel has.
-                    int packedFrom = inPlaceA ? mc / mr * mr : 0;
-                    if (packedFrom < mc && !(inPlaceA && ShortRows(blk.Kernel, mc - packedFrom) == mc - packedFrom))
+                    // Tiles before packedFrom read A in place, the rest packed panels. In place, only
+                    // a last tile of a row count no kernel has (not 4, 8 or 12) is packed.
+                    int packedFrom = 0;
+                    if (inPlaceA)
+                    {
+                        packedFrom = mc / mr * mr;
+                        int left = mc - packedFrom;
+                        if (left == 0 || ShortRows(blk.Kernel, left) == left)
+                            packedFrom = mc;
+                    }
+                    if (packedFrom < mc)
                         PackA(args, row0 + ic + packedFrom, mc - packedFrom, pc, kc, mr, packA + (long)packedFrom * kc);
-                    else
-                        packedFrom = mc;
                     for (int jr = 0; jr < nc; jr += nr)
                     {
                         int ncols = Math.Min(nr, nc - jr);
