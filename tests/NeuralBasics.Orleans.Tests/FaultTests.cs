@@ -30,7 +30,9 @@ public sealed class FaultTests
         string model = Path.Combine(folder.Path, "start.safetensors");
         start.Save(model);
         string gateways = string.Join(',', cluster.Silos.Select(s => s.GatewayAddress.Endpoint.ToString()));
-        const int batch = 64, rows = 1500, survivorEpochs = 6;
+        // Eight epochs for the survivor: with six, asynchronous updates left the test accuracy at
+        // 75.8–78.9% in eight runs and once at 71.6%, under the 72% below; with eight, 78.5–79.8%.
+        const int batch = 64, rows = 1500, survivorEpochs = 8;
 
         // Worker 0 reads images 0-1499 of the IDX files; worker 1 a CSV file holding images 1500-2999.
         string csv = Path.Combine(folder.Path, "shard-1.csv");
