@@ -72,8 +72,8 @@ internal unsafe struct GemmArgs<T>
 /// block of op(A), pack it into MR-tall micro-panels; then run the micro-kernel over every
 /// MR x NR tile of C. The packed B micro-panel (KC x NR) stays in L1 while the packed A block
 /// (MC x KC) streams from L2. Packing also turns the transposed forms into the same contiguous
-/// layout, so one micro-kernel serves A·B, Aᵀ·B and A·Bᵀ. Row-major A whose rows spread over the
-/// level-1 cache is read in place instead of packed (<see cref="ReadsAInPlace"/>).
+/// layout, so one micro-kernel serves A·B, Aᵀ·B and A·Bᵀ. A (row-major or stored transposed) whose
+/// lines spread over the level-1 cache is read in place instead of packed (<see cref="ReadsAInPlace"/>).
 /// </summary>
 internal static unsafe class GemmDriver<T>
     where T : unmanaged, INumber<T>
@@ -603,7 +603,7 @@ internal static unsafe class GemmDriver<T>
                 GemmMicroKernel.Kernel<T, Vector128<T>, Vector128Ops<T>, Tile6, TLayout>(kc, a, lda, b, c, ldc, add);
                 break;
             default:
-                // Never asked to read A in place (RowMajorA is false for the scalar kernel).
+                // Always a packed panel: ReadsAInPlace is false for the scalar kernel.
                 ScalarKernel(kc, a, b, c, ldc, add);
                 break;
         }
