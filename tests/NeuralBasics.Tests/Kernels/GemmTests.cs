@@ -39,14 +39,29 @@ public class GemmTests
         yield return (1001, 16, 260);
     }
 
+    /// <summary>Each element type with each kernel this processor runs for it.</summary>
+    private static IEnumerable<(string Type, GemmKernel Kernel)> SupportedTypesAndKernels()
+    {
+        foreach (string type in new[] { "float", "double" })
+            foreach (GemmKernel kernel in Enum.GetValues<GemmKernel>())
+                if (type == "float" ? GemmDriver<float>.IsSupported(kernel) : GemmDriver<double>.IsSupported(kernel))
+                    yield return (type, kernel);
+    }
+
     public static TheoryData<Form, string, string> Cases()
     {
         var data = new TheoryData<Form, string, string>();
         foreach (Form form in Enum.GetValues<Form>())
-            foreach (string type in new[] { "float", "double" })
-                foreach (GemmKernel kernel in Enum.GetValues<GemmKernel>())
-                    if (type == "float" ? GemmDriver<float>.IsSupported(kernel) : GemmDriver<double>.IsSupported(kernel))
-                        data.Add(form, type, kernel.ToString());
+            foreach (var (type, kernel) in SupportedTypesAndKernels())
+                data.Add(form, type, kernel.ToString());
+        return data;
+    }
+
+    public static TheoryData<string, string> TypesAndKernels()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var (type, kernel) in SupportedTypesAndKernels())
+            data.Add(type, kernel.ToString());
         return data;
     }
 
@@ -103,16 +118,6 @@ public class GemmTests
                 }
             }
         }
-    }
-
-    public static TheoryData<string, string> TypesAndKernels()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (string type in new[] { "float", "double" })
-            foreach (GemmKernel kernel in Enum.GetValues<GemmKernel>())
-                if (type == "float" ? GemmDriver<float>.IsSupported(kernel) : GemmDriver<double>.IsSupported(kernel))
-                    data.Add(type, kernel.ToString());
-        return data;
     }
 
     /// <summary>
