@@ -101,8 +101,17 @@ internal readonly unsafe struct Vector128Ops<T> : IVectorOps<Vector128<T>, T>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector128<T> value, T* destination) => value.Store(destination);
 
+    /// <remarks>
+    /// With AVX (x64 without AVX2 still has it), a float is broadcast from memory in one
+    /// <c>vbroadcastss</c> instead of <c>vmovss</c> + <c>vpermilps</c>, whose shuffle competes with
+    /// the multiplies and adds for the FP pipes: 512³ on one AMD EPYC Zen 5 core with AVX2 disabled
+    /// went from 33 to 39 GFLOP/s (peak 49.5).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector128<T> Broadcast(T* source) => Vector128.Create(*source);
+    public static Vector128<T> Broadcast(T* source)
+        => typeof(T) == typeof(float) && System.Runtime.Intrinsics.X86.Avx.IsSupported
+            ? System.Runtime.Intrinsics.X86.Avx.BroadcastScalarToVector128((float*)source).As<float, T>()
+            : Vector128.Create(*source);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector128<T> Add(Vector128<T> left, Vector128<T> right) => left + right;
