@@ -1,21 +1,37 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using BenchmarkDotNet.Attributes;
+using NeuralBasics.Kernels;
 
 namespace NeuralBasics.Benchmarks;
 
 /// <summary>
-/// The machine's arithmetic ceiling, measured in the same run as the GEMM figures: independent
-/// fused multiply-adds on 16 <see cref="Vector512{T}"/> accumulators (more than latency x
-/// throughput, so the FMA units never wait), nothing loaded or stored in the loop.
+/// The machine's arithmetic ceiling at the vector width the kernels run, measured in the same run
+/// as the GEMM figures: independent multiply-adds on 14 accumulators (more than latency x
+/// throughput, so the units never wait, and few enough for the 16 registers of AVX2 and SSE),
+/// nothing loaded or stored in the loop.
 /// </summary>
+/// <remarks>
+/// The width is the GEMM's own (<see cref="GemmDriver{T}.BestKernel"/>): 512 bits with AVX-512,
+/// 256 with AVX2 (<c>DOTNET_EnableAVX512=0</c> on an AVX-512 machine), 128 with SSE or Arm64 NEON
+/// (<c>DOTNET_EnableAVX2=0</c>). The multiply-add is the micro-kernel's own (<see cref="IVectorOps{TVec, T}.MultiplyAdd"/>):
+/// fused where the processor fuses it, a multiply and an add on x64 without FMA, so the ceiling
+/// is the one the kernel can reach. It agrees with <c>../shared/tools/peak</c>
+/// (<c>ISA=avx2</c>, <c>ISA=sse</c>) within a few percent.
+/// </remarks>
 public class PeakBenchmarks
 {
-    /// <summary>Iterations of the 16-FMA body per thread per invocation.</summary>
+    /// <summary>Iterations of the 14-accumulator body per thread per invocation.</summary>
     public const int Iterations = 1 << 20;
 
-    /// <summary>Floating-point operations per thread per invocation: 16 FMAs x 16 lanes x 2.</summary>
-    public static double FlopsPerThread => Iterations * 16.0 * Vector512<float>.Count * 2;
+    private const int Accumulators = 14;
+
+    /// <summary>The vector width the kernels run on this process, in bits.</summary>
+    public static int VectorBits { get; } =
+        Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0;
+
+    /// <summary>Floating-point operations per thread per invocation: 14 multiply-adds x lanes x 2.</summary>
+    public static double FlopsPerThread => (double)Iterations * Accumulators * (VectorBits / 32) * 2;
 
     /// <summary>1 = one thread; 0 = all cores.</summary>
     [Params(1, 0)]
@@ -28,8 +44,9 @@ public class PeakBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        if (!Vector512.IsHardwareAccelerated)
-            throw new PlatformNotSupportedException("The peak benchmark needs AVX-512 (Vector512).");
+        if (VectorBits == 0)
+            throw new PlatformNotSupportedException("The peak benchmark needs hardware-accelerated vectors (Vector128 at least).");
+        Console.WriteLine($"// PeakFma: {VectorBits}-bit vectors, {(HardwareFma.IsSupported || VectorBits == 512 ? "fused multiply-add" : "multiply and add (no FMA)")}");
     }
 
     [Benchmark]
@@ -41,27 +58,42 @@ public class PeakBenchmarks
         return _sink;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
-    private static float Run(float seed)
+    private static float Run(float seed) => VectorBits switch
     {
-        var m = Vector512.Create(seed);
-        var d = Vector512.Create(1e-7f);
-        Vector512<float> a0 = Vector512.Create(0f), a1 = Vector512.Create(1f), a2 = Vector512.Create(2f), a3 = Vector512.Create(3f);
-        Vector512<float> a4 = Vector512.Create(4f), a5 = Vector512.Create(5f), a6 = Vector512.Create(6f), a7 = Vector512.Create(7f);
-        Vector512<float> a8 = Vector512.Create(8f), a9 = Vector512.Create(9f), a10 = Vector512.Create(10f), a11 = Vector512.Create(11f);
-        Vector512<float> a12 = Vector512.Create(12f), a13 = Vector512.Create(13f), a14 = Vector512.Create(14f), a15 = Vector512.Create(15f);
+        512 => Run<Vector512<float>, Vector512Ops<float>>(seed),
+        256 => Run<Vector256<float>, Vector256Ops<float>>(seed),
+        _ => Run<Vector128<float>, Vector128Ops<float>>(seed),
+    };
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static unsafe float Run<TVec, TOps>(float seed)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, float>
+    {
+        float m0 = seed, d0 = 1e-7f;
+        var m = TOps.Broadcast(&m0);
+        var d = TOps.Broadcast(&d0);
+        float* start = stackalloc float[Accumulators];
+        for (int k = 0; k < Accumulators; k++)
+            start[k] = k;
+        TVec a0 = TOps.Broadcast(start), a1 = TOps.Broadcast(start + 1), a2 = TOps.Broadcast(start + 2), a3 = TOps.Broadcast(start + 3);
+        TVec a4 = TOps.Broadcast(start + 4), a5 = TOps.Broadcast(start + 5), a6 = TOps.Broadcast(start + 6), a7 = TOps.Broadcast(start + 7);
+        TVec a8 = TOps.Broadcast(start + 8), a9 = TOps.Broadcast(start + 9), a10 = TOps.Broadcast(start + 10);
+        TVec a11 = TOps.Broadcast(start + 11), a12 = TOps.Broadcast(start + 12), a13 = TOps.Broadcast(start + 13);
         for (int i = 0; i < Iterations; i++)
         {
-            a0 = Vector512.FusedMultiplyAdd(a0, m, d); a1 = Vector512.FusedMultiplyAdd(a1, m, d);
-            a2 = Vector512.FusedMultiplyAdd(a2, m, d); a3 = Vector512.FusedMultiplyAdd(a3, m, d);
-            a4 = Vector512.FusedMultiplyAdd(a4, m, d); a5 = Vector512.FusedMultiplyAdd(a5, m, d);
-            a6 = Vector512.FusedMultiplyAdd(a6, m, d); a7 = Vector512.FusedMultiplyAdd(a7, m, d);
-            a8 = Vector512.FusedMultiplyAdd(a8, m, d); a9 = Vector512.FusedMultiplyAdd(a9, m, d);
-            a10 = Vector512.FusedMultiplyAdd(a10, m, d); a11 = Vector512.FusedMultiplyAdd(a11, m, d);
-            a12 = Vector512.FusedMultiplyAdd(a12, m, d); a13 = Vector512.FusedMultiplyAdd(a13, m, d);
-            a14 = Vector512.FusedMultiplyAdd(a14, m, d); a15 = Vector512.FusedMultiplyAdd(a15, m, d);
+            a0 = TOps.MultiplyAdd(a0, m, d); a1 = TOps.MultiplyAdd(a1, m, d);
+            a2 = TOps.MultiplyAdd(a2, m, d); a3 = TOps.MultiplyAdd(a3, m, d);
+            a4 = TOps.MultiplyAdd(a4, m, d); a5 = TOps.MultiplyAdd(a5, m, d);
+            a6 = TOps.MultiplyAdd(a6, m, d); a7 = TOps.MultiplyAdd(a7, m, d);
+            a8 = TOps.MultiplyAdd(a8, m, d); a9 = TOps.MultiplyAdd(a9, m, d);
+            a10 = TOps.MultiplyAdd(a10, m, d); a11 = TOps.MultiplyAdd(a11, m, d);
+            a12 = TOps.MultiplyAdd(a12, m, d); a13 = TOps.MultiplyAdd(a13, m, d);
         }
-        var sum = ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11)) + ((a12 + a13) + (a14 + a15));
-        return Vector512.Sum(sum);
+        var sum = TOps.Add(TOps.Add(TOps.Add(a0, a1), TOps.Add(a2, a3)), TOps.Add(TOps.Add(a4, a5), TOps.Add(a6, a7)));
+        sum = TOps.Add(sum, TOps.Add(TOps.Add(TOps.Add(a8, a9), TOps.Add(a10, a11)), TOps.Add(a12, a13)));
+        float* lanes = stackalloc float[16];
+        TOps.Store(sum, lanes);
+        return lanes[0];
     }
 }
