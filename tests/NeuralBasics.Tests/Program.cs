@@ -1,0 +1,35 @@
+using NeuralBasics.Tests.Training;
+
+namespace NeuralBasics.Tests;
+
+/// <summary>
+/// The test assembly's own entry point, for the tests that need a second process with other runtime
+/// settings: <c>dotnet NeuralBasics.Tests.dll golden</c> prints the vector width
+/// (<see cref="GoldenRuns.Width"/>) and the hash of every golden run, one per line, so
+/// <see cref="GoldenRunTests"/> can check the bits of the narrower vector widths
+/// (<c>DOTNET_EnableAVX512=0</c>, <c>DOTNET_EnableAVX2=0</c>) from one test run. The test runner
+/// loads the assembly as a library and never calls this.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        if (args is not ["golden"])
+        {
+            Console.Error.WriteLine("usage: dotnet NeuralBasics.Tests.dll golden");
+            return 2;
+        }
+        string folder = Directory.CreateTempSubdirectory("neuralbasics-golden-").FullName;
+        try
+        {
+            Console.WriteLine($"width {GoldenRuns.Width}");
+            foreach (string run in GoldenRuns.Names)
+                Console.WriteLine($"{run} {GoldenRuns.Run(run, folder)}");
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
