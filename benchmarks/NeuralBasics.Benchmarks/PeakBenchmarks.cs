@@ -12,7 +12,7 @@ namespace NeuralBasics.Benchmarks;
 /// nothing loaded or stored in the loop.
 /// </summary>
 /// <remarks>
-/// The width is the GEMM's own (<see cref="GemmDriver{T}.BestKernel"/>): 512 bits with AVX-512,
+/// The width is the GEMM's own (<see cref="GemmKernelDescription{T}.Best"/>): 512 bits with AVX-512,
 /// 256 with AVX2 (<c>DOTNET_EnableAVX512=0</c> on an AVX-512 machine), 128 with SSE or Arm64 NEON
 /// (<c>DOTNET_EnableAVX2=0</c>). The multiply-add is the micro-kernel's own (<see cref="IVectorOps{TVec, T}.MultiplyAdd"/>):
 /// fused where the processor fuses it, a multiply and an add on x64 without FMA, so the ceiling

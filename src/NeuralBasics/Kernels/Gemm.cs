@@ -55,7 +55,7 @@ public static class Gemm
             throw new ArgumentException(
                 $"Cannot multiply A {a.ToString()} by B {b.ToString()}: A has {a.Columns} columns but B has {b.Rows} rows.", nameof(b));
         Run(a, b, c, a.Rows, b.Columns, a.Columns, transA: false, transB: false, accumulate, maxDegreeOfParallelism, "A·B",
-            GemmDriver<T>.BestKernel);
+            GemmKernelDescription<T>.Best.Kernel);
     }
 
     /// <summary><c>C = Aᵀ·B</c>, or <c>C += Aᵀ·B</c> when <paramref name="accumulate"/>. A is k x m, B is k x n, C is m x n.</summary>
@@ -69,7 +69,7 @@ public static class Gemm
             throw new ArgumentException(
                 $"Cannot multiply Aᵀ by B for A {a.ToString()} and B {b.ToString()}: A has {a.Rows} rows but B has {b.Rows}.", nameof(b));
         Run(a, b, c, a.Columns, b.Columns, a.Rows, transA: true, transB: false, accumulate, maxDegreeOfParallelism, "Aᵀ·B",
-            GemmDriver<T>.BestKernel);
+            GemmKernelDescription<T>.Best.Kernel);
     }
 
     /// <summary><c>C = A·Bᵀ</c>, or <c>C += A·Bᵀ</c> when <paramref name="accumulate"/>. A is m x k, B is n x k, C is m x n.</summary>
@@ -83,7 +83,7 @@ public static class Gemm
             throw new ArgumentException(
                 $"Cannot multiply A by Bᵀ for A {a.ToString()} and B {b.ToString()}: A has {a.Columns} columns but B has {b.Columns}.", nameof(b));
         Run(a, b, c, a.Rows, b.Rows, a.Columns, transA: false, transB: true, accumulate, maxDegreeOfParallelism, "A·Bᵀ",
-            GemmDriver<T>.BestKernel);
+            GemmKernelDescription<T>.Best.Kernel);
     }
 
     /// <summary>
@@ -115,7 +115,7 @@ public static class Gemm
         fixed (T* pActivated = activated.Span)
         {
             Run(a, b, c, a.Rows, b.Columns, a.Columns, transA: false, transB: false, accumulate: false, maxDegreeOfParallelism, "A·B",
-                kernel ?? GemmDriver<T>.BestKernel, pBias, activation, pActivated);
+                kernel ?? GemmKernelDescription<T>.Best.Kernel, pBias, activation, pActivated);
         }
     }
 
@@ -148,7 +148,7 @@ public static class Gemm
         fixed (T* pGradient = gradient.Span)
         {
             Run(a, b, c, a.Rows, b.Rows, a.Columns, transA: false, transB: true, accumulate: false, 0, "A·Bᵀ",
-                GemmDriver<T>.BestKernel, null, FusedActivation.ReluGradient, pGradient, pMask);
+                GemmKernelDescription<T>.Best.Kernel, null, FusedActivation.ReluGradient, pGradient, pMask);
         }
     }
 
@@ -186,7 +186,7 @@ public static class Gemm
             throw new ArgumentException($"C {c.ToString()} overlaps A {a.ToString()}: the destination of {form} must not share memory with its inputs.", nameof(c));
         if (c.Span.Overlaps(b.Span))
             throw new ArgumentException($"C {c.ToString()} overlaps B {b.ToString()}: the destination of {form} must not share memory with its inputs.", nameof(c));
-        if (!GemmDriver<T>.IsSupported(kernel))
+        if (!GemmKernelDescription<T>.For(kernel).IsSupported)
             throw new PlatformNotSupportedException($"The {kernel} GEMM kernel is not supported for {typeof(T).Name} on this processor.");
 
         fixed (T* pa = a.Span)

@@ -44,7 +44,7 @@ public class GemmTests
     {
         foreach (string type in new[] { "float", "double" })
             foreach (GemmKernel kernel in Enum.GetValues<GemmKernel>())
-                if (type == "float" ? GemmDriver<float>.IsSupported(kernel) : GemmDriver<double>.IsSupported(kernel))
+                if (type == "float" ? GemmKernelDescription<float>.For(kernel).IsSupported : GemmKernelDescription<double>.For(kernel).IsSupported)
                     yield return (type, kernel);
     }
 
@@ -69,7 +69,7 @@ public class GemmTests
     {
         var data = new TheoryData<string>();
         foreach (GemmKernel kernel in Enum.GetValues<GemmKernel>())
-            if (GemmDriver<float>.IsSupported(kernel))
+            if (GemmKernelDescription<float>.For(kernel).IsSupported)
                 data.Add(kernel.ToString());
         return data;
     }
@@ -141,7 +141,7 @@ public class GemmTests
     private static unsafe void CheckInPlace<T>(GemmKernel kernel)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var blocking = new GemmDriver<T>.Blocking(kernel);
+        var description = GemmKernelDescription<T>.For(kernel);
         var shapes = new[] { (128, 64, 300), (5, 40, 600), (44, 100, 260), (43, 33, 17), (300, 40, 520) };
         foreach (bool transA in new[] { false, true })
         {
@@ -167,8 +167,8 @@ public class GemmTests
                         {
                             var inPlace = new GemmArgs<T> { A = pa, Lda = columns, B = pb, Ldb = n, C = ic, Ldc = n, M = mm, N = n, K = k, TransA = transA, Accumulate = accumulate };
                             var packed = inPlace with { A = pw, Lda = aliased, C = pc };
-                            Assert.Equal(kernel != GemmKernel.Scalar, GemmDriver<T>.ReadsAInPlace(inPlace, blocking));
-                            Assert.False(GemmDriver<T>.ReadsAInPlace(packed, blocking));
+                            Assert.Equal(kernel != GemmKernel.Scalar, GemmDriver<T>.ReadsAInPlace(inPlace, description));
+                            Assert.False(GemmDriver<T>.ReadsAInPlace(packed, description));
                             GemmDriver<T>.Run(packed, threads, kernel);
                             GemmDriver<T>.Run(inPlace, threads, kernel);
                         }

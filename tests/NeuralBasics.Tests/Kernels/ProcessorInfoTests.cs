@@ -65,7 +65,7 @@ public sealed class ProcessorInfoTests : IDisposable
     public void Blocking_FollowsTheCaches(int l1KiB, int l2KiB, int l3MiB, int kc, int mc, int nc)
     {
         var caches = new CacheSizes(l1KiB * 1024, l2KiB * 1024, l3MiB * 1024L * 1024, Measured: true);
-        var blocking = new GemmDriver<float>.Blocking(GemmKernel.Vector512x12, caches);
+        var blocking = GemmKernelDescription<float>.For(GemmKernel.Vector512x12).BlockingFor(caches);
         Assert.Equal((12, 32, kc, mc, nc), (blocking.MR, blocking.NR, blocking.KC, blocking.MC, blocking.NC));
         // The packed panels fit the levels they are meant for.
         Assert.True(blocking.KC * blocking.NR * sizeof(float) <= l1KiB * 1024);
