@@ -162,11 +162,18 @@ internal sealed unsafe class GemmKernelDescription<T>
     }
 
     /// <summary>
-    /// The kernels, one entry each. KC, the one block size that changes the bits, is the B
-    /// micro-panel's share of a 32 KiB level-1 data cache (the smallest of x86 server cores; 48 KiB
-    /// on newer ones): all of it for AVX-512, where KC 256 beat two thirds of L1 (168) by 11% at
-    /// 1024³ on an AMD EPYC Zen 4 core; the same 32 KiB for the narrower kernels (KC 512 and 1,024)
-    /// and the scalar kernel.
+    /// The kernels, one entry each. KC, the one block size that changes the bits, is fixed per
+    /// kernel so that every processor running it gets the same results. It sizes the packed B
+    /// micro-panel (KC x NR), which stays in the level-1 data cache while the A micro-panels
+    /// (MR x KC) stream past it; 32 KiB is the smallest x86 L1 (AMD Zen 2 to Zen 4; 48 KiB on Zen 5
+    /// and recent Intel cores). AVX-512 (12 x 32 floats): KC 256, a 32 KiB B panel, which beat two
+    /// thirds of it (168) by 11% at 1024³ on an AMD EPYC Zen 4 core. AVX2 (6 x 16): KC 256, a
+    /// 16 KiB B panel beside a 6 KiB A panel, as BLIS configures AMD Zen 3 (6x16, KC 256); with
+    /// KC 512 the B panel alone was all of a Zen 3 core's L1 (issue 24), and MC fell to 60 rows of
+    /// its 512 KiB L2. 128-bit (6 or 12 x 8): KC 512, a 16 KiB B panel; the Arm64 kernel's 12-row A
+    /// panel is then 24 KiB, within the 64 KiB and larger L1 of Arm64 server and Apple cores. On a
+    /// Zen 5 core with AVX-512 or AVX2 disabled, 256 against 512 (AVX2) and 512 against 1,024
+    /// (128-bit) read the same within noise at 512³ and the training shapes. Scalar: KC 1,024.
     /// </summary>
     private static GemmKernelDescription<T> Create(GemmKernel kernel)
     {
@@ -176,11 +183,11 @@ internal sealed unsafe class GemmKernelDescription<T>
             GemmKernel.Vector512x12 => Simd<Vector512<T>, Vector512Ops<T>, Tile12>(kernel, "AVX-512, 12 x 2 vectors",
                 simd && Vector512.IsHardwareAccelerated, 512, kc: 256, shortTiles: true, wideRow: true),
             GemmKernel.Vector256x6 => Simd<Vector256<T>, Vector256Ops<T>, Tile6>(kernel, "AVX2, 6 x 2 vectors",
-                simd && Vector256.IsHardwareAccelerated, 256, kc: 512, shortTiles: false, wideRow: false),
+                simd && Vector256.IsHardwareAccelerated, 256, kc: 256, shortTiles: false, wideRow: false),
             GemmKernel.Vector128x12 => Simd<Vector128<T>, Vector128Ops<T>, Tile12>(kernel, "128-bit, 12 x 2 vectors",
-                simd && Vector128.IsHardwareAccelerated, 128, kc: 1024, shortTiles: true, wideRow: true),
+                simd && Vector128.IsHardwareAccelerated, 128, kc: 512, shortTiles: true, wideRow: true),
             GemmKernel.Vector128x6 => Simd<Vector128<T>, Vector128Ops<T>, Tile6>(kernel, "128-bit, 6 x 2 vectors",
-                simd && Vector128.IsHardwareAccelerated, 128, kc: 1024, shortTiles: false, wideRow: false),
+                simd && Vector128.IsHardwareAccelerated, 128, kc: 512, shortTiles: false, wideRow: false),
             _ => new GemmKernelDescription<T>(GemmKernel.Scalar, "scalar, 4 x 4", true, 0, 2, 4, kc: 1024, false, false,
                 [&ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile], null, null),
         };

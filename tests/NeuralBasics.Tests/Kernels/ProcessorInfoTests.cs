@@ -73,6 +73,23 @@ public sealed class ProcessorInfoTests : IDisposable
         Assert.True((long)blocking.KC * blocking.NC * sizeof(float) <= l3MiB * 1024L * 1024 / 8);
     }
 
+    /// <summary>
+    /// The AVX2 float blocking (6 x 16 tile) on an AMD EPYC Zen 3 core (32 KiB L1d, 512 KiB L2,
+    /// 32 MiB L3) and a Zen 5 core: the B micro-panel is half of a 32 KiB L1, so the A micro-panel
+    /// fits beside it, and MC keeps 126 rows of a 512 KiB L2 (BLIS's Zen 3 configuration: KC 256,
+    /// MC 144). KC is the same on both.
+    /// </summary>
+    [Theory]
+    [InlineData(32, 512, 32, 256, 126, 4096)]
+    [InlineData(48, 1024, 32, 256, 252, 4096)]
+    public void Avx2Blocking_LeavesRoomForTheAPanel(int l1KiB, int l2KiB, int l3MiB, int kc, int mc, int nc)
+    {
+        var caches = new CacheSizes(l1KiB * 1024, l2KiB * 1024, l3MiB * 1024L * 1024, Measured: true);
+        var blocking = GemmKernelDescription<float>.For(GemmKernel.Vector256x6).BlockingFor(caches);
+        Assert.Equal((6, 16, kc, mc, nc), (blocking.MR, blocking.NR, blocking.KC, blocking.MC, blocking.NC));
+        Assert.True((blocking.KC * blocking.NR + blocking.MR * blocking.KC) * sizeof(float) <= 32 * 1024 * 3 / 4);
+    }
+
     [Fact]
     public void Describe_NamesTheModelAndCaches()
     {
