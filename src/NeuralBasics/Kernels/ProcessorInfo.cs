@@ -12,13 +12,16 @@ namespace NeuralBasics.Kernels;
 /// </summary>
 /// <remarks>
 /// On Linux the caches come from <c>/sys/devices/system/cpu/cpu0/cache</c> and the model from
-/// <c>/proc/cpuinfo</c>. Elsewhere, or when those cannot be read, the sizes are the defaults below
-/// (a common server core, for which the blocking equals the constants it replaced) and
-/// <see cref="CacheSizesAreMeasured"/> is false.
+/// <c>/proc/cpuinfo</c>. Where that folder is missing (some virtual machines have none) or on other
+/// systems, an x64 processor is asked directly (CPUID's cache-description leaves, managed code
+/// through <see cref="System.Runtime.Intrinsics.X86.X86Base.CpuId"/>). When neither answers, the
+/// sizes are the defaults below (a common server core, for which the blocking equals the constants
+/// it replaced) and <see cref="CacheSizesAreMeasured"/> is false.
 /// </remarks>
 public static class ProcessorInfo
 {
-    private static readonly CacheSizes s_caches = CacheSizes.Read("/sys/devices/system/cpu/cpu0/cache") ?? CacheSizes.Default;
+    private static readonly CacheSizes s_caches =
+        CacheSizes.Read("/sys/devices/system/cpu/cpu0/cache") ?? CacheSizes.ReadCpuid() ?? CacheSizes.Default;
 
     /// <summary>The level-1 data cache of one core, in bytes (default 32 KiB).</summary>
     public static int L1DataCacheBytes => s_caches.L1Data;
@@ -119,6 +122,76 @@ internal sealed record CacheSizes(int L1Data, int L2, long L3, bool Measured)
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The caches as this x64 processor describes them through CPUID: leaf 0x8000001D on AMD (with
+    /// topology extensions), leaf 4 elsewhere, both one sub-leaf per cache in the same layout. Some
+    /// hypervisors leave those empty (a Firecracker VM on AMD EPYC Zen 5 does) but keep the older
+    /// leaves 0x80000005 (AMD's L1 data cache) and 0x80000006 (L2); then L3 stays the default, because
+    /// 0x80000006 gives AMD's whole package (508 MiB on that 2-core VM), not the L3 a core shares. Null
+    /// off x64, or when no leaf describes a level-2 cache.
+    /// </summary>
+    public static CacheSizes? ReadCpuid()
+    {
+        if (!System.Runtime.Intrinsics.X86.X86Base.IsSupported)
+            return null;
+        var (maxLeaf, vendor0, vendor2, vendor1) = System.Runtime.Intrinsics.X86.X86Base.CpuId(0, 0);
+        uint maxExtended = (uint)System.Runtime.Intrinsics.X86.X86Base.CpuId(unchecked((int)0x80000000), 0).Eax;
+        // "AuthenticAMD" spread over EBX, EDX, ECX.
+        bool amd = vendor0 == 0x68747541 && vendor1 == 0x69746E65 && vendor2 == 0x444D4163;
+        int leaf = amd && maxExtended >= 0x8000001D ? unchecked((int)0x8000001D) : maxLeaf >= 4 ? 4 : 0;
+        var leaves = new List<(int Eax, int Ebx, int Ecx)>();
+        for (int sub = 0; leaf != 0 && sub < 16; sub++)
+        {
+            var (eax, ebx, ecx, _) = System.Runtime.Intrinsics.X86.X86Base.CpuId(leaf, sub);
+            if ((eax & 0x1F) == 0)
+                break;
+            leaves.Add((eax, ebx, ecx));
+        }
+        if (FromCacheLeaves(leaves) is { } described)
+            return described;
+        if (maxExtended < 0x80000006)
+            return null;
+        int l1Leaf = amd && maxExtended >= 0x80000005 ? System.Runtime.Intrinsics.X86.X86Base.CpuId(unchecked((int)0x80000005), 0).Ecx : 0;
+        return FromLegacyLeaves(l1Leaf, System.Runtime.Intrinsics.X86.X86Base.CpuId(unchecked((int)0x80000006), 0).Ecx);
+    }
+
+    /// <summary>
+    /// Sizes from the legacy leaves: ECX of 0x80000005 (AMD: L1 data cache KiB in bits 31–24; 0 when
+    /// not AMD) and ECX of 0x80000006 (L2 KiB in bits 31–16). The L1 defaults when not given, L3 always.
+    /// Null without an L2.
+    /// </summary>
+    internal static CacheSizes? FromLegacyLeaves(int l1Ecx, int l2Ecx)
+    {
+        int l1 = ((l1Ecx >> 24) & 0xFF) * 1024, l2 = ((l2Ecx >> 16) & 0xFFFF) * 1024;
+        return l2 > 0 ? new CacheSizes(l1 > 0 ? l1 : Default.L1Data, l2, Default.L3, Measured: true) : null;
+    }
+
+    /// <summary>
+    /// Sizes from CPUID cache-description sub-leaves (leaf 4 / 0x8000001D layout): EAX bits 4–0 the
+    /// type (1 data, 2 instruction, 3 unified), bits 7–5 the level; EBX the ways, partitions and line
+    /// size, ECX the sets, each stored minus one. Null without a level-1 data and a level-2 cache.
+    /// </summary>
+    internal static CacheSizes? FromCacheLeaves(IEnumerable<(int Eax, int Ebx, int Ecx)> leaves)
+    {
+        int l1 = 0, l2 = 0;
+        long l3 = 0;
+        foreach (var (eax, ebx, ecx) in leaves)
+        {
+            int type = eax & 0x1F, level = (eax >> 5) & 0x7;
+            if (type is not (1 or 3))
+                continue;
+            long ways = ((ebx >> 22) & 0x3FF) + 1, partitions = ((ebx >> 12) & 0x3FF) + 1, line = (ebx & 0xFFF) + 1;
+            long bytes = ways * partitions * line * ((uint)ecx + 1L);
+            switch (level)
+            {
+                case 1 when type == 1: l1 = (int)Math.Min(bytes, int.MaxValue); break;
+                case 2: l2 = (int)Math.Min(bytes, int.MaxValue); break;
+                case 3: l3 = bytes; break;
+            }
+        }
+        return l1 > 0 && l2 > 0 ? new CacheSizes(l1, l2, l3, Measured: true) : null;
     }
 
     /// <summary>"32K", "1024K", "2M", "32768K" or a plain byte count; null when it is none of these or not positive.</summary>

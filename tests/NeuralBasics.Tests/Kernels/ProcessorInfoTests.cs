@@ -41,6 +41,55 @@ public sealed class ProcessorInfoTests : IDisposable
         Assert.Null(CacheSizes.Read(_folder));
     }
 
+    /// <summary>CPUID leaf 0x8000001D as an AMD EPYC Zen 3 core reports it (each field stored minus one).</summary>
+    [Fact]
+    public void ReadsCpuidCacheLeaves()
+    {
+        static (int, int, int) Leaf(int type, int level, int ways, int line, int sets) =>
+            (type | level << 5, (ways - 1) << 22 | (line - 1), sets - 1);
+        var zen3 = new[]
+        {
+            Leaf(1, 1, 8, 64, 64),       // L1d 32 KiB
+            Leaf(2, 1, 8, 64, 64),       // L1i 32 KiB: skipped
+            Leaf(3, 2, 8, 64, 1024),     // L2 512 KiB
+            Leaf(3, 3, 16, 64, 32768),   // L3 32 MiB
+        };
+        Assert.Equal(new CacheSizes(32 * 1024, 512 * 1024, 32L * 1024 * 1024, Measured: true), CacheSizes.FromCacheLeaves(zen3));
+        Assert.Null(CacheSizes.FromCacheLeaves(zen3.Where(l => (l.Item1 >> 5) != 2)));
+    }
+
+    /// <summary>
+    /// The legacy leaves as a Firecracker VM on an AMD EPYC Zen 5 reports them (its leaf 0x8000001D
+    /// is empty): ECX of 0x80000005 and 0x80000006.
+    /// </summary>
+    [Fact]
+    public void ReadsTheLegacyLeaves_WhenTheCacheLeavesAreEmpty()
+    {
+        Assert.Equal(new CacheSizes(48 * 1024, 1024 * 1024, CacheSizes.Default.L3, Measured: true), CacheSizes.FromLegacyLeaves(0x300c0140, 0x04006140));
+        Assert.Equal(new CacheSizes(CacheSizes.Default.L1Data, 2048 * 1024, CacheSizes.Default.L3, Measured: true), CacheSizes.FromLegacyLeaves(0, 0x08006040));
+        Assert.Null(CacheSizes.FromLegacyLeaves(0x300c0140, 0));
+    }
+
+    [Fact]
+    public void OnX64_CpuidDescribesTheCaches()
+    {
+        var caches = CacheSizes.ReadCpuid();
+        if (!System.Runtime.Intrinsics.X86.X86Base.IsSupported)
+        {
+            Assert.Null(caches);
+            return;
+        }
+        if (caches is null)
+        {
+            // Only a processor (or hypervisor) that describes no L2 in any leaf gives none.
+            Assert.True((uint)System.Runtime.Intrinsics.X86.X86Base.CpuId(unchecked((int)0x80000000), 0).Eax < 0x80000006
+                || (System.Runtime.Intrinsics.X86.X86Base.CpuId(unchecked((int)0x80000006), 0).Ecx >> 16) == 0);
+            return;
+        }
+        Assert.InRange(caches.L1Data, 16 * 1024, 256 * 1024);
+        Assert.InRange(caches.L2, 256 * 1024, 64 * 1024 * 1024);
+    }
+
     [Theory]
     [InlineData("32K", 32L * 1024)]
     [InlineData("1024K", 1024L * 1024)]
