@@ -62,4 +62,26 @@ public class MatrixTests
         var s = new MatrixSpan<float>(data, 3, 3);
         Assert.Equal(9, s.Span.Length);
     }
+
+    /// <summary>
+    /// Matrices of 1 KiB and more start on a 64-byte line and stay there through a compacting
+    /// collection (AlignedMemory: the pinned heap), zeroed; smaller ones are plain arrays.
+    /// </summary>
+    [Fact]
+    public unsafe void LargeMatrices_StartOnACacheLine_AndStayThere()
+    {
+        var matrices = Enumerable.Range(0, 20).Select(i => new Matrix<float>(16 + i, 64 + i)).ToList();
+        var garbage = Enumerable.Range(0, 1000).Select(i => new float[i]).ToList();
+        garbage = null;
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        foreach (var m in matrices)
+        {
+            fixed (float* p = m.Span)
+                Assert.Equal(0, (nint)p % 64);
+            Assert.True(m.Span.IndexOfAnyExcept(0f) < 0);
+            Assert.Equal(m.Rows * m.Columns, m.Memory.Length);
+        }
+        var small = new Matrix<double>(3, 4);
+        Assert.True(System.Runtime.InteropServices.MemoryMarshal.TryGetArray<double>(small.Memory, out var segment) && segment.Offset == 0 && segment.Count == 12);
+    }
 }

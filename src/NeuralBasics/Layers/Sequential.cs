@@ -24,7 +24,7 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode
     private readonly Parameter<T>[] _parameters;
     /// <summary>True at a dense layer whose next layer is ReLU: the two run as one fused pass.</summary>
     private readonly bool[] _fusedWithNext;
-    private T[][] _outputs, _gradients;
+    private Memory<T>[] _outputs, _gradients;
     private int _capacity;
 
     /// <summary>Stacks <paramref name="layers"/>; each layer's input count must equal the previous layer's output count.</summary>
@@ -45,8 +45,8 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode
         var duplicate = _parameters.GroupBy(p => p.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)
             throw new ArgumentException($"Two parameters are named '{duplicate.Key}'; give each layer its own name prefix.", nameof(layers));
-        _outputs = new T[_layers.Length][];
-        _gradients = new T[_layers.Length][];
+        _outputs = new Memory<T>[_layers.Length];
+        _gradients = new Memory<T>[_layers.Length];
         _fusedWithNext = [.. _layers.Select((layer, l) =>
             layer is Dense<T> && l + 1 < _layers.Length && _layers[l + 1] is ActivationLayer<T> { Activation: Relu })];
     }
@@ -142,15 +142,16 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode
             return;
         for (int l = 0; l < _layers.Length; l++)
         {
-            _outputs[l] = new T[rows * _layers[l].OutputCount];
-            _gradients[l] = new T[rows * _layers[l].OutputCount];
+            // Line-aligned: C of the next product, whose columns may be split between cores (AlignedMemory).
+            _outputs[l] = AlignedMemory.Allocate<T>(rows * _layers[l].OutputCount);
+            _gradients[l] = AlignedMemory.Allocate<T>(rows * _layers[l].OutputCount);
         }
         _capacity = rows;
     }
 
-    private MatrixSpan<T> Output(int layer, int rows) => new(_outputs[layer], rows, _layers[layer].OutputCount);
+    private MatrixSpan<T> Output(int layer, int rows) => new(_outputs[layer].Span, rows, _layers[layer].OutputCount);
 
-    private MatrixSpan<T> Gradient(int layer, int rows) => new(_gradients[layer], rows, _layers[layer].OutputCount);
+    private MatrixSpan<T> Gradient(int layer, int rows) => new(_gradients[layer].Span, rows, _layers[layer].OutputCount);
 
     /// <inheritdoc/>
     public override string ToString() => "Sequential(" + string.Join(", ", _layers.Select(l => l.ToString())) + ")";
