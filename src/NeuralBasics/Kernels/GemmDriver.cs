@@ -167,7 +167,7 @@ internal static unsafe class GemmDriver<T>
     {
         int kBlocks = (args.K + kernel.KC - 1) / kernel.KC;
         int kcStep = (args.K + kBlocks - 1) / kBlocks;
-        int unit = 8 * kernel.NarrowWidth;
+        int unit = 8 * kernel.Lanes;
         int units = args.N / unit;
         int parts = threads > 1 && (long)args.K * args.N >= RowParallelThreshold ? Math.Min(threads, units) : 1;
         if (parts > 1)
@@ -204,26 +204,29 @@ internal static unsafe class GemmDriver<T>
         public GemmArgs<T> Args;
         public GemmKernel Kernel;
         public T* PackedB;
+        public int Vectors;
         public int Chunk;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunNarrow(in GemmArgs<T> args, GemmKernelDescription<T> kernel, int threads, long work)
     {
-        int w = kernel.NarrowWidth;
+        int vectors = (args.N + kernel.Lanes - 1) / kernel.Lanes;
+        int width = vectors * kernel.Lanes;
         var buffers = GemmPacking<T>.Buffers;
-        buffers.Ensure(0, args.K * w, w);
+        buffers.Ensure(0, args.K * width, width);
         T* packedB = (T*)buffers.B;
-        GemmNarrowKernel.PackB(args, w, packedB);
+        GemmNarrowKernel.PackB(args, width, packedB);
         int blocks = (args.M + 11) / 12;
         int parts = threads > 1 && work >= NarrowParallelThreshold ? Math.Min(threads, blocks) : 1;
         if (parts > 1)
         {
-            var job = new NarrowJob { Args = args, Kernel = kernel.Kernel, PackedB = packedB, Chunk = (blocks + parts - 1) / parts * 12 };
+            // Whole blocks of 12 rows: a multiple of every narrow shape's rows.
+            var job = new NarrowJob { Args = args, Kernel = kernel.Kernel, PackedB = packedB, Vectors = vectors, Chunk = (blocks + parts - 1) / parts * 12 };
             KernelThreads.Run(&RunNarrowPart, &job, parts);
             return;
         }
-        NarrowRows(args, kernel, packedB, (T*)buffers.Tile, 0, args.M);
+        NarrowRows(args, kernel, vectors, packedB, (T*)buffers.Tile, 0, args.M);
     }
 
     private static void RunNarrowPart(void* state, int part)
@@ -235,14 +238,14 @@ internal static unsafe class GemmDriver<T>
             return;
         var kernel = GemmKernelDescription<T>.For(job.Kernel);
         var buffers = GemmPacking<T>.Buffers;
-        buffers.Ensure(0, 0, kernel.NarrowWidth);
-        NarrowRows(job.Args, kernel, job.PackedB, (T*)buffers.Tile, start, count);
+        buffers.Ensure(0, 0, job.Vectors * kernel.Lanes);
+        NarrowRows(job.Args, kernel, job.Vectors, job.PackedB, (T*)buffers.Tile, start, count);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void NarrowRows(in GemmArgs<T> args, GemmKernelDescription<T> kernel, T* packedB, T* tile, int row0, int rows)
+    private static void NarrowRows(in GemmArgs<T> args, GemmKernelDescription<T> kernel, int vectors, T* packedB, T* tile, int row0, int rows)
     {
-        kernel.Narrow(args, packedB, tile, row0, rows);
+        kernel.Narrow(vectors)(args, packedB, tile, row0, rows);
         // After the kernel, not inside it: any more code around its accumulators made the JIT
         // spill all twelve of them to the stack on every step (2.4x slower).
         GemmEpilogue<T>.Finish(args, row0, rows, 0, args.N);

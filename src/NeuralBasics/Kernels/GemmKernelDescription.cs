@@ -60,9 +60,12 @@ internal sealed unsafe class GemmKernelDescription<T>
     /// <summary>The tile kernels, by layout (<see cref="PanelLayoutKind"/>) then shape (whole, 8 of 12, 4 of 12).</summary>
     private readonly delegate*<int, T*, nint, T*, T*, int, bool, void>[] _tiles;
 
+    /// <summary>The narrow kernels by vector count (1, 2, 3: index 0, 1, 2).</summary>
+    private readonly delegate*<in GemmArgs<T>, T*, T*, int, int, void>[] _narrow;
+
     private GemmKernelDescription(GemmKernel kernel, string name, bool isSupported, int vectorBits, int lanes, int mr, int kc,
         bool shortTiles, bool wideRow, delegate*<int, T*, nint, T*, T*, int, bool, void>[] tiles,
-        delegate*<in GemmArgs<T>, int, bool, void> row, delegate*<in GemmArgs<T>, T*, T*, int, int, void> narrow)
+        delegate*<in GemmArgs<T>, int, bool, void> row, delegate*<in GemmArgs<T>, T*, T*, int, int, void>[] narrow)
     {
         Kernel = kernel;
         Name = name;
@@ -76,7 +79,7 @@ internal sealed unsafe class GemmKernelDescription<T>
         WideRow = wideRow;
         _tiles = tiles;
         Row = row;
-        Narrow = narrow;
+        _narrow = narrow;
         Blocking = BlockingFor(ProcessorInfo.Caches);
     }
 
@@ -109,8 +112,14 @@ internal sealed unsafe class GemmKernelDescription<T>
     /// <summary>False for the scalar kernel, whose tile reads only packed panels.</summary>
     public bool CanReadAInPlace => VectorBits > 0;
 
-    /// <summary>The widest N the narrow kernel takes: one vector (0 for the scalar kernel, which has none).</summary>
-    public int NarrowWidth => VectorBits > 0 ? Lanes : 0;
+    /// <summary>
+    /// The widest N the narrow kernel takes (0 for the scalar kernel, which has none): one vector
+    /// with 32 registers, whose 16 floats hold the usual class counts (AVX-512); three with 16
+    /// registers (AVX2: 24 floats; x64 128-bit: 12), each row then two or three vectors
+    /// (<see cref="INarrowShape"/>). Ten classes on AVX2 went through the blocked kernel before: its
+    /// 16-wide tiles held 10 useful columns and its edge tiles took a copy.
+    /// </summary>
+    public int NarrowWidth => VectorBits > 0 ? Lanes * _narrow.Length : 0;
 
     /// <summary>32 vector registers: the one-row kernel holds 16 vectors of C.</summary>
     public bool WideRow { get; }
@@ -118,8 +127,8 @@ internal sealed unsafe class GemmKernelDescription<T>
     /// <summary>C[0, ..] of a one-row product (<see cref="GemmRowKernel"/>); null for the scalar kernel.</summary>
     public delegate*<in GemmArgs<T>, int, bool, void> Row { get; }
 
-    /// <summary>Rows of a product at most one vector wide (<see cref="GemmNarrowKernel"/>); null for the scalar kernel.</summary>
-    public delegate*<in GemmArgs<T>, T*, T*, int, int, void> Narrow { get; }
+    /// <summary>The narrow kernel for rows of <paramref name="vectors"/> vectors, 1 to <see cref="NarrowWidth"/> / <see cref="Lanes"/> (<see cref="GemmNarrowKernel"/>).</summary>
+    public delegate*<in GemmArgs<T>, T*, T*, int, int, void> Narrow(int vectors) => _narrow[vectors - 1];
 
     /// <summary>The blocking on this machine (its caches as <see cref="ProcessorInfo"/> read them).</summary>
     public Blocking Blocking { get; }
@@ -189,7 +198,7 @@ internal sealed unsafe class GemmKernelDescription<T>
             GemmKernel.Vector128x6 => Simd<Vector128<T>, Vector128Ops<T>, Tile6>(kernel, "128-bit, 6 x 2 vectors",
                 simd && Vector128.IsHardwareAccelerated, 128, kc: 512, shortTiles: false, wideRow: false),
             _ => new GemmKernelDescription<T>(GemmKernel.Scalar, "scalar, 4 x 4", true, 0, 2, 4, kc: 1024, false, false,
-                [&ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile], null, null),
+                [&ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile], null, []),
         };
     }
 
@@ -225,8 +234,17 @@ internal sealed unsafe class GemmKernelDescription<T>
                 &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, TransposedPanel>,
                 &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, TransposedPanel>,
             };
+        // 32 registers (the 12-row tiles): one vector a row; 16: up to three.
+        var narrow = TTile.Rows == 12
+            ? new delegate*<in GemmArgs<T>, T*, T*, int, int, void>[] { &GemmNarrowKernel.Run<T, TVec, TOps, Narrow12x1> }
+            : new delegate*<in GemmArgs<T>, T*, T*, int, int, void>[]
+            {
+                &GemmNarrowKernel.Run<T, TVec, TOps, Narrow12x1>,
+                &GemmNarrowKernel.Run<T, TVec, TOps, Narrow6x2>,
+                &GemmNarrowKernel.Run<T, TVec, TOps, Narrow4x3>,
+            };
         return new GemmKernelDescription<T>(kernel, name, supported, bits, bits / 8 / sizeof(T), TTile.Rows, kc, shortTiles, wideRow, tiles,
-            &GemmRowKernel.Run<T, TVec, TOps>, &GemmNarrowKernel.Run<T, TVec, TOps>);
+            &GemmRowKernel.Run<T, TVec, TOps>, narrow);
     }
 
     /// <summary>The 4 x 4 tile for element types and processors without SIMD: always a packed panel (<see cref="CanReadAInPlace"/> is false).</summary>

@@ -2,119 +2,218 @@ using System.Runtime.CompilerServices;
 
 namespace NeuralBasics.Kernels;
 
+/// <summary>The block of C a narrow kernel holds in registers: <see cref="Rows"/> rows of <see cref="Vectors"/> vectors each.</summary>
+internal interface INarrowShape
+{
+    static abstract int Rows { get; }
+
+    /// <summary>1, 2 or 3: the vectors of one row of C (N ≤ Vectors · W).</summary>
+    static abstract int Vectors { get; }
+}
+
+/// <summary>12 rows of one vector: 12 accumulators.</summary>
+internal struct Narrow12x1 : INarrowShape
+{
+    public static int Rows => 12;
+    public static int Vectors => 1;
+}
+
+/// <summary>6 rows of two vectors: 12 accumulators, two B vectors and a broadcast in 16 registers.</summary>
+internal struct Narrow6x2 : INarrowShape
+{
+    public static int Rows => 6;
+    public static int Vectors => 2;
+}
+
+/// <summary>4 rows of three vectors: 12 accumulators, three B vectors and a broadcast in 16 registers.</summary>
+internal struct Narrow4x3 : INarrowShape
+{
+    public static int Rows => 4;
+    public static int Vectors => 3;
+}
+
+/// <summary>4 rows of one vector: the rows a 12-row block leaves.</summary>
+internal struct Narrow4x1 : INarrowShape
+{
+    public static int Rows => 4;
+    public static int Vectors => 1;
+}
+
+/// <summary>One row of one vector: the last rows.</summary>
+internal struct Narrow1x1 : INarrowShape
+{
+    public static int Rows => 1;
+    public static int Vectors => 1;
+}
+
+/// <summary>One row of two vectors: the last rows.</summary>
+internal struct Narrow1x2 : INarrowShape
+{
+    public static int Rows => 1;
+    public static int Vectors => 2;
+}
+
+/// <summary>One row of three vectors: the last rows.</summary>
+internal struct Narrow1x3 : INarrowShape
+{
+    public static int Rows => 1;
+    public static int Vectors => 3;
+}
+
 /// <summary>
-/// GEMM for narrow outputs, N ≤ W (one vector of W lanes), as the output layer's products are
-/// (N = 10 classes): one vector holds a whole row of C, so the blocked kernel's 2W-wide tiles would
-/// waste most of their lanes and its packing of A would cost as much as the arithmetic. Here op(B)
-/// is packed once into a K x W panel (zero past N) and twelve rows of C accumulate in twelve vector
-/// registers, broadcasting op(A)'s values straight from A as stored: no packing of A at all.
+/// GEMM for narrow outputs, N ≤ V·W (one to three vectors of W lanes), as the output layer's
+/// products are (N = 10 classes): a few vectors hold a whole row of C, so the blocked kernel's
+/// 2W-wide tiles would waste most of their lanes and its packing of A would cost as much as the
+/// arithmetic. Here op(B) is packed once into a K x V·W panel (zero past N) and a block of rows of C
+/// accumulates in registers (<see cref="INarrowShape"/>: 12 rows of one vector, 6 of two or 4 of
+/// three, twelve accumulators each), broadcasting op(A)'s values straight from A as stored: no
+/// packing of A at all. Every element is one chain of multiply-adds over all of K, whatever the
+/// shape, so a row has the same bits alone, in a block of 12, or in a block of 4.
 /// </summary>
 internal static unsafe class GemmNarrowKernel
 {
-    /// <summary>Computes the rows [row0, row0 + rows) of C.</summary>
+    /// <summary>
+    /// Computes the rows [row0, row0 + rows) of C in blocks of <typeparamref name="TShape"/>, then the
+    /// rows left over (in blocks of 4 and 1 for one vector, of 1 otherwise). <paramref name="packedB"/>
+    /// is K x V·W; <paramref name="tile"/> holds V·W elements.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<T, TVec, TOps>(in GemmArgs<T> args, T* packedB, T* tile, int row0, int rows)
+    public static void Run<T, TVec, TOps, TShape>(in GemmArgs<T> args, T* packedB, T* tile, int row0, int rows)
         where T : unmanaged, System.Numerics.INumber<T>
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
+        where TShape : struct, INarrowShape
     {
-        int k = args.K, w = TOps.Count;
-        // op(A)[i, p] is A[i·lda + p], or A[p·lda + i] when transposed: step along p by these.
-        long rowStride = args.TransA ? 1 : args.Lda;
-        long depthStride = args.TransA ? args.Lda : 1;
-        int i = row0, end = row0 + rows;
-        for (; i + 12 <= end; i += 12)
+        int i = Block<T, TVec, TOps, TShape>(args, packedB, tile, row0, row0 + rows);
+        if (TShape.Vectors == 1)
         {
-            T* a = args.A + i * rowStride;
-
-            TVec c0 = TOps.Zero;
-            TVec c1 = TOps.Zero;
-            TVec c2 = TOps.Zero;
-            TVec c3 = TOps.Zero;
-            TVec c4 = TOps.Zero;
-            TVec c5 = TOps.Zero;
-            TVec c6 = TOps.Zero;
-            TVec c7 = TOps.Zero;
-            TVec c8 = TOps.Zero;
-            TVec c9 = TOps.Zero;
-            TVec c10 = TOps.Zero;
-            TVec c11 = TOps.Zero;
-            T* b = packedB;
-            for (int p = 0; p < k; p++)
-            {
-                TVec bp = TOps.Load(b);
-                c0 = TOps.MultiplyAdd(TOps.Broadcast(a + 0 * rowStride), bp, c0);
-                c1 = TOps.MultiplyAdd(TOps.Broadcast(a + 1 * rowStride), bp, c1);
-                c2 = TOps.MultiplyAdd(TOps.Broadcast(a + 2 * rowStride), bp, c2);
-                c3 = TOps.MultiplyAdd(TOps.Broadcast(a + 3 * rowStride), bp, c3);
-                c4 = TOps.MultiplyAdd(TOps.Broadcast(a + 4 * rowStride), bp, c4);
-                c5 = TOps.MultiplyAdd(TOps.Broadcast(a + 5 * rowStride), bp, c5);
-                c6 = TOps.MultiplyAdd(TOps.Broadcast(a + 6 * rowStride), bp, c6);
-                c7 = TOps.MultiplyAdd(TOps.Broadcast(a + 7 * rowStride), bp, c7);
-                c8 = TOps.MultiplyAdd(TOps.Broadcast(a + 8 * rowStride), bp, c8);
-                c9 = TOps.MultiplyAdd(TOps.Broadcast(a + 9 * rowStride), bp, c9);
-                c10 = TOps.MultiplyAdd(TOps.Broadcast(a + 10 * rowStride), bp, c10);
-                c11 = TOps.MultiplyAdd(TOps.Broadcast(a + 11 * rowStride), bp, c11);
-                a += depthStride;
-                b += w;
-            }
-            WriteRow<T, TVec, TOps>(args, tile, i + 0, c0);
-            WriteRow<T, TVec, TOps>(args, tile, i + 1, c1);
-            WriteRow<T, TVec, TOps>(args, tile, i + 2, c2);
-            WriteRow<T, TVec, TOps>(args, tile, i + 3, c3);
-            WriteRow<T, TVec, TOps>(args, tile, i + 4, c4);
-            WriteRow<T, TVec, TOps>(args, tile, i + 5, c5);
-            WriteRow<T, TVec, TOps>(args, tile, i + 6, c6);
-            WriteRow<T, TVec, TOps>(args, tile, i + 7, c7);
-            WriteRow<T, TVec, TOps>(args, tile, i + 8, c8);
-            WriteRow<T, TVec, TOps>(args, tile, i + 9, c9);
-            WriteRow<T, TVec, TOps>(args, tile, i + 10, c10);
-            WriteRow<T, TVec, TOps>(args, tile, i + 11, c11);
+            // Four rows at a time, then one: a single accumulator would wait on its own FMA latency every step.
+            i = Block<T, TVec, TOps, Narrow4x1>(args, packedB, tile, i, row0 + rows);
+            Block<T, TVec, TOps, Narrow1x1>(args, packedB, tile, i, row0 + rows);
         }
-        // Four rows at a time, then one: a single accumulator would wait on its own FMA latency every step.
-        for (; i + 4 <= end; i += 4)
+        else if (TShape.Vectors == 2)
         {
-            T* a = args.A + i * rowStride;
-            TVec c0 = TOps.Zero, c1 = TOps.Zero, c2 = TOps.Zero, c3 = TOps.Zero;
-            T* b = packedB;
-            for (int p = 0; p < k; p++)
-            {
-                TVec bp = TOps.Load(b);
-                c0 = TOps.MultiplyAdd(TOps.Broadcast(a), bp, c0);
-                c1 = TOps.MultiplyAdd(TOps.Broadcast(a + rowStride), bp, c1);
-                c2 = TOps.MultiplyAdd(TOps.Broadcast(a + 2 * rowStride), bp, c2);
-                c3 = TOps.MultiplyAdd(TOps.Broadcast(a + 3 * rowStride), bp, c3);
-                a += depthStride;
-                b += w;
-            }
-            WriteRow<T, TVec, TOps>(args, tile, i, c0);
-            WriteRow<T, TVec, TOps>(args, tile, i + 1, c1);
-            WriteRow<T, TVec, TOps>(args, tile, i + 2, c2);
-            WriteRow<T, TVec, TOps>(args, tile, i + 3, c3);
+            Block<T, TVec, TOps, Narrow1x2>(args, packedB, tile, i, row0 + rows);
         }
-        for (; i < end; i++)
+        else
         {
-            T* a = args.A + i * rowStride;
-            TVec c0 = TOps.Zero;
-            T* b = packedB;
-            for (int p = 0; p < k; p++)
-            {
-                c0 = TOps.MultiplyAdd(TOps.Broadcast(a), TOps.Load(b), c0);
-                a += depthStride;
-                b += w;
-            }
-            WriteRow<T, TVec, TOps>(args, tile, i, c0);
+            Block<T, TVec, TOps, Narrow1x3>(args, packedB, tile, i, row0 + rows);
         }
     }
 
-    /// <summary>C[row, 0..N) (+)= the first N lanes of <paramref name="value"/> (C's row is shorter than a vector).</summary>
+    /// <summary>
+    /// Rows [i, end) in whole blocks of TShape.Rows; returns the first row left. One body for every
+    /// shape: rows and vectors are constants in each instantiation, so the JIT drops the
+    /// accumulators a shape does not have (as in <see cref="GemmMicroKernel"/>).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void WriteRow<T, TVec, TOps>(in GemmArgs<T> args, T* tile, int row, TVec value)
+    private static int Block<T, TVec, TOps, TShape>(in GemmArgs<T> args, T* packedB, T* tile, int i, int end)
         where T : unmanaged, System.Numerics.INumber<T>
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
+        where TShape : struct, INarrowShape
     {
-        TOps.Store(value, tile);
+        int k = args.K, w = TOps.Count, v = TShape.Vectors, r = TShape.Rows;
+        // op(A)[i, p] is A[i·lda + p], or A[p·lda + i] when transposed: step along p by these.
+        long rowStride = args.TransA ? 1 : args.Lda;
+        long depthStride = args.TransA ? args.Lda : 1;
+        for (; i + r <= end; i += r)
+        {
+            T* a = args.A + i * rowStride;
+            // Row r's vector j in crj; rows 0–3 have up to three vectors, rows 4–5 two, rows 6–11 one.
+            TVec c00 = TOps.Zero, c01 = TOps.Zero, c02 = TOps.Zero;
+            TVec c10 = TOps.Zero, c11 = TOps.Zero, c12 = TOps.Zero;
+            TVec c20 = TOps.Zero, c21 = TOps.Zero, c22 = TOps.Zero;
+            TVec c30 = TOps.Zero, c31 = TOps.Zero, c32 = TOps.Zero;
+            TVec c40 = TOps.Zero, c41 = TOps.Zero;
+            TVec c50 = TOps.Zero, c51 = TOps.Zero;
+            TVec c60 = TOps.Zero, c70 = TOps.Zero, c80 = TOps.Zero, c90 = TOps.Zero, c100 = TOps.Zero, c110 = TOps.Zero;
+            T* b = packedB;
+            for (int p = 0; p < k; p++)
+            {
+                TVec b0 = TOps.Load(b);
+                TVec b1 = v > 1 ? TOps.Load(b + w) : default;
+                TVec b2 = v > 2 ? TOps.Load(b + 2 * w) : default;
+                TVec ai;
+                ai = TOps.Broadcast(a);
+                c00 = TOps.MultiplyAdd(ai, b0, c00);
+                if (v > 1) c01 = TOps.MultiplyAdd(ai, b1, c01);
+                if (v > 2) c02 = TOps.MultiplyAdd(ai, b2, c02);
+                if (r > 1)
+                {
+                    ai = TOps.Broadcast(a + rowStride);
+                    c10 = TOps.MultiplyAdd(ai, b0, c10);
+                    if (v > 1) c11 = TOps.MultiplyAdd(ai, b1, c11);
+                    if (v > 2) c12 = TOps.MultiplyAdd(ai, b2, c12);
+                    ai = TOps.Broadcast(a + 2 * rowStride);
+                    c20 = TOps.MultiplyAdd(ai, b0, c20);
+                    if (v > 1) c21 = TOps.MultiplyAdd(ai, b1, c21);
+                    if (v > 2) c22 = TOps.MultiplyAdd(ai, b2, c22);
+                    ai = TOps.Broadcast(a + 3 * rowStride);
+                    c30 = TOps.MultiplyAdd(ai, b0, c30);
+                    if (v > 1) c31 = TOps.MultiplyAdd(ai, b1, c31);
+                    if (v > 2) c32 = TOps.MultiplyAdd(ai, b2, c32);
+                }
+                if (r > 4)
+                {
+                    ai = TOps.Broadcast(a + 4 * rowStride);
+                    c40 = TOps.MultiplyAdd(ai, b0, c40);
+                    if (v > 1) c41 = TOps.MultiplyAdd(ai, b1, c41);
+                    ai = TOps.Broadcast(a + 5 * rowStride);
+                    c50 = TOps.MultiplyAdd(ai, b0, c50);
+                    if (v > 1) c51 = TOps.MultiplyAdd(ai, b1, c51);
+                }
+                if (r > 6)
+                {
+                    c60 = TOps.MultiplyAdd(TOps.Broadcast(a + 6 * rowStride), b0, c60);
+                    c70 = TOps.MultiplyAdd(TOps.Broadcast(a + 7 * rowStride), b0, c70);
+                    c80 = TOps.MultiplyAdd(TOps.Broadcast(a + 8 * rowStride), b0, c80);
+                    c90 = TOps.MultiplyAdd(TOps.Broadcast(a + 9 * rowStride), b0, c90);
+                    c100 = TOps.MultiplyAdd(TOps.Broadcast(a + 10 * rowStride), b0, c100);
+                    c110 = TOps.MultiplyAdd(TOps.Broadcast(a + 11 * rowStride), b0, c110);
+                }
+                a += depthStride;
+                b += v * w;
+            }
+            WriteRow<T, TVec, TOps, TShape>(args, tile, i, c00, c01, c02);
+            if (r > 1)
+            {
+                WriteRow<T, TVec, TOps, TShape>(args, tile, i + 1, c10, c11, c12);
+                WriteRow<T, TVec, TOps, TShape>(args, tile, i + 2, c20, c21, c22);
+                WriteRow<T, TVec, TOps, TShape>(args, tile, i + 3, c30, c31, c32);
+            }
+            if (r > 4)
+            {
+                WriteRow<T, TVec, TOps, TShape>(args, tile, i + 4, c40, c41, c02);
+                WriteRow<T, TVec, TOps, TShape>(args, tile, i + 5, c50, c51, c02);
+            }
+            if (r > 6)
+            {
+                WriteRow<T, TVec, TOps, TShape>(args, tile, i + 6, c60, c01, c02);
+                WriteRow<T, TVec, TOps, TShape>(args, tile, i + 7, c70, c01, c02);
+                WriteRow<T, TVec, TOps, TShape>(args, tile, i + 8, c80, c01, c02);
+                WriteRow<T, TVec, TOps, TShape>(args, tile, i + 9, c90, c01, c02);
+                WriteRow<T, TVec, TOps, TShape>(args, tile, i + 10, c100, c01, c02);
+                WriteRow<T, TVec, TOps, TShape>(args, tile, i + 11, c110, c01, c02);
+            }
+        }
+        return i;
+    }
+
+    /// <summary>C[row, 0..N) (+)= the first N lanes of the row's vectors (C's row is shorter than TShape.Vectors vectors).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void WriteRow<T, TVec, TOps, TShape>(in GemmArgs<T> args, T* tile, int row, TVec v0, TVec v1, TVec v2)
+        where T : unmanaged, System.Numerics.INumber<T>
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+        where TShape : struct, INarrowShape
+    {
+        int w = TOps.Count;
+        TOps.Store(v0, tile);
+        if (TShape.Vectors > 1)
+            TOps.Store(v1, tile + w);
+        if (TShape.Vectors > 2)
+            TOps.Store(v2, tile + 2 * w);
         T* c = args.C + (long)row * args.Ldc;
         if (args.Accumulate)
             for (int j = 0; j < args.N; j++)
@@ -124,15 +223,15 @@ internal static unsafe class GemmNarrowKernel
                 c[j] = tile[j];
     }
 
-    /// <summary>Packs op(B) (K x N) into a K x W panel, zero past column N.</summary>
-    public static void PackB<T>(in GemmArgs<T> args, int w, T* destination)
+    /// <summary>Packs op(B) (K x N) into a K x <paramref name="width"/> panel, zero past column N.</summary>
+    public static void PackB<T>(in GemmArgs<T> args, int width, T* destination)
         where T : unmanaged, System.Numerics.INumber<T>
     {
-        new Span<T>(destination, args.K * w).Clear();
+        new Span<T>(destination, args.K * width).Clear();
         if (!args.TransB)
         {
             for (int p = 0; p < args.K; p++)
-                new ReadOnlySpan<T>(args.B + (long)p * args.Ldb, args.N).CopyTo(new Span<T>(destination + (long)p * w, args.N));
+                new ReadOnlySpan<T>(args.B + (long)p * args.Ldb, args.N).CopyTo(new Span<T>(destination + (long)p * width, args.N));
         }
         else
         {
@@ -140,7 +239,7 @@ internal static unsafe class GemmNarrowKernel
             {
                 T* source = args.B + (long)j * args.Ldb;
                 for (int p = 0; p < args.K; p++)
-                    destination[(long)p * w + j] = source[p];
+                    destination[(long)p * width + j] = source[p];
             }
         }
     }

@@ -37,6 +37,12 @@ public class GemmTests
         // Narrow outputs (N ≤ one vector) big enough to be split across threads.
         yield return (1000, 7, 400);
         yield return (1001, 16, 260);
+        // Narrow outputs of two and three vectors with 16 registers (AVX2: 9–16 and 17–24 floats;
+        // 128-bit: 5–8 and 9–12), with rows left over after the 6- and 4-row blocks.
+        yield return (1003, 10, 300);
+        yield return (131, 9, 50);
+        yield return (133, 17, 50);
+        yield return (1001, 24, 260);
     }
 
     /// <summary>Each element type with each kernel this processor runs for it.</summary>
