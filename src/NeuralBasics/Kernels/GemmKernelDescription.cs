@@ -61,11 +61,11 @@ internal sealed unsafe class GemmKernelDescription<T>
     private readonly delegate*<int, T*, nint, T*, T*, int, bool, void>[] _tiles;
 
     /// <summary>The narrow kernels by vector count (1, 2, 3: index 0, 1, 2).</summary>
-    private readonly delegate*<in GemmArgs<T>, T*, T*, int, int, void>[] _narrow;
+    private readonly delegate*<in GemmArgs<T>, in NarrowPanel<T>, T*, int, int, void>[] _narrow;
 
     private GemmKernelDescription(GemmKernel kernel, string name, bool isSupported, int vectorBits, int lanes, int mr, int kc,
         bool shortTiles, bool wideRow, delegate*<int, T*, nint, T*, T*, int, bool, void>[] tiles,
-        delegate*<in GemmArgs<T>, int, bool, void> row, delegate*<in GemmArgs<T>, T*, T*, int, int, void>[] narrow)
+        delegate*<in GemmArgs<T>, int, bool, void> row, delegate*<in GemmArgs<T>, in NarrowPanel<T>, T*, int, int, void>[] narrow)
     {
         Kernel = kernel;
         Name = name;
@@ -128,7 +128,7 @@ internal sealed unsafe class GemmKernelDescription<T>
     public delegate*<in GemmArgs<T>, int, bool, void> Row { get; }
 
     /// <summary>The narrow kernel for rows of <paramref name="vectors"/> vectors, 1 to <see cref="NarrowWidth"/> / <see cref="Lanes"/> (<see cref="GemmNarrowKernel"/>).</summary>
-    public delegate*<in GemmArgs<T>, T*, T*, int, int, void> Narrow(int vectors) => _narrow[vectors - 1];
+    public delegate*<in GemmArgs<T>, in NarrowPanel<T>, T*, int, int, void> Narrow(int vectors) => _narrow[vectors - 1];
 
     /// <summary>The blocking on this machine (its caches as <see cref="ProcessorInfo"/> read them).</summary>
     public Blocking Blocking { get; }
@@ -236,8 +236,8 @@ internal sealed unsafe class GemmKernelDescription<T>
             };
         // 32 registers (the 12-row tiles): one vector a row; 16: up to three.
         var narrow = TTile.Rows == 12
-            ? new delegate*<in GemmArgs<T>, T*, T*, int, int, void>[] { &GemmNarrowKernel.Run<T, TVec, TOps, Narrow12x1> }
-            : new delegate*<in GemmArgs<T>, T*, T*, int, int, void>[]
+            ? new delegate*<in GemmArgs<T>, in NarrowPanel<T>, T*, int, int, void>[] { &GemmNarrowKernel.Run<T, TVec, TOps, Narrow12x1> }
+            : new delegate*<in GemmArgs<T>, in NarrowPanel<T>, T*, int, int, void>[]
             {
                 &GemmNarrowKernel.Run<T, TVec, TOps, Narrow12x1>,
                 &GemmNarrowKernel.Run<T, TVec, TOps, Narrow6x2>,

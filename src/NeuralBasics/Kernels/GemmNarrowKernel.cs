@@ -61,6 +61,24 @@ internal struct Narrow1x3 : INarrowShape
 }
 
 /// <summary>
+/// op(B) as a narrow kernel reads it, K x V·W: its first <see cref="HeadRows"/> rows at
+/// <see cref="Head"/>, <see cref="HeadStride"/> elements apart, the rest at <see cref="Tail"/>,
+/// <see cref="Width"/> apart. Packed: all of K at the head, one panel zero past N. For a product of
+/// a few rows, B read where it lies: each row's vectors run past N into the next row (those lanes
+/// are computed and never written), so only the last rows, whose vectors would run past B's end,
+/// are copied into a padded tail.
+/// </summary>
+internal unsafe struct NarrowPanel<T>
+    where T : unmanaged
+{
+    public T* Head;
+    public long HeadStride;
+    public int HeadRows;
+    public T* Tail;
+    public int Width;
+}
+
+/// <summary>
 /// GEMM for narrow outputs, N ≤ V·W (one to three vectors of W lanes), as the output layer's
 /// products are (N = 10 classes): a few vectors hold a whole row of C, so the blocked kernel's
 /// 2W-wide tiles would waste most of their lanes and its packing of A would cost as much as the
@@ -74,30 +92,30 @@ internal static unsafe class GemmNarrowKernel
 {
     /// <summary>
     /// Computes the rows [row0, row0 + rows) of C in blocks of <typeparamref name="TShape"/>, then the
-    /// rows left over (in blocks of 4 and 1 for one vector, of 1 otherwise). <paramref name="packedB"/>
-    /// is K x V·W; <paramref name="tile"/> holds V·W elements.
+    /// rows left over (in blocks of 4 and 1 for one vector, of 1 otherwise). <paramref name="b"/> is
+    /// op(B), K x V·W; <paramref name="tile"/> holds V·W elements.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run<T, TVec, TOps, TShape>(in GemmArgs<T> args, T* packedB, T* tile, int row0, int rows)
+    public static void Run<T, TVec, TOps, TShape>(in GemmArgs<T> args, in NarrowPanel<T> b, T* tile, int row0, int rows)
         where T : unmanaged, System.Numerics.INumber<T>
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
         where TShape : struct, INarrowShape
     {
-        int i = Block<T, TVec, TOps, TShape>(args, packedB, tile, row0, row0 + rows);
+        int i = Block<T, TVec, TOps, TShape>(args, b, tile, row0, row0 + rows);
         if (TShape.Vectors == 1)
         {
             // Four rows at a time, then one: a single accumulator would wait on its own FMA latency every step.
-            i = Block<T, TVec, TOps, Narrow4x1>(args, packedB, tile, i, row0 + rows);
-            Block<T, TVec, TOps, Narrow1x1>(args, packedB, tile, i, row0 + rows);
+            i = Block<T, TVec, TOps, Narrow4x1>(args, b, tile, i, row0 + rows);
+            Block<T, TVec, TOps, Narrow1x1>(args, b, tile, i, row0 + rows);
         }
         else if (TShape.Vectors == 2)
         {
-            Block<T, TVec, TOps, Narrow1x2>(args, packedB, tile, i, row0 + rows);
+            Block<T, TVec, TOps, Narrow1x2>(args, b, tile, i, row0 + rows);
         }
         else
         {
-            Block<T, TVec, TOps, Narrow1x3>(args, packedB, tile, i, row0 + rows);
+            Block<T, TVec, TOps, Narrow1x3>(args, b, tile, i, row0 + rows);
         }
     }
 
@@ -107,7 +125,7 @@ internal static unsafe class GemmNarrowKernel
     /// accumulators a shape does not have (as in <see cref="GemmMicroKernel"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Block<T, TVec, TOps, TShape>(in GemmArgs<T> args, T* packedB, T* tile, int i, int end)
+    private static int Block<T, TVec, TOps, TShape>(in GemmArgs<T> args, in NarrowPanel<T> panel, T* tile, int i, int end)
         where T : unmanaged, System.Numerics.INumber<T>
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
@@ -128,8 +146,19 @@ internal static unsafe class GemmNarrowKernel
             TVec c40 = TOps.Zero, c41 = TOps.Zero;
             TVec c50 = TOps.Zero, c51 = TOps.Zero;
             TVec c60 = TOps.Zero, c70 = TOps.Zero, c80 = TOps.Zero, c90 = TOps.Zero, c100 = TOps.Zero, c110 = TOps.Zero;
-            T* b = packedB;
-            for (int p = 0; p < k; p++)
+            // Two passes over p, the head and then the tail of op(B): one chain per element either way.
+            T* b = panel.Head;
+            long stride = panel.HeadStride;
+            int p = 0;
+            for (int pass = 0; pass < 2; pass++)
+            {
+            int passEnd = pass == 0 ? panel.HeadRows : k;
+            if (pass == 1)
+            {
+                b = panel.Tail;
+                stride = panel.Width;
+            }
+            for (; p < passEnd; p++)
             {
                 TVec b0 = TOps.Load(b);
                 TVec b1 = v > 1 ? TOps.Load(b + w) : default;
@@ -173,7 +202,8 @@ internal static unsafe class GemmNarrowKernel
                     c110 = TOps.MultiplyAdd(TOps.Broadcast(a + 11 * rowStride), b0, c110);
                 }
                 a += depthStride;
-                b += v * w;
+                b += stride;
+            }
             }
             WriteRow<T, TVec, TOps, TShape>(args, tile, i, c00, c01, c02);
             if (r > 1)
@@ -223,22 +253,31 @@ internal static unsafe class GemmNarrowKernel
                 c[j] = tile[j];
     }
 
-    /// <summary>Packs op(B) (K x N) into a K x <paramref name="width"/> panel, zero past column N.</summary>
-    public static void PackB<T>(in GemmArgs<T> args, int width, T* destination)
+    /// <summary>
+    /// Packs rows [<paramref name="p0"/>, <paramref name="p0"/> + <paramref name="rows"/>) of op(B)
+    /// (K x N) into a panel <paramref name="width"/> wide, zero past column N. Row by row with whole
+    /// vectors, not a span copy (a call into memmove) per row.
+    /// </summary>
+    public static void PackB<T>(in GemmArgs<T> args, int p0, int rows, int width, T* destination)
         where T : unmanaged, System.Numerics.INumber<T>
     {
-        new Span<T>(destination, args.K * width).Clear();
         if (!args.TransB)
         {
-            for (int p = 0; p < args.K; p++)
-                new ReadOnlySpan<T>(args.B + (long)p * args.Ldb, args.N).CopyTo(new Span<T>(destination + (long)p * width, args.N));
+            T* d = destination;
+            for (int p = p0; p < p0 + rows; p++, d += width)
+            {
+                GemmPacking<T>.CopyShort(args.B + (long)p * args.Ldb, d, args.N);
+                for (int j = args.N; j < width; j++)
+                    d[j] = T.Zero;
+            }
         }
         else
         {
+            new Span<T>(destination, rows * width).Clear();
             for (int j = 0; j < args.N; j++)
             {
-                T* source = args.B + (long)j * args.Ldb;
-                for (int p = 0; p < args.K; p++)
+                T* source = args.B + (long)j * args.Ldb + p0;
+                for (int p = 0; p < rows; p++)
                     destination[(long)p * width + j] = source[p];
             }
         }

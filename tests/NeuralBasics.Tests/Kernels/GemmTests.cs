@@ -43,6 +43,12 @@ public class GemmTests
         yield return (131, 9, 50);
         yield return (133, 17, 50);
         yield return (1001, 24, 260);
+        // Narrow outputs of a few rows, B read where it lies (its last rows copied).
+        yield return (1, 10, 256);
+        yield return (5, 24, 300);
+        yield return (11, 3, 40);
+        yield return (1, 1, 2000);
+        yield return (7, 17, 3);
     }
 
     /// <summary>Each element type with each kernel this processor runs for it.</summary>
@@ -294,6 +300,28 @@ public class GemmTests
         }
         for (int t = m * n; t < buffer.Length; t++)
             Assert.Equal(T.CreateChecked(12345), buffer[t]);
+    }
+
+    /// <summary>
+    /// B read in place by a narrow product of a few rows: every row counted as in place stays inside
+    /// B (p·ldb + width ≤ last element + 1), and the next one would not.
+    /// </summary>
+    [Theory]
+    [InlineData(256, 10, 10, 16)]
+    [InlineData(256, 10, 10, 24)]
+    [InlineData(3, 1, 1, 16)]
+    [InlineData(40, 3, 8, 8)]
+    [InlineData(1, 5, 5, 8)]
+    [InlineData(2000, 1, 1, 4)]
+    public void NarrowInPlaceRows_StayInsideB(int k, int n, int ldb, int width)
+    {
+        int head = GemmDriver<float>.InPlaceRows(k, ldb, n, width);
+        long length = (long)(k - 1) * ldb + n;
+        Assert.InRange(head, 0, k);
+        if (head > 0)
+            Assert.True((long)(head - 1) * ldb + width <= length);
+        if (head < k)
+            Assert.True((long)head * ldb + width > length);
     }
 
     [Fact]

@@ -85,6 +85,8 @@ public class StreamAndSpanTests
     [InlineData(784, 300, true)]   // a scalar tail of columns
     [InlineData(10, 33, false)]
     [InlineData(1000, 64, true)]   // K over several KC slices
+    [InlineData(1100, 300, true)]  // split across cores by K slices, an odd count of them
+    [InlineData(2000, 128, false)] // several slices a core
     public void AOneRowProduct_HasTheBitsOfThatRowInABatch(int k, int n, bool accumulate)
     {
         var a = TestData.Uniform<float>(5, k, 1);
