@@ -29,6 +29,15 @@ torch.set_num_threads(threads);
 Gemm.DefaultMaxDegreeOfParallelism = threads;
 Console.WriteLine($"{ProcessorInfo.Describe()}");
 Console.WriteLine($"threads: {threads}; TorchSharp {torch.__version__}; ML.NET {typeof(MLContext).Assembly.GetName().Version}; {DateTime.UtcNow:yyyy-MM-dd}");
+if (OpenBlas.IsAvailable)
+{
+    OpenBlas.SetThreads(threads);
+    Console.WriteLine(OpenBlas.Describe());
+}
+else
+{
+    Console.WriteLine("OpenBLAS: not found (apt-get install libopenblas0-pthread to compare the GEMM with it too)");
+}
 
 var rows = new List<(string What, double Ours, double Theirs, string Unit, string Peer)>();
 // ---- GEMM at the training shapes (and two squares): three rounds over all shapes, each library
@@ -40,6 +49,7 @@ var gemmShapes = new[]
 };
 var oursRounds = gemmShapes.Select(_ => new List<double>()).ToArray();
 var theirsRounds = gemmShapes.Select(_ => new List<double>()).ToArray();
+var blasRounds = gemmShapes.Select(_ => new List<double>()).ToArray();
 for (int round = 0; round < 3; round++)
 {
     for (int s = 0; s < gemmShapes.Length; s++)
@@ -60,6 +70,8 @@ for (int round = 0; round < 3; round++)
             using var scope = torch.NewDisposeScope();
             var result = transA ? ta.t().matmul(tb) : ta.matmul(tb);
         }, flops));
+        if (OpenBlas.IsAvailable)
+            blasRounds[s].Add(MedianSeconds(() => OpenBlas.Multiply(a, transA, b, c), flops));
     }
 }
 for (int s = 0; s < gemmShapes.Length; s++)
@@ -67,6 +79,8 @@ for (int s = 0; s < gemmShapes.Length; s++)
     var (name, m, k, n, _) = gemmShapes[s];
     double flops = 2.0 * m * n * k;
     rows.Add(($"GEMM {name}, GFLOP/s", flops / Median(oursRounds[s]) / 1e9, flops / Median(theirsRounds[s]) / 1e9, "GFLOP/s", "TorchSharp"));
+    if (OpenBlas.IsAvailable)
+        rows.Add(($"GEMM {name}, GFLOP/s", flops / Median(oursRounds[s]) / 1e9, flops / Median(blasRounds[s]) / 1e9, "GFLOP/s", "OpenBLAS"));
 }
 
 // ---- Fashion-MNIST: one step and one epoch, MLP and softmax regression, Adam, batch 128 ----
