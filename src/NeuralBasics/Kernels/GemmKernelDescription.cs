@@ -209,31 +209,18 @@ internal sealed unsafe class GemmKernelDescription<T>
         where TTile : struct, IKernelTile
     {
         // Whole tiles, then the 8- and 4-row variants (the whole tile again for a kernel without them).
-        var tiles = shortTiles
-            ? new delegate*<int, T*, nint, T*, T*, int, bool, void>[]
-            {
-                &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, PackedPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, Tile8Of12, PackedPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, Tile4Of12, PackedPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, RowMajorPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, Tile8Of12, RowMajorPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, Tile4Of12, RowMajorPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, TransposedPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, Tile8Of12, TransposedPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, Tile4Of12, TransposedPanel>,
-            }
-            : new delegate*<int, T*, nint, T*, T*, int, bool, void>[]
-            {
-                &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, PackedPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, PackedPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, PackedPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, RowMajorPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, RowMajorPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, RowMajorPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, TransposedPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, TransposedPanel>,
-                &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, TransposedPanel>,
-            };
+        var tiles = new delegate*<int, T*, nint, T*, T*, int, bool, void>[9];
+        Layouts<TVec, TOps, TTile>(tiles, 0);
+        if (shortTiles)
+        {
+            Layouts<TVec, TOps, Tile8Of12>(tiles, 1);
+            Layouts<TVec, TOps, Tile4Of12>(tiles, 2);
+        }
+        else
+        {
+            Layouts<TVec, TOps, TTile>(tiles, 1);
+            Layouts<TVec, TOps, TTile>(tiles, 2);
+        }
         // 32 registers (the 12-row tiles): one vector a row; 16: up to three.
         var narrow = TTile.Rows == 12
             ? new delegate*<in GemmArgs<T>, in NarrowPanel<T>, T*, int, int, void>[] { &GemmNarrowKernel.Run<T, TVec, TOps, Narrow12x1> }
@@ -245,6 +232,17 @@ internal sealed unsafe class GemmKernelDescription<T>
             };
         return new GemmKernelDescription<T>(kernel, name, supported, bits, bits / 8 / sizeof(T), TTile.Rows, kc, shortTiles, wideRow, tiles,
             &GemmRowKernel.Run<T, TVec, TOps>, narrow);
+    }
+
+    /// <summary>The tile kernels of one shape for each layout: <paramref name="tiles"/>[layout · 3 + <paramref name="shape"/>].</summary>
+    private static void Layouts<TVec, TOps, TTile>(delegate*<int, T*, nint, T*, T*, int, bool, void>[] tiles, int shape)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+        where TTile : struct, IKernelTile
+    {
+        tiles[(int)PanelLayoutKind.Packed * 3 + shape] = &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, PackedPanel>;
+        tiles[(int)PanelLayoutKind.RowMajor * 3 + shape] = &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, RowMajorPanel>;
+        tiles[(int)PanelLayoutKind.Transposed * 3 + shape] = &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, TransposedPanel>;
     }
 
     /// <summary>The 4 x 4 tile for element types and processors without SIMD: always a packed panel (<see cref="CanReadAInPlace"/> is false).</summary>
