@@ -187,7 +187,7 @@ public static class Gemm
         if (c.Span.Overlaps(b.Span))
             throw new ArgumentException($"C {c.ToString()} overlaps B {b.ToString()}: the destination of {form} must not share memory with its inputs.", nameof(c));
         if (!GemmKernelDescription<T>.For(kernel).IsSupported)
-            throw new PlatformNotSupportedException($"The {kernel} GEMM kernel is not supported for {typeof(T).Name} on this processor.");
+            throw new PlatformNotSupportedException($"The {kernel} GEMM kernel ({GemmKernelDescription<T>.For(kernel).Name}) is not supported for {typeof(T).Name} on this processor.");
 
         fixed (T* pa = a.Span)
         fixed (T* pb = b.Span)

@@ -40,11 +40,16 @@ public static class ProcessorInfo
 
     internal static CacheSizes Caches => s_caches;
 
-    /// <summary>One line for a benchmark's header: model, core count, caches and the widest vector the kernels use.</summary>
+    /// <summary>One line for a benchmark's header: model, core count, caches, the widest vector the kernels use and the float GEMM kernel with its blocking.</summary>
     public static string Describe() =>
         $"{Model}; {Environment.ProcessorCount} logical cores; L1d {Size(L1DataCacheBytes)}, L2 {Size(L2CacheBytes)}, L3 {Size(L3CacheBytes)}" +
         (CacheSizesAreMeasured ? "" : " (defaults: not read from the OS)") +
-        $"; vectors {(Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0)} bits";
+        $"; vectors {(Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0)} bits" +
+        $"; float GEMM {Kernel(GemmKernelDescription<float>.Best)}";
+
+    private static string Kernel<T>(GemmKernelDescription<T> kernel)
+        where T : unmanaged, System.Numerics.INumber<T>
+        => $"{kernel.Name} (KC {kernel.Blocking.KC}, MC {kernel.Blocking.MC}, NC {kernel.Blocking.NC})";
 
     private static string Size(long bytes) =>
         bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? $"{bytes >> 20} MiB" : $"{bytes >> 10} KiB";
