@@ -14,17 +14,25 @@ namespace NeuralBasics;
 /// matrix multiply splits C's columns between two cores, the line on the seam of every row is then
 /// written by both, and passes back and forth between their caches: [120x512]·[512x256] on two
 /// AMD EPYC Zen 5 cores took 210–218 µs with C 32 bytes off a line against 170–180 µs with C on
-/// one (AVX-512 disabled; with AVX-512, 96–98 against 92). Matrices, layer outputs and gradients are
-/// allocated here so training never pays that; vectors loaded from them do not straddle lines either.
+/// one (AVX-512 disabled; with AVX-512, 96–98 against 92). Large matrices, layer outputs and
+/// gradients are allocated here so training never pays that; vectors loaded from them do not
+/// straddle lines either.
 /// </remarks>
 internal static unsafe class AlignedMemory
 {
     private const int Line = 64;
 
-    /// <summary>Below this many bytes a plain array: the pinned heap is for buffers that are kept.</summary>
-    private const int MinimumBytes = 1024;
+    /// <summary>
+    /// Below this many bytes a plain array. The pinned heap, like the large-object heap, is
+    /// collected only with generation 2; from 85,000 bytes an array goes to the large-object heap
+    /// anyway, so aligning it changes nothing about when it is freed, while a small short-lived
+    /// matrix (a prediction's scores) must stay a cheap generation-0 object. The products whose
+    /// columns are split between cores write C of that size and more (a batch of 128 through a
+    /// 256-wide layer: 128 KiB).
+    /// </summary>
+    internal const int MinimumBytes = 85_000;
 
-    /// <summary>A zeroed buffer of <paramref name="length"/> elements, line-aligned when it is at least 1 KiB of unmanaged values.</summary>
+    /// <summary>A zeroed buffer of <paramref name="length"/> elements, line-aligned when it holds at least 85,000 bytes of unmanaged values.</summary>
     public static Memory<T> Allocate<T>(int length)
     {
         if (RuntimeHelpers.IsReferenceOrContainsReferences<T>() || (long)length * Unsafe.SizeOf<T>() < MinimumBytes

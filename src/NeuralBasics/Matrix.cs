@@ -8,7 +8,7 @@ namespace NeuralBasics;
 /// <typeparam name="T">The element type, usually <see cref="float"/> or <see cref="double"/>.</typeparam>
 public readonly struct Matrix<T>
 {
-    /// <summary>Allocates a zeroed <paramref name="rows"/> x <paramref name="columns"/> matrix (from 1 KiB on, starting on a 64-byte cache line).</summary>
+    /// <summary>Allocates a zeroed <paramref name="rows"/> x <paramref name="columns"/> matrix (from 85,000 bytes on, pinned and starting on a 64-byte cache line).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A count is negative, or the product is more than an array can hold.</exception>
     public Matrix(int rows, int columns)
     {
