@@ -63,10 +63,10 @@ internal struct Narrow1x3 : INarrowShape
 /// <summary>
 /// op(B) as a narrow kernel reads it, K x V·W: its first <see cref="HeadRows"/> rows at
 /// <see cref="Head"/>, <see cref="HeadStride"/> elements apart, the rest at <see cref="Tail"/>,
-/// <see cref="Width"/> apart. Packed: all of K at the head, one panel zero past N. For a product of
-/// a few rows, B read where it lies: each row's vectors run past N into the next row (those lanes
-/// are computed and never written), so only the last rows, whose vectors would run past B's end,
-/// are copied into a padded tail.
+/// <see cref="Width"/> apart. B stored as op(B): read where it lies, each row's vectors running past
+/// N into the next row (those lanes are computed and never written), and only the last rows, whose
+/// vectors would run past B's end, copied into a padded tail. Bᵀ stored: packed, all of K at the
+/// head, one panel zero past N.
 /// </summary>
 internal unsafe struct NarrowPanel<T>
     where T : unmanaged
