@@ -4,19 +4,25 @@ namespace NeuralBasics.Tests;
 
 /// <summary>
 /// The test assembly's own entry point, for the tests that need a second process with other runtime
-/// settings: <c>dotnet NeuralBasics.Tests.dll golden</c> prints the vector width
-/// (<see cref="GoldenRuns.Width"/>) and the hash of every golden run, one per line, so
+/// settings (<see cref="TestProcess"/>): <c>dotnet NeuralBasics.Tests.dll golden</c> prints the vector
+/// width (<see cref="GoldenRuns.Width"/>) and the hash of every golden run, one per line, so
 /// <see cref="GoldenRunTests"/> can check the bits of the narrower vector widths
-/// (<c>DOTNET_EnableAVX512=0</c>, <c>DOTNET_EnableAVX2=0</c>) from one test run. The test runner
-/// loads the assembly as a library and never calls this.
+/// (<c>DOTNET_EnableAVX512=0</c>, <c>DOTNET_EnableAVX2=0</c>) from one test run; <c>kernels</c> runs
+/// every GEMM micro-kernel once, for <see cref="Kernels.KernelCodeTests"/> to read the JIT's code.
+/// The test runner loads the assembly as a library and never calls this.
 /// </summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
+        if (args is ["kernels"])
+        {
+            Kernels.KernelCodeTests.RunEveryKernel();
+            return 0;
+        }
         if (args is not ["golden"])
         {
-            Console.Error.WriteLine("usage: dotnet NeuralBasics.Tests.dll golden");
+            Console.Error.WriteLine("usage: dotnet NeuralBasics.Tests.dll golden|kernels");
             return 2;
         }
         string folder = Directory.CreateTempSubdirectory("neuralbasics-golden-").FullName;

@@ -228,7 +228,8 @@ internal sealed unsafe class GemmKernelDescription<T>
             {
                 &GemmNarrowKernel.Run<T, TVec, TOps, Narrow12x1>,
                 &GemmNarrowKernel.Run<T, TVec, TOps, Narrow6x2>,
-                &GemmNarrowKernel.Run<T, TVec, TOps, Narrow4x3>,
+                // Without FMA a multiply-add needs a register for the product: 4 x 3 would spill.
+                HardwareFma.IsSupported ? &GemmNarrowKernel.Run<T, TVec, TOps, Narrow4x3> : &GemmNarrowKernel.Run<T, TVec, TOps, Narrow3x3>,
             };
         return new GemmKernelDescription<T>(kernel, name, supported, bits, bits / 8 / sizeof(T), TTile.Rows, kc, shortTiles, wideRow, tiles,
             &GemmRowKernel.Run<T, TVec, TOps>, narrow);

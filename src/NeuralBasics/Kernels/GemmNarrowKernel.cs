@@ -32,6 +32,16 @@ internal struct Narrow4x3 : INarrowShape
     public static int Vectors => 3;
 }
 
+/// <summary>
+/// 3 rows of three vectors: 9 accumulators, three B vectors, a broadcast and the product of a
+/// multiply and an add where there is no FMA (x64 128-bit: <see cref="Narrow4x3"/> needs 17 registers there).
+/// </summary>
+internal struct Narrow3x3 : INarrowShape
+{
+    public static int Rows => 3;
+    public static int Vectors => 3;
+}
+
 /// <summary>4 rows of one vector: the rows a 12-row block leaves.</summary>
 internal struct Narrow4x1 : INarrowShape
 {
@@ -82,9 +92,9 @@ internal unsafe struct NarrowPanel<T>
 /// GEMM for narrow outputs, N ≤ V·W (one to three vectors of W lanes), as the output layer's
 /// products are (N = 10 classes): a few vectors hold a whole row of C, so the blocked kernel's
 /// 2W-wide tiles would waste most of their lanes and its packing of A would cost as much as the
-/// arithmetic. Here op(B) is packed once into a K x V·W panel (zero past N) and a block of rows of C
-/// accumulates in registers (<see cref="INarrowShape"/>: 12 rows of one vector, 6 of two or 4 of
-/// three, twelve accumulators each), broadcasting op(A)'s values straight from A as stored: no
+/// arithmetic. Here op(B) is read as a K x V·W panel (<see cref="NarrowPanel{T}"/>) and a block of
+/// rows of C accumulates in registers (<see cref="INarrowShape"/>: 12 rows of one vector, 6 of two or
+/// 4 of three, twelve accumulators each; 3 of three without FMA), broadcasting op(A)'s values straight from A as stored: no
 /// packing of A at all. Every element is one chain of multiply-adds over all of K, whatever the
 /// shape, so a row has the same bits alone, in a block of 12, or in a block of 4.
 /// </summary>
@@ -178,6 +188,9 @@ internal static unsafe class GemmNarrowKernel
                     c20 = TOps.MultiplyAdd(ai, b0, c20);
                     if (v > 1) c21 = TOps.MultiplyAdd(ai, b1, c21);
                     if (v > 2) c22 = TOps.MultiplyAdd(ai, b2, c22);
+                }
+                if (r > 3)
+                {
                     ai = TOps.Broadcast(a + 3 * rowStride);
                     c30 = TOps.MultiplyAdd(ai, b0, c30);
                     if (v > 1) c31 = TOps.MultiplyAdd(ai, b1, c31);
@@ -210,8 +223,9 @@ internal static unsafe class GemmNarrowKernel
             {
                 WriteRow<T, TVec, TOps, TShape>(args, tile, i + 1, c10, c11, c12);
                 WriteRow<T, TVec, TOps, TShape>(args, tile, i + 2, c20, c21, c22);
-                WriteRow<T, TVec, TOps, TShape>(args, tile, i + 3, c30, c31, c32);
             }
+            if (r > 3)
+                WriteRow<T, TVec, TOps, TShape>(args, tile, i + 3, c30, c31, c32);
             if (r > 4)
             {
                 WriteRow<T, TVec, TOps, TShape>(args, tile, i + 4, c40, c41, c02);

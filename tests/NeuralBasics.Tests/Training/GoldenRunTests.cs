@@ -103,27 +103,6 @@ public sealed class GoldenRunTests : IDisposable
     }
 
     /// <summary>Runs <c>dotnet NeuralBasics.Tests.dll golden</c> with <paramref name="variable"/>=0 and returns its lines.</summary>
-    private static string[] ChildRun(string variable)
-    {
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        var start = new System.Diagnostics.ProcessStartInfo(dotnet)
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "NeuralBasics.Tests.dll"));
-        start.ArgumentList.Add("golden");
-        start.Environment[variable] = "0";
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"The golden runs with {variable}=0 did not finish in 2 minutes.");
-        }
-        Assert.True(process.ExitCode == 0, $"The golden runs with {variable}=0 exited with {process.ExitCode}: {error.Result}");
-        return output.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-    }
+    private static string[] ChildRun(string variable) =>
+        TestProcess.Run("golden", [new(variable, "0")]).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 }

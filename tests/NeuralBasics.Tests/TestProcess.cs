@@ -1,0 +1,60 @@
+using System.Diagnostics;
+
+namespace NeuralBasics.Tests;
+
+/// <summary>
+/// Runs the test assembly's own entry point (<see cref="Program"/>) in a child process with other
+/// runtime settings: a narrower vector width, the JIT's disassembly switched on.
+/// </summary>
+internal static class TestProcess
+{
+    /// <summary>
+    /// The x64 vector widths this processor can run, as the switches that select them: none for the
+    /// widest, then <c>DOTNET_EnableAVX512=0</c> (AVX2), <c>DOTNET_EnableAVX2=0</c> (128-bit, VEX) and
+    /// <c>DOTNET_EnableAVX=0</c> (128-bit, legacy SSE encoding). Empty off x64.
+    /// </summary>
+    public static IEnumerable<(string Name, string? Switch)> X64Widths()
+    {
+        if (System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
+            yield break;
+        if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+            yield return ("AVX-512", null);
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            yield return ("AVX2", System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "DOTNET_EnableAVX512" : null);
+        if (System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated)
+        {
+            yield return ("128-bit VEX", System.Runtime.Intrinsics.X86.Avx2.IsSupported ? "DOTNET_EnableAVX2" : null);
+            yield return ("128-bit SSE", System.Runtime.Intrinsics.X86.Avx.IsSupported ? "DOTNET_EnableAVX" : null);
+        }
+    }
+
+    /// <summary>
+    /// Runs <c>dotnet NeuralBasics.Tests.dll <paramref name="mode"/></c> with <paramref name="environment"/>
+    /// and returns its standard output; fails the test on a non-zero exit, and kills it after two minutes.
+    /// </summary>
+    public static string Run(string mode, IEnumerable<KeyValuePair<string, string>> environment)
+    {
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet)
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "NeuralBasics.Tests.dll"));
+        start.ArgumentList.Add(mode);
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
+        string settings = string.Join(" ", environment.Select(e => $"{e.Key}={e.Value}"));
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"'{mode}' with {settings} did not finish in 2 minutes.");
+        }
+        Assert.True(process.ExitCode == 0, $"'{mode}' with {settings} exited with {process.ExitCode}: {error.Result}");
+        return output.Result;
+    }
+}
