@@ -27,8 +27,7 @@ public class PeakBenchmarks
     private const int Accumulators = 14;
 
     /// <summary>The vector width the kernels run on this process, in bits.</summary>
-    public static int VectorBits { get; } =
-        Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0;
+    public static int VectorBits => GemmKernelDescription<float>.Best.VectorBits;
 
     /// <summary>Floating-point operations per thread per invocation: 14 multiply-adds x lanes x 2.</summary>
     public static double FlopsPerThread => (double)Iterations * Accumulators * (VectorBits / 32) * 2;

@@ -283,7 +283,7 @@ internal static unsafe class GemmDriver<T>
             // into the tail.
             int head = InPlaceRows(args.K, args.Ldb, args.N, width);
             buffers.Ensure(0, (args.K - head) * width, width);
-            GemmNarrowKernel.PackB(args, head, args.K - head, width, (T*)buffers.B);
+            GemmPacking<T>.PackB(args, head, args.K - head, 0, args.N, width, (T*)buffers.B);
             panel.Head = args.B;
             panel.HeadStride = args.Ldb;
             panel.HeadRows = head;
@@ -292,7 +292,7 @@ internal static unsafe class GemmDriver<T>
         else
         {
             buffers.Ensure(0, args.K * width, width);
-            GemmNarrowKernel.PackB(args, 0, args.K, width, (T*)buffers.B);
+            GemmPacking<T>.PackB(args, 0, args.K, 0, args.N, width, (T*)buffers.B);
             panel.Head = panel.Tail = (T*)buffers.B;
             panel.HeadStride = width;
             panel.HeadRows = args.K;

@@ -85,7 +85,7 @@ internal sealed unsafe class GemmKernelDescription<T>
 
     public GemmKernel Kernel { get; }
 
-    /// <summary>"AVX-512, 12 x 32" and the like, for messages and benchmark headers.</summary>
+    /// <summary>"AVX-512, 12 x 2 vectors" and the like, for messages and benchmark headers.</summary>
     public string Name { get; }
 
     /// <summary>True when this processor runs the kernel for <typeparamref name="T"/>.</summary>
@@ -190,28 +190,30 @@ internal sealed unsafe class GemmKernelDescription<T>
         return kernel switch
         {
             GemmKernel.Vector512x12 => Simd<Vector512<T>, Vector512Ops<T>, Tile12>(kernel, "AVX-512, 12 x 2 vectors",
-                simd && Vector512.IsHardwareAccelerated, 512, kc: 256, shortTiles: true, wideRow: true),
+                simd && Vector512.IsHardwareAccelerated, 512, kc: 256),
             GemmKernel.Vector256x6 => Simd<Vector256<T>, Vector256Ops<T>, Tile6>(kernel, "AVX2, 6 x 2 vectors",
-                simd && Vector256.IsHardwareAccelerated, 256, kc: 256, shortTiles: false, wideRow: false),
+                simd && Vector256.IsHardwareAccelerated, 256, kc: 256),
             GemmKernel.Vector128x12 => Simd<Vector128<T>, Vector128Ops<T>, Tile12>(kernel, "128-bit, 12 x 2 vectors",
-                simd && Vector128.IsHardwareAccelerated, 128, kc: 512, shortTiles: true, wideRow: true),
+                simd && Vector128.IsHardwareAccelerated, 128, kc: 512),
             GemmKernel.Vector128x6 => Simd<Vector128<T>, Vector128Ops<T>, Tile6>(kernel, "128-bit, 6 x 2 vectors",
-                simd && Vector128.IsHardwareAccelerated, 128, kc: 512, shortTiles: false, wideRow: false),
+                simd && Vector128.IsHardwareAccelerated, 128, kc: 512),
             _ => new GemmKernelDescription<T>(GemmKernel.Scalar, "scalar, 4 x 4", true, 0, 2, 4, kc: 1024, false, false,
                 [&ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile], null, []),
         };
     }
 
-    private static GemmKernelDescription<T> Simd<TVec, TOps, TTile>(GemmKernel kernel, string name, bool supported, int bits, int kc,
-        bool shortTiles, bool wideRow)
+    private static GemmKernelDescription<T> Simd<TVec, TOps, TTile>(GemmKernel kernel, string name, bool supported, int bits, int kc)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
         where TTile : struct, IKernelTile
     {
+        // The 12-row tiles are the 32-register kernels (AVX-512, Arm64): they have the 8- and 4-row
+        // short tiles, a 16-vector one-row block and one vector a narrow row; the 6-row ones have 16.
+        bool registers32 = TTile.Rows == 12;
         // Whole tiles, then the 8- and 4-row variants (the whole tile again for a kernel without them).
         var tiles = new delegate*<int, T*, nint, T*, T*, int, bool, void>[9];
         Layouts<TVec, TOps, TTile>(tiles, 0);
-        if (shortTiles)
+        if (registers32)
         {
             Layouts<TVec, TOps, Tile8Of12>(tiles, 1);
             Layouts<TVec, TOps, Tile4Of12>(tiles, 2);
@@ -221,8 +223,7 @@ internal sealed unsafe class GemmKernelDescription<T>
             Layouts<TVec, TOps, TTile>(tiles, 1);
             Layouts<TVec, TOps, TTile>(tiles, 2);
         }
-        // 32 registers (the 12-row tiles): one vector a row; 16: up to three.
-        var narrow = TTile.Rows == 12
+        var narrow = registers32
             ? new delegate*<in GemmArgs<T>, in NarrowPanel<T>, T*, int, int, void>[] { &GemmNarrowKernel.Run<T, TVec, TOps, Narrow12x1> }
             : new delegate*<in GemmArgs<T>, in NarrowPanel<T>, T*, int, int, void>[]
             {
@@ -231,7 +232,7 @@ internal sealed unsafe class GemmKernelDescription<T>
                 // Without FMA a multiply-add needs a register for the product: 4 x 3 would spill.
                 HardwareFma.IsSupported ? &GemmNarrowKernel.Run<T, TVec, TOps, Narrow4x3> : &GemmNarrowKernel.Run<T, TVec, TOps, Narrow3x3>,
             };
-        return new GemmKernelDescription<T>(kernel, name, supported, bits, bits / 8 / sizeof(T), TTile.Rows, kc, shortTiles, wideRow, tiles,
+        return new GemmKernelDescription<T>(kernel, name, supported, bits, bits / 8 / sizeof(T), TTile.Rows, kc, registers32, registers32, tiles,
             &GemmRowKernel.Run<T, TVec, TOps>, narrow);
     }
 

@@ -266,34 +266,4 @@ internal static unsafe class GemmNarrowKernel
             for (int j = 0; j < args.N; j++)
                 c[j] = tile[j];
     }
-
-    /// <summary>
-    /// Packs rows [<paramref name="p0"/>, <paramref name="p0"/> + <paramref name="rows"/>) of op(B)
-    /// (K x N) into a panel <paramref name="width"/> wide, zero past column N. Row by row with whole
-    /// vectors, not a span copy (a call into memmove) per row.
-    /// </summary>
-    public static void PackB<T>(in GemmArgs<T> args, int p0, int rows, int width, T* destination)
-        where T : unmanaged, System.Numerics.INumber<T>
-    {
-        if (!args.TransB)
-        {
-            T* d = destination;
-            for (int p = p0; p < p0 + rows; p++, d += width)
-            {
-                GemmPacking<T>.CopyShort(args.B + (long)p * args.Ldb, d, args.N);
-                for (int j = args.N; j < width; j++)
-                    d[j] = T.Zero;
-            }
-        }
-        else
-        {
-            new Span<T>(destination, rows * width).Clear();
-            for (int j = 0; j < args.N; j++)
-            {
-                T* source = args.B + (long)j * args.Ldb + p0;
-                for (int p = 0; p < rows; p++)
-                    destination[(long)p * width + j] = source[p];
-            }
-        }
-    }
 }

@@ -165,7 +165,7 @@ internal static unsafe class GemmPacking<T>
 
     /// <summary>Copies a short run (a panel's width) with whole vectors, without a call into memmove.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void CopyShort(T* src, T* dst, int count)
+    private static void CopyShort(T* src, T* dst, int count)
     {
         int i = 0;
         if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 
 namespace NeuralBasics.Kernels;
 
@@ -44,7 +43,7 @@ public static class ProcessorInfo
     public static string Describe() =>
         $"{Model}; {Environment.ProcessorCount} logical cores; L1d {Size(L1DataCacheBytes)}, L2 {Size(L2CacheBytes)}, L3 {Size(L3CacheBytes)}" +
         (CacheSizesAreMeasured ? "" : " (defaults: not read from the OS)") +
-        $"; vectors {(Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : Vector128.IsHardwareAccelerated ? 128 : 0)} bits" +
+        $"; vectors {GemmKernelDescription<float>.Best.VectorBits} bits" +
         $"; float GEMM {Kernel(GemmKernelDescription<float>.Best)}";
 
     private static string Kernel<T>(GemmKernelDescription<T> kernel)
