@@ -21,21 +21,21 @@ var surfaces = new Surface[]
         w => [0.1 * w[0], 5 * w[1]],
         Start: [-9, 1.2], XRange: (-10, 10), YRange: (-2, 2), Steps: 150, LogLevels: true,
         Rules: [new Sgd(0.15), new Momentum(0.05), new Nesterov(0.05), new AdaGrad(1.0), new RmsProp(0.1),
-                new Adam(0.5), new AdaDelta(5.0), new Nadam(0.5), new Adamax(0.5)],
+                new Adam(0.5), new AdamW(0.5), new AdaDelta(5.0), new Nadam(0.5), new Adamax(0.5)],
         Target: [0, 0], TargetLabel: "minimum (0, 0)"),
     new("saddle", "Saddle point: f = x² − y², starting just off the ridge",
         w => w[0] * w[0] - w[1] * w[1],
         w => [2 * w[0], -2 * w[1]],
         Start: [-1.8, 1e-3], XRange: (-2, 2), YRange: (-2, 2), Steps: 120, LogLevels: false,
         Rules: [new Sgd(0.05), new Momentum(0.02), new Nesterov(0.02), new AdaGrad(0.3), new RmsProp(0.03),
-                new Adam(0.1), new AdaDelta(1.0), new Nadam(0.1), new Adamax(0.1)],
+                new Adam(0.1), new AdamW(0.1), new AdaDelta(1.0), new Nadam(0.1), new Adamax(0.1)],
         Target: [0, 0], TargetLabel: "saddle point (0, 0): no minimum, f falls along y"),
     new("beale", "Beale function (minimum at (3, 0.5))",
         Beale,
         BealeGradient,
         Start: [1, 1.5], XRange: (-4.5, 4.5), YRange: (-4.5, 4.5), Steps: 1000, LogLevels: true,
         Rules: [new Sgd(0.005), new Momentum(0.002), new Nesterov(0.002), new AdaGrad(0.5), new RmsProp(0.01),
-                new Adam(0.05), new AdaDelta(1.0), new Nadam(0.05), new Adamax(0.05)],
+                new Adam(0.05), new AdamW(0.05), new AdaDelta(1.0), new Nadam(0.05), new Adamax(0.05)],
         Target: [3, 0.5], TargetLabel: "minimum (3, 0.5)"),
 };
 
@@ -52,7 +52,7 @@ var data = SyntheticData.Spiral<double>(pointsPerClass: 200, classCount: 3, seed
 var firstOrder = new UpdateRule[]
 {
     new Sgd(0.1), new Momentum(0.05), new Nesterov(0.05), new AdaGrad(0.5), new RmsProp(0.01),
-    new Adam(0.01), new AdaDelta(1.0), new Nadam(0.01), new Adamax(0.02),
+    new Adam(0.01), new AdamW(0.01), new AdaDelta(1.0), new Nadam(0.01), new Adamax(0.02),
 };
 foreach (var (name, loss) in new (string, ILoss)[] { ("svm", new MulticlassHingeLoss()), ("softmax", SoftmaxCrossEntropyLoss.Instance) })
 {

@@ -59,6 +59,10 @@ public static class CsvDataSet
         options ??= new CsvDataSetOptions();
         if (options.ClassNames is { Count: < 2 })
             throw new ArgumentException("A classifier needs at least 2 class names.", nameof(options));
+        if (options.ClassNames?.Any(n => n is null) == true)
+            throw new ArgumentException("ClassNames holds a null name.", nameof(options));
+        if (options.ClassNames?.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } repeated)
+            throw new ArgumentException($"The class name '{repeated.Key}' is given {repeated.Count()} times in ClassNames; each class needs its own name.", nameof(options));
         if (options.LabelColumn is not null && !options.HasHeader)
             throw new ArgumentException("A label column name needs a header line (HasHeader = true).", nameof(options));
         if (options.ClassCount is < 2)

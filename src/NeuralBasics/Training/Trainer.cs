@@ -49,6 +49,9 @@ public sealed class Trainer<T>
     {
     }
 
+    /// <summary>1 while <see cref="Train"/> or <see cref="Resume"/> runs: a second call meanwhile is refused.</summary>
+    private int _running;
+
     /// <summary>What is trained and how.</summary>
     public TrainingSetup<T> Setup { get; }
 
@@ -67,6 +70,7 @@ public sealed class Trainer<T>
     /// <exception cref="ArgumentException">The data's feature or class count does not match the score function, or early stopping has no validation set; nothing is changed.</exception>
     /// <exception cref="TrainingDivergedException">The loss or gradient became NaN or infinite.</exception>
     /// <exception cref="OperationCanceledException">Cancelled.</exception>
+    /// <exception cref="InvalidOperationException">This trainer is already running <see cref="Train"/> or <see cref="Resume"/> on another thread.</exception>
     public TrainingResult<T> Train(DataSet<T> training, DataSet<T>? validation = null,
         IProgress<EpochResult>? progress = null, IProgress<BatchResult>? batchProgress = null, CancellationToken cancellationToken = default) =>
         Run(training, validation, progress, batchProgress, resumeFrom: null, cancellationToken);
@@ -79,6 +83,7 @@ public sealed class Trainer<T>
     /// those of an uninterrupted run, bit for bit.
     /// </summary>
     /// <exception cref="InvalidDataException">The checkpoint is damaged, is for another network, rule or element type, or is past the run's epochs; nothing is changed.</exception>
+    /// <exception cref="InvalidOperationException">This trainer is already running <see cref="Train"/> or <see cref="Resume"/> on another thread.</exception>
     public TrainingResult<T> Resume(string checkpointPath, DataSet<T> training, DataSet<T>? validation = null,
         IProgress<EpochResult>? progress = null, IProgress<BatchResult>? batchProgress = null, CancellationToken cancellationToken = default)
     {
@@ -88,6 +93,22 @@ public sealed class Trainer<T>
 
     /// <summary>The epoch loop: everything it carries between epochs is the <see cref="TrainingState{T}"/> a checkpoint holds.</summary>
     private TrainingResult<T> Run(DataSet<T> training, DataSet<T>? validation, IProgress<EpochResult>? progress,
+        IProgress<BatchResult>? batchProgress, string? resumeFrom, CancellationToken cancellationToken)
+    {
+        if (Interlocked.Exchange(ref _running, 1) != 0)
+            throw new InvalidOperationException(
+                "This trainer is already training: two runs at once would race on one network's weights and its rule's state. Wait for the first, or give each run its own trainer and network.");
+        try
+        {
+            return RunAlone(training, validation, progress, batchProgress, resumeFrom, cancellationToken);
+        }
+        finally
+        {
+            Volatile.Write(ref _running, 0);
+        }
+    }
+
+    private TrainingResult<T> RunAlone(DataSet<T> training, DataSet<T>? validation, IProgress<EpochResult>? progress,
         IProgress<BatchResult>? batchProgress, string? resumeFrom, CancellationToken cancellationToken)
     {
         CheckData(training, validation);

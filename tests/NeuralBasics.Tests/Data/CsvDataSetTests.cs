@@ -122,6 +122,10 @@ public class CsvDataSetTests
         Assert.Equal(1_000_000_001, CsvDataSet.Parse<float>("label,a\n0,1\n1000000000,2\n", new CsvDataSetOptions { ClassCount = 1_000_000_001 }).ClassCount);
 
         Assert.Throws<ArgumentException>(() => CsvDataSet.Parse<float>("label,a\n0,1\n", new CsvDataSetOptions { ClassNames = ["only"] }));
+        var repeated = Assert.Throws<ArgumentException>(() =>
+            CsvDataSet.Parse<float>("label,a\ncat,1\n", new CsvDataSetOptions { ClassNames = ["cat", "dog", "cat"] }));
+        Assert.Contains("'cat' is given 2 times", repeated.Message);
+        Assert.Equal("options", repeated.ParamName);
         Assert.Throws<ArgumentException>(() => CsvDataSet.Parse<float>("0,1\n", new CsvDataSetOptions { HasHeader = false, LabelColumn = "label" }));
         Assert.Throws<ArgumentOutOfRangeException>(() => CsvDataSet.Parse<float>("label,a\n0,1\n", new CsvDataSetOptions { ClassCount = 1 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => CsvDataSet.Parse<float>("label,a\n0,1\n", new CsvDataSetOptions { LabelColumnIndex = -1 }));

@@ -31,6 +31,7 @@ public sealed class GoldenRunTests : IDisposable
         { "adagrad", "abd7ab3aefa1719a", "abd7ab3aefa1719a", "3612123690d8dcf2" },  // re-pinned for issue 16: tanh made odd and exact near 0 (was 652c1f0dbfdbcf76)
         { "rmsprop", "2c80c77448c53d30", "2c80c77448c53d30", "7fdafeff8c07a4d2" },  // re-pinned for issue 16: tanh made odd and exact near 0 (was 3e60407f5c0a0a3f)
         { "adam", "92f13ca9e37e88fc", "92f13ca9e37e88fc", "2d2b8cc349f7a32f" },  // re-pinned for issue 16: tanh made odd and exact near 0 (was d4e4c0c066403702)
+        { "adamw", "7a16c2bdeb1c8a07", "7a16c2bdeb1c8a07", "b29dd1f4660cd055" },  // pinned for issue 25, before AdamW became decoupled weight decay + Adam
         { "adadelta", "84c6cf3d027eb31d", "84c6cf3d027eb31d", "fae0bb4082275b22" },  // re-pinned for issue 16: tanh made odd and exact near 0 (was 9d8f543c745dff81)
         { "nadam", "0b0d6d5e8fe944a1", "0b0d6d5e8fe944a1", "7bab956b8e082f2d" },        // re-pinned for issue 16: Nadam's momentum warm-up (ψ = 0.004) became the default, and tanh exact near 0 (was 0719e2ffe3bfa789)
         { "adamax", "b663097e79b6bdfd", "b663097e79b6bdfd", "f515cea3ab1c0fe8" },  // re-pinned for issue 16: tanh made odd and exact near 0 (was dae312d409e52e90)

@@ -24,7 +24,7 @@ internal static class GoldenRuns
 {
     public static IReadOnlyList<string> Names { get; } =
     [
-        "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adadelta", "nadam", "adamax",
+        "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "adadelta", "nadam", "adamax",
         "hinge-linear", "squared-hinge-linear", "softmax-maxout-l2", "mlp-two-workers", "mlp-clipped",
         "mlp-early-stopping", "mlp-resumed", "mlp-double", "mlp-wide", "newton-spiral", "newton-blobs",
     ];
@@ -63,6 +63,7 @@ internal static class GoldenRuns
         "adagrad" => new AdaGrad(0.1),
         "rmsprop" => new RmsProp(0.01),
         "adam" => new Adam(0.01),
+        "adamw" => new AdamW(0.01, weightDecay: 0.05),
         "adadelta" => new AdaDelta(),
         "nadam" => new Nadam(0.01),
         "adamax" => new Adamax(0.01),
@@ -148,7 +149,7 @@ internal static class GoldenRuns
                 NewtonMethod.Minimize(score, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-3), data, new NewtonOptions { MaxIterations = 6 });
                 return Hash<double>(score);
             }
-            case "sgd" or "momentum" or "nesterov" or "adagrad" or "rmsprop" or "adam" or "adadelta" or "nadam" or "adamax":
+            case "sgd" or "momentum" or "nesterov" or "adagrad" or "rmsprop" or "adam" or "adamw" or "adadelta" or "nadam" or "adamax":
             {
                 var net = Mlp<float>(2);
                 new Trainer<float>(net, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-4), RuleNamed(run), options).Train(spiral);

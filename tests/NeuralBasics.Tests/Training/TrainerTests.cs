@@ -294,4 +294,30 @@ public class TrainerTests
     {
         public void Report(T value) => report(value);
     }
+
+    [Fact]
+    public async Task ASecondRunOnOneTrainer_IsRefusedWhileTheFirstRuns_AndAllowedAfter()
+    {
+        var data = SyntheticData.Blobs<float>(30, 3, 2, seed: 3);
+        var trainer = new Trainer<float>(new LinearScore<float>(2, 3, seed: 1), SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.01),
+            new TrainerOptions { Epochs = 2, BatchSize = 16, Seed = 1 });
+        using var inFirstEpoch = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var first = Task.Run(() => trainer.Train(data, progress: new SynchronousProgress<EpochResult>(_ =>
+        {
+            inFirstEpoch.Set();
+            Assert.True(release.Wait(TimeSpan.FromSeconds(30)));
+        })));
+        Assert.True(inFirstEpoch.Wait(TimeSpan.FromSeconds(30)));
+
+        var e = Assert.Throws<InvalidOperationException>(() => trainer.Train(data));
+        Assert.Contains("already training", e.Message);
+        Assert.Throws<InvalidOperationException>(() => trainer.Resume("no-such-checkpoint.safetensors", data));
+        release.Set();
+        Assert.Equal(2, (await first.WaitAsync(TimeSpan.FromSeconds(30))).History.Epochs.Count);
+
+        // A refused or failed run leaves the trainer free.
+        Assert.Throws<ArgumentException>(() => trainer.Train(SyntheticData.Blobs<float>(10, 3, 5, seed: 1)));
+        Assert.Equal(2, trainer.Train(data).History.Epochs.Count);
+    }
 }
