@@ -1,7 +1,7 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
 using Google.Protobuf;
-using NeuralBasics.Activations;
-using NeuralBasics.Layers;
-using NeuralBasics.Scoring;
+using NeuralBasics.Components;
 using NeuralBasics.Training;
 using Onnx;
 
@@ -15,7 +15,8 @@ namespace NeuralBasics.Onnx;
 /// <remarks>
 /// <para>
 /// The standardizer, when the model has one, becomes the first nodes, <c>(x − μ) / σ</c> (Sub,
-/// Div); a dense layer is a Gemm with its weights and biases as initializers; ReLU, sigmoid, tanh
+/// Div); then each component adds its own nodes (<see cref="IOnnxNodes"/>), so a layer of your
+/// own exports once it implements that interface. The library's: a dense layer is a Gemm with its weights and biases as initializers; ReLU, sigmoid, tanh
 /// and leaky ReLU are Relu, Sigmoid, Tanh and LeakyRelu; maxout is a Gemm to units·k values,
 /// Reshape to [N, units, k] and ReduceMax over the pieces; PReLU is PRelu with the slopes; dropout
 /// is the identity at inference and adds no node; a linear classifier is one Gemm. Probabilities
@@ -63,32 +64,20 @@ public static class OnnxExport
         string current = "features";
         if (model.Standardizer is { } standardizer)
         {
-            graph.Initializer("standardizer.mean", [standardizer.FeatureCount], [.. standardizer.Means.Select(m => (float)m)]);
-            graph.Initializer("standardizer.scale", [standardizer.FeatureCount], [.. standardizer.Scales.Select(s => (float)s)]);
+            graph.Initializer<double>("standardizer.mean", [standardizer.FeatureCount], [.. standardizer.Means]);
+            graph.Initializer<double>("standardizer.scale", [standardizer.FeatureCount], [.. standardizer.Scales]);
             current = graph.Node("Sub", [current, "standardizer.mean"], "centered");
             current = graph.Node("Div", [current, "standardizer.scale"], "standardized");
         }
-        switch (model.CopyScoreFunction())
-        {
-            case LinearScore<float> linear:
-                current = graph.Gemm(current, linear.Weights, linear.Biases, "scores");
-                break;
-            case Sequential<float> network:
-                for (int l = 0; l < network.Layers.Count; l++)
-                {
-                    string output = l == network.Layers.Count - 1 ? "scores" : $"layer{l}";
-                    current = Layer(graph, network.Layers[l], current, output, l);
-                }
-                if (current != "scores")
-                    current = graph.Node("Identity", [current], "scores");
-                break;
-            case var other:
-                throw new NotSupportedException($"ONNX export does not know the score function {other}.");
-        }
+        var score = model.CopyScoreFunction();
+        current = score is IOnnxNodes nodes ? nodes.AddOnnxNodes(graph, current, "scores")
+            : throw new NotSupportedException($"ONNX export does not know the score function {score}: it does not implement IOnnxNodes.");
+        if (current != "scores")
+            current = graph.Node("Identity", [current], "scores");
         graph.Output("scores", model.ClassCount);
         if (model.HasProbabilities)
         {
-            graph.Node("Softmax", [current], "probabilities", new AttributeProto { Name = "axis", Type = AttributeProto.Types.AttributeType.Int, I = 1 });
+            graph.Node("Softmax", [current], "probabilities", OnnxAttribute.Int("axis", 1));
             graph.Output("probabilities", model.ClassCount);
         }
 
@@ -106,33 +95,8 @@ public static class OnnxExport
         return proto;
     }
 
-    private static string Layer(Graph graph, ILayer<float> layer, string input, string output, int index) => layer switch
-    {
-        Dense<float> dense => graph.Gemm(input, dense.Weights, dense.Biases, output),
-        Maxout<float> maxout => Maxout(graph, maxout, input, output, index),
-        PRelu<float> prelu => graph.Node("PRelu", [input, graph.Initializer(prelu.Slopes.Name, [prelu.InputCount], prelu.Slopes.Value.Span.ToArray())], output),
-        Dropout<float> => input,
-        ActivationLayer<float> { Activation: Relu } => graph.Node("Relu", [input], output),
-        ActivationLayer<float> { Activation: Sigmoid } => graph.Node("Sigmoid", [input], output),
-        ActivationLayer<float> { Activation: Tanh } => graph.Node("Tanh", [input], output),
-        ActivationLayer<float> { Activation: LeakyRelu leaky } => graph.Node("LeakyRelu", [input], output,
-            new AttributeProto { Name = "alpha", Type = AttributeProto.Types.AttributeType.Float, F = (float)leaky.Slope }),
-        _ => throw new NotSupportedException($"ONNX export does not know the layer {layer}."),
-    };
-
-    /// <summary>Gemm to units·k values (unit j's pieces are columns j·k … j·k + k − 1), Reshape to [N, units, k], ReduceMax over k.</summary>
-    private static string Maxout(Graph graph, Maxout<float> maxout, string input, string output, int index)
-    {
-        string wide = graph.Gemm(input, maxout.Weights, maxout.Biases, $"layer{index}.pieces");
-        string shape = graph.Initializer($"layer{index}.shape", [3], new long[] { 0, maxout.OutputCount, maxout.Pieces });
-        string grouped = graph.Node("Reshape", [wide, shape], $"layer{index}.grouped");
-        return graph.Node("ReduceMax", [grouped], output,
-            new AttributeProto { Name = "axes", Type = AttributeProto.Types.AttributeType.Ints, Ints = { 2 } },
-            new AttributeProto { Name = "keepdims", Type = AttributeProto.Types.AttributeType.Int, I = 0 });
-    }
-
     /// <summary>The graph being built: its nodes, initializers, input and outputs.</summary>
-    private sealed class Graph
+    private sealed class Graph : IOnnxGraph
     {
         private int _nodes;
 
@@ -144,36 +108,70 @@ public static class OnnxExport
 
         public GraphProto Proto { get; }
 
-        public string Node(string op, string[] inputs, string output, params AttributeProto[] attributes)
+        public string Node(string opType, IReadOnlyList<string> inputs, string output, params OnnxAttribute[] attributes)
         {
-            var node = new NodeProto { OpType = op, Name = $"{op}_{_nodes++}" };
+            ArgumentException.ThrowIfNullOrEmpty(opType);
+            ArgumentNullException.ThrowIfNull(inputs);
+            ArgumentException.ThrowIfNullOrEmpty(output);
+            var node = new NodeProto { OpType = opType, Name = $"{opType}_{_nodes++}" };
             node.Input.AddRange(inputs);
             node.Output.Add(output);
-            node.Attribute.AddRange(attributes);
+            node.Attribute.AddRange(attributes.Select(Attribute));
             Proto.Node.Add(node);
             return output;
         }
 
-        public string Gemm(string input, Parameter<float> weights, Parameter<float> biases, string output) =>
-            Node("Gemm", [input, Initializer(weights.Name, [weights.Value.Rows, weights.Value.Columns], weights.Value.Span.ToArray()),
-                Initializer(biases.Name, [biases.Value.Columns], biases.Value.Span.ToArray())], output);
-
-        public string Initializer(string name, long[] dims, float[] values)
+        public string Initializer<T>(string name, IReadOnlyList<long> dimensions, ReadOnlySpan<T> values)
+            where T : unmanaged, IFloatingPointIeee754<T>
         {
-            var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
-            tensor.Dims.AddRange(dims);
-            tensor.RawData = ByteString.CopyFrom(System.Runtime.InteropServices.MemoryMarshal.AsBytes<float>(values));
+            var floats = new float[values.Length];
+            for (int i = 0; i < floats.Length; i++)
+                floats[i] = float.CreateChecked(values[i]);
+            var tensor = new TensorProto { Name = Checked(name, dimensions, values.Length), DataType = (int)TensorProto.Types.DataType.Float };
+            tensor.Dims.AddRange(dimensions);
+            tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes<float>(floats));
             Proto.Initializer.Add(tensor);
             return name;
         }
 
-        public string Initializer(string name, long[] dims, long[] values)
+        public string Initializer(string name, IReadOnlyList<long> dimensions, ReadOnlySpan<long> values)
         {
-            var tensor = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Int64 };
-            tensor.Dims.AddRange(dims);
-            tensor.Int64Data.AddRange(values);
+            var tensor = new TensorProto { Name = Checked(name, dimensions, values.Length), DataType = (int)TensorProto.Types.DataType.Int64 };
+            tensor.Dims.AddRange(dimensions);
+            tensor.Int64Data.AddRange(values.ToArray());
             Proto.Initializer.Add(tensor);
             return name;
+        }
+
+        /// <summary>The name, once its dimensions are checked to hold exactly the values given.</summary>
+        private static string Checked(string name, IReadOnlyList<long> dimensions, int count)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(name);
+            ArgumentNullException.ThrowIfNull(dimensions);
+            long elements = dimensions.Aggregate(1L, (product, d) => product * d);
+            return elements == count ? name
+                : throw new ArgumentException($"The initializer '{name}' has dimensions [{string.Join(", ", dimensions)}] ({elements} elements) but {count} values.", nameof(dimensions));
+        }
+
+        private static AttributeProto Attribute(OnnxAttribute attribute)
+        {
+            var proto = new AttributeProto { Name = attribute.Name };
+            if (attribute.Integer is { } integer)
+            {
+                proto.Type = AttributeProto.Types.AttributeType.Int;
+                proto.I = integer;
+            }
+            else if (attribute.Float is { } real)
+            {
+                proto.Type = AttributeProto.Types.AttributeType.Float;
+                proto.F = real;
+            }
+            else
+            {
+                proto.Type = AttributeProto.Types.AttributeType.Ints;
+                proto.Ints.AddRange(attribute.Integers!);
+            }
+            return proto;
         }
 
         public void Output(string name, int classes) => Proto.Output.Add(Value(name, classes));

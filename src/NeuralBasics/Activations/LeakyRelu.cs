@@ -1,5 +1,6 @@
 using System.Numerics;
 using NeuralBasics.Kernels;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Activations;
 
@@ -11,8 +12,28 @@ namespace NeuralBasics.Activations;
 /// The small negative slope keeps a gradient flowing through units a plain ReLU would leave dead.
 /// At the kink x = 0 the derivative α is used. Maas, Hannun and Ng (2013).
 /// </remarks>
-public sealed class LeakyRelu : IActivation
+public sealed class LeakyRelu : IActivation, IDescribedComponent, IOnnxNodes
 {
+    /// <inheritdoc/>
+    public string Kind => "leaky_relu";
+
+    /// <inheritdoc/>
+    public void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("slope", Slope);
+    }
+
+    /// <summary>One LeakyRelu node, its alpha the slope.</summary>
+    public string AddOnnxNodes(IOnnxGraph graph, string input, string output)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Node("LeakyRelu", [input], output, OnnxAttribute.Real("alpha", (float)Slope));
+    }
+
+    /// <summary>Reads the slope.</summary>
+    internal static LeakyRelu Read(ComponentDescription description) => new(description.Number("slope"));
+
     /// <summary>Creates the activation with negative slope <paramref name="slope"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">α is negative or not finite.</exception>
     public LeakyRelu(double slope = 0.01) => Slope = Guard.NonNegativeFinite(slope, "The negative slope α");

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using NeuralBasics.Kernels;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Activations;
 
@@ -11,8 +12,21 @@ namespace NeuralBasics.Activations;
 /// At the kink x = 0 the subgradient 0 is used. Units whose input stays negative get no gradient
 /// and can "die"; <see cref="LeakyRelu"/> keeps a small slope there. Nair and Hinton (2010).
 /// </remarks>
-public sealed class Relu : IActivation
+public sealed class Relu : IActivation, IDescribedComponent, IOnnxNodes
 {
+    /// <inheritdoc/>
+    public string Kind => "relu";
+
+    /// <summary>Nothing: the kind is the whole description.</summary>
+    public void Describe(ComponentDescription description) { }
+
+    /// <summary>One Relu node.</summary>
+    public string AddOnnxNodes(IOnnxGraph graph, string input, string output)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Node("Relu", [input], output);
+    }
+
     /// <inheritdoc/>
     public void Forward<T>(ReadOnlySpan<T> x, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>

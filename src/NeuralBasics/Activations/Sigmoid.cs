@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using NeuralBasics.Kernels;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Activations;
 
@@ -12,8 +13,21 @@ namespace NeuralBasics.Activations;
 /// Saturation is safe: for large |x| the output rounds to 0 or 1 and the derivative to 0, never NaN
 /// (<c>σ(100) = 1</c> exactly; <c>σ(−100) ≈ 3.7e-44</c> in double and 0 in float).
 /// </remarks>
-public sealed class Sigmoid : IActivation
+public sealed class Sigmoid : IActivation, IDescribedComponent, IOnnxNodes
 {
+    /// <inheritdoc/>
+    public string Kind => "sigmoid";
+
+    /// <summary>Nothing: the kind is the whole description.</summary>
+    public void Describe(ComponentDescription description) { }
+
+    /// <summary>One Sigmoid node.</summary>
+    public string AddOnnxNodes(IOnnxGraph graph, string input, string output)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Node("Sigmoid", [input], output);
+    }
+
     /// <inheritdoc/>
     public void Forward<T>(ReadOnlySpan<T> x, Span<T> y)
         where T : unmanaged, IFloatingPointIeee754<T>

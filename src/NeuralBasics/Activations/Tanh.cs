@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using NeuralBasics.Kernels;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Activations;
 
@@ -18,8 +19,21 @@ namespace NeuralBasics.Activations;
 /// 2 ulps of the exact value there; above, TensorPrimitives is within 3 ulps. tanh(±0) = ±0.
 /// </para>
 /// </remarks>
-public sealed class Tanh : IActivation
+public sealed class Tanh : IActivation, IDescribedComponent, IOnnxNodes
 {
+    /// <inheritdoc/>
+    public string Kind => "tanh";
+
+    /// <summary>Nothing: the kind is the whole description.</summary>
+    public void Describe(ComponentDescription description) { }
+
+    /// <summary>One Tanh node.</summary>
+    public string AddOnnxNodes(IOnnxGraph graph, string input, string output)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Node("Tanh", [input], output);
+    }
+
     /// <summary>Below this |x| the series is used.</summary>
     private const double SeriesLimit = 0.25;
 

@@ -69,16 +69,15 @@ public static class NetworkDiagnostics
     }
 
     /// <summary>
-    /// The data loss of <paramref name="classes"/> equal scores: ln C for softmax cross-entropy,
-    /// (C − 1)·Δ for the multiclass hinge, (C − 1)·Δ² for the squared hinge; null for another loss.
+    /// The data loss of <paramref name="classes"/> equal scores, as the loss states it
+    /// (<see cref="ILoss.ChanceLoss"/>): ln C for softmax cross-entropy, (C − 1)·Δ for the multiclass
+    /// hinge, (C − 1)·Δ² for the squared hinge; null for a loss that does not know it.
     /// </summary>
-    public static double? ChanceLoss(ILoss loss, int classes) => loss switch
+    public static double? ChanceLoss(ILoss loss, int classes)
     {
-        SoftmaxCrossEntropyLoss => Math.Log(classes),
-        SquaredHingeLoss squared => (classes - 1) * squared.Delta * squared.Delta,
-        MulticlassHingeLoss hinge => (classes - 1) * hinge.Delta,
-        _ => null,
-    };
+        ArgumentNullException.ThrowIfNull(loss);
+        return loss.ChanceLoss(classes);
+    }
 
     /// <summary>
     /// For each ReLU layer of <paramref name="network"/> (by its index), the fraction of its units whose

@@ -1,6 +1,7 @@
 using System.Numerics;
 using NeuralBasics.Kernels;
 using NeuralBasics.Scoring;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Layers;
 
@@ -9,7 +10,7 @@ namespace NeuralBasics.Layers;
 /// Backward: <c>dW = Xᵀ·dY</c>, <c>db = Σ_i dY[i, :]</c>, <c>dX = dY·Wᵀ</c>.
 /// </summary>
 /// <remarks>It keeps no buffers, so one instance may run forward passes from several threads at once.</remarks>
-public sealed class Dense<T> : ILayer<T>
+public sealed class Dense<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Parameter<T>[] _parameters;
@@ -93,6 +94,26 @@ public sealed class Dense<T> : ILayer<T>
         Gemm.MultiplyTransposeBReluGradient(outputGradient, Weights.Value.AsReadOnlySpan(), inputGradient, reluInput, reluInputGradient);
     }
 
+
+    /// <inheritdoc/>
+    public string Kind => "dense";
+
+    /// <inheritdoc/>
+    public void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("inputs", InputCount);
+        description.Set("outputs", OutputCount);
+        description.Set("prefix", Weights.Name[..^1]);
+    }
+
+    /// <summary>One Gemm node.</summary>
+    public string AddOnnxNodes(IOnnxGraph graph, string input, string output)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Gemm(input, Weights, Biases, output);
+    }
+
     /// <summary>A deep copy: same values, its own gradients.</summary>
     public Dense<T> Clone() =>
         new(new Parameter<T>(Weights.Name, Weights.Value.Clone(), isRegularized: true),
@@ -102,4 +123,19 @@ public sealed class Dense<T> : ILayer<T>
 
     /// <inheritdoc/>
     public override string ToString() => $"Dense({InputCount} -> {OutputCount})";
+}
+
+/// <summary>Reads a <see cref="Dense{T}"/> layer: inputs, outputs and the prefix of W and b.</summary>
+internal sealed class DenseReader : ILayerReader
+{
+    public IEnumerable<ParameterShape> Parameters(ComponentDescription description)
+    {
+        string prefix = description.Text("prefix");
+        int outputs = description.Count("outputs");
+        return [new(prefix + "W", description.Count("inputs"), outputs), new(prefix + "b", 1, outputs)];
+    }
+
+    public ILayer<T> Read<T>(ComponentDescription description)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        new Dense<T>(description.Count("inputs"), description.Count("outputs"), WeightInit.Gaussian(0), namePrefix: description.Text("prefix"));
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Layers;
 
@@ -20,7 +21,7 @@ namespace NeuralBasics.Layers;
 /// data-parallel step draw the same stream for their shards.
 /// </para>
 /// </remarks>
-public sealed class Dropout<T> : ILayer<T>, ITrainingMode
+public sealed class Dropout<T> : ILayer<T>, ITrainingMode, IDescribedComponent, IOnnxNodes
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly uint _threshold;
@@ -102,6 +103,22 @@ public sealed class Dropout<T> : ILayer<T>, ITrainingMode
             dx[i] = dy[i] * _mask[i];
     }
 
+
+    /// <inheritdoc/>
+    public string Kind => "dropout";
+
+    /// <inheritdoc/>
+    public void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("size", InputCount);
+        description.Set("rate", Rate);
+        description.Set("seed", Seed);
+    }
+
+    /// <summary>Nothing: dropout is the identity at inference.</summary>
+    public string AddOnnxNodes(IOnnxGraph graph, string input, string output) => input;
+
     /// <summary>A copy with the same rate, seed and generator position, in inference mode.</summary>
     public ILayer<T> Clone() => new Dropout<T>(InputCount, Rate, Seed) { _state = _state };
 
@@ -125,5 +142,20 @@ public sealed class Dropout<T> : ILayer<T>, ITrainingMode
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         z ^= z >> 31;
         return z == 0 ? 0x9E3779B97F4A7C15UL : z;
+    }
+}
+
+/// <summary>Reads a <see cref="Dropout{T}"/> layer: size, rate and seed.</summary>
+internal sealed class DropoutReader : ILayerReader
+{
+    public IEnumerable<ParameterShape> Parameters(ComponentDescription description) => [];
+
+    public ILayer<T> Read<T>(ComponentDescription description)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        double rate = description.Number("rate");
+        if (rate is not (>= 0 and < 1))
+            throw new InvalidDataException($"A dropout rate is {rate}; it must be in [0, 1).");
+        return new Dropout<T>(description.Count("size"), rate, description.Int("seed"));
     }
 }

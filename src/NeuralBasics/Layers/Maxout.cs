@@ -1,6 +1,7 @@
 using System.Numerics;
 using NeuralBasics.Kernels;
 using NeuralBasics.Scoring;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Layers;
 
@@ -19,7 +20,7 @@ namespace NeuralBasics.Layers;
 /// <c>dW = Xᵀ·dZ</c>, <c>db = Σ_i dZ[i, :]</c>, <c>dX = dZ·Wᵀ</c>. The layer keeps Z and dZ for the
 /// batch between the passes.
 /// </remarks>
-public sealed class Maxout<T> : ILayer<T>
+public sealed class Maxout<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Parameter<T>[] _parameters;
@@ -127,6 +128,30 @@ public sealed class Maxout<T> : ILayer<T>
             Gemm.MultiplyTransposeB(dz, Weights.Value.AsReadOnlySpan(), inputGradient);
     }
 
+
+    /// <inheritdoc/>
+    public string Kind => "maxout";
+
+    /// <inheritdoc/>
+    public void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("inputs", InputCount);
+        description.Set("outputs", OutputCount);
+        description.Set("pieces", Pieces);
+        description.Set("prefix", Weights.Name[..^1]);
+    }
+
+    /// <summary>A Gemm to units·k values (unit j's pieces are columns j·k … j·k + k − 1), Reshape to [N, units, k], ReduceMax over k.</summary>
+    public string AddOnnxNodes(IOnnxGraph graph, string input, string output)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        string wide = graph.Gemm(input, Weights, Biases, $"{output}.pieces");
+        string shape = graph.Initializer($"{output}.shape", [3], [0, OutputCount, Pieces]);
+        string grouped = graph.Node("Reshape", [wide, shape], $"{output}.grouped");
+        return graph.Node("ReduceMax", [grouped], output, OnnxAttribute.Ints("axes", 2), OnnxAttribute.Int("keepdims", 0));
+    }
+
     /// <inheritdoc/>
     public ILayer<T> Clone() =>
         new Maxout<T>(new Parameter<T>(Weights.Name, Weights.Value.Clone(), isRegularized: true),
@@ -134,4 +159,20 @@ public sealed class Maxout<T> : ILayer<T>
 
     /// <inheritdoc/>
     public override string ToString() => $"Maxout({InputCount} -> {OutputCount}, k = {Pieces})";
+}
+
+/// <summary>Reads a <see cref="Maxout{T}"/> layer: inputs, outputs, pieces and the prefix of W and b.</summary>
+internal sealed class MaxoutReader : ILayerReader
+{
+    public IEnumerable<ParameterShape> Parameters(ComponentDescription description)
+    {
+        string prefix = description.Text("prefix");
+        int units = ComponentDescription.Product(description.Count("outputs"), description.Count("pieces", minimum: 2), "outputs x pieces");
+        return [new(prefix + "W", description.Count("inputs"), units), new(prefix + "b", 1, units)];
+    }
+
+    public ILayer<T> Read<T>(ComponentDescription description)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        new Maxout<T>(description.Count("inputs"), description.Count("outputs"), description.Count("pieces", minimum: 2), WeightInit.Gaussian(0),
+            namePrefix: description.Text("prefix"));
 }

@@ -80,6 +80,26 @@ public sealed class NetworkBuilder<T>
         return this;
     }
 
+    /// <summary>
+    /// Adds a layer of your own: <paramref name="create"/> gets the current width (the layer's input
+    /// count) and a parameter-name prefix unique in this network, and returns the layer. To save,
+    /// load and export it, the layer implements <see cref="Components.IDescribedComponent"/> (and
+    /// <see cref="Components.IOnnxNodes"/>) and its reader is registered once with
+    /// <see cref="Serialization.ComponentRegistry.RegisterLayer"/>.
+    /// </summary>
+    /// <example><c>.Dense(64).Add((width, prefix) =&gt; new Scale&lt;float&gt;(width, prefix)).Activation(new Relu())</c></example>
+    /// <exception cref="ArgumentException">The layer does not take the current width as its input count.</exception>
+    public NetworkBuilder<T> Add(Func<int, string, ILayer<T>> create)
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        var layer = create(_width, $"{_layers.Count}.") ?? throw new ArgumentException("The layer factory returned null.", nameof(create));
+        if (layer.InputCount != _width)
+            throw new ArgumentException($"The layer {layer} takes {layer.InputCount} inputs but the network is {_width} wide here.", nameof(create));
+        _layers.Add(layer);
+        _width = layer.OutputCount;
+        return this;
+    }
+
     /// <summary>The network.</summary>
     /// <exception cref="ArgumentException">No layers, or the last layer has fewer than 2 outputs.</exception>
     public Sequential<T> Build() => new([.. _layers]);

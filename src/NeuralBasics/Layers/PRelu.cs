@@ -1,4 +1,5 @@
 using System.Numerics;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Layers;
 
@@ -13,7 +14,7 @@ namespace NeuralBasics.Layers;
 /// regularized (the paper uses no weight decay on them): they are saved, loaded and trained like
 /// biases. Initialize the layer before it with He (<see cref="WeightInit.He"/>), as for ReLU.
 /// </remarks>
-public sealed class PRelu<T> : ILayer<T>
+public sealed class PRelu<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>A layer of <paramref name="size"/> units, every slope at <paramref name="initialSlope"/>.</summary>
@@ -81,9 +82,39 @@ public sealed class PRelu<T> : ILayer<T>
         }
     }
 
+
+    /// <inheritdoc/>
+    public string Kind => "prelu";
+
+    /// <inheritdoc/>
+    public void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("size", InputCount);
+        description.Set("prefix", Slopes.Name[..^1]);
+    }
+
+    /// <summary>One PRelu node with the slopes.</summary>
+    public string AddOnnxNodes(IOnnxGraph graph, string input, string output)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Node("PRelu", [input, graph.Initializer<T>(Slopes.Name, [InputCount], Slopes.Value.Span)], output);
+    }
+
     /// <inheritdoc/>
     public ILayer<T> Clone() => new PRelu<T>(new Parameter<T>(Slopes.Name, Slopes.Value.Clone(), isRegularized: false));
 
     /// <inheritdoc/>
     public override string ToString() => $"PReLU({InputCount})";
+}
+
+/// <summary>Reads a <see cref="PRelu{T}"/> layer: its size and the prefix of its slopes.</summary>
+internal sealed class PReluReader : ILayerReader
+{
+    public IEnumerable<ParameterShape> Parameters(ComponentDescription description) =>
+        [new(description.Text("prefix") + "a", 1, description.Count("size"))];
+
+    public ILayer<T> Read<T>(ComponentDescription description)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        new PRelu<T>(description.Count("size"), 0, description.Text("prefix"));
 }

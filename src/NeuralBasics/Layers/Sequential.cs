@@ -1,6 +1,7 @@
 using System.Numerics;
 using NeuralBasics.Activations;
 using NeuralBasics.Scoring;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Layers;
 
@@ -17,7 +18,7 @@ namespace NeuralBasics.Layers;
 /// <see cref="Clone"/> gives another thread its own (the trained <c>Classifier</c> does this).
 /// Build one with <see cref="NetworkBuilder{T}"/> to get per-layer initialization chosen by activation.
 /// </remarks>
-public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode
+public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribedComponent, IOnnxNodes
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly ILayer<T>[] _layers;
@@ -74,6 +75,33 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode
 
     /// <inheritdoc/>
     public IReadOnlyList<Parameter<T>> Parameters => _parameters;
+
+
+    /// <inheritdoc/>
+    public string Kind => "sequential";
+
+    /// <summary>Writes the layers in order, each by its own description.</summary>
+    /// <exception cref="NotSupportedException">A layer does not describe itself.</exception>
+    public void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.SetComponents<ILayer<T>>("layers", _layers);
+    }
+
+    /// <summary>Each layer's nodes in turn, layer l writing <c>layer{l}</c> and the last one <paramref name="output"/>.</summary>
+    /// <exception cref="NotSupportedException">A layer cannot be written as ONNX.</exception>
+    public string AddOnnxNodes(IOnnxGraph graph, string input, string output)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        string current = input;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            current = _layers[l] is IOnnxNodes nodes
+                ? nodes.AddOnnxNodes(graph, current, l == _layers.Length - 1 ? output : $"layer{l}")
+                : throw new NotSupportedException($"ONNX export does not know the layer {_layers[l]}: it does not implement IOnnxNodes.");
+        }
+        return current == output ? output : graph.Node("Identity", [current], output);
+    }
 
     /// <summary>A deep copy: the same parameter values, its own gradients and buffers.</summary>
     public Sequential<T> Clone() => new([.. _layers.Select(layer => layer.Clone())]);

@@ -1,3 +1,5 @@
+using NeuralBasics.Components;
+
 namespace NeuralBasics.Losses;
 
 /// <summary>
@@ -27,6 +29,17 @@ internal static class ClassWeights
         if (weights is not null && weights.Length != classCount)
             throw new ArgumentException($"The loss has {weights.Length} class weights but the scores have {classCount} classes.", "scores");
     }
+
+    /// <summary>Writes the weights as <c>class_weights</c>, when there are any.</summary>
+    public static void Describe(ComponentDescription description, double[]? weights)
+    {
+        if (weights is not null)
+            description.Set("class_weights", weights);
+    }
+
+    /// <summary>The weights a description holds, or null.</summary>
+    public static double[]? Read(ComponentDescription description) =>
+        description.Has("class_weights") ? description.Numbers("class_weights") : null;
 
     public static string Describe(double[]? weights) =>
         weights is null ? "" : $", class weights [{string.Join(", ", weights)}]";

@@ -19,6 +19,19 @@ public interface ILoss
     /// </exception>
     T Compute<T>(ReadOnlyMatrixSpan<T> scores, ReadOnlySpan<int> labels, MatrixSpan<T> gradient)
         where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>
+    /// The per-class weights w_c (sample i's loss and gradient multiplied by w_{y_i}), or null when
+    /// every class counts 1 or the loss has none.
+    /// </summary>
+    IReadOnlyList<double>? ClassWeights => null;
+
+    /// <summary>
+    /// The data loss when every class gets the same score (a freshly initialized classifier's
+    /// expected loss, which <c>NetworkDiagnostics.InitialLoss</c> compares
+    /// with), or null when the loss does not know it.
+    /// </summary>
+    double? ChanceLoss(int classes) => null;
 }
 
 /// <summary>Argument checks shared by the losses.</summary>

@@ -1,10 +1,25 @@
 using System.Numerics;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Losses;
 
 /// <summary>What the two hinge losses share: the margin Δ and the per-class weights.</summary>
-public abstract class MarginLoss : ILoss
+public abstract class MarginLoss : ILoss, IDescribedComponent
 {
+    /// <inheritdoc/>
+    public abstract string Kind { get; }
+
+    /// <summary>Writes Δ and the class weights.</summary>
+    public void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("delta", Delta);
+        Losses.ClassWeights.Describe(description, Weights);
+    }
+
+    /// <inheritdoc/>
+    public abstract double? ChanceLoss(int classes);
+
     private protected MarginLoss(double delta, IReadOnlyList<double>? classWeights)
     {
         Delta = Guard.NonNegativeFinite(delta, "The margin Δ");

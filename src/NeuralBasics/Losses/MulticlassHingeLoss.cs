@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using NeuralBasics.Kernels;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Losses;
 
@@ -20,6 +21,16 @@ namespace NeuralBasics.Losses;
 /// </remarks>
 public sealed class MulticlassHingeLoss : MarginLoss
 {
+    /// <inheritdoc/>
+    public override string Kind => "multiclass_hinge";
+
+    /// <summary>(C − 1)·Δ: every wrong class's margin is violated by exactly Δ.</summary>
+    public override double? ChanceLoss(int classes) => (classes - 1) * Delta;
+
+    /// <summary>Reads Δ and the class weights.</summary>
+    internal static MulticlassHingeLoss Read(ComponentDescription description) =>
+        new(description.Number("delta"), Losses.ClassWeights.Read(description));
+
     /// <summary>Creates the loss with margin <paramref name="delta"/> (default 1) and optional per-class weights.</summary>
     /// <param name="delta">The margin Δ.</param>
     /// <param name="classWeights">w_c per class: <c>L = (1/N) Σ_i w_{y_i}·L_i</c>; null for all 1.</param>

@@ -2,6 +2,7 @@ using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using NeuralBasics.Kernels;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Losses;
 
@@ -22,8 +23,25 @@ namespace NeuralBasics.Losses;
 /// Hessian with respect to one sample's scores: <c>∂²L_i/∂s_j∂s_k = p_j·(1[j = k] − p_k)</c>, that
 /// is <c>diag(p) − p·pᵀ</c>, positive semidefinite (adding a constant to every score changes nothing).
 /// </remarks>
-public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss
+public sealed class SoftmaxCrossEntropyLoss : ISecondOrderLoss, IDescribedComponent
 {
+    /// <inheritdoc/>
+    public string Kind => "softmax_cross_entropy";
+
+    /// <summary>Writes the class weights, if any.</summary>
+    public void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        Losses.ClassWeights.Describe(description, _classWeights);
+    }
+
+    /// <summary>ln C: every class gets probability 1/C.</summary>
+    public double? ChanceLoss(int classes) => Math.Log(classes);
+
+    /// <summary>Reads the class weights; without any, the shared <see cref="Instance"/>.</summary>
+    internal static SoftmaxCrossEntropyLoss Read(ComponentDescription description) =>
+        Losses.ClassWeights.Read(description) is { } weights ? new(weights) : Instance;
+
     private readonly double[]? _classWeights;
 
     /// <summary>The loss without class weights.</summary>

@@ -1,3 +1,5 @@
+using NeuralBasics.Components;
+
 namespace NeuralBasics.Losses;
 
 /// <summary>
@@ -13,6 +15,16 @@ namespace NeuralBasics.Losses;
 /// </remarks>
 public sealed class SquaredHingeLoss : MarginLoss, ISecondOrderLoss
 {
+    /// <inheritdoc/>
+    public override string Kind => "squared_hinge";
+
+    /// <summary>(C − 1)·Δ².</summary>
+    public override double? ChanceLoss(int classes) => (classes - 1) * Delta * Delta;
+
+    /// <summary>Reads Δ and the class weights.</summary>
+    internal static SquaredHingeLoss Read(ComponentDescription description) =>
+        new(description.Number("delta"), Losses.ClassWeights.Read(description));
+
     /// <summary>Creates the loss with margin <paramref name="delta"/> (default 1) and optional per-class weights.</summary>
     /// <param name="delta">The margin Δ.</param>
     /// <param name="classWeights">w_c per class: <c>L = (1/N) Σ_i w_{y_i}·L_i</c>; null for all 1.</param>

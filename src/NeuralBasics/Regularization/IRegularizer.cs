@@ -17,4 +17,11 @@ public interface IRegularizer
     /// <exception cref="ArgumentException">The lengths differ.</exception>
     void AddGradient<T>(ReadOnlySpan<T> weights, Span<T> gradient)
         where T : unmanaged, IFloatingPointIeee754<T>;
+
+    /// <summary>
+    /// Whether each element's gradient depends on that element alone (L2: <c>2λw_k</c>), so the
+    /// trainer may add it block by block on every core; otherwise it is added to whole tensors on
+    /// one thread. False unless the regularizer says so.
+    /// </summary>
+    bool IsElementwise => false;
 }

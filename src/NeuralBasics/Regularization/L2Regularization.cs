@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Regularization;
 
@@ -8,8 +9,24 @@ namespace NeuralBasics.Regularization;
 /// It prefers small, diffuse weights; with plain SGD it is the same as weight decay by
 /// <c>2·λ·lr</c> per step, but with adaptive rules (Adam and others) it is not.
 /// </summary>
-public sealed class L2Regularization : IRegularizer
+public sealed class L2Regularization : IRegularizer, IDescribedComponent
 {
+    /// <inheritdoc/>
+    public string Kind => "l2";
+
+    /// <inheritdoc/>
+    public void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("lambda", Lambda);
+    }
+
+    /// <summary>True: <c>2λw_k</c>.</summary>
+    public bool IsElementwise => true;
+
+    /// <summary>Reads λ.</summary>
+    internal static L2Regularization Read(ComponentDescription description) => new(description.Number("lambda"));
+
     /// <summary>Creates the penalty with strength <paramref name="lambda"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">λ is negative, NaN or infinite.</exception>
     public L2Regularization(double lambda)

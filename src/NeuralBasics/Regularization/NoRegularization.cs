@@ -1,10 +1,20 @@
 using System.Numerics;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Regularization;
 
 /// <summary>No penalty: <c>R(W) = 0</c>.</summary>
-public sealed class NoRegularization : IRegularizer
+public sealed class NoRegularization : IRegularizer, IDescribedComponent
 {
+    /// <inheritdoc/>
+    public string Kind => "none";
+
+    /// <summary>Nothing: the kind is the whole description.</summary>
+    public void Describe(ComponentDescription description) { }
+
+    /// <summary>True: the gradient is 0.</summary>
+    public bool IsElementwise => true;
+
     /// <summary>The one instance.</summary>
     public static NoRegularization Instance { get; } = new();
 

@@ -1,5 +1,6 @@
 using System.Numerics;
 using NeuralBasics.Layers;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Scoring;
 
@@ -13,7 +14,7 @@ namespace NeuralBasics.Scoring;
 /// instance may score batches from several threads at once.
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class LinearScore<T> : IScoreFunction<T>
+public sealed class LinearScore<T> : IScoreFunction<T>, IDescribedComponent, IOnnxNodes
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Dense<T> _dense;
@@ -46,6 +47,21 @@ public sealed class LinearScore<T> : IScoreFunction<T>
 
     /// <inheritdoc/>
     public IReadOnlyList<Parameter<T>> Parameters => _dense.Parameters;
+
+
+    /// <inheritdoc/>
+    public string Kind => "linear";
+
+    /// <inheritdoc/>
+    public void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("inputs", InputCount);
+        description.Set("classes", ClassCount);
+    }
+
+    /// <summary>One Gemm node.</summary>
+    public string AddOnnxNodes(IOnnxGraph graph, string input, string output) => _dense.AddOnnxNodes(graph, input, output);
 
     /// <summary>A deep copy: same values, its own gradients.</summary>
     public LinearScore<T> Clone() => new(_dense.Clone());

@@ -8,8 +8,8 @@ namespace NeuralBasics.Training;
 /// The first pass after the backward pass: adds the regularization gradient, checks that every
 /// gradient is finite and measures the global norm, in one pass over blocks of all tensors. The norm
 /// is summed per block, then over the blocks in order, so it does not depend on the core count. A
-/// regularizer other than L2 (or none) is applied to whole tensors on the calling thread first,
-/// since its gradient need not be element-wise.
+/// regularizer that is not element-wise (<see cref="IRegularizer.IsElementwise"/>) is applied to
+/// whole tensors on the calling thread first.
 /// </summary>
 internal sealed class GradientPreparation<T> : BlockPass<T>
     where T : unmanaged, IFloatingPointIeee754<T>
@@ -22,7 +22,7 @@ internal sealed class GradientPreparation<T> : BlockPass<T>
         : base(parameters)
     {
         _regularizer = regularizer;
-        _regularizeInBlocks = regularizer is L2Regularization or NoRegularization;
+        _regularizeInBlocks = regularizer.IsElementwise;
         _blockSquares = new double[Blocks.Length];
     }
 

@@ -3,10 +3,10 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using System.Text.Json;
+using NeuralBasics.Components;
 using NeuralBasics.Data;
 using NeuralBasics.Scoring;
 using NeuralBasics.Serialization;
-using Architecture = NeuralBasics.Serialization.Architecture;
 
 namespace NeuralBasics.Training;
 
@@ -115,8 +115,8 @@ public static class ModelFile
             ["format"] = FormatName,
             ["format_version"] = FormatVersion.ToString(CultureInfo.InvariantCulture),
             ["element_type"] = DType<T>(),
-            ["score_function"] = Architecture.Describe(score).ToJsonString(),
-            ["loss"] = Architecture.DescribeLoss(model.Loss).ToJsonString(),
+            ["score_function"] = ComponentRegistry.Describe(score).ToJsonString(),
+            ["loss"] = ComponentRegistry.Describe(model.Loss).ToJsonString(),
         };
         if (model.ClassNames is { } names)
             metadata["class_names"] = new JsonArray([.. names.Select(n => (JsonNode)n)]).ToJsonString();
@@ -163,7 +163,7 @@ public static class ModelFile
         // a header that declares a huge network but carries no weights allocates nothing.
         var description = ParseObject(metadata, "score_function");
         var lossDescription = ParseObject(metadata, "loss");
-        var declared = Architecture.DeclaredParameters(description);
+        var declared = ComponentRegistry.DeclaredParameters(description);
         foreach (var (name, rows, columns) in declared)
             CheckTensor(tensors, name, [rows, columns], dtype);
         var known = declared.Select(d => d.Name).Concat(["standardizer.mean", "standardizer.scale"]).ToHashSet();
@@ -174,17 +174,20 @@ public static class ModelFile
         Losses.ILoss loss;
         try
         {
-            score = Architecture.Build<T>(description);
-            loss = Architecture.BuildLoss(lossDescription);
+            score = ComponentRegistry.Read<IScoreFunction<T>>(description);
+            loss = ComponentRegistry.Read<Losses.ILoss>(lossDescription);
         }
         catch (ArgumentException e)
         {
             throw new InvalidDataException($"The architecture is inconsistent: {e.Message}", e);
         }
+        if (!score.Parameters.Select(p => new ParameterShape(p.Name, p.Value.Rows, p.Value.Columns)).SequenceEqual(declared))
+            throw new InvalidDataException(
+                $"The architecture is inconsistent: it declares the tensors {string.Join(", ", declared.Select(d => $"{d.Name} {d.Rows}x{d.Columns}"))} but builds {string.Join(", ", score.Parameters.Select(p => $"{p.Name} {p.Value.Rows}x{p.Value.Columns}"))}.");
         ReadParameters(score.Parameters, tensors, dtype);
         foreach (var p in score.Parameters)
             CheckFinite<T>(p.Name, p.Value.Span);
-        if (ClassWeightsOf(loss) is { } classWeights && classWeights.Count != score.ClassCount)
+        if (loss.ClassWeights is { } classWeights && classWeights.Count != score.ClassCount)
             throw new InvalidDataException($"The loss has {classWeights.Count} class weights but the model scores {score.ClassCount} classes.");
 
         Standardizer? standardizer = null;
@@ -276,13 +279,6 @@ public static class ModelFile
             bad++;
         throw new InvalidDataException($"Tensor '{name}' holds {values[bad]} at element {bad}; a model's values must be finite.");
     }
-
-    private static IReadOnlyList<double>? ClassWeightsOf(Losses.ILoss loss) => loss switch
-    {
-        Losses.SoftmaxCrossEntropyLoss softmax => softmax.ClassWeights,
-        Losses.MarginLoss margin => margin.ClassWeights,
-        _ => null,
-    };
 
     private static double[] ReadDoubles(Dictionary<string, TensorEntry> tensors, string name, int length)
     {

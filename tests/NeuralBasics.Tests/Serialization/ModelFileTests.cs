@@ -269,4 +269,48 @@ public class ModelFormatCompatibilityTests
         Assert.Equal(["a", "b", "c"], model.ClassNames!);
         Assert.Equal([1.0, 2.0, 1.0], ((SoftmaxCrossEntropyLoss)model.Loss).ClassWeights!);
     }
+
+    /// <summary>
+    /// Files written before the components described themselves (commit 3abdb5f, by the program in
+    /// <c>TestData/formats/WrittenBy.cs.txt</c>): every layer kind, activation and loss of the
+    /// library, class weights, a standardizer and class names, in float and double. They load, hold
+    /// the same components and give the scores recorded then (within rounding: the recorded bits
+    /// come from AVX-512 kernels; other widths add in another order).
+    /// </summary>
+    [Theory]
+    [InlineData("model-every-layer-2026-12")]
+    [InlineData("model-linear-double-2026-12")]
+    public void FilesWrittenBeforeTheComponentRegistry_StillLoadAndScoreTheSame(string name)
+    {
+        string folder = Path.Combine(AppContext.BaseDirectory, "TestData", "formats");
+        string[] recorded = File.ReadAllLines(Path.Combine(folder, name + ".scores.txt"));
+        if (name.Contains("double"))
+        {
+            var model = Classifier<double>.Load(Path.Combine(folder, name + ".safetensors"));
+            var scores = model.Scores(SyntheticData.Blobs<double>(3, 4, 6, seed: 99).Features).Span.ToArray();
+            Assert.Equal(recorded.Length, scores.Length);
+            for (int i = 0; i < scores.Length; i++)
+                Assert.Equal(BitConverter.Int64BitsToDouble(Convert.ToInt64(recorded[i], 16)), scores[i], 1e-12);
+            Assert.Equal([1.0, 1.0, 2.0, 1.0], model.Loss.ClassWeights!);
+            return;
+        }
+        var every = Classifier<float>.Load(Path.Combine(folder, name + ".safetensors"));
+        var network = Assert.IsType<Sequential<float>>(every.CopyScoreFunction());
+        Assert.Equal(["Dense", "ActivationLayer", "Maxout", "PRelu", "Dropout", "Dense", "ActivationLayer", "Dense", "ActivationLayer", "ActivationLayer", "Dense"],
+            network.Layers.Select(l => l.GetType().Name.Split('`')[0]));
+        Assert.Equal(0.05, Assert.IsType<LeakyRelu>(((ActivationLayer<float>)network.Layers[1]).Activation).Slope);
+        Assert.Equal(0.2, ((Dropout<float>)network.Layers[4]).Rate);
+        var loss = Assert.IsType<SquaredHingeLoss>(every.Loss);
+        Assert.Equal(0.5, loss.Delta);
+        Assert.Equal([1.0, 2.0, 0.5, 1.5], loss.ClassWeights!);
+        Assert.Equal(["north", "east", "south", "west"], every.ClassNames!);
+        Assert.NotNull(every.Standardizer);
+        var floats = every.Scores(SyntheticData.Blobs<float>(3, 4, 6, seed: 99).Features).Span.ToArray();
+        Assert.Equal(recorded.Length, floats.Length);
+        for (int i = 0; i < floats.Length; i++)
+        {
+            float expected = BitConverter.Int32BitsToSingle(Convert.ToInt32(recorded[i], 16));
+            Assert.True(Math.Abs(expected - floats[i]) <= 1e-5f * Math.Max(1, Math.Abs(expected)), $"score {i}: {floats[i]}, recorded {expected}");
+        }
+    }
 }

@@ -172,6 +172,20 @@ public sealed class TrainingControlTests : IDisposable
         Assert.All(reports, r => Assert.True(r.SamplesPerSecond > 0 && double.IsFinite(r.DataLoss)));
         Assert.All(epochs, e => Assert.True(e.SamplesPerSecond > 0 && e.ValidationLoss is not null));
     }
+
+    /// <summary>A checkpoint written before the components described themselves (TestData/formats/WrittenBy.cs.txt) resumes.</summary>
+    [Fact]
+    public void ACheckpointWrittenBeforeTheComponentRegistry_StillResumes()
+    {
+        string path = Path.Combine(_folder, "old.safetensors");
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "TestData", "formats", "checkpoint-mlp-2026-12.safetensors"), path);
+        var data = SyntheticData.Blobs<float>(40, 4, 6, seed: 11);
+        var mlp = new NetworkBuilder<float>(6, seed: 5).Dense(10, new Relu()).Dense(4).Build();
+        var result = new Trainer<float>(mlp, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-4), new Adam(new CosineAnnealing(0.01, 40, 1e-4)),
+            new TrainerOptions { Epochs = 4, BatchSize = 16, Seed = 7, CheckpointPath = path }).Resume(path, data);
+        Assert.Equal([1, 2, 3, 4], result.History.Epochs.Select(e => e.Epoch));
+        Assert.True(result.History.Epochs[3].DataLoss < result.History.Epochs[0].DataLoss, result.History.ToString());
+    }
 }
 
 public class DivergenceTests

@@ -1,0 +1,38 @@
+namespace NeuralBasics.Components;
+
+/// <summary>An attribute of an ONNX node: a name and one integer, float or list of integers.</summary>
+public sealed class OnnxAttribute
+{
+    private OnnxAttribute(string name, long? integer, float? real, IReadOnlyList<long>? integers)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        Name = name;
+        Integer = integer;
+        Float = real;
+        Integers = integers;
+    }
+
+    /// <summary>The attribute's name (<c>axis</c>, <c>alpha</c>).</summary>
+    public string Name { get; }
+
+    /// <summary>Its value when it is one integer.</summary>
+    public long? Integer { get; }
+
+    /// <summary>Its value when it is one float.</summary>
+    public float? Float { get; }
+
+    /// <summary>Its value when it is a list of integers.</summary>
+    public IReadOnlyList<long>? Integers { get; }
+
+    /// <summary>An integer attribute (ONNX <c>INT</c>).</summary>
+    public static OnnxAttribute Int(string name, long value) => new(name, value, null, null);
+
+    /// <summary>A float attribute (ONNX <c>FLOAT</c>).</summary>
+    public static OnnxAttribute Real(string name, float value) => new(name, null, value, null);
+
+    /// <summary>A list-of-integers attribute (ONNX <c>INTS</c>).</summary>
+    public static OnnxAttribute Ints(string name, params long[] values) => new(name, null, null, [.. values]);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} = {(object?)Integer ?? (object?)Float ?? string.Join(", ", Integers!)}";
+}
