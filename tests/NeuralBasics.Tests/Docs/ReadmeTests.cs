@@ -34,4 +34,42 @@ public class ReadmeTests
         Assert.NotEmpty(images);
         Assert.All(images, image => Assert.True(File.Exists(Path.Combine(root, image)), image));
     }
+
+    [Fact]
+    public void TheReadmeIsAGuide_AtMost250Lines_WithEveryLinkResolving()
+    {
+        string root = Root();
+        string[] lines = File.ReadAllLines(Path.Combine(root, "README.md"));
+        Assert.True(lines.Length <= 250, $"The README has {lines.Length} lines; measurement history goes to benchmarks/README.md, runbooks to docs/.");
+        foreach (string file in new[] { "README.md", "docs/architecture.md", "docs/cluster.md", "docs/reliability.md", "docs/speed.md", "docs/distributed-training.md", "benchmarks/README.md" })
+        {
+            string folder = Path.GetDirectoryName(Path.Combine(root, file))!;
+            var links = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(root, file)), @"\]\((?!https?:)([^)#]+)(#[^)]*)?\)")
+                .Select(m => m.Groups[1].Value);
+            Assert.All(links, link => Assert.True(File.Exists(Path.Combine(folder, link)) || Directory.Exists(Path.Combine(folder, link)), $"{file} links to {link}, which does not exist"));
+        }
+    }
+
+    /// <summary>Every update rule the library ships is in the README, the optimizer race and the golden runs: no list silently falls behind.</summary>
+    [Fact]
+    public void EveryUpdateRule_IsListedWhereTheRulesAreListed()
+    {
+        string root = Root();
+        var rules = typeof(NeuralBasics.Optimizers.UpdateRule).Assembly.GetExportedTypes()
+            .Where(t => t.IsSubclassOf(typeof(NeuralBasics.Optimizers.UpdateRule)) && !t.IsAbstract)
+            .Select(t => t.Name).ToList();
+        Assert.Contains("AdamW", rules);
+        Assert.True(rules.Count >= 10, string.Join(", ", rules));
+        string readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        string race = File.ReadAllText(Path.Combine(root, "samples", "NeuralBasics.OptimizerRace", "Program.cs"));
+        foreach (string rule in rules)
+        {
+            Assert.Contains($"`{rule}`", readme);
+            Assert.Contains($"new {rule}(", race);
+            Assert.Contains(rule.ToLowerInvariant(), Training.GoldenRuns.Names);
+        }
+        Assert.Contains($"{NumberWord(rules.Count)} update rules", readme);
+    }
+
+    private static string NumberWord(int n) => n switch { 10 => "ten", 11 => "eleven", 12 => "twelve", _ => n.ToString(System.Globalization.CultureInfo.InvariantCulture) };
 }
