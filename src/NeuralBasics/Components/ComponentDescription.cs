@@ -34,6 +34,9 @@ public sealed class ComponentDescription
     public void Set(string key, int value) => Json[Key(key)] = value;
 
     /// <inheritdoc cref="Set(string, int)"/>
+    public void Set(string key, long value) => Json[Key(key)] = value;
+
+    /// <inheritdoc cref="Set(string, int)"/>
     public void Set(string key, double value) => Json[Key(key)] = value;
 
     /// <inheritdoc cref="Set(string, int)"/>

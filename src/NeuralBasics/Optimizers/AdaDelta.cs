@@ -1,4 +1,5 @@
 using System.Numerics;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Optimizers;
 
@@ -14,6 +15,14 @@ namespace NeuralBasics.Optimizers;
 /// </remarks>
 public sealed record AdaDelta : UpdateRule
 {
+    /// <inheritdoc/>
+    protected override void Describe(ComponentDescription description)
+    {
+        base.Describe(description);
+        description.Set("rho", Rho);
+        description.Set("epsilon", Epsilon);
+    }
+
     private readonly double _rho, _epsilon;
 
     /// <summary>Creates the rule; a null learning rate means 1, the paper's method.</summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Optimizers;
 
@@ -14,6 +15,13 @@ namespace NeuralBasics.Optimizers;
 /// </remarks>
 public sealed record AdaGrad : UpdateRule
 {
+    /// <inheritdoc/>
+    protected override void Describe(ComponentDescription description)
+    {
+        base.Describe(description);
+        description.Set("epsilon", Epsilon);
+    }
+
     private readonly double _epsilon;
 
     /// <summary>Creates the rule.</summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Optimizers;
 
@@ -25,6 +26,13 @@ namespace NeuralBasics.Optimizers;
 /// </remarks>
 public sealed record AdamW : AdaptiveMomentRule
 {
+    /// <inheritdoc/>
+    protected override void Describe(ComponentDescription description)
+    {
+        base.Describe(description);
+        description.Set("weight_decay", WeightDecay);
+    }
+
     /// <summary>Creates the rule; a null learning rate means 0.001.</summary>
     /// <exception cref="ArgumentOutOfRangeException">β1 or β2 is outside [0, 1), ε is not positive and finite, or λ is negative or not finite.</exception>
     public AdamW(LearningRateSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8, double weightDecay = 0.01)

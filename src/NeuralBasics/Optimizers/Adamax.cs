@@ -1,4 +1,5 @@
 using System.Numerics;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Optimizers;
 
@@ -22,6 +23,13 @@ namespace NeuralBasics.Optimizers;
 /// </remarks>
 public sealed record Adamax : AdaptiveMomentRule
 {
+    /// <inheritdoc/>
+    protected override void Describe(ComponentDescription description)
+    {
+        base.Describe(description);
+        description.Set("epsilon_placement", EpsilonPlacement.ToString());
+    }
+
     /// <summary>Creates the rule; a null learning rate means 0.002.</summary>
     /// <exception cref="ArgumentOutOfRangeException">β1 or β2 is outside [0, 1), ε is not positive and finite, or the placement is not defined.</exception>
     public Adamax(LearningRateSchedule? learningRate = null, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8,

@@ -1,3 +1,5 @@
+using NeuralBasics.Components;
+
 namespace NeuralBasics.Optimizers;
 
 /// <summary>
@@ -6,6 +8,15 @@ namespace NeuralBasics.Optimizers;
 /// </summary>
 public abstract record AdaptiveMomentRule : UpdateRule
 {
+    /// <inheritdoc/>
+    protected override void Describe(ComponentDescription description)
+    {
+        base.Describe(description);
+        description.Set("beta1", Beta1);
+        description.Set("beta2", Beta2);
+        description.Set("epsilon", Epsilon);
+    }
+
     private readonly double _beta1, _beta2, _epsilon;
 
     /// <summary>Sets the shared hyperparameters.</summary>

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Optimizers;
 
@@ -9,8 +10,16 @@ namespace NeuralBasics.Optimizers;
 /// direction and its length is bounded.
 /// </summary>
 /// <remarks>Pascanu, Mikolov and Bengio (2013), "On the difficulty of training recurrent neural networks".</remarks>
-public sealed record ClipByGlobalNorm : IGradientTransform
+public sealed record ClipByGlobalNorm : IGradientTransform, IDescribedComponent
 {
+    string IDescribedComponent.Kind => "clip_by_global_norm";
+
+    void IDescribedComponent.Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("max_norm", MaxNorm);
+    }
+
     /// <summary>Creates the transform.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The limit is not positive and finite.</exception>
     public ClipByGlobalNorm(double maxNorm) => MaxNorm = Guard.PositiveFinite(maxNorm, "The gradient-norm limit", nameof(maxNorm));

@@ -1,3 +1,5 @@
+using NeuralBasics.Components;
+
 namespace NeuralBasics.Optimizers;
 
 /// <summary>
@@ -7,6 +9,15 @@ namespace NeuralBasics.Optimizers;
 /// </summary>
 public sealed record CosineAnnealing : LearningRateSchedule
 {
+    /// <inheritdoc/>
+    protected override void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("initial", Initial);
+        description.Set("minimum", Minimum);
+        description.Set("total_steps", TotalSteps);
+    }
+
     /// <summary>Creates the schedule.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A rate not positive and finite, lr_min above lr0, or T below 1.</exception>
     public CosineAnnealing(double initial, long totalSteps, double minimum = 1e-6)

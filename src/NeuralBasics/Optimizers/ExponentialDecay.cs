@@ -1,8 +1,18 @@
+using NeuralBasics.Components;
+
 namespace NeuralBasics.Optimizers;
 
 /// <summary>Exponential decay: <c>lr(t) = lr0 · γ^t</c>, a smooth version of <see cref="StepDecay"/>.</summary>
 public sealed record ExponentialDecay : LearningRateSchedule
 {
+    /// <inheritdoc/>
+    protected override void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("initial", Initial);
+        description.Set("gamma", Gamma);
+    }
+
     /// <summary>Creates the schedule.</summary>
     /// <exception cref="ArgumentOutOfRangeException">lr0 not positive and finite, or γ outside (0, 1].</exception>
     public ExponentialDecay(double initial, double gamma)

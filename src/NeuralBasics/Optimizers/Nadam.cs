@@ -1,4 +1,5 @@
 using System.Numerics;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Optimizers;
 
@@ -27,6 +28,14 @@ namespace NeuralBasics.Optimizers;
 /// </remarks>
 public sealed record Nadam : AdaptiveMomentRule
 {
+    /// <inheritdoc/>
+    protected override void Describe(ComponentDescription description)
+    {
+        base.Describe(description);
+        if (MomentumDecay is { } decay)
+            description.Set("momentum_decay", decay);
+    }
+
     /// <summary>Creates the rule; a null learning rate means 0.002.</summary>
     /// <param name="learningRate">The learning rate or schedule.</param>
     /// <param name="beta1">β1, the decay of the first moment and the momentum's ceiling.</param>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Optimizers;
 
@@ -15,6 +16,15 @@ namespace NeuralBasics.Optimizers;
 /// </remarks>
 public sealed record Nesterov : UpdateRule
 {
+    /// <inheritdoc/>
+    protected override void Describe(ComponentDescription description)
+    {
+        base.Describe(description);
+        description.Set("mu", Mu);
+        if (MomentumSchedule is { } schedule)
+            description.SetComponent("momentum_schedule", schedule);
+    }
+
     private readonly double _mu;
 
     /// <summary>Creates the rule.</summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Optimizers;
 
@@ -12,6 +13,14 @@ namespace NeuralBasics.Optimizers;
 /// </remarks>
 public sealed record RmsProp : UpdateRule
 {
+    /// <inheritdoc/>
+    protected override void Describe(ComponentDescription description)
+    {
+        base.Describe(description);
+        description.Set("rho", Rho);
+        description.Set("epsilon", Epsilon);
+    }
+
     private readonly double _rho, _epsilon;
 
     /// <summary>Creates the rule.</summary>

@@ -1,3 +1,5 @@
+using NeuralBasics.Components;
+
 namespace NeuralBasics.Optimizers;
 
 /// <summary>
@@ -6,6 +8,15 @@ namespace NeuralBasics.Optimizers;
 /// </summary>
 public sealed record StepDecay : LearningRateSchedule
 {
+    /// <inheritdoc/>
+    protected override void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("initial", Initial);
+        description.Set("gamma", Gamma);
+        description.Set("step_size", StepSize);
+    }
+
     /// <summary>Creates the schedule.</summary>
     /// <exception cref="ArgumentOutOfRangeException">lr0 not positive and finite, γ outside (0, 1], or stepSize below 1.</exception>
     public StepDecay(double initial, double gamma, long stepSize)

@@ -1,3 +1,5 @@
+using NeuralBasics.Components;
+
 namespace NeuralBasics.Optimizers;
 
 /// <summary>
@@ -8,8 +10,17 @@ namespace NeuralBasics.Optimizers;
 /// while the weights are far from anything good, large once the direction is steady.
 /// </summary>
 /// <remarks>For <see cref="Momentum"/> and <see cref="Nesterov"/>: <c>new Momentum(0.01, new SutskeverMomentum(0.99))</c>.</remarks>
-public sealed record SutskeverMomentum
+public sealed record SutskeverMomentum : IDescribedComponent
 {
+    string IDescribedComponent.Kind => "sutskever";
+
+    void IDescribedComponent.Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("maximum", Maximum);
+        description.Set("every", Every);
+    }
+
     /// <summary>Creates the ramp.</summary>
     /// <param name="maximum">μ_max, in [0, 1) (default 0.99; the paper tried 0.9 to 0.999).</param>
     /// <param name="every">Steps per rung (default 250, the paper's).</param>

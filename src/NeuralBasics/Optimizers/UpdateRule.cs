@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using NeuralBasics.Components;
 
 namespace NeuralBasics.Optimizers;
 
@@ -9,8 +10,24 @@ namespace NeuralBasics.Optimizers;
 /// and applies one step with <see cref="Apply{T}"/>; changing a hyperparameter means making a new
 /// rule (<c>rule with { LearningRate = 0.01 }</c>).
 /// </summary>
-public abstract record UpdateRule
+public abstract record UpdateRule : IDescribedComponent
 {
+    /// <summary>The rule's type name: what a checkpoint records it as.</summary>
+    string IDescribedComponent.Kind => GetType().Name;
+
+    void IDescribedComponent.Describe(ComponentDescription description) => Describe(description);
+
+    /// <summary>
+    /// Writes the hyperparameters (here the learning rate), which a checkpoint records so that a
+    /// resumed run with other ones is refused. A rule of your own overrides this, calling the base,
+    /// and writes each of its hyperparameters.
+    /// </summary>
+    protected virtual void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.SetComponent("learning_rate", LearningRate);
+    }
+
     private readonly LearningRateSchedule _learningRate;
 
     /// <summary>Sets the learning rate every rule has.</summary>

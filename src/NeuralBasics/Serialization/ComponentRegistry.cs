@@ -5,6 +5,7 @@ using NeuralBasics.Activations;
 using NeuralBasics.Components;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
 using NeuralBasics.Scoring;
 
@@ -83,6 +84,14 @@ public static class ComponentRegistry
     internal static JsonObject Describe<TComponent>(TComponent component)
         where TComponent : class => ComponentDescription.Of(component, Context).Json;
 
+    /// <summary>
+    /// The description of <paramref name="component"/> when it describes itself, else just its type
+    /// name (a checkpoint then notices when the type changes, not when its settings do).
+    /// </summary>
+    internal static JsonObject DescribeOrName<TComponent>(TComponent component)
+        where TComponent : class =>
+        component is IDescribedComponent ? Describe(component) : new JsonObject { [Context.KindKey<TComponent>()] = component.GetType().Name };
+
     /// <summary>Builds the score function, loss or regularizer that <paramref name="json"/> describes.</summary>
     internal static TComponent Read<TComponent>(JsonObject json)
         where TComponent : class => Context.Read<TComponent>(new ComponentDescription(json, Context.KindKey<TComponent>(), Context));
@@ -141,7 +150,9 @@ public static class ComponentRegistry
         public override string KindKey<TComponent>() =>
             typeof(TComponent) == typeof(IScoreFunction<float>) || typeof(TComponent) == typeof(IScoreFunction<double>) ? "kind"
             : typeof(TComponent) == typeof(ILayer<float>) || typeof(TComponent) == typeof(ILayer<double>) ? "type"
-            : typeof(TComponent) == typeof(IActivation) || typeof(TComponent) == typeof(ILoss) || typeof(TComponent) == typeof(IRegularizer) ? "name"
+            : typeof(TComponent) == typeof(IActivation) || typeof(TComponent) == typeof(ILoss) || typeof(TComponent) == typeof(IRegularizer)
+              || typeof(TComponent) == typeof(UpdateRule) || typeof(TComponent) == typeof(LearningRateSchedule)
+              || typeof(TComponent) == typeof(SutskeverMomentum) || typeof(TComponent) == typeof(IGradientTransform) ? "name"
             : throw new NotSupportedException($"{typeof(TComponent).Name} is not a category of component that files hold.");
 
         public override TComponent Read<TComponent>(ComponentDescription description)

@@ -19,7 +19,7 @@ internal static class CheckpointFile
     internal const string FormatName = "neuralbasics.checkpoint";
 
     public static void Save<T>(string path, IReadOnlyList<Parameter<T>> parameters, IReadOnlyList<UpdateState> states, UpdateRule rule,
-        TrainingState<T> progress)
+        TrainingState<T> progress, JsonObject? settings = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var bestWeights = progress.BestWeights;
@@ -46,6 +46,8 @@ internal static class CheckpointFile
             ["steps"] = new JsonArray([.. states.Select(s => (JsonNode)s.Step)]).ToJsonString(),
             ["history"] = new JsonArray([.. progress.History.Epochs.Select(e => (JsonNode)Describe(e))]).ToJsonString(),
         };
+        if (settings is not null)
+            metadata["settings"] = settings.ToJsonString();
         if (progress.BestEpoch is { } best)
         {
             metadata["early_stopping"] = new JsonObject
@@ -82,14 +84,16 @@ internal static class CheckpointFile
     /// <param name="rule">The rule the run uses; the checkpoint must name the same.</param>
     /// <param name="epochs">The run's epoch count: a checkpoint cannot be past it.</param>
     /// <param name="batchesPerEpoch">Steps per epoch: a tensor cannot have taken more than epoch x this many steps.</param>
+    /// <param name="settings">The resuming run's settings (<see cref="RunSettings"/>): they must equal the recorded ones ...</param>
+    /// <param name="allowChangedSettings">... unless this is true.</param>
     public static TrainingState<T> Load<T>(string path, IReadOnlyList<Parameter<T>> parameters,
-        IReadOnlyList<UpdateState> states, UpdateRule rule, int epochs, int batchesPerEpoch)
+        IReadOnlyList<UpdateState> states, UpdateRule rule, int epochs, int batchesPerEpoch, JsonObject? settings = null, bool allowChangedSettings = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         byte[] file = File.ReadAllBytes(path);
         try
         {
-            return Load(file, parameters, states, rule, epochs, batchesPerEpoch);
+            return Load(file, parameters, states, rule, epochs, batchesPerEpoch, settings, allowChangedSettings);
         }
         catch (InvalidDataException e)
         {
@@ -98,7 +102,7 @@ internal static class CheckpointFile
     }
 
     internal static TrainingState<T> Load<T>(byte[] file, IReadOnlyList<Parameter<T>> parameters, IReadOnlyList<UpdateState> states,
-        UpdateRule rule, int epochs, int batchesPerEpoch)
+        UpdateRule rule, int epochs, int batchesPerEpoch, JsonObject? settings = null, bool allowChangedSettings = true)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (metadata, tensors) = SafeTensors.Read(file);
@@ -109,6 +113,9 @@ internal static class CheckpointFile
         string ruleName = ModelFile.Required(metadata, "rule");
         if (ruleName != rule.GetType().Name)
             throw new InvalidDataException($"The checkpoint was written with the {ruleName} rule but the trainer uses {rule.GetType().Name}.");
+        if (settings is not null && !allowChangedSettings && metadata.TryGetValue("settings", out string? recordedText))
+            CheckSettings(StrictJson.Parse(recordedText, "'settings'") as JsonObject
+                ?? throw new InvalidDataException("The checkpoint's settings are not a JSON object."), settings);
 
         var progress = new CheckpointProgress();
         long[] steps;
@@ -311,4 +318,15 @@ internal static class CheckpointFile
         TimeSpan.FromTicks(o["duration_ticks"]!.GetValue<long>()),
         o["validation_loss"]?.GetValue<double>(),
         o["samples_per_second"]!.GetValue<double>()) { LearningRateScale = o["learning_rate_scale"]?.GetValue<double>() ?? 1 };
+
+    /// <summary>Refuses a resume whose settings differ from the recorded run's, naming every difference.</summary>
+    private static void CheckSettings(JsonObject recorded, JsonObject current)
+    {
+        var differences = RunSettings.Differences(recorded, current);
+        if (differences.Count == 0)
+            return;
+        throw new InvalidDataException(
+            $"The checkpoint continues a run with other settings: {string.Join("; ", differences.Select(d => $"{d.Path} was {d.Recorded}, now {d.Current}"))}. " +
+            "Resume with the settings of the run it continues, or set TrainerOptions.AllowChangedSettingsOnResume to go on with the new ones.");
+    }
 }

@@ -82,7 +82,12 @@ public sealed class Trainer<T>
     /// <see cref="TrainerOptions.Epochs"/>. With the same data and options the final weights equal
     /// those of an uninterrupted run, bit for bit.
     /// </summary>
-    /// <exception cref="InvalidDataException">The checkpoint is damaged, is for another network, rule or element type, or is past the run's epochs; nothing is changed.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The checkpoint is damaged, is for another network, rule or element type, is past the run's
+    /// epochs, or was written by a run with other settings (the rule's hyperparameters, the loss,
+    /// regularizer, transforms, batch size, seed, workers, policies: every difference is named) and
+    /// <see cref="TrainerOptions.AllowChangedSettingsOnResume"/> is not set; nothing is changed.
+    /// </exception>
     /// <exception cref="InvalidOperationException">This trainer is already running <see cref="Train"/> or <see cref="Resume"/> on another thread.</exception>
     public TrainingResult<T> Resume(string checkpointPath, DataSet<T> training, DataSet<T>? validation = null,
         IProgress<EpochResult>? progress = null, IProgress<BatchResult>? batchProgress = null, CancellationToken cancellationToken = default)
@@ -113,11 +118,13 @@ public sealed class Trainer<T>
     {
         CheckData(training, validation);
         var parameters = Setup.Score.Parameters;
+        var settings = RunSettings.Describe(Setup, Options);
         var step = new TrainingStep<T>(Setup, Options.Workers);
         int batchesPerEpoch = (training.Count + Math.Min(Options.BatchSize, training.Count) - 1) / Math.Min(Options.BatchSize, training.Count);
         var state = resumeFrom is null
             ? TrainingState<T>.Start(Options.Seed)
-            : CheckpointFile.Load(resumeFrom, parameters, step.States, Setup.Update.Rule, Options.Epochs, batchesPerEpoch);
+            : CheckpointFile.Load(resumeFrom, parameters, step.States, Setup.Update.Rule, Options.Epochs, batchesPerEpoch,
+                settings, Options.AllowChangedSettingsOnResume);
         // Created after a resume's weights are in place: they are the first "last good" weights.
         var epochs = new EpochRunner(this, step, training, validation, batchProgress, cancellationToken);
 
@@ -131,7 +138,7 @@ public sealed class Trainer<T>
             if (Options.ReduceOnPlateau is { } plateau)
                 state.RecordForPlateau(plateau, result.ValidationLoss ?? result.TotalLoss);
             if (Options.CheckpointPath is { } path)
-                CheckpointFile.Save(path, parameters, step.States, Setup.Update.Rule, state);
+                CheckpointFile.Save(path, parameters, step.States, Setup.Update.Rule, state, settings);
             progress?.Report(result);
             if (stop)
             {

@@ -88,4 +88,12 @@ public sealed record TrainerOptions
     /// atomically to this path after every epoch; <see cref="Trainer{T}.Resume"/> continues from it.
     /// </summary>
     public string? CheckpointPath { get; init; }
+
+    /// <summary>
+    /// Whether <see cref="Trainer{T}.Resume"/> may continue a checkpoint written by a run with other
+    /// settings (another learning rate, β, batch size, seed, loss, …). Off by default: the resumed
+    /// run would no longer be the run it claims to continue, so such a resume is refused naming
+    /// every setting that differs.
+    /// </summary>
+    public bool AllowChangedSettingsOnResume { get; init; }
 }

@@ -173,6 +173,48 @@ public sealed class TrainingControlTests : IDisposable
         Assert.All(epochs, e => Assert.True(e.SamplesPerSecond > 0 && e.ValidationLoss is not null));
     }
 
+    /// <summary>A checkpoint records the settings that shape the run; resuming with others is refused naming each, unless asked for.</summary>
+    [Fact]
+    public void ResumingWithOtherSettings_IsRefusedNamingEachDifference_UnlessAllowed()
+    {
+        string path = Path.Combine(_folder, "settings.safetensors");
+        var data = SyntheticData.Blobs<float>(40, 3, 4, seed: 2);
+        var options = new TrainerOptions { Epochs = 2, BatchSize = 16, Seed = 7, CheckpointPath = path };
+        Sequential<float> Net() => new NetworkBuilder<float>(4, seed: 5).Dense(8, new Relu()).Dense(3).Build();
+        new Trainer<float>(Net(), SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-4), new Adam(0.01), options).Train(data);
+        byte[] written = File.ReadAllBytes(path);
+
+        InvalidDataException Refused(UpdateChain update, TrainerOptions changed, IRegularizer? regularizer = null)
+        {
+            File.WriteAllBytes(path, written);
+            var e = Assert.Throws<InvalidDataException>(() =>
+                new Trainer<float>(Net(), SoftmaxCrossEntropyLoss.Instance, regularizer ?? new L2Regularization(1e-4), update, changed with { Epochs = 4 }).Resume(path, data));
+            Assert.Equal(written, File.ReadAllBytes(path));
+            return e;
+        }
+
+        Assert.Contains("rule.beta1 was 0.9, now 0.95", Refused(new Adam(0.01) { Beta1 = 0.95 }, options).Message);
+        Assert.Contains("rule.learning_rate.value was 0.01, now 0.02", Refused(new Adam(0.02), options).Message);
+        Assert.Contains("rule.learning_rate.name was \"ConstantLearningRate\", now \"CosineAnnealing\"", Refused(new Adam(new CosineAnnealing(0.01, 100)), options).Message);
+        var several = Refused(new UpdateChain([new ClipByGlobalNorm(1)], new Adam(0.01)), options with { BatchSize = 8, Seed = 3 }, new L2Regularization(1e-3)).Message;
+        Assert.Contains("transforms[0].max_norm was (none), now 1", several);
+        Assert.Contains("regularizer.lambda was 0.0001, now 0.001", several);
+        Assert.Contains("batch_size was 16, now 8", several);
+        Assert.Contains("seed was 7, now 3", several);
+        Assert.Contains("AllowChangedSettingsOnResume", several);
+
+        // Asked for: the run goes on with the new settings.
+        File.WriteAllBytes(path, written);
+        var result = new Trainer<float>(Net(), SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-4), new Adam(0.02),
+            options with { Epochs = 3, AllowChangedSettingsOnResume = true }).Resume(path, data);
+        Assert.Equal([1, 2, 3], result.History.Epochs.Select(e => e.Epoch));
+
+        // The same settings (more epochs are not a change): resumes.
+        File.WriteAllBytes(path, written);
+        Assert.Equal(4, new Trainer<float>(Net(), SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-4), new Adam(0.01), options with { Epochs = 4 })
+            .Resume(path, data).History.Epochs.Count);
+    }
+
     /// <summary>A checkpoint written before the components described themselves (TestData/formats/WrittenBy.cs.txt) resumes.</summary>
     [Fact]
     public void ACheckpointWrittenBeforeTheComponentRegistry_StillResumes()
