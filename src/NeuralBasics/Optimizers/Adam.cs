@@ -26,17 +26,20 @@ public sealed record Adam : AdaptiveMomentRule
     public override UpdateState CreateState<T>(int length) => new AdamState<T>(length);
 
     /// <inheritdoc/>
-    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate)
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate) =>
+        Update(this, parameters, gradient, StateAs<AdamState<T>>(state), offset, learningRate);
+
+    /// <summary>Adam's step with <paramref name="rule"/>'s β1, β2 and ε: Adam's own, and AdamW's after its decay.</summary>
+    internal static void Update<T>(AdaptiveMomentRule rule, Span<T> parameters, ReadOnlySpan<T> gradient, AdamState<T> s, int offset, double learningRate)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var s = StateAs<AdamState<T>>(state);
         long t = s.Step + 1;
-        double correction1 = 1 - Math.Pow(Beta1, t), correction2 = 1 - Math.Pow(Beta2, t);
+        double correction1 = 1 - Math.Pow(rule.Beta1, t), correction2 = 1 - Math.Pow(rule.Beta2, t);
         UpdateLoop.Run(parameters, gradient, s.M.AsSpan(offset, parameters.Length), s.V.AsSpan(offset, parameters.Length), new Op<T>(
-            T.CreateChecked(Beta1), T.CreateChecked(Beta2), T.CreateChecked(learningRate / correction1),
-            T.CreateChecked(1 / correction2), T.CreateChecked(Epsilon)));
+            T.CreateChecked(rule.Beta1), T.CreateChecked(rule.Beta2), T.CreateChecked(learningRate / correction1),
+            T.CreateChecked(1 / correction2), T.CreateChecked(rule.Epsilon)));
     }
 
-    /// <summary>The step's constants, with their vector broadcasts made once per step rather than in the loop.</summary>
     private readonly struct Op<T>(T beta1, T beta2, T stepSize, T inverseCorrection2, T eps) : IUpdateOperator<T>
         where T : unmanaged, IFloatingPointIeee754<T>
     {

@@ -23,6 +23,11 @@ namespace NeuralBasics.Optimizers;
 /// library. A Downpour parameter server sees bare tensors and decays them all.
 /// Defaults: lr 0.001, β1 0.9, β2 0.999, ε 1e-8, λ 0.01 (PyTorch's).
 /// </para>
+/// <para>
+/// It is Adam's step after <see cref="DecoupledWeightDecay"/>'s decay at the start of each step
+/// (<see cref="UpdateRule.BeginStep{T}"/>): <c>new UpdateChain([new DecoupledWeightDecay(λ)], new Adam(lr))</c>
+/// gives the same bits. This rule is that chain for where a rule must stand alone (a parameter server).
+/// </para>
 /// </remarks>
 public sealed record AdamW : AdaptiveMomentRule
 {
@@ -50,37 +55,15 @@ public sealed record AdamW : AdaptiveMomentRule
     public override UpdateState CreateState<T>(int length) => new AdamState<T>(length);
 
     /// <inheritdoc/>
-    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate)
+    /// <summary>The decay, <c>w ← w·(1 − lr·λ)</c> on weights only (<see cref="DecoupledWeightDecay"/>), before Adam's step.</summary>
+    protected internal override void BeginStep<T>(Span<T> parameters, UpdateState state, double learningRate)
     {
-        var s = StateAs<AdamState<T>>(state);
-        long t = s.Step + 1;
-        double correction1 = 1 - Math.Pow(Beta1, t), correction2 = 1 - Math.Pow(Beta2, t);
-        double keep = s.IsWeight ? 1 - learningRate * WeightDecay : 1;
-        UpdateLoop.Run(parameters, gradient, s.M.AsSpan(offset, parameters.Length), s.V.AsSpan(offset, parameters.Length), new Op<T>(
-            T.CreateChecked(Beta1), T.CreateChecked(Beta2), T.CreateChecked(learningRate / correction1),
-            T.CreateChecked(1 / correction2), T.CreateChecked(Epsilon), T.CreateChecked(keep)));
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.IsWeight)
+            DecoupledWeightDecay.Decay(parameters, learningRate, WeightDecay);
     }
 
-    /// <summary>The step's constants, with their vector broadcasts made once per step rather than in the loop.</summary>
-    private readonly struct Op<T>(T beta1, T beta2, T stepSize, T inverseCorrection2, T eps, T keep) : IUpdateOperator<T>
-        where T : unmanaged, IFloatingPointIeee754<T>
-    {
-        private readonly Vector<T> _beta1 = UpdateLoop.Broadcast(beta1), _oneMinusBeta1 = UpdateLoop.Broadcast(T.One - beta1), _beta2 = UpdateLoop.Broadcast(beta2),
-            _oneMinusBeta2 = UpdateLoop.Broadcast(T.One - beta2), _stepSize = UpdateLoop.Broadcast(stepSize), _inverseCorrection2 = UpdateLoop.Broadcast(inverseCorrection2),
-            _eps = UpdateLoop.Broadcast(eps), _keep = UpdateLoop.Broadcast(keep);
-
-        public void Invoke(ref T w, T g, ref T m, ref T v)
-        {
-            m = beta1 * m + (T.One - beta1) * g;
-            v = beta2 * v + (T.One - beta2) * g * g;
-            w = w * keep - stepSize * m / (T.Sqrt(v * inverseCorrection2) + eps);
-        }
-
-        public void Invoke(ref Vector<T> w, Vector<T> g, ref Vector<T> m, ref Vector<T> v)
-        {
-            m = _beta1 * m + _oneMinusBeta1 * g;
-            v = _beta2 * v + _oneMinusBeta2 * g * g;
-            w = w * _keep - _stepSize * m / (Vector.SquareRoot(v * _inverseCorrection2) + _eps);
-        }
-    }
+    /// <summary>Adam's step.</summary>
+    protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate) =>
+        Adam.Update(this, parameters, gradient, StateAs<AdamState<T>>(state), offset, learningRate);
 }

@@ -60,6 +60,13 @@ public sealed record Nadam : AdaptiveMomentRule
     /// <inheritdoc/>
     public override UpdateState CreateState<T>(int length) => new NadamState<T>(length);
 
+    /// <summary>Brings the state's momentum product up to this step, once per tensor, before the slices read it.</summary>
+    protected internal override void BeginStep<T>(Span<T> parameters, UpdateState state, double learningRate)
+    {
+        if (MomentumDecay is not null)
+            StateAs<NadamState<T>>(state).AdvanceProductTo(state.Step + 1, this);
+    }
+
     /// <inheritdoc/>
     protected override void ApplyCore<T>(Span<T> parameters, ReadOnlySpan<T> gradient, UpdateState state, int offset, double learningRate)
     {
@@ -75,7 +82,7 @@ public sealed record Nadam : AdaptiveMomentRule
         else
         {
             double mu = MomentumAt(t), next = MomentumAt(t + 1);
-            double product = s.ProductAt(t, this);
+            double product = s.MomentumProduct;
             momentumScale = next / (1 - product * next);
             gradientScale = (1 - mu) / (1 - product);
         }

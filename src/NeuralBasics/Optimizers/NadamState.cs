@@ -11,7 +11,6 @@ namespace NeuralBasics.Optimizers;
 /// </remarks>
 public sealed record NadamState<T>(int Length) : UpdateState(Length)
 {
-    private readonly object _gate = new();
     private long _productStep;
     private double _product = 1.0;
 
@@ -24,11 +23,7 @@ public sealed record NadamState<T>(int Length) : UpdateState(Length)
     /// <summary>μ₁·μ₂·…·μ_t after the step t last applied (1 before the first step).</summary>
     public double MomentumProduct
     {
-        get
-        {
-            lock (_gate)
-                return _product;
-        }
+        get => _product;
     }
 
     /// <inheritdoc/>
@@ -37,11 +32,7 @@ public sealed record NadamState<T>(int Length) : UpdateState(Length)
     /// <inheritdoc/>
     public override IReadOnlyList<KeyValuePair<string, double>> Scalars
     {
-        get
-        {
-            lock (_gate)
-                return _productStep == Step ? [new("momentum_product", _product)] : [];
-        }
+        get => _productStep == Step ? [new("momentum_product", _product)] : [];
     }
 
     /// <inheritdoc/>
@@ -51,36 +42,29 @@ public sealed record NadamState<T>(int Length) : UpdateState(Length)
             base.RestoreScalar(name, value);
         if (!(value > 0 && value <= 1))
             throw new ArgumentException($"A product of momentum coefficients must be in (0, 1]; got {value}.", nameof(value));
-        lock (_gate)
-        {
-            _product = value;
-            _productStep = Step;
-        }
+        _product = value;
+        _productStep = Step;
     }
 
     /// <summary>
-    /// The product up to step <paramref name="t"/>: kept from the previous step, or rebuilt from 1 after
-    /// a restore. Slices of one tensor may ask at once from several cores; the lock (uncontended
-    /// almost always, and allocation-free) makes them agree.
+    /// Brings the product up to step <paramref name="t"/>: kept from the previous step, or rebuilt from
+    /// 1 after a restore. Called once per tensor and step (<see cref="UpdateRule.BeginStep{T}"/>),
+    /// before the slices of the tensor read <see cref="MomentumProduct"/> from several cores.
     /// </summary>
-    internal double ProductAt(long t, Nadam rule)
+    internal void AdvanceProductTo(long t, Nadam rule)
     {
-        lock (_gate)
+        if (_productStep == t)
+            return;
+        if (_productStep == t - 1)
         {
-            if (_productStep == t)
-                return _product;
-            if (_productStep == t - 1)
-            {
-                _product *= rule.MomentumAt(t);
-            }
-            else
-            {
-                _product = 1.0;
-                for (long i = 1; i <= t; i++)
-                    _product *= rule.MomentumAt(i);
-            }
-            _productStep = t;
-            return _product;
+            _product *= rule.MomentumAt(t);
         }
+        else
+        {
+            _product = 1.0;
+            for (long i = 1; i <= t; i++)
+                _product *= rule.MomentumAt(i);
+        }
+        _productStep = t;
     }
 }

@@ -68,7 +68,9 @@ public abstract record UpdateRule : IDescribedComponent
                 bad++;
             throw new ArgumentException($"Gradient element {bad} is {gradient[bad]}; an update needs a finite gradient.", nameof(gradient));
         }
-        ApplyCore(parameters, gradient, state, 0, LearningRateOf<T>(state));
+        double learningRate = LearningRateOf<T>(state);
+        BeginStep(parameters, state, learningRate);
+        ApplyCore(parameters, gradient, state, 0, learningRate);
         state.Step++;
     }
 
@@ -101,6 +103,18 @@ public abstract record UpdateRule : IDescribedComponent
     {
         get => _learningRate;
         init => _learningRate = value ?? throw new ArgumentNullException(nameof(LearningRate));
+    }
+
+    /// <summary>
+    /// The start of one step on a whole tensor, before <see cref="ApplyCore{T}"/> runs on it (perhaps
+    /// in slices, on several threads): called once per tensor and step, on one thread, with the
+    /// step's learning rate, while <see cref="UpdateState.Step"/> still counts the steps before it.
+    /// A rule advances per-step bookkeeping here (Nadam's momentum product) or changes the whole
+    /// tensor first (AdamW's decay). Nothing by default.
+    /// </summary>
+    protected internal virtual void BeginStep<T>(Span<T> parameters, UpdateState state, double learningRate)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
     }
 
     /// <summary>

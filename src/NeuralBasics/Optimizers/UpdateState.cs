@@ -26,7 +26,7 @@ public abstract record UpdateState
     /// <see cref="Parameter{T}.IsRegularized"/>; a state made by hand, or by a parameter server that
     /// sees bare tensors, is a weight.
     /// </summary>
-    public bool IsWeight { get; set; } = true;
+    public bool IsWeight { get; init; } = true;
 
     /// <summary>
     /// The state's arrays by name (for example "M" and "V" for Adam), each as long as the

@@ -29,10 +29,21 @@ internal sealed class RuleApplication<T> : BlockPass<T>
     /// <summary>A multiplier on every learning rate (reduce-on-plateau); 1 by default.</summary>
     public double Scale { get; set; } = 1;
 
-    public void Run()
+    /// <summary>Each tensor's learning rate of the coming step, filled by <see cref="PrepareStep"/>.</summary>
+    public double[] LearningRates => _learningRates;
+
+    /// <summary>The rule's learning rate of the coming step for every tensor (its step count, times <see cref="Scale"/>).</summary>
+    public void PrepareStep()
     {
         for (int k = 0; k < _states.Length; k++)
             _learningRates[k] = _rule.LearningRateOf<T>(_states[k], Scale);
+    }
+
+    /// <summary>The step prepared by <see cref="PrepareStep"/>: the rule's start on each tensor, then its update in blocks on every core.</summary>
+    public void Run()
+    {
+        for (int k = 0; k < _states.Length; k++)
+            _rule.BeginStep(Parameters[k].Value.Span, _states[k], _learningRates[k]);
         RunAllBlocks();
         foreach (var state in _states)
             state.Step++;

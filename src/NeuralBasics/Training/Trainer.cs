@@ -120,10 +120,13 @@ public sealed class Trainer<T>
         var parameters = Setup.Score.Parameters;
         var settings = RunSettings.Describe(Setup, Options);
         var step = new TrainingStep<T>(Setup, Options.Workers);
+        // What a checkpoint saves of the chain: the rule's state of every tensor, then the states the
+        // transforms keep, transform by transform (each counts the same steps).
+        UpdateState[] states = [.. step.States, .. step.TransformStates.SelectMany(s => s).OfType<UpdateState>()];
         int batchesPerEpoch = (training.Count + Math.Min(Options.BatchSize, training.Count) - 1) / Math.Min(Options.BatchSize, training.Count);
         var state = resumeFrom is null
             ? TrainingState<T>.Start(Options.Seed)
-            : CheckpointFile.Load(resumeFrom, parameters, step.States, Setup.Update.Rule, Options.Epochs, batchesPerEpoch,
+            : CheckpointFile.Load(resumeFrom, parameters, states, Setup.Update.Rule, Options.Epochs, batchesPerEpoch,
                 settings, Options.AllowChangedSettingsOnResume);
         // Created after a resume's weights are in place: they are the first "last good" weights.
         var epochs = new EpochRunner(this, step, training, validation, batchProgress, cancellationToken);
@@ -138,7 +141,7 @@ public sealed class Trainer<T>
             if (Options.ReduceOnPlateau is { } plateau)
                 state.RecordForPlateau(plateau, result.ValidationLoss ?? result.TotalLoss);
             if (Options.CheckpointPath is { } path)
-                CheckpointFile.Save(path, parameters, step.States, Setup.Update.Rule, state, settings);
+                CheckpointFile.Save(path, parameters, states, Setup.Update.Rule, state, settings);
             progress?.Report(result);
             if (stop)
             {

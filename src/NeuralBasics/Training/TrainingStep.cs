@@ -23,7 +23,7 @@ namespace NeuralBasics.Training;
 public sealed class TrainingStep<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly RuleApplication<T> _rule;
+    private readonly ChainApplication<T> _chain;
 
     /// <summary>Prepares steps for <paramref name="setup"/>.</summary>
     /// <param name="setup">What is trained and how.</param>
@@ -38,7 +38,7 @@ public sealed class TrainingStep<T>
         ArgumentNullException.ThrowIfNull(setup);
         Setup = setup;
         Gradient = GradientComputation<T>.Create(setup.Score, setup.Loss, setup.Regularizer, workers);
-        _rule = new RuleApplication<T>(setup.Score.Parameters, setup.Update.Rule);
+        _chain = new ChainApplication<T>(setup.Score.Parameters, setup.Update);
     }
 
     /// <summary>Prepares steps for <paramref name="score"/> (see <see cref="TrainingStep{T}(TrainingSetup{T}, int)"/>).</summary>
@@ -62,10 +62,13 @@ public sealed class TrainingStep<T>
     public int Workers => Gradient.Workers;
 
     /// <summary>The update-rule state of each parameter tensor, in <see cref="IScoreFunction{T}.Parameters"/> order.</summary>
-    public IReadOnlyList<UpdateState> States => _rule.States;
+    public IReadOnlyList<UpdateState> States => _chain.States;
+
+    /// <summary>Each gradient transform's state of each tensor, in chain order (null where a transform keeps none).</summary>
+    internal IReadOnlyList<IReadOnlyList<UpdateState?>> TransformStates => _chain.TransformStates;
 
     /// <summary>A multiplier on the rule's learning rate (reduce-on-plateau sets it between epochs); 1 by default.</summary>
-    internal double LearningRateScale { get => _rule.Scale; set => _rule.Scale = value; }
+    internal double LearningRateScale { get => _chain.Scale; set => _chain.Scale = value; }
 
     /// <summary>Why the last step did not update, or null when it did.</summary>
     public string? LastProblem => Gradient.LastProblem;
@@ -88,10 +91,7 @@ public sealed class TrainingStep<T>
         T dataLoss = Gradient.Compute(inputs, labels);
         if (!T.IsFinite(dataLoss))
             return dataLoss;
-        var parameters = Setup.Score.Parameters;
-        foreach (var transform in Setup.Update.Transforms)
-            transform.Apply(parameters, Gradient.LastGradientNorm);
-        _rule.Run();
+        _chain.Run(Gradient.LastGradientNorm);
         return dataLoss;
     }
 }

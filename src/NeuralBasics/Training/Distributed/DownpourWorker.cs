@@ -20,10 +20,15 @@ public sealed class DownpourWorker<T> : DistributedWorker<T>
     /// <param name="server">The parameter server.</param>
     /// <param name="worker">This worker's id: its messages' stamp and its shuffling seed.</param>
     /// <param name="options">Epochs, batch size, n_fetch, n_push and the seed; the defaults when null.</param>
+    /// <exception cref="ArgumentException">A transform of the chain changes the parameters (<see cref="Optimizers.IGradientTransform.ChangesParameters"/>).</exception>
     public DownpourWorker(TrainingSetup<T> setup, IParameterServer<T> server, int worker, DownpourOptions? options = null)
         : base(setup, worker)
     {
         ArgumentNullException.ThrowIfNull(server);
+        if (setup.Update.Transforms.FirstOrDefault(t => t.ChangesParameters) is { } changing)
+            throw new ArgumentException(
+                $"{changing} changes the parameters, which a Downpour worker only replicates: it must run where the rule runs, on the server. " +
+                "Give the server a rule that includes it (AdamW for decoupled weight decay with Adam), or train with elastic averaging.", nameof(setup));
         Server = server;
         Options = options ?? new DownpourOptions();
     }
@@ -43,6 +48,7 @@ public sealed class DownpourWorker<T> : DistributedWorker<T>
         WorkerChecks.Data(data, rows, Setup.Score);
         var parameters = Setup.Score.Parameters;
         var gradient = GradientComputation<T>.Create(Setup.Score, Setup.Loss, Setup.Regularizer);
+        var transforms = new ChainApplication<T>(parameters, Setup.Update, withRule: false);
         var batches = new ShardBatches<T>(data, rows.Span, Options.BatchSize, Options.Seed, Worker);
         var accumulated = parameters.Select(p => new T[p.Value.Memory.Length]).ToArray();
         ReadOnlyMemory<T>[] pushes = [.. accumulated.Select(a => (ReadOnlyMemory<T>)a)];
@@ -65,8 +71,7 @@ public sealed class DownpourWorker<T> : DistributedWorker<T>
                     throw new TrainingDivergedException(
                         $"Downpour worker {Worker} diverged in epoch {epoch}, batch {batch}: {gradient.LastProblem}.",
                         new TrainingHistory(), epoch, batch, gradient.LastProblem!);
-                foreach (var transform in Setup.Update.Transforms)
-                    transform.Apply(parameters, gradient.LastGradientNorm);
+                transforms.RunTransforms(gradient.LastGradientNorm);
                 for (int k = 0; k < parameters.Count; k++)
                     TensorPrimitives.Add(accumulated[k], parameters[k].Gradient.Span, accumulated[k]);
                 meter.Batch(loss, size);

@@ -52,8 +52,7 @@ public sealed class SynchronousWorker<T> : DistributedWorker<T>
         var gradient = GradientComputation<T>.Create(Setup.Score, Setup.Loss, Setup.Regularizer);
         var batches = new ShardBatches<T>(data, rows.Span, Options.BatchSize, Options.Seed, Worker, Options.Shuffle);
         Memory<T>[] gradients = [.. parameters.Select(p => p.Gradient.Memory)];
-        var rule = Setup.Update.Rule;
-        var states = parameters.Select(p => rule.CreateState<T>(p.Value.Memory.Length) with { IsWeight = p.IsRegularized }).ToArray();
+        var chain = new ChainApplication<T>(parameters, Setup.Update);
         var meter = new WorkerMeter<T>(Worker, Setup.Score);
         var stamp = FirstStamp();
         for (int epoch = 1; epoch <= Options.Epochs; epoch++)
@@ -92,10 +91,7 @@ public sealed class SynchronousWorker<T> : DistributedWorker<T>
                     TensorPrimitives.Divide(g.Span, T.CreateChecked(total), g.Span);
                     squares += GradientPreparation<T>.SumOfSquares(g.Span);
                 }
-                foreach (var transform in Setup.Update.Transforms)
-                    transform.Apply(parameters, Math.Sqrt(squares));
-                for (int k = 0; k < parameters.Count; k++)
-                    rule.Apply<T>(parameters[k].Value.Span, parameters[k].Gradient.Span, states[k]);
+                chain.Run(Math.Sqrt(squares));
                 meter.Version++;
             }
             var epochReport = meter.EndEpoch();
