@@ -4,9 +4,7 @@ using NeuralBasics.Layers;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Orleans;
 using NeuralBasics.Training.Distributed;
-using Orleans.Hosting;
 using Orleans.TestingHost;
-using Orleans.TestingHost.InMemoryTransport;
 
 namespace NeuralBasics.Benchmarks.Cluster;
 

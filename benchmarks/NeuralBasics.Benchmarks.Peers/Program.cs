@@ -1,17 +1,18 @@
 using System.Diagnostics;
-using Microsoft.ML;
 using Microsoft.ML.Data;
-using NeuralBasics;
+using Microsoft.ML;
 using NeuralBasics.Activations;
 using NeuralBasics.Benchmarks.Peers;
 using NeuralBasics.Data;
 using NeuralBasics.Kernels;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
 using NeuralBasics.Scoring;
 using NeuralBasics.Training;
+using NeuralBasics;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,5 @@
 using System.Numerics;
 using BenchmarkDotNet.Attributes;
-using NeuralBasics.Kernels;
 
 namespace NeuralBasics.Benchmarks;
 

@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Attributes;
 using Microsoft.ML.OnnxRuntime;
-using NeuralBasics.Onnx;
 using NeuralBasics.Activations;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
-using NeuralBasics.Training;
+using NeuralBasics.Models;
+using NeuralBasics.Onnx;
 
 namespace NeuralBasics.Benchmarks;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Net;
 using System.Net.Sockets;
+using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -8,10 +8,11 @@ using NeuralBasics.Activations;
 using NeuralBasics.Data;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Orleans;
-using NeuralBasics.Training;
 using NeuralBasics.Training.Distributed;
+using NeuralBasics.Training;
 using Orleans.Configuration;
 using ScottPlot;
 

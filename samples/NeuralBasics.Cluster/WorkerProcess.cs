@@ -5,10 +5,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using NeuralBasics.Csv;
 using NeuralBasics.Data;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Orleans;
-using NeuralBasics.Training;
 using NeuralBasics.Training.Distributed;
+using NeuralBasics.Training;
 using Orleans.Configuration;
 
 namespace NeuralBasics.Cluster;

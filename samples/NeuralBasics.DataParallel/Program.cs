@@ -4,12 +4,12 @@ using NeuralBasics.Data;
 using NeuralBasics.Kernels;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
-using NeuralBasics.Scoring;
-using NeuralBasics.Training;
 using NeuralBasics.Training.Distributed;
-using ScottPlot;
+using NeuralBasics.Training;
 using NeuralBasics;
+using ScottPlot;
 
 // Data-parallel training side by side on Fashion-MNIST (MLP 784-256-10, float, batch 128): one
 // worker (its products split across the cores), synchronous with 2 workers, Downpour with 2 and

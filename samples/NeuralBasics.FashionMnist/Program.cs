@@ -1,13 +1,15 @@
 using NeuralBasics.Activations;
 using NeuralBasics.Data;
+using NeuralBasics.Evaluation;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
 using NeuralBasics.Scoring;
 using NeuralBasics.Training;
-using Spectre.Console;
 using NeuralBasics;
+using Spectre.Console;
 
 // Small neural networks on real data. Part 1: the spiral, where a hidden layer makes the
 // difference. Part 2: Fashion-MNIST (60,000 training and 10,000 test images of clothing):

@@ -146,7 +146,7 @@ static void DrawRace(Surface surface, string path)
     plot.SavePng(path, 900, 650);
 }
 
-/// <summary>The rule's path from the start, stopped where it leaves the drawn region or blows up.</summary>
+// The rule's path from the start, stopped where it leaves the drawn region or blows up.
 static (double[] Xs, double[] Ys) Trajectory(UpdateRule rule, Surface surface)
 {
     double[] w = [.. surface.Start];

@@ -1,5 +1,6 @@
-using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML;
+using NeuralBasics.Models;
 using NeuralBasics.Training;
 
 namespace NeuralBasics.MLNet;

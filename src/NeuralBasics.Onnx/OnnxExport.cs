@@ -2,7 +2,7 @@ using System.Numerics;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using NeuralBasics.Components;
-using NeuralBasics.Training;
+using NeuralBasics.Models;
 using Onnx;
 
 namespace NeuralBasics.Onnx;

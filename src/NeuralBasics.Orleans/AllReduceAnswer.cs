@@ -1,5 +1,3 @@
-using NeuralBasics.Training.Distributed;
-
 namespace NeuralBasics.Orleans;
 
 /// <summary>An all-reduce round's answer: the sum over workers and its rows.</summary>

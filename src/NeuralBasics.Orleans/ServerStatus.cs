@@ -1,6 +1,3 @@
-using System.Numerics;
-using NeuralBasics.Training.Distributed;
-
 namespace NeuralBasics.Orleans;
 
 /// <summary>Where a server grain stands.</summary>

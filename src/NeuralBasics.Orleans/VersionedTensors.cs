@@ -1,5 +1,3 @@
-using NeuralBasics.Training.Distributed;
-
 namespace NeuralBasics.Orleans;
 
 /// <summary>Parameters (or a center) with their version, as a grain returns them.</summary>

@@ -2,8 +2,8 @@ using System.Text;
 using NeuralBasics.Csv;
 using NeuralBasics.Data;
 using NeuralBasics.Layers;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
-using NeuralBasics.Serialization;
 using NeuralBasics.Training;
 
 namespace NeuralBasics.Fuzz;

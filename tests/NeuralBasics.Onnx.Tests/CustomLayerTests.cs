@@ -1,12 +1,13 @@
 using System.Numerics;
-using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using Microsoft.ML.OnnxRuntime;
 using NeuralBasics.Activations;
 using NeuralBasics.Components;
 using NeuralBasics.Data;
 using NeuralBasics.Diagnostics;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Serialization;
 using NeuralBasics.Training;

@@ -2,10 +2,8 @@ using Microsoft.Extensions.DependencyInjection;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Training.Distributed;
 using Orleans.Configuration;
-using Orleans.Hosting;
 using Orleans.Storage;
 using Orleans.TestingHost;
-using Orleans.TestingHost.InMemoryTransport;
 
 namespace NeuralBasics.Orleans.Tests;
 

@@ -3,12 +3,12 @@ using NeuralBasics.Cluster;
 using NeuralBasics.Data;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Scoring;
-using NeuralBasics.Training;
 using NeuralBasics.Training.Distributed;
+using NeuralBasics.Training;
 using Orleans.TestingHost;
-using Orleans.TestingHost.InMemoryTransport;
 
 namespace NeuralBasics.Orleans.Tests;
 

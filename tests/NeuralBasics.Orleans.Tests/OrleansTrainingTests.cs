@@ -1,9 +1,10 @@
 using NeuralBasics.Data;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Scoring;
-using NeuralBasics.Training;
 using NeuralBasics.Training.Distributed;
+using NeuralBasics.Training;
 
 namespace NeuralBasics.Orleans.Tests;
 

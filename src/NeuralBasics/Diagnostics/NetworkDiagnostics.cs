@@ -1,12 +1,10 @@
 using System.Globalization;
 using System.Numerics;
-using System.Numerics.Tensors;
 using System.Text;
 using NeuralBasics.Activations;
 using NeuralBasics.Data;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
-using NeuralBasics.Scoring;
 
 namespace NeuralBasics.Diagnostics;
 

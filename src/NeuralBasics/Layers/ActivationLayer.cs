@@ -1,6 +1,5 @@
 using System.Numerics;
 using NeuralBasics.Activations;
-using NeuralBasics.Scoring;
 using NeuralBasics.Components;
 
 namespace NeuralBasics.Layers;

@@ -1,5 +1,4 @@
 using System.Numerics;
-using NeuralBasics.Scoring;
 
 namespace NeuralBasics.Layers;
 

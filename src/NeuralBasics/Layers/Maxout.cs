@@ -1,6 +1,5 @@
 using System.Numerics;
 using NeuralBasics.Kernels;
-using NeuralBasics.Scoring;
 using NeuralBasics.Components;
 
 namespace NeuralBasics.Layers;

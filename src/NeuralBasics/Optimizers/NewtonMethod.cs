@@ -3,8 +3,6 @@ using NeuralBasics.Data;
 using NeuralBasics.Losses;
 using NeuralBasics.Regularization;
 using NeuralBasics.Scoring;
-using DenseMatrix = MathNet.Numerics.LinearAlgebra.Matrix<double>;
-using DenseVector = MathNet.Numerics.LinearAlgebra.Vector<double>;
 
 namespace NeuralBasics.Optimizers;
 

@@ -2,7 +2,6 @@ using System.Numerics;
 using NeuralBasics.Data;
 using NeuralBasics.Kernels;
 using NeuralBasics.Losses;
-using NeuralBasics.Regularization;
 using NeuralBasics.Scoring;
 using DenseMatrix = MathNet.Numerics.LinearAlgebra.Matrix<double>;
 using DenseVector = MathNet.Numerics.LinearAlgebra.Vector<double>;

@@ -1,18 +1,19 @@
 using System.Globalization;
 using System.Numerics;
-using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
-using NeuralBasics.Scoring;
 using NeuralBasics.Serialization;
 
 namespace NeuralBasics.Training;
 
 /// <summary>
-/// A training checkpoint as one safetensors file: the parameters ("param/NAME"), every update-rule
-/// state array ("state/K/BUFFER"), early stopping's best weights ("best/NAME"), and in the metadata
-/// the epoch, the shuffling generator's state, the step counts (the schedule position), the rule's
-/// type and the history so far. Written atomically; loaded all-or-nothing.
+/// A training checkpoint as one safetensors file: the parameters, every state array of the rule and
+/// the transforms, early stopping's best weights (tensor names: <see cref="CheckpointNames"/>), and
+/// in the metadata the epoch, the shuffling generator's state, the step counts (the schedule
+/// position), the rule's type, the run's settings (<see cref="RunSettings"/>), the history so far
+/// and the policies' own entries (<see cref="EarlyStoppingState{T}"/>, <see cref="PlateauState"/>).
+/// Written atomically; loaded all-or-nothing.
 /// </summary>
 internal static class CheckpointFile
 {
@@ -22,18 +23,13 @@ internal static class CheckpointFile
         TrainingState<T> progress, JsonObject? settings = null)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var bestWeights = progress.BestWeights;
         string dtype = ModelFile.DType<T>();
         var tensors = new List<TensorEntry>();
         foreach (var p in parameters)
-            tensors.Add(ModelFile.Tensor("param/" + p.Name, p.Value));
+            tensors.Add(ModelFile.Tensor(CheckpointNames.Parameter(p.Name), p.Value));
         for (int k = 0; k < states.Count; k++)
             foreach (var (name, values) in states[k].Buffers)
-                tensors.Add(new TensorEntry($"state/{k}/{name}", dtype, [values.Length], ModelFile.Bytes<T>((T[])values)));
-        if (bestWeights is not null)
-            for (int k = 0; k < parameters.Count; k++)
-                tensors.Add(new TensorEntry("best/" + parameters[k].Name, dtype, [parameters[k].Value.Rows, parameters[k].Value.Columns],
-                    ModelFile.Bytes<T>(bestWeights[k])));
+                tensors.Add(new TensorEntry(CheckpointNames.State(k, name), dtype, [values.Length], ModelFile.Bytes<T>((T[])values)));
 
         var metadata = new Dictionary<string, string>
         {
@@ -48,28 +44,13 @@ internal static class CheckpointFile
         };
         if (settings is not null)
             metadata["settings"] = settings.ToJsonString();
-        if (progress.BestEpoch is { } best)
-        {
-            metadata["early_stopping"] = new JsonObject
-            {
-                ["best_epoch"] = best, ["best_metric"] = progress.BestMetric, ["epochs_without_improvement"] = progress.EpochsWithoutImprovement,
-            }.ToJsonString();
-        }
+        progress.EarlyStopping.Write(metadata, tensors, parameters);
         if (states.Any(s => s.Scalars.Count > 0))
         {
             metadata["state_scalars"] = new JsonArray([.. states.Select(s =>
                 (JsonNode)new JsonObject([.. s.Scalars.Select(v => KeyValuePair.Create(v.Key, (JsonNode?)v.Value))]))]).ToJsonString();
         }
-        if (!double.IsNaN(progress.PlateauBest) || progress.LearningRateScale != 1)
-        {
-            var plateau = new JsonObject
-            {
-                ["scale"] = progress.LearningRateScale, ["epochs_without_improvement"] = progress.PlateauEpochs, ["cooldown"] = progress.PlateauCooldown,
-            };
-            if (double.IsFinite(progress.PlateauBest))
-                plateau["best"] = progress.PlateauBest;
-            metadata["reduce_on_plateau"] = plateau.ToJsonString();
-        }
+        progress.Plateau.Write(metadata);
         Integrity.Stamp(metadata, tensors);
         AtomicFile.Write(path, stream => SafeTensors.Write(stream, metadata, tensors));
     }
@@ -117,32 +98,25 @@ internal static class CheckpointFile
             CheckSettings(StrictJson.Parse(recordedText, "'settings'") as JsonObject
                 ?? throw new InvalidDataException("The checkpoint's settings are not a JSON object."), settings);
 
-        var progress = new CheckpointProgress();
+        int epoch;
+        ulong randomState;
         long[] steps;
+        List<EpochResult> history;
+        List<List<KeyValuePair<string, double>>>? scalars = null;
+        EarlyStoppingState<T> early;
+        PlateauState plateau;
         try
         {
-            progress.Epoch = int.Parse(ModelFile.Required(metadata, "epoch"), CultureInfo.InvariantCulture);
-            progress.RandomState = ulong.Parse(ModelFile.Required(metadata, "random_state"), CultureInfo.InvariantCulture);
+            epoch = int.Parse(ModelFile.Required(metadata, "epoch"), CultureInfo.InvariantCulture);
+            randomState = ulong.Parse(ModelFile.Required(metadata, "random_state"), CultureInfo.InvariantCulture);
             steps = [.. StrictJson.Parse(ModelFile.Required(metadata, "steps"), "'steps'")!.AsArray().Select(n => n!.GetValue<long>())];
-            progress.History = [.. StrictJson.Parse(ModelFile.Required(metadata, "history"), "'history'")!.AsArray().Select(n => Parse(n!.AsObject()))];
-            if (metadata.TryGetValue("early_stopping", out string? early))
-            {
-                var e = StrictJson.Parse(early, "'early_stopping'")!.AsObject();
-                progress.BestEpoch = e["best_epoch"]!.GetValue<int>();
-                progress.BestMetric = e["best_metric"]!.GetValue<double>();
-                progress.EpochsWithoutImprovement = e["epochs_without_improvement"]!.GetValue<int>();
-            }
-            if (metadata.TryGetValue("state_scalars", out string? scalars))
-                progress.Scalars = [.. StrictJson.Parse(scalars, "'state_scalars'")!.AsArray()
+            history = [.. StrictJson.Parse(ModelFile.Required(metadata, "history"), "'history'")!.AsArray().Select(n => Parse(n!.AsObject()))];
+            if (metadata.TryGetValue("state_scalars", out string? numbers))
+                scalars = [.. StrictJson.Parse(numbers, "'state_scalars'")!.AsArray()
                     .Select(n => n!.AsObject().Select(v => KeyValuePair.Create(v.Key, v.Value!.GetValue<double>())).ToList())];
-            if (metadata.TryGetValue("reduce_on_plateau", out string? plateau))
-            {
-                var p = StrictJson.Parse(plateau, "'reduce_on_plateau'")!.AsObject();
-                progress.LearningRateScale = p["scale"]!.GetValue<double>();
-                progress.PlateauBest = p["best"]?.GetValue<double>() ?? double.NaN;
-                progress.PlateauEpochs = p["epochs_without_improvement"]!.GetValue<int>();
-                progress.PlateauCooldown = p["cooldown"]!.GetValue<int>();
-            }
+            CheckHistory(epoch, history, epochs);
+            plateau = PlateauState.Read(metadata, epoch);
+            early = EarlyStoppingState<T>.Read(metadata, tensors, parameters, epoch, dtype);
         }
         catch (Exception e) when (e is FormatException or OverflowException or InvalidOperationException or NullReferenceException
             or System.Text.Json.JsonException)
@@ -151,13 +125,13 @@ internal static class CheckpointFile
         }
         if (steps.Length != states.Count)
             throw new InvalidDataException($"The checkpoint has state for {steps.Length} tensors but the network has {states.Count}.");
-        if (progress.Scalars is { } stored && stored.Count != states.Count)
+        if (scalars is { } stored && stored.Count != states.Count)
             throw new InvalidDataException($"The checkpoint has state numbers for {stored.Count} tensors but the network has {states.Count}.");
-        CheckProgress(progress, steps, epochs, batchesPerEpoch);
+        CheckSteps(steps, epoch, batchesPerEpoch);
         // The rules' own numbers, tried on copies of the states: nothing changes unless all of them fit.
-        for (int k = 0; k < states.Count && progress.Scalars is { } numbers; k++)
+        for (int k = 0; k < states.Count && scalars is { } values; k++)
         {
-            foreach (var (name, value) in numbers[k])
+            foreach (var (name, value) in values[k])
             {
                 try
                 {
@@ -170,25 +144,20 @@ internal static class CheckpointFile
             }
         }
 
-        // Only the tensors this network and rule would write: anything else is not this run's.
-        var expected = parameters.Select(p => "param/" + p.Name)
-            .Concat(states.SelectMany((state, k) => state.Buffers.Select(b => $"state/{k}/{b.Key}")))
-            .Concat(parameters.Select(p => "best/" + p.Name)).ToHashSet(StringComparer.Ordinal);
+        // Only the tensors this network and chain would write: anything else is not this run's.
+        var expected = parameters.Select(p => CheckpointNames.Parameter(p.Name))
+            .Concat(states.SelectMany((state, k) => state.Buffers.Select(b => CheckpointNames.State(k, b.Key))))
+            .Concat(parameters.Select(p => CheckpointNames.Best(p.Name))).ToHashSet(StringComparer.Ordinal);
         if (tensors.Keys.FirstOrDefault(name => !expected.Contains(name)) is { } stray)
             throw new InvalidDataException($"The checkpoint holds a tensor '{stray}' that this network and rule do not have.");
-        bool hasBest = parameters.Any(p => tensors.ContainsKey("best/" + p.Name));
-        if (hasBest != progress.BestEpoch.HasValue)
-            throw new InvalidDataException(hasBest
-                ? "The checkpoint holds best weights but no early-stopping state."
-                : "The checkpoint has early-stopping state but no best weights.");
 
         // Read everything into fresh arrays first: nothing is changed unless all of it is valid.
-        var values = new T[parameters.Count][];
+        var weights = new T[parameters.Count][];
         for (int k = 0; k < parameters.Count; k++)
         {
             var p = parameters[k];
-            values[k] = new T[p.Value.Span.Length];
-            ModelFile.ReadInto<T>(tensors, "param/" + p.Name, values[k], [p.Value.Rows, p.Value.Columns], dtype);
+            weights[k] = new T[p.Value.Span.Length];
+            ModelFile.ReadInto<T>(tensors, CheckpointNames.Parameter(p.Name), weights[k], [p.Value.Rows, p.Value.Columns], dtype);
         }
         var buffers = new List<(Array Target, T[] Values)>();
         for (int k = 0; k < states.Count; k++)
@@ -196,104 +165,57 @@ internal static class CheckpointFile
             foreach (var (name, target) in states[k].Buffers)
             {
                 var read = new T[target.Length];
-                ModelFile.ReadInto<T>(tensors, $"state/{k}/{name}", read, [target.Length], dtype);
+                ModelFile.ReadInto<T>(tensors, CheckpointNames.State(k, name), read, [target.Length], dtype);
                 buffers.Add((target, read));
-            }
-        }
-        T[][]? best = null;
-        if (hasBest)
-        {
-            best = new T[parameters.Count][];
-            for (int k = 0; k < parameters.Count; k++)
-            {
-                best[k] = new T[parameters[k].Value.Span.Length];
-                ModelFile.ReadInto<T>(tensors, "best/" + parameters[k].Name, best[k], [parameters[k].Value.Rows, parameters[k].Value.Columns], dtype);
             }
         }
 
         for (int k = 0; k < parameters.Count; k++)
-            values[k].CopyTo(parameters[k].Value.Span);
+            weights[k].CopyTo(parameters[k].Value.Span);
         foreach (var (target, read) in buffers)
             read.CopyTo((T[])target, 0);
         for (int k = 0; k < states.Count; k++)
         {
             states[k].Step = steps[k];
-            foreach (var (name, value) in progress.Scalars?[k] ?? [])
+            foreach (var (name, value) in scalars?[k] ?? [])
                 states[k].RestoreScalar(name, value);
         }
-        var state = new TrainingState<T>
-        {
-            Epoch = progress.Epoch, Shuffler = new ShuffleRandom(progress.RandomState), BestWeights = best, BestEpoch = progress.BestEpoch,
-            BestMetric = progress.BestMetric, EpochsWithoutImprovement = progress.EpochsWithoutImprovement,
-            LearningRateScale = progress.LearningRateScale, PlateauBest = progress.PlateauBest, PlateauEpochs = progress.PlateauEpochs,
-            PlateauCooldown = progress.PlateauCooldown,
-        };
-        foreach (var epochResult in progress.History)
+        var state = new TrainingState<T> { Epoch = epoch, Shuffler = new ShuffleRandom(randomState), EarlyStopping = early, Plateau = plateau };
+        foreach (var epochResult in history)
             state.History.Add(epochResult);
         return state;
     }
 
-    /// <summary>
-    /// Every number a checkpoint carries, range-checked against the run it resumes: the epoch
-    /// between 1 and the run's epoch count, one history entry per epoch in order with sane figures,
-    /// every tensor at the same step count and no more steps than the epochs allowed, and early
-    /// stopping's best epoch and patience counter within the epochs done.
-    /// </summary>
-    private static void CheckProgress(CheckpointProgress progress, long[] steps, int epochs, int batchesPerEpoch)
+    /// <summary>The epoch between 1 and the run's epoch count, and one history entry per epoch, in order, with sane figures.</summary>
+    private static void CheckHistory(int epoch, List<EpochResult> history, int epochs)
     {
-        if (progress.Epoch < 1 || progress.Epoch > epochs)
-            throw new InvalidDataException($"The checkpoint's epoch is {progress.Epoch} but the run has epochs 1 to {epochs}.");
-        if (progress.History.Count != progress.Epoch)
-            throw new InvalidDataException($"The checkpoint is at epoch {progress.Epoch} but its history has {progress.History.Count} epochs.");
-        for (int i = 0; i < progress.History.Count; i++)
+        if (epoch < 1 || epoch > epochs)
+            throw new InvalidDataException($"The checkpoint's epoch is {epoch} but the run has epochs 1 to {epochs}.");
+        if (history.Count != epoch)
+            throw new InvalidDataException($"The checkpoint is at epoch {epoch} but its history has {history.Count} epochs.");
+        for (int i = 0; i < history.Count; i++)
         {
-            var e = progress.History[i];
+            var e = history[i];
             static bool Fraction(double? v) => v is null || v is >= 0 and <= 1;
             static bool NonNegative(double? v) => v is null || (v >= 0 && double.IsFinite(v.Value));
             if (e.Epoch != i + 1 || !NonNegative(e.DataLoss) || !NonNegative(e.RegularizationLoss) || !Fraction(e.TrainingAccuracy)
                 || !Fraction(e.ValidationAccuracy) || !NonNegative(e.ValidationLoss) || e.Duration < TimeSpan.Zero || !NonNegative(e.SamplesPerSecond) || !(e.LearningRateScale is > 0 and <= 1))
                 throw new InvalidDataException($"History entry {i + 1} of the checkpoint is out of range: {e}.");
         }
-        long maxSteps = (long)progress.Epoch * batchesPerEpoch;
+    }
+
+    /// <summary>Every tensor at the same step count, and no more steps than the epochs allowed.</summary>
+    private static void CheckSteps(long[] steps, int epoch, int batchesPerEpoch)
+    {
+        long maxSteps = (long)epoch * batchesPerEpoch;
         foreach (long step in steps)
         {
             if (step < 0 || step > maxSteps)
                 throw new InvalidDataException(
-                    $"The checkpoint's step count {step} is outside 0 to {maxSteps} ({progress.Epoch} epochs of {batchesPerEpoch} batches).");
+                    $"The checkpoint's step count {step} is outside 0 to {maxSteps} ({epoch} epochs of {batchesPerEpoch} batches).");
             if (step != steps[0])
                 throw new InvalidDataException($"The checkpoint's tensors have different step counts ({steps[0]} and {step}).");
         }
-        if (!(progress.LearningRateScale is > 0 and <= 1) || progress.PlateauEpochs < 0 || progress.PlateauEpochs > progress.Epoch
-            || progress.PlateauCooldown < 0 || progress.PlateauCooldown > progress.Epoch || double.IsInfinity(progress.PlateauBest))
-            throw new InvalidDataException(
-                $"The checkpoint's reduce-on-plateau state is out of range: scale {progress.LearningRateScale}, best {progress.PlateauBest}, " +
-                $"{progress.PlateauEpochs} epochs without improvement, cooldown {progress.PlateauCooldown}.");
-        if (progress.BestEpoch is { } best)
-        {
-            if (best < 1 || best > progress.Epoch)
-                throw new InvalidDataException($"The checkpoint's best epoch {best} is outside 1 to {progress.Epoch}.");
-            if (progress.EpochsWithoutImprovement < 0 || progress.EpochsWithoutImprovement > progress.Epoch - best)
-                throw new InvalidDataException(
-                    $"The checkpoint counts {progress.EpochsWithoutImprovement} epochs without improvement after its best epoch {best} of {progress.Epoch}.");
-            if (!double.IsFinite(progress.BestMetric))
-                throw new InvalidDataException($"The checkpoint's best metric is {progress.BestMetric}.");
-        }
-    }
-
-    /// <summary>The progress figures as read, before they are checked and become a <see cref="TrainingState{T}"/>.</summary>
-    private sealed class CheckpointProgress
-    {
-        public int Epoch;
-        public ulong RandomState;
-        public List<EpochResult> History = [];
-        public int? BestEpoch;
-        public double BestMetric = double.NaN;
-        public int EpochsWithoutImprovement;
-        public double LearningRateScale = 1;
-        public List<List<KeyValuePair<string, double>>>? Scalars;
-        public double PlateauBest = double.NaN;
-        public int PlateauEpochs;
-        public int PlateauCooldown;
     }
 
     private static JsonObject Describe(EpochResult e) => new()

@@ -1,8 +1,8 @@
 using System.Numerics;
+using NeuralBasics.Evaluation;
 using NeuralBasics.Kernels;
 using NeuralBasics.Losses;
 using NeuralBasics.Regularization;
-using NeuralBasics.Scoring;
 
 namespace NeuralBasics.Training;
 

@@ -1,7 +1,6 @@
 using System.Numerics;
 using NeuralBasics.Losses;
 using NeuralBasics.Regularization;
-using NeuralBasics.Scoring;
 
 namespace NeuralBasics.Training;
 

@@ -5,7 +5,6 @@ using System.Runtime.InteropServices;
 using NeuralBasics.Kernels;
 using NeuralBasics.Losses;
 using NeuralBasics.Regularization;
-using NeuralBasics.Scoring;
 
 namespace NeuralBasics.Training;
 

@@ -1,14 +1,14 @@
 using System.Diagnostics;
-using System.Numerics;
 using System.Numerics.Tensors;
+using System.Numerics;
 using NeuralBasics.Data;
 using NeuralBasics.Diagnostics;
+using NeuralBasics.Evaluation;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
-using NeuralBasics.Scoring;
-using NeuralBasics.Serialization;
 
 namespace NeuralBasics.Training;
 
@@ -133,13 +133,13 @@ public sealed class Trainer<T>
 
         for (int epoch = state.Epoch + 1; epoch <= Options.Epochs; epoch++)
         {
-            step.LearningRateScale = state.LearningRateScale;
-            var result = epochs.Run(epoch, state) with { LearningRateScale = state.LearningRateScale };
+            step.LearningRateScale = state.Plateau.Scale;
+            var result = epochs.Run(epoch, state) with { LearningRateScale = state.Plateau.Scale };
             state.History.Add(result);
             state.Epoch = epoch;
-            bool stop = Options.EarlyStopping is { } early && state.RecordForEarlyStopping(early, result, parameters);
+            bool stop = Options.EarlyStopping is { } early && state.EarlyStopping.Record(early, result, parameters);
             if (Options.ReduceOnPlateau is { } plateau)
-                state.RecordForPlateau(plateau, result.ValidationLoss ?? result.TotalLoss);
+                state.Plateau.Record(plateau, result.ValidationLoss ?? result.TotalLoss);
             if (Options.CheckpointPath is { } path)
                 CheckpointFile.Save(path, parameters, states, Setup.Update.Rule, state, settings);
             progress?.Report(result);
@@ -149,7 +149,7 @@ public sealed class Trainer<T>
                 break;
             }
         }
-        state.RestoreBest(parameters);
+        state.EarlyStopping.RestoreBest(parameters, state.History);
         return new TrainingResult<T>(new Classifier<T>(Setup.Score, Setup.Loss), state.History);
     }
 

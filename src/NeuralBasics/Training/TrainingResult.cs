@@ -1,5 +1,5 @@
 using System.Numerics;
-using NeuralBasics.Scoring;
+using NeuralBasics.Models;
 
 namespace NeuralBasics.Training;
 

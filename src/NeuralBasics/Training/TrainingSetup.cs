@@ -2,7 +2,6 @@ using System.Numerics;
 using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
-using NeuralBasics.Scoring;
 
 namespace NeuralBasics.Training;
 

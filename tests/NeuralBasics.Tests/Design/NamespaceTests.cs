@@ -18,6 +18,10 @@ public sealed partial class NamespaceTests(ITestOutputHelper output)
             output.WriteLine($"{from} -> {to}");
 
         Assert.Contains(("NeuralBasics.Training", "NeuralBasics.Optimizers"), edges);
+        // Rooms by job: the shipped model and its evaluation know nothing of training.
+        Assert.Contains(("NeuralBasics.Training", "NeuralBasics.Models"), edges);
+        Assert.Contains(("NeuralBasics.Models", "NeuralBasics.Evaluation"), edges);
+        Assert.DoesNotContain(edges, e => e.Item1 is "NeuralBasics.Models" or "NeuralBasics.Evaluation" && e.Item2.StartsWith("NeuralBasics.Training", StringComparison.Ordinal));
         Assert.Null(NamespaceDependencies.FindCycle(edges));
     }
 

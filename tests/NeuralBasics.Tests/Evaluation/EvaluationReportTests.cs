@@ -1,7 +1,8 @@
 using NeuralBasics.Data;
+using NeuralBasics.Evaluation;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Scoring;
-using NeuralBasics.Training;
 
 namespace NeuralBasics.Tests.Evaluation;
 

@@ -3,10 +3,9 @@ using NeuralBasics.Data;
 using NeuralBasics.Kernels;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
-using NeuralBasics.Scoring;
-using NeuralBasics.Serialization;
 using NeuralBasics.Training;
 
 namespace NeuralBasics.Tests.Hardening;

@@ -3,6 +3,7 @@ using NeuralBasics.Data;
 using NeuralBasics.Diagnostics;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Training;
 

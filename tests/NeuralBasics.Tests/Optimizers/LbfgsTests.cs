@@ -3,10 +3,10 @@ using NeuralBasics.Data;
 using NeuralBasics.Kernels;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
 using NeuralBasics.Scoring;
-using NeuralBasics.Training;
 
 namespace NeuralBasics.Tests.Optimizers;
 

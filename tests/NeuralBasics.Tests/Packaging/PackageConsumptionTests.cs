@@ -142,6 +142,7 @@ public sealed class PackageConsumptionTests : IDisposable
             using NeuralBasics.Data;
             using NeuralBasics.Layers;
             using NeuralBasics.Losses;
+            using NeuralBasics.Models;
             using NeuralBasics.Optimizers;
             using NeuralBasics.Training;
 

@@ -1,10 +1,11 @@
 using System.Buffers.Binary;
-using System.Text;
 using System.Text.Json.Nodes;
+using System.Text;
 using NeuralBasics.Activations;
 using NeuralBasics.Data;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Serialization;
 using NeuralBasics.Training;

@@ -1,15 +1,15 @@
 using System.Buffers.Binary;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
+using System.Text;
 using NeuralBasics.Activations;
 using NeuralBasics.Data;
 using NeuralBasics.Kernels;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Scoring;
-using NeuralBasics.Serialization;
 using NeuralBasics.Training;
 
 namespace NeuralBasics.Tests.Serialization;

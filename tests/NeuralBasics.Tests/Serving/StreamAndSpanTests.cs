@@ -3,8 +3,8 @@ using NeuralBasics.Data;
 using NeuralBasics.Kernels;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Scoring;
-using NeuralBasics.Training;
 
 namespace NeuralBasics.Tests.Serving;
 

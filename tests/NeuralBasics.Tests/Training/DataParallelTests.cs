@@ -4,7 +4,6 @@ using NeuralBasics.Layers;
 using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
-using NeuralBasics.Scoring;
 using NeuralBasics.Training;
 
 namespace NeuralBasics.Tests.Training;

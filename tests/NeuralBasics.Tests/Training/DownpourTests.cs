@@ -4,7 +4,6 @@ using NeuralBasics.Layers;
 using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Scoring;
-using NeuralBasics.Training;
 using NeuralBasics.Training.Distributed;
 
 namespace NeuralBasics.Tests.Training;

@@ -1,7 +1,6 @@
 using NeuralBasics.Data;
 using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
-using NeuralBasics.Scoring;
 using NeuralBasics.Training;
 
 namespace NeuralBasics.Tests.Training;

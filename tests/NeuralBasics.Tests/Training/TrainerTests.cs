@@ -1,4 +1,5 @@
 using NeuralBasics.Data;
+using NeuralBasics.Evaluation;
 using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;

@@ -2,6 +2,7 @@ using NeuralBasics.Activations;
 using NeuralBasics.Data;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
 using NeuralBasics.Scoring;

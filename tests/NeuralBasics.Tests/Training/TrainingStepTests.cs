@@ -3,7 +3,6 @@ using NeuralBasics.Layers;
 using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
-using NeuralBasics.Scoring;
 using NeuralBasics.Training;
 
 namespace NeuralBasics.Tests.Training;

@@ -1,9 +1,9 @@
 using System.Numerics;
 using NeuralBasics.Data;
 using NeuralBasics.Losses;
+using NeuralBasics.Models;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
-using NeuralBasics.Scoring;
 
 namespace NeuralBasics.Training.Distributed;
 

@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using NeuralBasics.Data;
-using NeuralBasics.Optimizers;
 
 namespace NeuralBasics.Training.Distributed;
 

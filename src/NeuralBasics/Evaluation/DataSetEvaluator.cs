@@ -2,9 +2,8 @@ using System.Numerics;
 using NeuralBasics.Data;
 using NeuralBasics.Kernels;
 using NeuralBasics.Losses;
-using NeuralBasics.Scoring;
 
-namespace NeuralBasics.Training;
+namespace NeuralBasics.Evaluation;
 
 /// <summary>
 /// Mean data loss and accuracy of a score function over a whole data set, as the trainer measures

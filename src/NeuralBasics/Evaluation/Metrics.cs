@@ -1,4 +1,4 @@
-namespace NeuralBasics.Training;
+namespace NeuralBasics.Evaluation;
 
 /// <summary>Classification metrics.</summary>
 public static class Metrics

@@ -5,10 +5,9 @@ using System.Text.Json.Nodes;
 using System.Text.Json;
 using NeuralBasics.Components;
 using NeuralBasics.Data;
-using NeuralBasics.Scoring;
 using NeuralBasics.Serialization;
 
-namespace NeuralBasics.Training;
+namespace NeuralBasics.Models;
 
 /// <summary>
 /// Saves and loads trained models as one safetensors file: the weights as tensors named like the

@@ -2,13 +2,13 @@ using System.Globalization;
 using System.Numerics;
 using System.Text;
 
-namespace NeuralBasics.Training;
+namespace NeuralBasics.Evaluation;
 
 /// <summary>
 /// How a classifier does on a data set: accuracy, the confusion matrix, precision, recall and F1 per
 /// class with their macro (plain mean over the classes) and weighted (by support) averages, top-k
 /// accuracy, and the log-loss of a model that gives probabilities. <see cref="ToString"/> prints it
-/// as a table. Made by <see cref="Classifier{T}.Evaluate"/>, or from bare predictions by
+/// as a table. Made by <see cref="Models.Classifier{T}.Evaluate"/>, or from bare predictions by
 /// <see cref="FromPredictions"/>.
 /// </summary>
 /// <remarks>
@@ -16,7 +16,7 @@ namespace NeuralBasics.Training;
 /// <c>top_k_accuracy_score</c>): a class never predicted has precision 0, a class without samples
 /// recall 0, and the averages run over every class of the model. Top-k counts a sample right when
 /// fewer than k classes score above its true class, a tie going to the lower class index as
-/// <see cref="Classifier{T}.Predict(Matrix{T})"/> does, so top-1 accuracy is the accuracy.
+/// <see cref="Models.Classifier{T}.Predict(Matrix{T})"/> does, so top-1 accuracy is the accuracy.
 /// </remarks>
 public sealed class EvaluationReport
 {

@@ -1,4 +1,4 @@
-namespace NeuralBasics.Training;
+namespace NeuralBasics.Evaluation;
 
 /// <summary>
 /// One class's precision, recall and F1 (or an average of them over the classes), and its support.

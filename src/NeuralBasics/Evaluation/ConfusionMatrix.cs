@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace NeuralBasics.Training;
+namespace NeuralBasics.Evaluation;
 
 /// <summary>
 /// Counts of (actual class, predicted class) pairs: row <c>a</c>, column <c>p</c> holds how many

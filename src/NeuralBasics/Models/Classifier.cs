@@ -1,11 +1,11 @@
-using System.Numerics;
 using System.Numerics.Tensors;
+using System.Numerics;
 using NeuralBasics.Data;
+using NeuralBasics.Evaluation;
 using NeuralBasics.Kernels;
 using NeuralBasics.Losses;
-using NeuralBasics.Scoring;
 
-namespace NeuralBasics.Training;
+namespace NeuralBasics.Models;
 
 /// <summary>
 /// A trained classifier: a frozen score function and the loss it was trained with. It never
@@ -57,7 +57,7 @@ public sealed class Classifier<T>
 
     /// <summary>
     /// A trainable copy of the score function, to train further (fine-tuning) with a
-    /// <see cref="Trainer{T}"/>; the model itself never changes.
+    /// <see cref="Training.Trainer{T}"/>; the model itself never changes.
     /// </summary>
     public IScoreFunction<T> CopyScoreFunction() => _score.Clone();
 
