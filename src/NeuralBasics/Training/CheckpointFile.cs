@@ -38,10 +38,10 @@ internal static class CheckpointFile
             ["element_type"] = dtype,
             ["rule"] = rule.GetType().Name,
             ["epoch"] = progress.Epoch.ToString(CultureInfo.InvariantCulture),
-            ["random_state"] = progress.Shuffler.State.ToString(CultureInfo.InvariantCulture),
             ["steps"] = new JsonArray([.. states.Select(s => (JsonNode)s.Step)]).ToJsonString(),
-            ["history"] = new JsonArray([.. progress.History.Epochs.Select(e => (JsonNode)Describe(e))]).ToJsonString(),
         };
+        progress.Shuffler.Write(metadata);
+        HistoryRecord.Write(metadata, progress.History);
         if (settings is not null)
             metadata["settings"] = settings.ToJsonString();
         progress.EarlyStopping.Write(metadata, tensors, parameters);
@@ -99,7 +99,7 @@ internal static class CheckpointFile
                 ?? throw new InvalidDataException("The checkpoint's settings are not a JSON object."), settings);
 
         int epoch;
-        ulong randomState;
+        ShuffleRandom shuffler;
         long[] steps;
         List<EpochResult> history;
         List<List<KeyValuePair<string, double>>>? scalars = null;
@@ -108,13 +108,14 @@ internal static class CheckpointFile
         try
         {
             epoch = int.Parse(ModelFile.Required(metadata, "epoch"), CultureInfo.InvariantCulture);
-            randomState = ulong.Parse(ModelFile.Required(metadata, "random_state"), CultureInfo.InvariantCulture);
+            shuffler = ShuffleRandom.Read(metadata);
             steps = [.. StrictJson.Parse(ModelFile.Required(metadata, "steps"), "'steps'")!.AsArray().Select(n => n!.GetValue<long>())];
-            history = [.. StrictJson.Parse(ModelFile.Required(metadata, "history"), "'history'")!.AsArray().Select(n => Parse(n!.AsObject()))];
+            if (epoch < 1 || epoch > epochs)
+                throw new InvalidDataException($"The checkpoint's epoch is {epoch} but the run has epochs 1 to {epochs}.");
+            history = HistoryRecord.Read(metadata, epoch);
             if (metadata.TryGetValue("state_scalars", out string? numbers))
                 scalars = [.. StrictJson.Parse(numbers, "'state_scalars'")!.AsArray()
                     .Select(n => n!.AsObject().Select(v => KeyValuePair.Create(v.Key, v.Value!.GetValue<double>())).ToList())];
-            CheckHistory(epoch, history, epochs);
             plateau = PlateauState.Read(metadata, epoch);
             early = EarlyStoppingState<T>.Read(metadata, tensors, parameters, epoch, dtype);
         }
@@ -180,28 +181,10 @@ internal static class CheckpointFile
             foreach (var (name, value) in scalars?[k] ?? [])
                 states[k].RestoreScalar(name, value);
         }
-        var state = new TrainingState<T> { Epoch = epoch, Shuffler = new ShuffleRandom(randomState), EarlyStopping = early, Plateau = plateau };
+        var state = new TrainingState<T> { Epoch = epoch, Shuffler = shuffler, EarlyStopping = early, Plateau = plateau };
         foreach (var epochResult in history)
             state.History.Add(epochResult);
         return state;
-    }
-
-    /// <summary>The epoch between 1 and the run's epoch count, and one history entry per epoch, in order, with sane figures.</summary>
-    private static void CheckHistory(int epoch, List<EpochResult> history, int epochs)
-    {
-        if (epoch < 1 || epoch > epochs)
-            throw new InvalidDataException($"The checkpoint's epoch is {epoch} but the run has epochs 1 to {epochs}.");
-        if (history.Count != epoch)
-            throw new InvalidDataException($"The checkpoint is at epoch {epoch} but its history has {history.Count} epochs.");
-        for (int i = 0; i < history.Count; i++)
-        {
-            var e = history[i];
-            static bool Fraction(double? v) => v is null || v is >= 0 and <= 1;
-            static bool NonNegative(double? v) => v is null || (v >= 0 && double.IsFinite(v.Value));
-            if (e.Epoch != i + 1 || !NonNegative(e.DataLoss) || !NonNegative(e.RegularizationLoss) || !Fraction(e.TrainingAccuracy)
-                || !Fraction(e.ValidationAccuracy) || !NonNegative(e.ValidationLoss) || e.Duration < TimeSpan.Zero || !NonNegative(e.SamplesPerSecond) || !(e.LearningRateScale is > 0 and <= 1))
-                throw new InvalidDataException($"History entry {i + 1} of the checkpoint is out of range: {e}.");
-        }
     }
 
     /// <summary>Every tensor at the same step count, and no more steps than the epochs allowed.</summary>
@@ -217,29 +200,6 @@ internal static class CheckpointFile
                 throw new InvalidDataException($"The checkpoint's tensors have different step counts ({steps[0]} and {step}).");
         }
     }
-
-    private static JsonObject Describe(EpochResult e) => new()
-    {
-        ["epoch"] = e.Epoch,
-        ["data_loss"] = e.DataLoss,
-        ["regularization_loss"] = e.RegularizationLoss,
-        ["training_accuracy"] = e.TrainingAccuracy,
-        ["validation_accuracy"] = e.ValidationAccuracy,
-        ["validation_loss"] = e.ValidationLoss,
-        ["duration_ticks"] = e.Duration.Ticks,
-        ["samples_per_second"] = e.SamplesPerSecond,
-        ["learning_rate_scale"] = e.LearningRateScale,
-    };
-
-    private static EpochResult Parse(JsonObject o) => new(
-        o["epoch"]!.GetValue<int>(),
-        o["data_loss"]!.GetValue<double>(),
-        o["regularization_loss"]!.GetValue<double>(),
-        o["training_accuracy"]!.GetValue<double>(),
-        o["validation_accuracy"]?.GetValue<double>(),
-        TimeSpan.FromTicks(o["duration_ticks"]!.GetValue<long>()),
-        o["validation_loss"]?.GetValue<double>(),
-        o["samples_per_second"]!.GetValue<double>()) { LearningRateScale = o["learning_rate_scale"]?.GetValue<double>() ?? 1 };
 
     /// <summary>Refuses a resume whose settings differ from the recorded run's, naming every difference.</summary>
     private static void CheckSettings(JsonObject recorded, JsonObject current)

@@ -40,4 +40,12 @@ internal sealed class ShuffleRandom(ulong state)
             (values[i], values[j]) = (values[j], values[i]);
         }
     }
+
+    /// <summary>Writes the generator's position as a checkpoint's <c>random_state</c>.</summary>
+    public void Write(Dictionary<string, string> metadata) => metadata["random_state"] = State.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>The generator at the position a checkpoint holds (any 64-bit value is a valid position).</summary>
+    /// <exception cref="FormatException">The entry is not a 64-bit unsigned number.</exception>
+    public static ShuffleRandom Read(Dictionary<string, string> metadata) =>
+        new(ulong.Parse(Models.ModelFile.Required(metadata, "random_state"), System.Globalization.CultureInfo.InvariantCulture));
 }
