@@ -8,7 +8,9 @@ namespace NeuralBasics.Tests;
 /// width (<see cref="GoldenRuns.Width"/>) and the hash of every golden run, one per line, so
 /// <see cref="GoldenRunTests"/> can check the bits of the narrower vector widths
 /// (<c>DOTNET_EnableAVX512=0</c>, <c>DOTNET_EnableAVX2=0</c>) from one test run; <c>kernels</c> runs
-/// every GEMM micro-kernel once, for <see cref="Kernels.KernelCodeTests"/> to read the JIT's code.
+/// every GEMM micro-kernel once, for <see cref="Kernels.KernelCodeTests"/> to read the JIT's code;
+/// <c>files</c> saves and loads a model and a checkpoint, and <c>sha256</c> hashes with .NET's own
+/// SHA-256, for <see cref="Serialization.ManagedChecksumTests"/> to run without OpenSSL.
 /// The test runner loads the assembly as a library and never calls this.
 /// </summary>
 public static class Program
@@ -20,9 +22,21 @@ public static class Program
             Kernels.KernelCodeTests.RunEveryKernel();
             return 0;
         }
+        if (args is ["files"])
+        {
+            Serialization.ManagedChecksumTests.SaveAndLoadEverything();
+            Console.WriteLine($"openssl {Serialization.ManagedChecksumTests.OpenSslLoaded()}");
+            return 0;
+        }
+        if (args is ["sha256"])
+        {
+            _ = System.Security.Cryptography.SHA256.HashData("abc"u8);
+            Console.WriteLine($"openssl {Serialization.ManagedChecksumTests.OpenSslLoaded()}");
+            return 0;
+        }
         if (args is not ["golden"])
         {
-            Console.Error.WriteLine("usage: dotnet NeuralBasics.Tests.dll golden|kernels");
+            Console.Error.WriteLine("usage: dotnet NeuralBasics.Tests.dll golden|kernels|files|sha256");
             return 2;
         }
         string folder = Directory.CreateTempSubdirectory("neuralbasics-golden-").FullName;

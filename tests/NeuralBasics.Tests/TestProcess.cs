@@ -34,6 +34,15 @@ internal static class TestProcess
     /// </summary>
     public static string Run(string mode, IEnumerable<KeyValuePair<string, string>> environment)
     {
+        var (exitCode, output, error) = RunAny(mode, environment);
+        string settings = string.Join(" ", environment.Select(e => $"{e.Key}={e.Value}"));
+        Assert.True(exitCode == 0, $"'{mode}' with {settings} exited with {exitCode}: {error}");
+        return output;
+    }
+
+    /// <summary>Runs the mode as <see cref="Run"/> does and returns its exit code, output and error, whatever they are.</summary>
+    public static (int ExitCode, string Output, string Error) RunAny(string mode, IEnumerable<KeyValuePair<string, string>> environment)
+    {
         string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
         var start = new ProcessStartInfo(dotnet)
         {
@@ -45,16 +54,14 @@ internal static class TestProcess
         start.ArgumentList.Add(mode);
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
-        string settings = string.Join(" ", environment.Select(e => $"{e.Key}={e.Value}"));
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'{mode}' with {settings} did not finish in 2 minutes.");
+            throw new TimeoutException($"'{mode}' with {string.Join(" ", environment.Select(e => $"{e.Key}={e.Value}"))} did not finish in 2 minutes.");
         }
-        Assert.True(process.ExitCode == 0, $"'{mode}' with {settings} exited with {process.ExitCode}: {error.Result}");
-        return output.Result;
+        return (process.ExitCode, output.Result, error.Result);
     }
 }

@@ -26,10 +26,11 @@ public static class ModelFile
 {
     /// <summary>
     /// The format version this library writes; it reads this version and every older one. Version 2
-    /// added a SHA-256 checksum of the whole content, which version 2 files must carry; version 1
-    /// files have none and still load.
+    /// added a SHA-256 checksum of the whole content, which files from version 2 on must carry;
+    /// version 3 writes an XXH128 checksum instead (computed in managed code, no OpenSSL needed).
+    /// Version 1 files have none and still load.
     /// </summary>
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
 
     internal const string FormatName = "neuralbasics.model";
 
