@@ -22,6 +22,17 @@ public static class Program
             Kernels.KernelCodeTests.RunEveryKernel();
             return 0;
         }
+        if (args is ["portable"])
+        {
+            Console.WriteLine($"portable {Portable.PortableChecks.Run()} checks passed");
+            return 0;
+        }
+        if (args is ["predict", var model])
+        {
+            foreach (string line in Portable.PortableChecks.Predict(model))
+                Console.WriteLine(line);
+            return 0;
+        }
         if (args is ["files"])
         {
             Serialization.ManagedChecksumTests.SaveAndLoadEverything();
@@ -34,16 +45,16 @@ public static class Program
             Console.WriteLine($"openssl {Serialization.ManagedChecksumTests.OpenSslLoaded()}");
             return 0;
         }
-        if (args is not ["golden"])
+        if (args is not (["golden"] or ["golden", _]))
         {
-            Console.Error.WriteLine("usage: dotnet NeuralBasics.Tests.dll golden|kernels|files|sha256");
+            Console.Error.WriteLine("usage: dotnet NeuralBasics.Tests.dll golden [RUN]|kernels|portable|predict FILE|files|sha256");
             return 2;
         }
         string folder = Directory.CreateTempSubdirectory("neuralbasics-golden-").FullName;
         try
         {
             Console.WriteLine($"width {GoldenRuns.Width}");
-            foreach (string run in GoldenRuns.Names)
+            foreach (string run in args is [_, var one] ? [one] : GoldenRuns.Names)
                 Console.WriteLine($"{run} {GoldenRuns.Run(run, folder)}");
             return 0;
         }

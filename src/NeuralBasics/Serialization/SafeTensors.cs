@@ -177,19 +177,20 @@ internal static class SafeTensors
 /// <summary>JSON parsing for files from outside: duplicate property names are errors, not silently merged or thrown as <see cref="ArgumentException"/>.</summary>
 internal static class StrictJson
 {
-    private static readonly JsonDocumentOptions s_options = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
+    private static readonly JsonDocumentOptions s_options = new() { MaxDepth = 64 };
 
     /// <summary>Parses <paramref name="utf8"/> as a JSON object; <paramref name="what"/> names it in the error.</summary>
     public static JsonObject ParseObject(ReadOnlySpan<byte> utf8, string what)
     {
         try
         {
+            RefuseRepeatedKeys(utf8);
             return JsonNode.Parse(utf8, documentOptions: s_options) as JsonObject ?? throw new InvalidDataException($"{what} is not a JSON object.");
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
-            // InvalidOperationException: the duplicate check unescapes every property name, and a
-            // lone UTF-16 surrogate escape ("\ud800") makes it throw that (found by AFL++).
+            // InvalidOperationException: unescaping a property name with a lone UTF-16 surrogate
+            // escape ("\ud800") throws that (found by AFL++).
             throw new InvalidDataException($"{what} is not valid JSON (or repeats a key): {e.Message}", e);
         }
     }
@@ -199,11 +200,40 @@ internal static class StrictJson
     {
         try
         {
+            RefuseRepeatedKeys(System.Text.Encoding.UTF8.GetBytes(json));
             return JsonNode.Parse(json, documentOptions: s_options);
         }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
             throw new InvalidDataException($"{what} is not valid JSON (or repeats a key): {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Refuses an object that repeats a property name, at any depth. Done here rather than with
+    /// System.Text.Json's own check, whose set of names is seeded from the cryptographic random
+    /// generator, which on Linux loads OpenSSL: reading a file must not need it.
+    /// </summary>
+    private static void RefuseRepeatedKeys(ReadOnlySpan<byte> utf8)
+    {
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 64 });
+        var names = new Stack<HashSet<string>>();
+        while (reader.Read())
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                    names.Push(new HashSet<string>(StringComparer.Ordinal));
+                    break;
+                case JsonTokenType.EndObject:
+                    names.Pop();
+                    break;
+                case JsonTokenType.PropertyName:
+                    string name = reader.GetString()!;
+                    if (!names.Peek().Add(name))
+                        throw new JsonException($"The property '{name}' appears twice in one object.");
+                    break;
+            }
         }
     }
 }

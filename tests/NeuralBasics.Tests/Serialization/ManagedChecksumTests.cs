@@ -76,11 +76,14 @@ public sealed class ManagedChecksumTests
         try
         {
             var data = SyntheticData.Blobs<float>(30, 3, 4, seed: 1);
-            var net = new NetworkBuilder<float>(4, seed: 2).Dense(8, new Relu()).Dense(3).Build();
+            // Enough tensors (a checkpoint of 8 weights and their 16 Adam moments) that System.Text.Json's
+            // own duplicate-key check would switch to a randomly seeded set, which loads OpenSSL.
+            static Sequential<float> Net() => new NetworkBuilder<float>(4, seed: 2).Dense(8, new Relu()).Dense(8, new Tanh()).Dense(6, new Relu()).Dense(3).Build();
+            var net = Net();
             string checkpoint = Path.Combine(folder, "run.safetensors");
             var model = new Trainer<float>(net, SoftmaxCrossEntropyLoss.Instance, null, new Adam(0.01),
                 new TrainerOptions { Epochs = 2, BatchSize = 16, CheckpointPath = checkpoint }).Train(data).Model;
-            new Trainer<float>(new NetworkBuilder<float>(4, seed: 2).Dense(8, new Relu()).Dense(3).Build(), SoftmaxCrossEntropyLoss.Instance, null,
+            new Trainer<float>(Net(), SoftmaxCrossEntropyLoss.Instance, null,
                 new Adam(0.01), new TrainerOptions { Epochs = 3, BatchSize = 16, CheckpointPath = checkpoint }).Resume(checkpoint, data);
             string path = Path.Combine(folder, "model.safetensors");
             model.Save(path);

@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using System.Security.Cryptography;
 using NeuralBasics.Activations;
 using NeuralBasics.Data;
 using NeuralBasics.Layers;
@@ -163,9 +162,10 @@ internal static class GoldenRuns
     private static string Hash<T>(IScoreFunction<T> score)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        // The library's managed SHA-256: the same digest as .NET's, without OpenSSL (absent under an Arm64 emulation).
+        var sha = new NeuralBasics.Serialization.Sha256();
         foreach (var p in score.Parameters)
-            sha.AppendData(MemoryMarshal.AsBytes(p.Value.Span));
+            sha.Append(MemoryMarshal.AsBytes(p.Value.Span));
         return Convert.ToHexStringLower(sha.GetHashAndReset())[..16];
     }
 }
