@@ -22,6 +22,11 @@ public static class Program
             Kernels.KernelCodeTests.RunEveryKernel();
             return 0;
         }
+        if (args is ["describe"])
+        {
+            Console.WriteLine(NeuralBasics.Kernels.ProcessorInfo.Describe());
+            return 0;
+        }
         if (args is ["portable"])
         {
             Console.WriteLine($"portable {Portable.PortableChecks.Run()} checks passed");
@@ -47,7 +52,7 @@ public static class Program
         }
         if (args is not (["golden"] or ["golden", _]))
         {
-            Console.Error.WriteLine("usage: dotnet NeuralBasics.Tests.dll golden [RUN]|kernels|portable|predict FILE|files|sha256");
+            Console.Error.WriteLine("usage: dotnet NeuralBasics.Tests.dll golden [RUN]|kernels|portable|predict FILE|files|sha256|describe");
             return 2;
         }
         string folder = Directory.CreateTempSubdirectory("neuralbasics-golden-").FullName;

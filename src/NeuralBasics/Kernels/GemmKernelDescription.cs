@@ -163,6 +163,8 @@ internal sealed unsafe class GemmKernelDescription<T>
 
     private static GemmKernelDescription<T> ChooseBest()
     {
+        if (ProcessorInfo.VectorWarning is { } warning)
+            System.Diagnostics.Trace.TraceWarning(warning);
         foreach (var kernel in (ReadOnlySpan<GemmKernel>)[GemmKernel.Vector512x12, GemmKernel.Vector256x6,
                      RuntimeInformation.ProcessArchitecture == Architecture.Arm64 ? GemmKernel.Vector128x12 : GemmKernel.Vector128x6])
             if (For(kernel).IsSupported)

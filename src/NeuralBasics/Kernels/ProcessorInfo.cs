@@ -39,12 +39,37 @@ public static class ProcessorInfo
 
     internal static CacheSizes Caches => s_caches;
 
+    /// <summary>
+    /// A warning when this process runs narrower vector code than the processor offers — 128-bit
+    /// kernels on an x64 with AVX2 and FMA, about a quarter of the speed: a Native AOT build for the
+    /// default instruction set, or <c>DOTNET_EnableAVX2=0</c> — else null. Written once to
+    /// <see cref="System.Diagnostics.Trace"/> when the kernels start, and shown by <see cref="Describe"/>.
+    /// </summary>
+    public static string? VectorWarning { get; } = ReadVectorWarning();
+
+    private static string? ReadVectorWarning()
+    {
+        if (!System.Runtime.Intrinsics.X86.X86Base.IsSupported || System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            return null;
+        if (System.Runtime.Intrinsics.X86.X86Base.CpuId(0, 0).Eax < 7)
+            return null;
+        int features = System.Runtime.Intrinsics.X86.X86Base.CpuId(1, 0).Ecx;
+        bool osSavesVectors = (features & (1 << 27)) != 0, avx = (features & (1 << 28)) != 0, fma = (features & (1 << 12)) != 0;
+        bool avx2 = (System.Runtime.Intrinsics.X86.X86Base.CpuId(7, 0).Ebx & (1 << 5)) != 0;
+        return osSavesVectors && avx && fma && avx2
+            ? "This processor has AVX2 and FMA but the process runs NeuralBasics' 128-bit kernels, about a quarter of their speed: " +
+              "a Native AOT build for the default instruction set (publish with IlcInstructionSet=x86-64-v3 or native; the NeuralBasics " +
+              "package sets x86-64-v3 unless NeuralBasicsKeepAotBaseline is true), or DOTNET_EnableAVX2=0."
+            : null;
+    }
+
     /// <summary>One line for a benchmark's header: model, core count, caches, the widest vector the kernels use and the float GEMM kernel with its blocking.</summary>
     public static string Describe() =>
         $"{Model}; {Environment.ProcessorCount} logical cores; L1d {Size(L1DataCacheBytes)}, L2 {Size(L2CacheBytes)}, L3 {Size(L3CacheBytes)}" +
         (CacheSizesAreMeasured ? "" : " (defaults: not read from the OS)") +
         $"; vectors {GemmKernelDescription<float>.Best.VectorBits} bits" +
-        $"; float GEMM {Kernel(GemmKernelDescription<float>.Best)}";
+        $"; float GEMM {Kernel(GemmKernelDescription<float>.Best)}" +
+        (VectorWarning is { } warning ? $"; WARNING: {warning}" : "");
 
     private static string Kernel<T>(GemmKernelDescription<T> kernel)
         where T : unmanaged, System.Numerics.INumber<T>

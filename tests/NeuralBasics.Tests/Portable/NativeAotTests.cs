@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
+
+namespace NeuralBasics.Tests.Portable;
+
+/// <summary>
+/// Native AOT: the packages are AOT-compatible (their builds run the trim and AOT analyzers, and
+/// warnings are errors), and <c>samples/NeuralBasics.Aot</c> — CSV, training with a checkpoint,
+/// resume, save, load, one-row prediction, ONNX export — published with <c>PublishAot</c> prints
+/// exactly what the JIT build prints at the same vector width. The package's buildTransitive
+/// targets give an x64 AOT publish the x86-64-v3 instruction set, so it runs the 256-bit kernels,
+/// not the 128-bit ones of the default AOT target.
+/// </summary>
+public sealed class NativeAotTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("neuralbasics-aot-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    [Fact]
+    public void TheAotSample_PrintsWhatTheJitBuildPrints_AtTheWidthItChose_AndNotThe128BitOne()
+    {
+        // An x64 that can run x86-64-v3 code (the AOT default the package sets); elsewhere there is nothing to compare.
+        if (RuntimeInformation.ProcessArchitecture != Architecture.X64 || !Avx2.IsSupported || !Fma.IsSupported || !OperatingSystem.IsLinux())
+            return;
+        string root = Root();
+        string app = Path.Combine(_folder, "app");
+        Run("dotnet", ["publish", Path.Combine(root, "samples", "NeuralBasics.Aot", "NeuralBasics.Aot.csproj"), "-c", "Release", "-r", "linux-x64",
+            "--artifacts-path", Path.Combine(_folder, "artifacts"), "-o", app], [], TimeSpan.FromMinutes(8));
+        string[] aot = Run(Path.Combine(app, "NeuralBasics.Aot"), [Path.Combine(_folder, "aot")], [], TimeSpan.FromMinutes(2));
+        Assert.Contains("vectors 256 bits", aot[0]);
+        Assert.DoesNotContain("WARNING", aot[0]);
+
+        string jitBuild = Path.Combine(root, "samples", "NeuralBasics.Aot", "bin", "Release", "net10.0", "NeuralBasics.Aot.dll");
+        Assert.True(File.Exists(jitBuild), $"{jitBuild} is not built: build the solution first.");
+        string[] jit = Run("dotnet", [jitBuild, Path.Combine(_folder, "jit")], [new("DOTNET_EnableAVX512", "0")], TimeSpan.FromMinutes(2));
+        string[] Compared(string[] lines) => [.. lines.Skip(1).Where(line => !line.StartsWith("time:", StringComparison.Ordinal))];
+        Assert.Equal(4, Compared(aot).Length);
+        Assert.Equal(Compared(jit), Compared(aot));
+    }
+
+    /// <summary>The 128-bit kernels on a processor with AVX2 are named as the cliff they are; at full width, nothing is said.</summary>
+    [Fact]
+    public void Running128BitKernelsOnAnAvx2Processor_IsWarnedAbout()
+    {
+        if (RuntimeInformation.ProcessArchitecture != Architecture.X64 || !Avx2.IsSupported)
+            return;
+        Assert.Null(NeuralBasics.Kernels.ProcessorInfo.VectorWarning);
+        string narrow = TestProcess.Run("describe", [new("DOTNET_EnableAVX2", "0")]);
+        Assert.Contains("vectors 128 bits", narrow);
+        Assert.Contains("WARNING: This processor has AVX2", narrow);
+        Assert.DoesNotContain("WARNING", TestProcess.Run("describe", []));
+    }
+
+    private static string[] Run(string program, IEnumerable<string> arguments, IEnumerable<KeyValuePair<string, string>> environment, TimeSpan limit)
+    {
+        if (program == "dotnet" && Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
+            program = host;
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string argument in arguments)
+            start.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment)
+            start.Environment[key] = value;
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(limit))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', start.ArgumentList)} did not finish in {limit}.");
+        }
+        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', start.ArgumentList)} exited with {process.ExitCode}: {output.Result}\n{error.Result}");
+        return output.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
+    private static string Root()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "NeuralBasics.sln")))
+            directory = directory.Parent;
+        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found above the test binaries.");
+    }
+}
