@@ -98,6 +98,8 @@ public sealed class PackageConsumptionTests : IDisposable
             var entries = archive.Entries.Select(e => e.FullName).ToList();
             Assert.Contains("README.md", entries);
             Assert.Contains($"lib/net10.0/{package}.xml", entries);
+            if (package == "NeuralBasics")
+                Assert.Contains("buildTransitive/NeuralBasics.targets", entries);  // x86-64-v3 for an x64 Native AOT publish
             using var readme = new StreamReader(archive.GetEntry("README.md")!.Open());
             string text = readme.ReadToEnd();
             Assert.Contains($"# {package}", text);
