@@ -30,6 +30,12 @@ public abstract record WeightInit
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         double sigma = StandardDeviation(fanIn, fanOut);
+        if (sigma == 0)
+        {
+            // Zeros without drawing a number for each (a model being loaded builds its layers so).
+            weights.Clear();
+            return;
+        }
         foreach (ref T w in weights)
             w = T.CreateChecked(sigma * NeuralBasics.Gaussian.Next(random));
     }
