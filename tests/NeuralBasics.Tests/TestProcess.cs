@@ -3,8 +3,9 @@ using System.Diagnostics;
 namespace NeuralBasics.Tests;
 
 /// <summary>
-/// Runs the test assembly's own entry point (<see cref="Program"/>) in a child process with other
-/// runtime settings: a narrower vector width, the JIT's disassembly switched on.
+/// Child processes for the tests: the test assembly's own entry point (<see cref="Program"/>) with
+/// other runtime settings (a narrower vector width, the JIT's disassembly switched on), and other
+/// programs (dotnet publish, qemu, a native binary); and the repository root they are found from.
 /// </summary>
 internal static class TestProcess
 {
@@ -41,26 +42,52 @@ internal static class TestProcess
     }
 
     /// <summary>Runs the mode as <see cref="Run"/> does and returns its exit code, output and error, whatever they are.</summary>
-    public static (int ExitCode, string Output, string Error) RunAny(string mode, IEnumerable<KeyValuePair<string, string>> environment)
+    public static (int ExitCode, string Output, string Error) RunAny(string mode, IEnumerable<KeyValuePair<string, string>> environment) =>
+        Start(DotNet(), [Path.Combine(AppContext.BaseDirectory, "NeuralBasics.Tests.dll"), mode], environment, TimeSpan.FromMinutes(2), AppContext.BaseDirectory);
+
+    /// <summary>
+    /// Runs <paramref name="program"/> (<c>dotnet</c> means the host running the tests) and returns its
+    /// output's non-empty lines, trimmed; fails the test on a non-zero exit, and kills it after <paramref name="limit"/>.
+    /// </summary>
+    public static string[] RunProgram(string program, IEnumerable<string> arguments, IEnumerable<KeyValuePair<string, string>> environment, TimeSpan limit)
     {
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        var start = new ProcessStartInfo(dotnet)
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "NeuralBasics.Tests.dll"));
-        start.ArgumentList.Add(mode);
+        string[] argumentList = [.. arguments];
+        var (exitCode, output, error) = Start(program == "dotnet" ? DotNet() : program, argumentList, environment, limit, null);
+        Assert.True(exitCode == 0, $"{program} {string.Join(' ', argumentList)} exited with {exitCode}: {output}\n{error}");
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    }
+
+    /// <summary>The repository root: the folder above the test binaries that holds NeuralBasics.sln.</summary>
+    public static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "NeuralBasics.sln")))
+            directory = directory.Parent;
+        return directory?.FullName ?? throw new InvalidOperationException("The repository root (NeuralBasics.sln) was not found above the test binaries.");
+    }
+
+    private static string DotNet() =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    private static (int ExitCode, string Output, string Error) Start(string program, IEnumerable<string> arguments,
+        IEnumerable<KeyValuePair<string, string>> environment, TimeSpan limit, string? workingDirectory)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (workingDirectory is not null)
+            start.WorkingDirectory = workingDirectory;
+        foreach (string argument in arguments)
+            start.ArgumentList.Add(argument);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        if (!process.WaitForExit(limit))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'{mode}' with {string.Join(" ", environment.Select(e => $"{e.Key}={e.Value}"))} did not finish in 2 minutes.");
+            throw new TimeoutException(
+                $"{program} {string.Join(' ', start.ArgumentList)} with {string.Join(" ", environment.Select(e => $"{e.Key}={e.Value}"))} did not finish in {limit}.");
         }
         return (process.ExitCode, output.Result, error.Result);
     }

@@ -200,8 +200,9 @@ internal static class StrictJson
     {
         try
         {
-            RefuseRepeatedKeys(System.Text.Encoding.UTF8.GetBytes(json));
-            return JsonNode.Parse(json, documentOptions: s_options);
+            byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(json);
+            RefuseRepeatedKeys(utf8);
+            return JsonNode.Parse(utf8, documentOptions: s_options);
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {

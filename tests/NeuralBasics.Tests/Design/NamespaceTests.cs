@@ -36,7 +36,7 @@ public sealed partial class NamespaceTests(ITestOutputHelper output)
     [Fact]
     public void EveryPublicTypeHasAFileOfItsOwnNamedAfterIt()
     {
-        string source = Path.Combine(Root(), "src", "NeuralBasics");
+        string source = Path.Combine(TestProcess.RepositoryRoot(), "src", "NeuralBasics");
         var files = Directory.EnumerateFiles(source, "*.cs", SearchOption.AllDirectories)
             .Where(file => !file.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}"))
             .ToList();
@@ -66,12 +66,4 @@ public sealed partial class NamespaceTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"^public (?:[a-z]+ )*(?:class|struct|interface|record|enum|delegate [^ ]+) (?<name>[A-Za-z0-9_]+)", RegexOptions.Multiline)]
     private static partial Regex TopLevelPublicType();
-
-    private static string Root()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "NeuralBasics.sln")))
-            directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found above the test binaries.");
-    }
 }

@@ -3,18 +3,10 @@ namespace NeuralBasics.Tests.Docs;
 /// <summary>The README's code must not rot: its quick start is the compiled quick-start sample, verbatim.</summary>
 public class ReadmeTests
 {
-    private static string Root()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "NeuralBasics.sln")))
-            directory = directory.Parent;
-        return directory!.FullName;
-    }
-
     [Fact]
     public void QuickStart_IsTheCompiledSample()
     {
-        string root = Root();
+        string root = TestProcess.RepositoryRoot();
         string readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
         string sample = File.ReadAllText(Path.Combine(root, "samples", "NeuralBasics.QuickStart", "Program.cs")).ReplaceLineEndings("\n");
 
@@ -28,7 +20,7 @@ public class ReadmeTests
     [Fact]
     public void TheImagesTheReadmeShows_Exist()
     {
-        string root = Root();
+        string root = TestProcess.RepositoryRoot();
         string readme = File.ReadAllText(Path.Combine(root, "README.md"));
         var images = System.Text.RegularExpressions.Regex.Matches(readme, @"\]\((docs/images/[^)]+\.png)\)").Select(m => m.Groups[1].Value).ToList();
         Assert.NotEmpty(images);
@@ -38,7 +30,7 @@ public class ReadmeTests
     [Fact]
     public void TheReadmeIsAGuide_AtMost250Lines_WithEveryLinkResolving()
     {
-        string root = Root();
+        string root = TestProcess.RepositoryRoot();
         string[] lines = File.ReadAllLines(Path.Combine(root, "README.md"));
         Assert.True(lines.Length <= 250, $"The README has {lines.Length} lines; measurement history goes to benchmarks/README.md, runbooks to docs/.");
         foreach (string file in new[] { "README.md", "docs/architecture.md", "docs/cluster.md", "docs/reliability.md", "docs/speed.md", "docs/distributed-training.md", "benchmarks/README.md" })
@@ -54,7 +46,7 @@ public class ReadmeTests
     [Fact]
     public void EveryUpdateRule_IsListedWhereTheRulesAreListed()
     {
-        string root = Root();
+        string root = TestProcess.RepositoryRoot();
         var rules = typeof(NeuralBasics.Optimizers.UpdateRule).Assembly.GetExportedTypes()
             .Where(t => t.IsSubclassOf(typeof(NeuralBasics.Optimizers.UpdateRule)) && !t.IsAbstract)
             .Select(t => t.Name).ToList();

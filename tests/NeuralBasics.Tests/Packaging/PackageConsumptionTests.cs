@@ -23,14 +23,6 @@ public sealed class PackageConsumptionTests : IDisposable
         }
     }
 
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "NeuralBasics.sln")))
-            directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root (NeuralBasics.sln) was not found above the test binaries.");
-    }
-
     private static (int ExitCode, string Output) Dotnet(string arguments, string workingDirectory, IDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet", arguments)
@@ -62,7 +54,7 @@ public sealed class PackageConsumptionTests : IDisposable
         using var provider = System.Reflection.Metadata.MetadataReaderProvider.FromPortablePdbStream(stream);
         var reader = provider.GetMetadataReader();
         var embeddedSource = new Guid("0E8A571B-6926-466E-B4AD-8AB04611F5FE");
-        string root = RepositoryRoot();
+        string root = TestProcess.RepositoryRoot();
         int documents = 0;
         foreach (var handle in reader.Documents)
         {
@@ -82,7 +74,7 @@ public sealed class PackageConsumptionTests : IDisposable
     [Fact]
     public void EveryPackedPackage_HasItsReadmeAndDocs_AndWorksInAConsumerProject()
     {
-        string root = RepositoryRoot();
+        string root = TestProcess.RepositoryRoot();
         string feed = Path.Combine(_folder, "feed");
         // A version of its own, so no earlier package in the NuGet cache can stand in for this one.
         string version = $"0.0.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";

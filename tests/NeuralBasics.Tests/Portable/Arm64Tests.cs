@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using NeuralBasics.Activations;
@@ -44,11 +43,11 @@ public sealed class Arm64Tests : IDisposable
         }
 
         string app = Path.Combine(_folder, "app");
-        string project = Path.Combine(Root(), "tests", "NeuralBasics.Tests", "NeuralBasics.Tests.csproj");
-        Run(DotNet(), ["publish", project, "-c", "Release", "-r", "linux-arm64", "--self-contained", "-p:UseAppHost=true",
-            "-p:InvariantGlobalization=true", "--artifacts-path", Path.Combine(_folder, "artifacts"), "-o", app], TimeSpan.FromMinutes(8));
+        string project = Path.Combine(TestProcess.RepositoryRoot(), "tests", "NeuralBasics.Tests", "NeuralBasics.Tests.csproj");
+        TestProcess.RunProgram("dotnet", ["publish", project, "-c", "Release", "-r", "linux-arm64", "--self-contained", "-p:UseAppHost=true",
+            "-p:InvariantGlobalization=true", "--artifacts-path", Path.Combine(_folder, "artifacts"), "-o", app], [], TimeSpan.FromMinutes(8));
         string[] Arm64(params string[] arguments) =>
-            Run(qemu, ["-L", Sysroot, Path.Combine(app, "NeuralBasics.Tests"), .. arguments], TimeSpan.FromMinutes(5));
+            TestProcess.RunProgram(qemu, ["-L", Sysroot, Path.Combine(app, "NeuralBasics.Tests"), .. arguments], [], TimeSpan.FromMinutes(5));
 
         Assert.Matches(@"^portable \d+ checks passed$", Arm64("portable").Single());
 
@@ -73,34 +72,5 @@ public sealed class Arm64Tests : IDisposable
         Assert.Equal(here.Length, there.Length);
         for (int i = 0; i < here.Length; i++)
             Assert.True(Math.Abs(here[i] - there[i]) <= 1e-5f * Math.Max(1, Math.Abs(here[i])), $"score {i}: x64 {here[i]}, Arm64 {there[i]}");
-    }
-
-    private static string[] Run(string program, IEnumerable<string> arguments, TimeSpan limit)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(limit))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', start.ArgumentList)} did not finish in {limit}.");
-        }
-        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', start.ArgumentList)} exited with {process.ExitCode}: {output.Result}\n{error.Result}");
-        return output.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-    }
-
-    private static string DotNet() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-
-    private static string Root()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "NeuralBasics.sln")))
-            directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found above the test binaries.");
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 
@@ -24,17 +23,17 @@ public sealed class NativeAotTests : IDisposable
         // An x64 that can run x86-64-v3 code (the AOT default the package sets); elsewhere there is nothing to compare.
         if (RuntimeInformation.ProcessArchitecture != Architecture.X64 || !Avx2.IsSupported || !Fma.IsSupported || !OperatingSystem.IsLinux())
             return;
-        string root = Root();
+        string root = TestProcess.RepositoryRoot();
         string app = Path.Combine(_folder, "app");
-        Run("dotnet", ["publish", Path.Combine(root, "samples", "NeuralBasics.Aot", "NeuralBasics.Aot.csproj"), "-c", "Release", "-r", "linux-x64",
+        TestProcess.RunProgram("dotnet", ["publish", Path.Combine(root, "samples", "NeuralBasics.Aot", "NeuralBasics.Aot.csproj"), "-c", "Release", "-r", "linux-x64",
             "--artifacts-path", Path.Combine(_folder, "artifacts"), "-o", app], [], TimeSpan.FromMinutes(8));
-        string[] aot = Run(Path.Combine(app, "NeuralBasics.Aot"), [Path.Combine(_folder, "aot")], [], TimeSpan.FromMinutes(2));
+        string[] aot = TestProcess.RunProgram(Path.Combine(app, "NeuralBasics.Aot"), [Path.Combine(_folder, "aot")], [], TimeSpan.FromMinutes(2));
         Assert.Contains("vectors 256 bits", aot[0]);
         Assert.DoesNotContain("WARNING", aot[0]);
 
         string jitBuild = Path.Combine(root, "samples", "NeuralBasics.Aot", "bin", "Release", "net10.0", "NeuralBasics.Aot.dll");
         Assert.True(File.Exists(jitBuild), $"{jitBuild} is not built: build the solution first.");
-        string[] jit = Run("dotnet", [jitBuild, Path.Combine(_folder, "jit")], [new("DOTNET_EnableAVX512", "0")], TimeSpan.FromMinutes(2));
+        string[] jit = TestProcess.RunProgram("dotnet", [jitBuild, Path.Combine(_folder, "jit")], [new("DOTNET_EnableAVX512", "0")], TimeSpan.FromMinutes(2));
         string[] Compared(string[] lines) => [.. lines.Skip(1).Where(line => !line.StartsWith("time:", StringComparison.Ordinal))];
         Assert.Equal(4, Compared(aot).Length);
         Assert.Equal(Compared(jit), Compared(aot));
@@ -51,35 +50,5 @@ public sealed class NativeAotTests : IDisposable
         Assert.Contains("vectors 128 bits", narrow);
         Assert.Contains("WARNING: This processor has AVX2", narrow);
         Assert.DoesNotContain("WARNING", TestProcess.Run("describe", []));
-    }
-
-    private static string[] Run(string program, IEnumerable<string> arguments, IEnumerable<KeyValuePair<string, string>> environment, TimeSpan limit)
-    {
-        if (program == "dotnet" && Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host))
-            program = host;
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        foreach (var (key, value) in environment)
-            start.Environment[key] = value;
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(limit))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', start.ArgumentList)} did not finish in {limit}.");
-        }
-        Assert.True(process.ExitCode == 0, $"{program} {string.Join(' ', start.ArgumentList)} exited with {process.ExitCode}: {output.Result}\n{error.Result}");
-        return output.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-    }
-
-    private static string Root()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "NeuralBasics.sln")))
-            directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found above the test binaries.");
     }
 }
