@@ -10,7 +10,7 @@ namespace NeuralBasics.Csv;
 /// feature. Tokenizing (quotes, separators, line endings) is done by Sep; every problem with the
 /// content throws <see cref="InvalidDataException"/> naming the line, the column and the reason:
 /// an empty file, a row with a different number of columns, a cell that is not a finite number (or
-/// too large for <c>T</c>), a label that is not one of the classes, repeated column names, or a row
+/// too large for <c>T</c>, or holds a NUL character), a label that is not one of the classes, repeated column names, or a row
 /// longer than Sep accepts (an unterminated quote). Problems with the options themselves are
 /// <see cref="ArgumentException"/>s.
 /// </summary>
@@ -139,6 +139,8 @@ public static class CsvDataSet
                 if (col == labelColumn)
                     continue;
                 var cell = row[col].Span;
+                if (cell.Contains('\0'))
+                    throw new InvalidDataException($"Line {line}, column {ColumnName(names, col)}: the cell holds a NUL character.");
                 if (!double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
                     throw new InvalidDataException($"Line {line}, column {ColumnName(names, col)}: '{cell.ToString()}' is not a number.");
                 if (!double.IsFinite(value))

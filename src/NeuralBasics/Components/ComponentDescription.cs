@@ -47,6 +47,16 @@ public sealed class ComponentDescription
     }
 
     /// <inheritdoc cref="Set(string, int)"/>
+    public void Set(string key, bool value) => Json[Key(key)] = value;
+
+    /// <inheritdoc cref="Set(string, int)"/>
+    public void Set(string key, IReadOnlyList<string> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        Json[Key(key)] = new JsonArray([.. values.Select(v => (JsonNode)(v ?? throw new ArgumentException($"'{key}' holds a null text.", nameof(values))))]);
+    }
+
+    /// <inheritdoc cref="Set(string, int)"/>
     public void Set(string key, IReadOnlyList<double> values)
     {
         ArgumentNullException.ThrowIfNull(values);
@@ -93,6 +103,17 @@ public sealed class ComponentDescription
     /// <summary>The text under <paramref name="key"/>.</summary>
     /// <exception cref="InvalidDataException">It is missing or not text.</exception>
     public string Text(string key) => Get<string>(key);
+
+    /// <summary>The true or false under <paramref name="key"/>.</summary>
+    /// <exception cref="InvalidDataException">It is missing or not true or false.</exception>
+    public bool Bool(string key) => Get<bool>(key);
+
+    /// <summary>The array of texts under <paramref name="key"/>.</summary>
+    /// <exception cref="InvalidDataException">It is missing, not an array, or holds something other than texts.</exception>
+    public string[] Texts(string key) =>
+        [.. Array(key).Select(node => node is JsonValue value && value.TryGetValue(out string? text)
+            ? text
+            : throw new InvalidDataException($"'{key}' should hold texts: {node?.ToJsonString() ?? "null"}."))];
 
     /// <summary>The array of numbers under <paramref name="key"/>.</summary>
     /// <exception cref="InvalidDataException">It is missing, not an array, or holds something other than numbers.</exception>

@@ -13,6 +13,12 @@ public interface IOnnxGraph
     /// <summary>Adds a node of the ONNX operator <paramref name="opType"/> (opset 13) and returns <paramref name="output"/>.</summary>
     string Node(string opType, IReadOnlyList<string> inputs, string output, params OnnxAttribute[] attributes);
 
+    /// <summary>
+    /// Adds a node of the ONNX-ML operator <paramref name="opType"/> (domain <c>ai.onnx.ml</c>,
+    /// opset 2: LabelEncoder, ...) and returns <paramref name="output"/>.
+    /// </summary>
+    string MlNode(string opType, IReadOnlyList<string> inputs, string output, params OnnxAttribute[] attributes);
+
     /// <summary>Adds a float tensor of shape <paramref name="dimensions"/> holding <paramref name="values"/> (converted to float) and returns <paramref name="name"/>.</summary>
     string Initializer<T>(string name, IReadOnlyList<long> dimensions, ReadOnlySpan<T> values)
         where T : unmanaged, IFloatingPointIeee754<T>;

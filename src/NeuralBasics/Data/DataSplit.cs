@@ -16,27 +16,7 @@ public static class DataSplit
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(data);
-        if (!(validationFraction > 0 && validationFraction < 1))
-            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction must be strictly between 0 and 1.");
-
-        var random = new Random(seed);
-        var inValidation = new bool[data.Count];
-        for (int c = 0; c < data.ClassCount; c++)
-        {
-            var members = new List<int>();
-            for (int i = 0; i < data.Count; i++)
-                if (data.Labels[i] == c)
-                    members.Add(i);
-            int take = (int)Math.Round(validationFraction * members.Count, MidpointRounding.AwayFromZero);
-            var chosen = members.ToArray();
-            random.Shuffle(chosen);
-            foreach (int i in chosen.AsSpan(0, take))
-                inValidation[i] = true;
-        }
-        int validationCount = inValidation.Count(v => v);
-        if (validationCount == 0 || validationCount == data.Count)
-            throw new ArgumentException(
-                $"A validation fraction of {validationFraction} of {data.Count} samples leaves one part empty.", nameof(validationFraction));
+        var inValidation = ValidationMask(data.Labels, data.ClassCount, validationFraction, seed);
         return (Subset(data, inValidation, false), Subset(data, inValidation, true));
     }
 
@@ -65,6 +45,37 @@ public static class DataSplit
                 yield return (Subset(data, inValidation, false), Subset(data, inValidation, true));
             }
         }
+    }
+
+    /// <summary>
+    /// Which samples a stratified split puts in the validation part: each group contributes
+    /// <c>round(fraction·count)</c> of its members, shuffled with <paramref name="seed"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The fraction is not strictly between 0 and 1.</exception>
+    /// <exception cref="ArgumentException">One of the parts would be empty.</exception>
+    internal static bool[] ValidationMask(ReadOnlySpan<int> groups, int groupCount, double validationFraction, int seed)
+    {
+        if (!(validationFraction > 0 && validationFraction < 1))
+            throw new ArgumentOutOfRangeException(nameof(validationFraction), validationFraction, "The validation fraction must be strictly between 0 and 1.");
+        var random = new Random(seed);
+        var inValidation = new bool[groups.Length];
+        for (int c = 0; c < groupCount; c++)
+        {
+            var members = new List<int>();
+            for (int i = 0; i < groups.Length; i++)
+                if (groups[i] == c)
+                    members.Add(i);
+            int take = (int)Math.Round(validationFraction * members.Count, MidpointRounding.AwayFromZero);
+            var chosen = members.ToArray();
+            random.Shuffle(chosen);
+            foreach (int i in chosen.AsSpan(0, take))
+                inValidation[i] = true;
+        }
+        int validationCount = inValidation.Count(v => v);
+        if (validationCount == 0 || validationCount == groups.Length)
+            throw new ArgumentException(
+                $"A validation fraction of {validationFraction} of {groups.Length} samples leaves one part empty.", nameof(validationFraction));
+        return inValidation;
     }
 
     /// <summary>Each sample's fold: each class shuffled, then dealt round-robin, starting where the previous class stopped.</summary>

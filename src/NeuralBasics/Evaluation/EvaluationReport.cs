@@ -8,7 +8,7 @@ namespace NeuralBasics.Evaluation;
 /// How a classifier does on a data set: accuracy, the confusion matrix, precision, recall and F1 per
 /// class with their macro (plain mean over the classes) and weighted (by support) averages, top-k
 /// accuracy, and the log-loss of a model that gives probabilities. <see cref="ToString"/> prints it
-/// as a table. Made by <see cref="Models.Classifier{T}.Evaluate"/>, or from bare predictions by
+/// as a table. Made by <see cref="Models.Classifier{T}.Evaluate(Data.DataSet{T})"/>, or from bare predictions by
 /// <see cref="FromPredictions"/>.
 /// </summary>
 /// <remarks>
@@ -37,6 +37,16 @@ public sealed class EvaluationReport
 
     /// <summary>The samples evaluated.</summary>
     public int Count => Confusion.Total;
+
+    /// <summary>
+    /// Each raw column's permutation importance, most important first, when asked for
+    /// (<see cref="Models.Classifier{T}.Evaluate(Tables.Table, int, int)"/>); null otherwise.
+    /// </summary>
+    public IReadOnlyList<FeatureImportance>? FeatureImportance { get; private init; }
+
+    /// <summary>This report with <paramref name="importance"/> attached.</summary>
+    internal EvaluationReport WithFeatureImportance(IReadOnlyList<FeatureImportance> importance) =>
+        new(Confusion, ClassNames, _topK, LogLoss) { FeatureImportance = importance };
 
     /// <summary>The fraction classified right.</summary>
     public double Accuracy => (double)Confusion.Correct / Count;
@@ -147,6 +157,13 @@ public sealed class EvaluationReport
             text.AppendLine("top-k accuracy: " + string.Join(", ", Enumerable.Range(2, Math.Min(MaxK, 5) - 1).Select(k => string.Create(invariant, $"k = {k}: {TopKAccuracy(k):F4}"))));
         text.AppendLine();
         text.Append(Confusion.ToString(ClassNames));
+        if (FeatureImportance is { Count: > 0 } importance)
+        {
+            text.AppendLine().AppendLine().AppendLine("permutation importance (accuracy drop when the column is shuffled, mean ± sd):");
+            int width = importance.Max(f => f.Column.Length);
+            foreach (var f in importance)
+                text.AppendLine(string.Create(invariant, $"  {f.Column.PadRight(width)} {f.AccuracyDrop,8:F4} ± {f.StandardDeviation:F4}"));
+        }
         return text.ToString();
 
         void Row(string name, ClassMetrics m) =>

@@ -4,6 +4,7 @@ using NeuralBasics.Data;
 using NeuralBasics.Evaluation;
 using NeuralBasics.Kernels;
 using NeuralBasics.Losses;
+using NeuralBasics.Tables;
 
 namespace NeuralBasics.Models;
 
@@ -31,9 +32,33 @@ public sealed class Classifier<T>
     /// <param name="classNames">A name per class, for display; null for none.</param>
     /// <exception cref="ArgumentException">The standardizer's width or the number of class names does not match the score function.</exception>
     public Classifier(IScoreFunction<T> score, ILoss loss, Standardizer? standardizer = null, IReadOnlyList<string>? classNames = null)
+        : this(score, loss, standardizer, classNames, schema: null)
+    {
+    }
+
+    /// <summary>
+    /// Wraps a copy of <paramref name="score"/>, trained on the features <paramref name="schema"/>
+    /// makes of a table: the model then predicts from tables and records (<see cref="Classify(IReadOnlyDictionary{string, object?})"/>),
+    /// and its class names are the schema's.
+    /// </summary>
+    /// <param name="score">The trained score function (copied).</param>
+    /// <param name="loss">The loss it was trained with.</param>
+    /// <param name="schema">The preprocessing its features came from.</param>
+    /// <exception cref="ArgumentException">The schema's feature or class count does not match the score function.</exception>
+    public Classifier(IScoreFunction<T> score, ILoss loss, TableSchema schema)
+        : this(score, loss, null, (schema ?? throw new ArgumentNullException(nameof(schema))).ClassNames, schema)
+    {
+    }
+
+    private Classifier(IScoreFunction<T> score, ILoss loss, Standardizer? standardizer, IReadOnlyList<string>? classNames, TableSchema? schema)
     {
         ArgumentNullException.ThrowIfNull(score);
         ArgumentNullException.ThrowIfNull(loss);
+        if (schema is not null && schema.FeatureCount != score.InputCount)
+            throw new ArgumentException(
+                $"The schema makes {schema.FeatureCount} features but the model takes {score.InputCount}.", nameof(schema));
+        if (schema is not null && standardizer is not null)
+            throw new ArgumentException("A model with a table schema standardizes through it; it takes no separate standardizer.", nameof(standardizer));
         if (standardizer is not null && standardizer.FeatureCount != score.InputCount)
             throw new ArgumentException(
                 $"The standardizer was fitted on {standardizer.FeatureCount} features but the model takes {score.InputCount}.", nameof(standardizer));
@@ -43,7 +68,15 @@ public sealed class Classifier<T>
         Loss = loss;
         Standardizer = standardizer;
         ClassNames = classNames is null ? null : [.. classNames];
+        Schema = schema;
     }
+
+    /// <summary>The table preprocessing the model's features come from, if it was trained on a table.</summary>
+    public TableSchema? Schema { get; }
+
+    /// <summary>The same model with the table preprocessing <paramref name="schema"/> attached (class names from it).</summary>
+    /// <exception cref="ArgumentException">The schema's feature or class count does not match, or the model has a standardizer.</exception>
+    public Classifier<T> WithSchema(TableSchema schema) => new(_score, Loss, schema);
 
     /// <summary>The standardization applied to features before scoring, if any.</summary>
     public Standardizer? Standardizer { get; }
@@ -52,8 +85,9 @@ public sealed class Classifier<T>
     public IReadOnlyList<string>? ClassNames { get; }
 
     /// <summary>The same model with a standardizer and class names attached (it shares nothing mutable).</summary>
+    /// <exception cref="ArgumentException">The model has a table schema (which standardizes) and a standardizer is given.</exception>
     public Classifier<T> WithPreprocessing(Standardizer? standardizer, IReadOnlyList<string>? classNames = null) =>
-        new(_score, Loss, standardizer, classNames ?? ClassNames);
+        new(_score, Loss, standardizer, classNames ?? ClassNames, Schema);
 
     /// <summary>
     /// A trainable copy of the score function, to train further (fine-tuning) with a
@@ -203,6 +237,103 @@ public sealed class Classifier<T>
             score.Forward(new ReadOnlyMatrixSpan<T>(_input, 1, _input.Length), new MatrixSpan<T>(destination, 1, destination.Length));
         }
     }
+
+    /// <summary>
+    /// The prediction for one record: column name → value (a number, a string, or null for missing),
+    /// encoded by the model's <see cref="Schema"/>. Columns the model does not read are ignored.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model has no table schema.</exception>
+    /// <exception cref="ArgumentException">A column the model reads is absent, a number is not a number, or a category is refused; the message names the column.</exception>
+    public Prediction Classify(IReadOnlyDictionary<string, object?> record) => Classify(RequireSchema().RecordTable(record))[0];
+
+    /// <summary>The prediction for one object of your own type, read through <paramref name="mapping"/>.</summary>
+    /// <exception cref="InvalidOperationException">The model has no table schema.</exception>
+    /// <exception cref="ArgumentException">As <see cref="Classify(IReadOnlyDictionary{string, object?})"/>.</exception>
+    public Prediction Classify<TRow>(TRow row, TableMapping<TRow> mapping)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        return Classify(mapping.ToRecord(row));
+    }
+
+    /// <summary>The prediction for every row of <paramref name="table"/> (its label column, if any, is not read).</summary>
+    /// <exception cref="InvalidOperationException">The model has no table schema.</exception>
+    /// <exception cref="ArgumentException">A column the model reads is absent or of the other kind, or holds a refused category.</exception>
+    public Prediction[] Classify(Table table)
+    {
+        var scores = Scores(RequireSchema().Transform<T>(table));
+        var predictions = new Prediction[scores.Rows];
+        var row = new T[ClassCount];
+        for (int i = 0; i < predictions.Length; i++)
+        {
+            double[] values = [.. scores.Row(i).ToArray().Select(double.CreateChecked)];
+            double[]? probabilities = null;
+            if (HasProbabilities)
+            {
+                RowOps.SoftmaxRows<T>(new ReadOnlyMatrixSpan<T>(scores.Row(i), 1, ClassCount), new MatrixSpan<T>(row, 1, ClassCount));
+                probabilities = [.. row.Select(double.CreateChecked)];
+            }
+            int predicted = TensorPrimitives.IndexOfMax<T>(scores.Row(i));
+            predictions[i] = new Prediction(predicted, ClassNames?[predicted], values, probabilities);
+        }
+        return predictions;
+    }
+
+    /// <summary>The fraction of the rows of <paramref name="table"/> classified as its label column says.</summary>
+    /// <exception cref="InvalidOperationException">The model has no table schema.</exception>
+    /// <exception cref="ArgumentException">As <see cref="TableSchema.ToDataSet{T}(Table)"/>.</exception>
+    public double Accuracy(Table table) => Accuracy(RequireSchema().ToDataSet<T>(table));
+
+    /// <summary>
+    /// Evaluates the model on the rows of <paramref name="table"/> against its label column (see
+    /// <see cref="Evaluate(DataSet{T})"/>); with <paramref name="importanceRepeats"/> above 0, the
+    /// report also holds each raw column's permutation importance (<see cref="PermutationImportance"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model has no table schema.</exception>
+    /// <exception cref="ArgumentException">As <see cref="TableSchema.ToDataSet{T}(Table)"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The repeats are negative.</exception>
+    public EvaluationReport Evaluate(Table table, int importanceRepeats = 0, int seed = 0)
+    {
+        Guard.AtLeast(importanceRepeats, 0, "The number of shuffles");
+        var report = Evaluate(RequireSchema().ToDataSet<T>(table));
+        return importanceRepeats == 0 ? report : report.WithFeatureImportance(PermutationImportance(table, importanceRepeats, seed));
+    }
+
+    /// <summary>
+    /// Each raw column's permutation importance on <paramref name="table"/> (a validation or test
+    /// part, never the training rows): the accuracy lost when that column's values are shuffled among
+    /// the rows, <paramref name="repeats"/> times with shuffles drawn from <paramref name="seed"/>;
+    /// most important first. A one-hot column counts once, by its name.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The model has no table schema.</exception>
+    /// <exception cref="ArgumentException">As <see cref="TableSchema.ToDataSet{T}(Table)"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The repeats are below 1.</exception>
+    public IReadOnlyList<FeatureImportance> PermutationImportance(Table table, int repeats = 5, int seed = 0)
+    {
+        var schema = RequireSchema();
+        ArgumentNullException.ThrowIfNull(table);
+        Guard.AtLeast(repeats, 1, "The number of shuffles");
+        int[] labels = schema.Labels(table);
+        double baseline = Metrics.Accuracy(Predict(schema.Transform<T>(table)), labels);
+        var random = new Random(seed);
+        var importance = new List<FeatureImportance>();
+        foreach (var encoding in schema.Encodings)
+        {
+            var drops = new double[repeats];
+            for (int r = 0; r < repeats; r++)
+            {
+                int[] order = [.. Enumerable.Range(0, table.RowCount)];
+                random.Shuffle(order);
+                var shuffled = new Table(table.Columns.Select(c => c.Name == encoding.Column ? c.Select(order) : c));
+                drops[r] = baseline - Metrics.Accuracy(Predict(schema.Transform<T>(shuffled)), labels);
+            }
+            double mean = drops.Average();
+            importance.Add(new FeatureImportance(encoding.Column, mean, Math.Sqrt(drops.Sum(d => (d - mean) * (d - mean)) / repeats)));
+        }
+        return [.. importance.OrderByDescending(f => f.AccuracyDrop)];
+    }
+
+    private TableSchema RequireSchema() => Schema ?? throw new InvalidOperationException(
+        "This model has no table schema: it takes feature vectors. Fit a TableSchema on the training table and build the model with it to predict from tables and records.");
 
     /// <summary>The fraction of <paramref name="data"/> classified correctly.</summary>
     /// <exception cref="ArgumentException">The data's feature or class count differs from the model's.</exception>

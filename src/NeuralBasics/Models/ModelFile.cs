@@ -6,14 +6,15 @@ using System.Text.Json;
 using NeuralBasics.Components;
 using NeuralBasics.Data;
 using NeuralBasics.Serialization;
+using NeuralBasics.Tables;
 
 namespace NeuralBasics.Models;
 
 /// <summary>
 /// Saves and loads trained models as one safetensors file: the weights as tensors named like the
 /// parameters ("W", "b", "0.W", ...), the standardizer as "standardizer.mean"/"standardizer.scale"
-/// (F64), and the architecture, loss, class names and a format version in the header's
-/// <c>__metadata__</c>. Any safetensors reader (Python's <c>safetensors</c>, numpy) can read the weights.
+/// (F64), and the architecture, loss, class names, table schema (its encodings' values as JSON
+/// numbers, which round-trip exactly) and a format version in the header's <c>__metadata__</c>. Any safetensors reader (Python's <c>safetensors</c>, numpy) can read the weights.
 /// </summary>
 /// <remarks>
 /// Writing goes to a temporary file in the same folder that then replaces the target in one
@@ -27,10 +28,11 @@ public static class ModelFile
     /// <summary>
     /// The format version this library writes; it reads this version and every older one. Version 2
     /// added a SHA-256 checksum of the whole content, which files from version 2 on must carry;
-    /// version 3 writes an XXH128 checksum instead (computed in managed code, no OpenSSL needed).
-    /// Version 1 files have none and still load.
+    /// version 3 writes an XXH128 checksum instead (computed in managed code, no OpenSSL needed);
+    /// version 4 may hold a table schema (<c>table_schema</c>), which an older reader would have
+    /// ignored. Version 1 files have none and still load.
     /// </summary>
-    public const int FormatVersion = 3;
+    public const int FormatVersion = 4;
 
     internal const string FormatName = "neuralbasics.model";
 
@@ -120,6 +122,8 @@ public static class ModelFile
         };
         if (model.ClassNames is { } names)
             metadata["class_names"] = new JsonArray([.. names.Select(n => (JsonNode)n)]).ToJsonString();
+        if (model.Schema is { } schema)
+            metadata["table_schema"] = TableSchemaJson.Describe(schema).ToJsonString();
 
         var tensors = score.Parameters.Select(p => Tensor(p.Name, p.Value)).ToList();
         if (model.Standardizer is { } standardizer)
@@ -219,11 +223,27 @@ public static class ModelFile
                 throw new InvalidDataException($"The file names {classNames?.Length ?? 0} classes but the model has {score.ClassCount}.");
         }
         var model = new Classifier<T>(score, loss, standardizer, classNames);
+        if (metadata.ContainsKey("table_schema"))
+            model = model.WithSchema(ReadSchema(metadata, score, standardizer, classNames));
         // One row through the model now, so the code of the serving path is compiled while the model
         // loads, not during the first request (tens of milliseconds in a fresh process).
         Span<T> scores = score.ClassCount <= 256 ? stackalloc T[score.ClassCount] : new T[score.ClassCount];
         model.Scores(new T[score.InputCount], scores);
         return model;
+    }
+
+    /// <summary>The table schema the metadata holds, checked against the model it preprocesses for.</summary>
+    private static TableSchema ReadSchema<T>(Dictionary<string, string> metadata, IScoreFunction<T> score, Standardizer? standardizer, string[]? classNames)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var schema = TableSchemaJson.Read(ParseObject(metadata, "table_schema"));
+        if (schema.FeatureCount != score.InputCount)
+            throw new InvalidDataException($"The table schema makes {schema.FeatureCount} features but the model takes {score.InputCount}.");
+        if (standardizer is not null)
+            throw new InvalidDataException("The file holds both a table schema and a standardizer; a model has one or the other.");
+        if (classNames is null || !classNames.SequenceEqual(schema.ClassNames))
+            throw new InvalidDataException("The table schema's classes differ from the model's class names.");
+        return schema;
     }
 
     /// <summary>Checks the format name and returns its version (1 to <see cref="FormatVersion"/>).</summary>

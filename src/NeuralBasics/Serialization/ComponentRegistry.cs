@@ -8,6 +8,7 @@ using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Regularization;
 using NeuralBasics.Scoring;
+using NeuralBasics.Tables;
 
 namespace NeuralBasics.Serialization;
 
@@ -30,6 +31,7 @@ public static class ComponentRegistry
     private static readonly ConcurrentDictionary<string, Func<ComponentDescription, IActivation>> ActivationReaders = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, Func<ComponentDescription, ILoss>> LossReaders = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, Func<ComponentDescription, IRegularizer>> RegularizerReaders = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Func<ComponentDescription, IColumnEncoding>> EncodingReaders = new(StringComparer.Ordinal);
 
     static ComponentRegistry()
     {
@@ -47,6 +49,8 @@ public static class ComponentRegistry
         RegisterLoss("squared_hinge", SquaredHingeLoss.Read);
         RegisterRegularizer("l2", L2Regularization.Read);
         RegisterRegularizer("none", _ => NoRegularization.Instance);
+        RegisterColumnEncoding("numeric", NumericEncoding.Read);
+        RegisterColumnEncoding("one_hot", OneHotEncoding.Read);
     }
 
     /// <summary>The context nested descriptions read and write through.</summary>
@@ -67,6 +71,10 @@ public static class ComponentRegistry
     /// <summary>Registers the reader of the regularizer kind <paramref name="kind"/>.</summary>
     /// <exception cref="ArgumentException">The kind is empty or already has a reader.</exception>
     public static void RegisterRegularizer(string kind, Func<ComponentDescription, IRegularizer> reader) => Add(RegularizerReaders, kind, reader, "regularizer");
+
+    /// <summary>Registers the reader of the column encoding kind <paramref name="kind"/> (a <see cref="TableSchema"/>'s parts).</summary>
+    /// <exception cref="ArgumentException">The kind is empty or already has a reader.</exception>
+    public static void RegisterColumnEncoding(string kind, Func<ComponentDescription, IColumnEncoding> reader) => Add(EncodingReaders, kind, reader, "column encoding");
 
     /// <summary>Whether a reader is registered for the layer kind <paramref name="kind"/>.</summary>
     public static bool IsLayerRegistered(string kind) => LayerReaders.ContainsKey(kind);
@@ -133,7 +141,7 @@ public static class ComponentRegistry
     {
         string kind = description.Kind;
         return readers.TryGetValue(kind, out var reader) ? reader(description)
-            : throw new InvalidDataException($"Unknown {category} '{kind}' (no reader is registered for it: ComponentRegistry.Register{char.ToUpperInvariant(category[0])}{category[1..]}).");
+            : throw new InvalidDataException($"Unknown {category} '{kind}' (no reader is registered for it: ComponentRegistry.Register{string.Concat(category.Split(' ').Select(word => char.ToUpperInvariant(word[0]) + word[1..]))}).");
     }
 
     private static IScoreFunction<T> ReadScore<T>(ComponentDescription description)
@@ -153,6 +161,7 @@ public static class ComponentRegistry
             : typeof(TComponent) == typeof(IActivation) || typeof(TComponent) == typeof(ILoss) || typeof(TComponent) == typeof(IRegularizer)
               || typeof(TComponent) == typeof(UpdateRule) || typeof(TComponent) == typeof(LearningRateSchedule)
               || typeof(TComponent) == typeof(SutskeverMomentum) || typeof(TComponent) == typeof(IGradientTransform) ? "name"
+            : typeof(TComponent) == typeof(IColumnEncoding) ? "encoding"
             : throw new NotSupportedException($"{typeof(TComponent).Name} is not a category of component that files hold.");
 
         public override TComponent Read<TComponent>(ComponentDescription description)
@@ -163,6 +172,7 @@ public static class ComponentRegistry
                 : typeof(TComponent) == typeof(IActivation) ? Find(ActivationReaders, description, "activation")
                 : typeof(TComponent) == typeof(ILoss) ? Find(LossReaders, description, "loss")
                 : typeof(TComponent) == typeof(IRegularizer) ? Find(RegularizerReaders, description, "regularizer")
+                : typeof(TComponent) == typeof(IColumnEncoding) ? Find(EncodingReaders, description, "column encoding")
                 : typeof(TComponent) == typeof(IScoreFunction<float>) ? ReadScore<float>(description)
                 : typeof(TComponent) == typeof(IScoreFunction<double>) ? ReadScore<double>(description)
                 : throw new NotSupportedException($"{typeof(TComponent).Name} is not a category of component that files hold.");

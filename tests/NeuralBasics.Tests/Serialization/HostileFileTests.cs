@@ -57,7 +57,7 @@ public sealed class HostileFileTests : IDisposable
     /// checksum dropped (and its format version set back to 1, from before checksums), so the checks
     /// behind it are reached.
     /// </summary>
-    private static byte[] Edited(byte[] file, Action<JsonObject> edit)
+    internal static byte[] Edited(byte[] file, Action<JsonObject> edit)
     {
         var header = JsonNode.Parse(Header(file))!.AsObject();
         header["__metadata__"]!.AsObject().Remove("checksum");

@@ -113,7 +113,7 @@ public sealed class ModelFileTests : IDisposable
 
         var metadata = header.RootElement.GetProperty("__metadata__");
         Assert.Equal("neuralbasics.model", metadata.GetProperty("format").GetString());
-        Assert.Equal("3", metadata.GetProperty("format_version").GetString());
+        Assert.Equal("4", metadata.GetProperty("format_version").GetString());
         Assert.StartsWith("xxh128:", metadata.GetProperty("checksum").GetString());
     }
 
@@ -152,7 +152,7 @@ public sealed class ModelFileTests : IDisposable
         string json = Header(good);
         Assert.Contains("shape", LoadBroken(WithHeader(good, json.Replace("\"shape\":[3,4]", "\"shape\":[4,3]"))).Message);
         Assert.Contains("F64", LoadBroken(WithHeader(good, json.Replace("\"dtype\":\"F32\"", "\"dtype\":\"F64\""))).Message);
-        Assert.Contains("newer", LoadBroken(WithHeader(good, json.Replace("\"format_version\":\"3\"", "\"format_version\":\"9\""))).Message);
+        Assert.Contains("newer", LoadBroken(WithHeader(good, json.Replace("\"format_version\":\"4\"", "\"format_version\":\"9\""))).Message);
         Assert.Contains("Unknown activation 'rellu'", LoadBroken(WithHeader(good, json.Replace("relu", "rellu"))).Message);
     }
 
@@ -203,7 +203,7 @@ public sealed class ModelFileTests : IDisposable
     private static byte[] WithHeader(byte[] file, string json)
     {
         var node = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
-        if (node["__metadata__"] is JsonObject metadata && metadata.Remove("checksum") && metadata["format_version"]?.GetValue<string>() is "2" or "3")
+        if (node["__metadata__"] is JsonObject metadata && metadata.Remove("checksum") && metadata["format_version"]?.GetValue<string>() is "2" or "3" or "4")
             metadata["format_version"] = "1";
         json = node.ToJsonString();
         int oldLength = (int)BinaryPrimitives.ReadUInt64LittleEndian(file);

@@ -1,0 +1,115 @@
+namespace NeuralBasics.Tables;
+
+/// <summary>
+/// One named column of a <see cref="Table"/>: numbers, with <see cref="double.NaN"/> for a missing
+/// cell, or categories, stored as a code per row into the column's distinct <see cref="Levels"/>
+/// (so a million rows of a few categories hold a million small integers, not a million strings).
+/// Immutable.
+/// </summary>
+public sealed class TableColumn
+{
+    private readonly double[]? _numbers;
+    private readonly int[]? _codes;
+    private readonly string[]? _levels;
+
+    private TableColumn(string name, double[]? numbers, int[]? codes, string[]? levels)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        Name = name;
+        _numbers = numbers;
+        _codes = codes;
+        _levels = levels;
+    }
+
+    /// <summary>A numeric column holding a copy of <paramref name="values"/>; NaN marks a missing cell.</summary>
+    /// <exception cref="ArgumentException">The name is empty, or a value is infinite.</exception>
+    public static TableColumn Numeric(string name, ReadOnlySpan<double> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (double.IsInfinity(values[i]))
+                throw new ArgumentException($"Row {i} of column '{name}' is {values[i]}; numbers must be finite (NaN marks a missing value).", nameof(values));
+        return new TableColumn(name, values.ToArray(), null, null);
+    }
+
+    /// <summary>A categorical column of <paramref name="values"/>; null or an empty string marks a missing cell.</summary>
+    /// <exception cref="ArgumentException">The name is empty.</exception>
+    public static TableColumn Categorical(string name, IEnumerable<string?> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var builder = new CategoricalColumnBuilder(name);
+        foreach (string? value in values)
+            builder.TryAdd(value.AsSpan());
+        return builder.Build();
+    }
+
+    /// <summary>A numeric column over <paramref name="values"/> (owned, not copied; already checked finite or NaN).</summary>
+    internal static TableColumn FromNumbers(string name, double[] values) => new(name, values, null, null);
+
+    /// <summary>A categorical column over <paramref name="codes"/> (−1 missing) into <paramref name="levels"/> (owned, not copied).</summary>
+    internal static TableColumn FromCodes(string name, int[] codes, string[] levels) => new(name, null, codes, levels);
+
+    /// <summary>The column's name.</summary>
+    public string Name { get; }
+
+    /// <summary><see cref="ColumnKind.Numeric"/> or <see cref="ColumnKind.Categorical"/>.</summary>
+    public ColumnKind Kind => _numbers is not null ? ColumnKind.Numeric : ColumnKind.Categorical;
+
+    /// <summary>The number of rows.</summary>
+    public int Count => _numbers?.Length ?? _codes!.Length;
+
+    /// <summary>A categorical column's distinct values in order of first appearance (empty for a numeric column).</summary>
+    public IReadOnlyList<string> Levels => _levels ?? [];
+
+    /// <summary>The number of missing cells.</summary>
+    public int MissingCount => _numbers is not null ? _numbers.Count(double.IsNaN) : _codes!.Count(c => c < 0);
+
+    /// <summary>Whether row <paramref name="row"/> is missing.</summary>
+    public bool IsMissing(int row) => _numbers is not null ? double.IsNaN(_numbers[row]) : _codes![row] < 0;
+
+    /// <summary>The number in row <paramref name="row"/> (NaN when missing).</summary>
+    /// <exception cref="InvalidOperationException">The column is categorical.</exception>
+    public double Number(int row) =>
+        _numbers is not null ? _numbers[row] : throw new InvalidOperationException($"Column '{Name}' is categorical; read it with Text.");
+
+    /// <summary>The category in row <paramref name="row"/> (null when missing).</summary>
+    /// <exception cref="InvalidOperationException">The column is numeric.</exception>
+    public string? Text(int row) =>
+        _codes is not null ? (_codes[row] < 0 ? null : _levels![_codes[row]])
+        : throw new InvalidOperationException($"Column '{Name}' is numeric; read it with Number.");
+
+    /// <summary>The value of row <paramref name="row"/> as an object: a double, a string, or null when missing.</summary>
+    public object? Value(int row) => Kind == ColumnKind.Numeric ? (IsMissing(row) ? null : Number(row)) : Text(row);
+
+    /// <summary>The numbers of a numeric column (NaN when missing).</summary>
+    internal ReadOnlySpan<double> Numbers => _numbers;
+
+    /// <summary>The codes of a categorical column into <see cref="Levels"/> (−1 when missing).</summary>
+    internal ReadOnlySpan<int> Codes => _codes;
+
+    /// <summary>The rows <paramref name="rows"/>, in that order, as a new column with the same levels.</summary>
+    internal TableColumn Select(ReadOnlySpan<int> rows)
+    {
+        if (_numbers is not null)
+        {
+            var numbers = new double[rows.Length];
+            for (int i = 0; i < rows.Length; i++)
+                numbers[i] = _numbers[rows[i]];
+            return FromNumbers(Name, numbers);
+        }
+        var codes = new int[rows.Length];
+        for (int i = 0; i < rows.Length; i++)
+            codes[i] = _codes![rows[i]];
+        return FromCodes(Name, codes, _levels!);
+    }
+
+    /// <summary>The same column under another name.</summary>
+    internal TableColumn Renamed(string name) => new(name, _numbers, _codes, _levels);
+
+    /// <summary>Shows the name, kind and size.</summary>
+    public override string ToString()
+    {
+        string categories = Kind == ColumnKind.Categorical ? $", {Levels.Count} categories" : "";
+        string missing = MissingCount > 0 ? $", {MissingCount} missing" : "";
+        return $"{Name}: {Kind.ToString().ToLowerInvariant()}, {Count} rows{categories}{missing}";
+    }
+}
