@@ -22,10 +22,12 @@ public interface IColumnEncoding : IDescribedComponent
     IReadOnlyList<string> FeatureNames { get; }
 
     /// <summary>
-    /// Writes the features of every row of <paramref name="column"/> into columns
-    /// [<paramref name="offset"/>, offset + width) of <paramref name="destination"/> (one row per table row).
+    /// Writes the features of rows [<paramref name="firstRow"/>, firstRow + destination.Rows) of
+    /// <paramref name="column"/> into columns [<paramref name="offset"/>, offset + width) of
+    /// <paramref name="destination"/>, one destination row per table row. (A schema calls it on
+    /// blocks of rows, so the block of the destination stays in cache while every encoding writes it.)
     /// </summary>
     /// <exception cref="ArgumentException">The column is of the wrong kind, or holds a value the encoding refuses (an unseen category, when fitted to refuse them); the message names the column and the row.</exception>
-    void Encode<T>(TableColumn column, MatrixSpan<T> destination, int offset)
+    void Encode<T>(TableColumn column, int firstRow, MatrixSpan<T> destination, int offset)
         where T : unmanaged, IFloatingPointIeee754<T>;
 }

@@ -116,13 +116,13 @@ public sealed class NumericEncoding : IColumnEncoding, IOnnxNodes
     public IReadOnlyList<string> FeatureNames { get; }
 
     /// <inheritdoc/>
-    public void Encode<T>(TableColumn column, MatrixSpan<T> destination, int offset)
+    public void Encode<T>(TableColumn column, int firstRow, MatrixSpan<T> destination, int offset)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(column);
         if (column.Kind != ColumnKind.Numeric)
             throw new ArgumentException($"Column '{Column}' should be numeric but the table's is categorical.", nameof(column));
-        var values = column.Numbers;
+        var values = column.Numbers.Slice(firstRow, destination.Rows);
         for (int i = 0; i < values.Length; i++)
         {
             var row = destination.Row(i);

@@ -190,14 +190,14 @@ public sealed class OneHotEncoding : IColumnEncoding, IOnnxNodes
     }
 
     /// <inheritdoc/>
-    public void Encode<T>(TableColumn column, MatrixSpan<T> destination, int offset)
+    public void Encode<T>(TableColumn column, int firstRow, MatrixSpan<T> destination, int offset)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         ArgumentNullException.ThrowIfNull(column);
         if (column.Kind != ColumnKind.Categorical)
             throw new ArgumentException($"Column '{Column}' should be categorical but the table's is numeric.", nameof(column));
         // One lookup per distinct value of the table's column, then a table lookup per row.
-        var codes = column.Codes;
+        var codes = column.Codes.Slice(firstRow, destination.Rows);
         var levelSlots = new int[column.Levels.Count];
         var resolved = new bool[column.Levels.Count];
         int missingSlot = int.MinValue;
@@ -208,14 +208,14 @@ public sealed class OneHotEncoding : IColumnEncoding, IOnnxNodes
             if (code < 0)
             {
                 if (missingSlot == int.MinValue)
-                    missingSlot = Slot(null, () => Row(i));
+                    missingSlot = Slot(null, () => Row(firstRow + i));
                 slot = missingSlot;
             }
             else
             {
                 if (!resolved[code])
                 {
-                    levelSlots[code] = Slot(column.Levels[code], () => Row(i));
+                    levelSlots[code] = Slot(column.Levels[code], () => Row(firstRow + i));
                     resolved[code] = true;
                 }
                 slot = levelSlots[code];

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using NeuralBasics.Data;
 
@@ -23,6 +24,9 @@ namespace NeuralBasics.Tables;
 /// </example>
 public sealed class TableSchema
 {
+    /// <summary>The destination bytes one block of rows fills: well inside a level-2 cache.</summary>
+    private const int BlockBytes = 128 * 1024;
+
     private readonly IColumnEncoding[] _encodings;
     private readonly Dictionary<string, int> _classes;
 
@@ -138,11 +142,19 @@ public sealed class TableSchema
         if (destination.Rows != table.RowCount || destination.Columns != FeatureCount)
             throw new ArgumentException(
                 $"The destination {destination.ToString()} should be {table.RowCount} x {FeatureCount} (rows x features).", nameof(destination));
-        int offset = 0;
-        foreach (var encoding in _encodings)
+        var columns = _encodings.Select(e => Input(table, e)).ToArray();
+        // Block by block, so each block of the destination stays in cache while every encoding writes
+        // its stripe of it (column by column over the whole matrix was 4x slower at a million rows).
+        int block = Math.Max(1, BlockBytes / (FeatureCount * Unsafe.SizeOf<T>()));
+        for (int start = 0; start < table.RowCount; start += block)
         {
-            encoding.Encode(Input(table, encoding), destination, offset);
-            offset += encoding.FeatureNames.Count;
+            var rows = destination.SliceRows(start, Math.Min(block, table.RowCount - start));
+            int offset = 0;
+            for (int j = 0; j < _encodings.Length; j++)
+            {
+                _encodings[j].Encode(columns[j], start, rows, offset);
+                offset += _encodings[j].FeatureNames.Count;
+            }
         }
     }
 

@@ -22,7 +22,7 @@ public class TableSchemaTests
         Assert.Equal(4.0, encoding.Mean);
         Assert.Equal(Math.Sqrt(5.2), encoding.Scale, 15);
         var features = new Matrix<double>(5, 1);
-        encoding.Encode(Sample()["weight"], features.AsSpan(), 0);
+        encoding.Encode(Sample()["weight"], 0, features.AsSpan(), 0);
         double s = Math.Sqrt(5.2);
         Assert.Equal(new[] { -3 / s, 0, -1 / s, 4 / s, 0 }, features.Span.ToArray(), new ToleranceComparer(1e-15));
     }
@@ -38,7 +38,7 @@ public class TableSchemaTests
         Assert.Equal(Math.Sqrt(5.24), encoding.Scale, 14);
         Assert.Equal(["weight", "weight.missing"], encoding.FeatureNames);
         var features = new Matrix<double>(5, 2);
-        encoding.Encode(Sample()["weight"], features.AsSpan(), 0);
+        encoding.Encode(Sample()["weight"], 0, features.AsSpan(), 0);
         Assert.Equal(new[] { 0.0, 1, 0, 0, 0 }, Enumerable.Range(0, 5).Select(i => features[i, 1]));
         Assert.Equal(-0.4 / Math.Sqrt(5.24), features[1, 0], 14);
     }
@@ -51,7 +51,7 @@ public class TableSchemaTests
         Assert.Equal(["a", "c"], encoding.Rare);
         Assert.Equal(["colour=b", "colour=(other)", "colour=(missing)"], encoding.FeatureNames);
         var features = new Matrix<float>(5, 3);
-        encoding.Encode(Sample()["colour"], features.AsSpan(), 0);
+        encoding.Encode(Sample()["colour"], 0, features.AsSpan(), 0);
         Assert.Equal(new float[] { 1, 0, 0, /**/ 0, 1, 0, /**/ 0, 0, 1, /**/ 1, 0, 0, /**/ 0, 1, 0 }, features.Span.ToArray());
     }
 
@@ -72,10 +72,10 @@ public class TableSchemaTests
         var encoding = OneHotEncoding.Fit(Sample()["kind"], unknown: unknown);
         var fish = TableColumn.Categorical("kind", ["fish"]);
         var features = new Matrix<float>(1, encoding.FeatureNames.Count);
-        encoding.Encode(fish, features.AsSpan(), 0);
+        encoding.Encode(fish, 0, features.AsSpan(), 0);
         Assert.Equal(expected, features.Span.ToArray());
         // A missing value, never seen in training, is handled the same way.
-        encoding.Encode(TableColumn.Categorical("kind", [null]), features.AsSpan(), 0);
+        encoding.Encode(TableColumn.Categorical("kind", [null]), 0, features.AsSpan(), 0);
         Assert.Equal(expected, features.Span.ToArray());
     }
 
@@ -84,9 +84,9 @@ public class TableSchemaTests
     {
         var encoding = OneHotEncoding.Fit(Sample()["kind"]);
         var features = new Matrix<float>(2, 3);
-        var e = Assert.Throws<ArgumentException>(() => encoding.Encode(TableColumn.Categorical("kind", ["cat", "fish"]), features.AsSpan(), 0));
+        var e = Assert.Throws<ArgumentException>(() => encoding.Encode(TableColumn.Categorical("kind", ["cat", "fish"]), 0, features.AsSpan(), 0));
         Assert.Contains("Row 1, column 'kind': 'fish' is not one of the categories", e.Message);
-        e = Assert.Throws<ArgumentException>(() => encoding.Encode(TableColumn.Categorical("kind", ["cat", null]), features.AsSpan(), 0));
+        e = Assert.Throws<ArgumentException>(() => encoding.Encode(TableColumn.Categorical("kind", ["cat", null]), 0, features.AsSpan(), 0));
         Assert.Contains("Row 1, column 'kind': the value is missing", e.Message);
     }
 
@@ -145,6 +145,24 @@ public class TableSchemaTests
         Assert.Contains("no column 'weight'", Assert.Throws<ArgumentException>(() => schema.Transform<float>(withoutWeight)).Message);
         var textWeight = new Table([TableColumn.Categorical("weight", ["heavy"]), TableColumn.Categorical("colour", ["a"]), TableColumn.Numeric("id", [1])]);
         Assert.Contains("'weight' should be numeric", Assert.Throws<ArgumentException>(() => schema.Transform<float>(textWeight)).Message);
+    }
+
+    [Fact]
+    public void Transform_InBlocks_IsRowByRow_AndNamesTheAbsoluteRow()
+    {
+        // 6,000 rows of 8-byte features span three of the schema's blocks.
+        var random = new Random(5);
+        var table = new Table([
+            TableColumn.Categorical("y", Enumerable.Range(0, 6000).Select(i => i % 2 == 0 ? "a" : "b")),
+            TableColumn.Numeric("x", [.. Enumerable.Range(0, 6000).Select(_ => random.NextDouble() < 0.1 ? double.NaN : random.NextDouble())]),
+            TableColumn.Categorical("c", Enumerable.Range(0, 6000).Select(_ => random.Next(4) switch { 0 => null, var k => $"k{k}" })),
+        ]);
+        var schema = TableSchema.Fit(table, "y", new TableSchemaOptions { MissingIndicators = true });
+        var all = schema.Transform<double>(table);
+        foreach (int row in new[] { 0, 2729, 2730, 2731, 5999 })
+            Assert.Equal(schema.Transform<double>(table.SelectRows([row])).Span.ToArray(), all.Row(row).ToArray());
+        var withUnseen = new Table([table["x"], TableColumn.Categorical("c", Enumerable.Range(0, 6000).Select(i => i == 5999 ? "new" : "k1"))]);
+        Assert.StartsWith("Row 5999, column 'c': 'new'", Assert.Throws<ArgumentException>(() => schema.Transform<double>(withUnseen)).Message);
     }
 
     [Fact]
