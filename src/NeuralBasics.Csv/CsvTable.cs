@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using nietras.SeparatedValues;
 using NeuralBasics.Tables;
 
@@ -29,7 +28,7 @@ public static class CsvTable
         options = Validate(options);
         try
         {
-            return FromSep(() => CreateOptions(options).FromFile(path), options);
+            return FromSep(() => CreateOptions(options).FromFile(path), options, new FileInfo(path).Length);
         }
         catch (InvalidDataException e)
         {
@@ -44,7 +43,7 @@ public static class CsvTable
     {
         ArgumentNullException.ThrowIfNull(text);
         options = Validate(options);
-        return FromSep(() => CreateOptions(options).FromText(text), options);
+        return FromSep(() => CreateOptions(options).FromText(text), options, text.Length);
     }
 
     private static CsvTableOptions Validate(CsvTableOptions? options)
@@ -65,11 +64,11 @@ public static class CsvTable
     }
 
     /// <summary>Reads with Sep, turning what Sep throws at malformed content into <see cref="InvalidDataException"/>.</summary>
-    private static Table FromSep(Func<SepReader> open, CsvTableOptions options)
+    private static Table FromSep(Func<SepReader> open, CsvTableOptions options, long size)
     {
         try
         {
-            return new Reading(open, options).Run();
+            return new Reading(open, options, size).Run();
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException or FormatException or InvalidOperationException && e is not ArgumentOutOfRangeException)
         {
@@ -84,29 +83,38 @@ public static class CsvTable
     /// not a number it turns categorical, and its earlier rows are read again as text by a second
     /// reader (so a number's original text, "007" or "1.50", is kept as the category).
     /// </summary>
-    private sealed class Reading(Func<SepReader> open, CsvTableOptions options)
+    private sealed class Reading(Func<SepReader> open, CsvTableOptions options, long size)
     {
+        /// <summary>The rows read before the row count is estimated from the file's size and the buffers sized once.</summary>
+        private const int SampleRows = 1024;
+
         private readonly HashSet<string> _missing = new(options.MissingValues.Append(""), StringComparer.Ordinal);
+
+        /// <summary>Whether a missing spelling is itself a number (-999): then it is looked up before a cell is parsed.</summary>
+        private readonly bool _numericMissing = options.MissingValues.Any(v =>
+            double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) && double.IsFinite(number));
         private string[] _names = [];
         private Column[] _columns = [];
+        private int _estimate;
 
         private sealed class Column(string name, ColumnKind kind, bool inferred)
         {
             public string Name { get; } = name;
             public ColumnKind Kind { get; set; } = kind;
             public bool Inferred { get; } = inferred;
-            public List<double> Numbers { get; } = [];
+            public NumericColumnBuilder? Numbers { get; set; }
             public CategoricalColumnBuilder? Categories { get; set; }
         }
 
         public Table Run()
         {
             int rows = 0;
+            long sampled = 0;
             using (var reader = open())
             {
                 if (reader.HasHeader && reader.Header.ColNames.Count == 0 || !reader.HasHeader && !reader.HasRows)
                     throw new InvalidDataException("The CSV file is empty.");
-                var missingLookup = _missing.GetAlternateLookup<ReadOnlySpan<char>>();
+                var missing = _missing.GetAlternateLookup<ReadOnlySpan<char>>();
                 if (reader.HasHeader)
                     Start(reader, reader.Header.ColNames.Count);
                 foreach (var row in reader)
@@ -116,6 +124,10 @@ public static class CsvTable
                     int line = row.LineNumberFrom;
                     if (row.ColCount != _names.Length)
                         throw new InvalidDataException($"Line {line} has {row.ColCount} columns but {(reader.HasHeader ? "the header" : "the first row")} has {_names.Length}.");
+                    if (rows < SampleRows)
+                        sampled += row.Span.Length + 1;
+                    else if (rows == SampleRows)
+                        Reserve((int)Math.Min(Array.MaxLength, size / Math.Max(1.0, (double)sampled / SampleRows) * 1.02));
                     for (int j = 0; j < _columns.Length; j++)
                     {
                         var column = _columns[j];
@@ -125,17 +137,17 @@ public static class CsvTable
                         var cell = col.Span;
                         if (cell.Contains('\0'))
                             throw new InvalidDataException($"Line {line}, column '{column.Name}': the cell holds a NUL character.");
-                        bool missing = missingLookup.Contains(cell);
                         if (column.Kind == ColumnKind.Numeric)
                         {
-                            if (missing)
+                            // A number first: the missing spellings are looked up only for cells that are none.
+                            if (!cell.IsEmpty && !(_numericMissing && missing.Contains(cell)) && col.TryParse<double>() is { } number && double.IsFinite(number))
                             {
-                                column.Numbers.Add(double.NaN);
+                                column.Numbers!.Add(number);
                                 continue;
                             }
-                            if (col.TryParse<double>() is { } number && double.IsFinite(number))
+                            if (missing.Contains(cell))
                             {
-                                column.Numbers.Add(number);
+                                column.Numbers!.AddMissing();
                                 continue;
                             }
                             if (!column.Inferred)
@@ -144,9 +156,15 @@ public static class CsvTable
                                     : $"Line {line}, column '{column.Name}': '{cell.ToString()}' is not a number; it is declared numeric in Kinds.");
                             column.Kind = ColumnKind.Categorical;
                             column.Categories = ReadTextAgain(j, rows);
-                            column.Numbers.Clear();
+                            column.Numbers = null;
                         }
-                        Add(column.Categories!, missing ? [] : cell, line);
+                        // A category seen before is no missing spelling (those are never added).
+                        if (column.Categories!.TryAddKnown(cell))
+                            continue;
+                        if (missing.Contains(cell))
+                            column.Categories.AddMissing();
+                        else
+                            Add(column.Categories, cell, line);
                     }
                     rows++;
                 }
@@ -157,13 +175,24 @@ public static class CsvTable
             foreach (var column in _columns)
             {
                 if (column.Kind == ColumnKind.Numeric)
-                    table.Add(TableColumn.Numeric(column.Name, CollectionsMarshal.AsSpan(column.Numbers)));
+                    table.Add(column.Numbers!.Build());
                 else if (column.Kind == ColumnKind.Categorical)
                     table.Add(column.Categories!.Build());
             }
             if (table.Count == 0)
                 throw new InvalidDataException("Every column is ignored; nothing was read.");
             return new Table(table);
+        }
+
+        /// <summary>Sizes every column's buffer for the estimated row count, so none grows by doubling.</summary>
+        private void Reserve(int rows)
+        {
+            _estimate = rows;
+            foreach (var column in _columns)
+            {
+                column.Numbers?.EnsureCapacity(rows);
+                column.Categories?.EnsureCapacity(rows);
+            }
         }
 
         private static void Add(CategoricalColumnBuilder builder, ReadOnlySpan<char> value, int line)
@@ -183,14 +212,18 @@ public static class CsvTable
                 if (!_names.Contains(name, StringComparer.Ordinal))
                     throw new ArgumentException($"Kinds names the column '{name}', which the file lacks; it has: {string.Join(", ", _names)}.", nameof(options));
             _columns = [.. _names.Select(name => kinds.TryGetValue(name, out var kind)
-                ? new Column(name, kind, inferred: false) { Categories = kind == ColumnKind.Categorical ? new CategoricalColumnBuilder(name, options.MaxCategories) : null }
-                : new Column(name, ColumnKind.Numeric, inferred: true))];
+                ? new Column(name, kind, inferred: false)
+                {
+                    Numbers = kind == ColumnKind.Numeric ? new NumericColumnBuilder(name) : null,
+                    Categories = kind == ColumnKind.Categorical ? new CategoricalColumnBuilder(name, options.MaxCategories) : null,
+                }
+                : new Column(name, ColumnKind.Numeric, inferred: true) { Numbers = new NumericColumnBuilder(name) })];
         }
 
         /// <summary>Column <paramref name="j"/>'s first <paramref name="rows"/> rows, read again as text.</summary>
         private CategoricalColumnBuilder ReadTextAgain(int j, int rows)
         {
-            var builder = new CategoricalColumnBuilder(_names[j], options.MaxCategories);
+            var builder = new CategoricalColumnBuilder(_names[j], options.MaxCategories, capacity: _estimate);
             if (rows == 0)
                 return builder;
             var missingLookup = _missing.GetAlternateLookup<ReadOnlySpan<char>>();

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace NeuralBasics.Tables;
 
 /// <summary>
@@ -12,13 +14,15 @@ public sealed class TableColumn
     private readonly int[]? _codes;
     private readonly string[]? _levels;
 
-    private TableColumn(string name, double[]? numbers, int[]? codes, string[]? levels)
+    /// <summary>A column over the first <paramref name="count"/> values of its array (a reader's buffer may be longer).</summary>
+    private TableColumn(string name, double[]? numbers, int[]? codes, string[]? levels, int count)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         Name = name;
         _numbers = numbers;
         _codes = codes;
         _levels = levels;
+        Count = count;
     }
 
     /// <summary>A numeric column holding a copy of <paramref name="values"/>; NaN marks a missing cell.</summary>
@@ -27,8 +31,9 @@ public sealed class TableColumn
     {
         for (int i = 0; i < values.Length; i++)
             if (double.IsInfinity(values[i]))
-                throw new ArgumentException($"Row {i} of column '{name}' is {values[i]}; numbers must be finite (NaN marks a missing value).", nameof(values));
-        return new TableColumn(name, values.ToArray(), null, null);
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"Row {i} of column '{name}' is {values[i]}; numbers must be finite (NaN marks a missing value)."), nameof(values));
+        return new TableColumn(name, values.ToArray(), null, null, values.Length);
     }
 
     /// <summary>A categorical column of <paramref name="values"/>; null or an empty string marks a missing cell.</summary>
@@ -42,11 +47,13 @@ public sealed class TableColumn
         return builder.Build();
     }
 
-    /// <summary>A numeric column over <paramref name="values"/> (owned, not copied; already checked finite or NaN).</summary>
-    internal static TableColumn FromNumbers(string name, double[] values) => new(name, values, null, null);
+    /// <summary>A numeric column over the first <paramref name="count"/> of <paramref name="values"/> (owned, not copied; already checked finite or NaN).</summary>
+    internal static TableColumn FromNumbers(string name, double[] values, int count = -1) =>
+        new(name, values, null, null, count < 0 ? values.Length : count);
 
-    /// <summary>A categorical column over <paramref name="codes"/> (−1 missing) into <paramref name="levels"/> (owned, not copied).</summary>
-    internal static TableColumn FromCodes(string name, int[] codes, string[] levels) => new(name, null, codes, levels);
+    /// <summary>A categorical column over the first <paramref name="count"/> of <paramref name="codes"/> (−1 missing) into <paramref name="levels"/> (owned, not copied).</summary>
+    internal static TableColumn FromCodes(string name, int[] codes, string[] levels, int count = -1) =>
+        new(name, null, codes, levels, count < 0 ? codes.Length : count);
 
     /// <summary>The column's name.</summary>
     public string Name { get; }
@@ -55,55 +62,74 @@ public sealed class TableColumn
     public ColumnKind Kind => _numbers is not null ? ColumnKind.Numeric : ColumnKind.Categorical;
 
     /// <summary>The number of rows.</summary>
-    public int Count => _numbers?.Length ?? _codes!.Length;
+    public int Count { get; }
 
     /// <summary>A categorical column's distinct values in order of first appearance (empty for a numeric column).</summary>
     public IReadOnlyList<string> Levels => _levels ?? [];
 
     /// <summary>The number of missing cells.</summary>
-    public int MissingCount => _numbers is not null ? _numbers.Count(double.IsNaN) : _codes!.Count(c => c < 0);
+    public int MissingCount
+    {
+        get
+        {
+            int missing = 0;
+            if (_numbers is not null)
+            {
+                foreach (double value in Numbers)
+                    missing += double.IsNaN(value) ? 1 : 0;
+            }
+            else
+            {
+                foreach (int code in Codes)
+                    missing += code < 0 ? 1 : 0;
+            }
+            return missing;
+        }
+    }
 
     /// <summary>Whether row <paramref name="row"/> is missing.</summary>
-    public bool IsMissing(int row) => _numbers is not null ? double.IsNaN(_numbers[row]) : _codes![row] < 0;
+    public bool IsMissing(int row) => _numbers is not null ? double.IsNaN(Numbers[row]) : Codes[row] < 0;
 
     /// <summary>The number in row <paramref name="row"/> (NaN when missing).</summary>
     /// <exception cref="InvalidOperationException">The column is categorical.</exception>
     public double Number(int row) =>
-        _numbers is not null ? _numbers[row] : throw new InvalidOperationException($"Column '{Name}' is categorical; read it with Text.");
+        _numbers is not null ? Numbers[row] : throw new InvalidOperationException($"Column '{Name}' is categorical; read it with Text.");
 
     /// <summary>The category in row <paramref name="row"/> (null when missing).</summary>
     /// <exception cref="InvalidOperationException">The column is numeric.</exception>
     public string? Text(int row) =>
-        _codes is not null ? (_codes[row] < 0 ? null : _levels![_codes[row]])
+        _codes is not null ? (Codes[row] < 0 ? null : _levels![Codes[row]])
         : throw new InvalidOperationException($"Column '{Name}' is numeric; read it with Number.");
 
     /// <summary>The value of row <paramref name="row"/> as an object: a double, a string, or null when missing.</summary>
     public object? Value(int row) => Kind == ColumnKind.Numeric ? (IsMissing(row) ? null : Number(row)) : Text(row);
 
     /// <summary>The numbers of a numeric column (NaN when missing).</summary>
-    internal ReadOnlySpan<double> Numbers => _numbers;
+    internal ReadOnlySpan<double> Numbers => _numbers.AsSpan(0, _numbers is null ? 0 : Count);
 
     /// <summary>The codes of a categorical column into <see cref="Levels"/> (−1 when missing).</summary>
-    internal ReadOnlySpan<int> Codes => _codes;
+    internal ReadOnlySpan<int> Codes => _codes.AsSpan(0, _codes is null ? 0 : Count);
 
     /// <summary>The rows <paramref name="rows"/>, in that order, as a new column with the same levels.</summary>
     internal TableColumn Select(ReadOnlySpan<int> rows)
     {
         if (_numbers is not null)
         {
+            var source = Numbers;
             var numbers = new double[rows.Length];
             for (int i = 0; i < rows.Length; i++)
-                numbers[i] = _numbers[rows[i]];
+                numbers[i] = source[rows[i]];
             return FromNumbers(Name, numbers);
         }
+        var sourceCodes = Codes;
         var codes = new int[rows.Length];
         for (int i = 0; i < rows.Length; i++)
-            codes[i] = _codes![rows[i]];
+            codes[i] = sourceCodes[rows[i]];
         return FromCodes(Name, codes, _levels!);
     }
 
     /// <summary>The same column under another name.</summary>
-    internal TableColumn Renamed(string name) => new(name, _numbers, _codes, _levels);
+    internal TableColumn Renamed(string name) => new(name, _numbers, _codes, _levels, Count);
 
     /// <summary>Shows the name, kind and size.</summary>
     public override string ToString()

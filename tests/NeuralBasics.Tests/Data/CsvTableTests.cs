@@ -51,6 +51,21 @@ public class CsvTableTests
     }
 
     [Fact]
+    public void ALongFile_SizedFromItsFirstRows_TurningTextLate()
+    {
+        // 3,000 rows: the buffers are sized after 1,024; "code" turns out text at row 2,500.
+        var text = "code,x\n" + string.Concat(Enumerable.Range(0, 3000).Select(i => $"{(i == 2500 ? "x" : i.ToString("D4", System.Globalization.CultureInfo.InvariantCulture))},{(i % 7 == 0 ? "NA" : i.ToString(System.Globalization.CultureInfo.InvariantCulture))}\n"));
+        var table = CsvTable.Parse(text);
+        Assert.Equal(3000, table.RowCount);
+        Assert.Equal(ColumnKind.Categorical, table["code"].Kind);
+        Assert.Equal(["0000", "0001", "x", "2999"], new[] { 0, 1, 2500, 2999 }.Select(table["code"].Text));
+        Assert.Equal(3000, table["code"].Levels.Count);
+        Assert.Equal(3000 / 7 + 1, table["x"].MissingCount);
+        Assert.Equal(2999, table["x"].Number(2999));
+        Assert.Throws<IndexOutOfRangeException>(() => table["x"].Number(3000));
+    }
+
+    [Fact]
     public void KindsGivenExplicitly_IncludingIgnored()
     {
         var options = new CsvTableOptions { Kinds = new Dictionary<string, ColumnKind> { ["year"] = ColumnKind.Categorical, ["id"] = ColumnKind.Ignored } };

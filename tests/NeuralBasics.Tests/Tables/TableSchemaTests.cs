@@ -181,6 +181,28 @@ public class TableSchemaTests
     }
 
     [Fact]
+    public void Builders_GiveTheRowsAdded_AndRefuseWhatAColumnCannotHold()
+    {
+        var numbers = new NumericColumnBuilder("x", capacity: 100);
+        numbers.Add(1.5);
+        numbers.AddMissing();
+        var column = numbers.Build();
+        Assert.Equal(2, column.Count);
+        Assert.Equal(1, column.MissingCount);
+        Assert.Contains("Row 0 of column 'y' is Infinity", Assert.Throws<ArgumentException>(() => new NumericColumnBuilder("y").Add(double.PositiveInfinity)).Message);
+        var categories = new CategoricalColumnBuilder("c", maxCategories: 2);
+        Assert.True(categories.TryAdd("a"));
+        Assert.False(categories.TryAddKnown("b"));
+        Assert.True(categories.TryAdd("b"));
+        Assert.True(categories.TryAddKnown("a"));
+        Assert.False(categories.TryAdd("c"));
+        categories.AddMissing();
+        var built = categories.Build();
+        Assert.Equal(["a", "b", "a", null], Enumerable.Range(0, 4).Select(built.Text));
+        Assert.Equal(4, built.Count);
+    }
+
+    [Fact]
     public void Table_RefusesRepeatedNamesAndRaggedColumns()
     {
         Assert.Contains("'a' appears twice", Assert.Throws<ArgumentException>(() => new Table([TableColumn.Numeric("a", [1]), TableColumn.Numeric("a", [2])])).Message);
