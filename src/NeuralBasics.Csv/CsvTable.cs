@@ -36,6 +36,24 @@ public static class CsvTable
         }
     }
 
+    /// <summary>The column names in the header of the file at <paramref name="path"/>.</summary>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="InvalidDataException">The file is empty or its header is malformed.</exception>
+    internal static string[] Header(string path, CsvTableOptions options)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"The CSV file {path} does not exist.", path);
+        try
+        {
+            using var reader = CreateOptions(options).FromFile(path);
+            return reader.Header.ColNames.Count > 0 ? [.. reader.Header.ColNames] : throw new InvalidDataException($"{path}: The CSV file is empty.");
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or FormatException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{path}: The CSV content is malformed: {e.Message}", e);
+        }
+    }
+
     /// <summary>Reads CSV content held in a string.</summary>
     /// <exception cref="InvalidDataException">The content is malformed; the message names the line and column.</exception>
     /// <exception cref="ArgumentException">The options are invalid.</exception>

@@ -255,6 +255,15 @@ public sealed class Classifier<T>
         return Classify(mapping.ToRecord(row));
     }
 
+    /// <summary>The prediction for each of <paramref name="rows"/>, read through <paramref name="mapping"/>, in one batch.</summary>
+    /// <exception cref="InvalidOperationException">The model has no table schema.</exception>
+    /// <exception cref="ArgumentException">As <see cref="Classify(Table)"/>.</exception>
+    public Prediction[] Classify<TRow>(IEnumerable<TRow> rows, TableMapping<TRow> mapping)
+    {
+        ArgumentNullException.ThrowIfNull(mapping);
+        return Classify(mapping.ToTable(rows));
+    }
+
     /// <summary>The prediction for every row of <paramref name="table"/> (its label column, if any, is not read).</summary>
     /// <exception cref="InvalidOperationException">The model has no table schema.</exception>
     /// <exception cref="ArgumentException">A column the model reads is absent or of the other kind, or holds a refused category.</exception>

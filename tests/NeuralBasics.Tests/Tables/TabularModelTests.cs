@@ -90,6 +90,31 @@ public sealed class TabularModelTests : IDisposable
     }
 
     [Fact]
+    public void BatchPredictions_FromACsvFile_AndFromObjects_AreTheTablesPredictions()
+    {
+        var (_, test, model) = Penguins();
+        var expected = model.Classify(test).Select(p => p.Scores).ToArray();
+        // The test rows as a file whose columns are in another order, with "year" as text and an extra column.
+        string path = Path.Combine(_folder, "test.csv");
+        var names = new[] { "sex", "note", "body_mass_g", "island", "flipper_length_mm", "bill_depth_mm", "bill_length_mm", "year" };
+        File.WriteAllLines(path, [string.Join(",", names), .. Enumerable.Range(0, test.RowCount).Select(i => string.Join(",", names.Select(n =>
+            n == "note" ? "free text" : n == "year" ? "Y2007" : test[n].Value(i) switch
+            {
+                null => "NA",
+                double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                var v => v.ToString(),
+            })))]);
+        var fromFile = model.ClassifyCsv(path);
+        Assert.Equal(expected, fromFile.Select(p => p.Scores).ToArray());
+        File.WriteAllText(path, "island,sex\nBiscoe,male\n");
+        Assert.Contains("has no column 'bill_length_mm'", Assert.Throws<ArgumentException>(() => model.ClassifyCsv(path)).Message);
+
+        var penguins = Enumerable.Range(0, test.RowCount).Select(i => new Penguin(test["island"].Text(i)!, test["bill_length_mm"].Number(i),
+            test["bill_depth_mm"].Number(i), test["flipper_length_mm"].Number(i), test["body_mass_g"].Number(i), test["sex"].Text(i)));
+        Assert.Equal(expected, model.Classify(penguins, Mapping).Select(p => p.Scores).ToArray());
+    }
+
+    [Fact]
     public void BadRecords_NameTheColumn()
     {
         var (_, _, model) = Penguins();
