@@ -35,8 +35,17 @@ public sealed class NeuralBasicsTrainingOptions
         return this;
     }
 
-    internal ParameterServerSettings ParameterServer(string run) =>
-        ParameterServers.TryGetValue(run, out var settings)
+    /// <summary>The settings of the grain <paramref name="key"/>: its run's, for a shard of a sharded run (<c>{run}/shard-{s}-of-{S}</c>).</summary>
+    internal ParameterServerSettings ParameterServer(string key) =>
+        ParameterServers.TryGetValue(key, out var settings) || ParameterServers.TryGetValue(RunOf(key), out settings)
             ? settings
-            : throw new InvalidOperationException($"No parameter server is configured for the run \"{run}\": add it with AddParameterServer on every silo.");
+            : throw new InvalidOperationException($"No parameter server is configured for the run \"{RunOf(key)}\": add it with AddParameterServer on every silo.");
+
+    /// <summary>The grain key of shard <paramref name="shard"/> of <paramref name="shards"/> of the run <paramref name="run"/>.</summary>
+    internal static string ShardKey(string run, int shard, int shards) => shards == 1 ? run : $"{run}{ShardMark}{shard}-of-{shards}";
+
+    /// <summary>The run a grain key belongs to.</summary>
+    internal static string RunOf(string key) => key.LastIndexOf(ShardMark, StringComparison.Ordinal) is int mark and > 0 ? key[..mark] : key;
+
+    private const string ShardMark = "/shard-";
 }

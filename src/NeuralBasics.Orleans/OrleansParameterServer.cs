@@ -24,6 +24,37 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
         Run = run;
     }
 
+    /// <summary>
+    /// A parameter server for the run <paramref name="run"/> split over <paramref name="shards"/>
+    /// grains (<see cref="ShardedParameterServer{T}"/>), by default into equal ranges of the model's
+    /// values (<see cref="ShardedParameterServer{T}.ByRange"/>), each grain initialized with its slices
+    /// unless it has some already (every worker may call it, with the same arguments). Shard s of S is
+    /// the grain <c>{run}/shard-{s}-of-{S}</c>, under the run's silo settings; with one shard, the run's
+    /// own grain, so a run is bit for bit the unsharded one. Orleans places the grains; a worker
+    /// fetches from and pushes to all of them at once.
+    /// </summary>
+    /// <exception cref="ArgumentException">The layout does not fit the tensors.</exception>
+    /// <exception cref="InvalidOperationException">A shard already holds tensors of other sizes: another model uses the run name.</exception>
+    public static async Task<ShardedParameterServer<T>> CreateShardedAsync(IGrainFactory grains, string run, IReadOnlyList<ReadOnlyMemory<T>> initial,
+        int shards, IReadOnlyList<IReadOnlyList<TensorSlice>>? layout = null, RetryPolicy? retry = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        ArgumentException.ThrowIfNullOrEmpty(run);
+        ArgumentNullException.ThrowIfNull(initial);
+        layout ??= ShardedParameterServer<T>.ByRange([.. initial.Select(t => t.Length)], shards);
+        if (layout.Count != shards)
+            throw new ArgumentException($"The layout has {layout.Count} shards, not {shards}.", nameof(layout));
+        var servers = new List<OrleansParameterServer<T>>();
+        var server = ShardedParameterServer<T>.Create(initial, layout, _ =>
+        {
+            var shard = new OrleansParameterServer<T>(grains, NeuralBasicsTrainingOptions.ShardKey(run, servers.Count, shards), retry);
+            servers.Add(shard);
+            return shard;
+        });
+        await Task.WhenAll(servers.Select((shard, s) => shard.InitializeAsync(server.SlicesOf(s, initial), cancellationToken))).ConfigureAwait(false);
+        return server;
+    }
+
     /// <summary>The run's name, the grain's key.</summary>
     public string Run { get; }
 

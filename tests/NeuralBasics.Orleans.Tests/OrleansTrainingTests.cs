@@ -51,6 +51,31 @@ public sealed class OrleansTrainingTests(ClusterFixture fixture)
         Assert.Equal(72 * report.Steps, report.BytesSent);
     }
 
+    [Theory(Timeout = 60_000)]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]   // equal ranges: the 4x5 weights are cut between shards
+    public async Task DownpourWithOneWorkerThroughShardGrains_EqualsTheInProcessRun_BitForBit(int shards)
+    {
+        var data = SyntheticData.Blobs<double>(20, 3, 4, seed: 1);
+        var start = new NeuralBasics.Layers.NetworkBuilder<double>(4, seed: 2).Dense(5, new NeuralBasics.Activations.Tanh()).Dense(3).Build();
+        var options = new DownpourOptions { Workers = 1, FetchEvery = 2, PushEvery = 1, Epochs = 2, BatchSize = 8, Seed = 4 };
+        var inProcess = new DownpourTrainer<double>(start, SoftmaxCrossEntropyLoss.Instance, null, new Adam(0.05), options).Train(data);
+
+        var server = await OrleansParameterServer<double>.CreateShardedAsync(fixture.Grains, $"sharded-{shards}", Initial(start), shards);
+        var report = await new DownpourWorker<double>(new TrainingSetup<double>(start.Clone(), SoftmaxCrossEntropyLoss.Instance, null, new Adam(0.05)), server, 0, options)
+            .RunAsync(data, Shard(data.Count, 4));
+        var model = start.Clone();
+        await server.FetchAsync(new MessageStamp(0, 1), [.. model.Parameters.Select(p => p.Value.Memory)]);
+
+        Assert.Equal(Values(inProcess.Model.CopyScoreFunction()), Values(model));
+        Assert.Equal(shards, server.Shards.Count);
+        foreach (var shard in server.Shards.Cast<OrleansParameterServer<double>>())
+            Assert.Equal(report.Steps, (await shard.Grain.Status()).Version);   // every push applied once on every shard
+        Assert.Equal(shards == 1 ? ["sharded-1"] : Enumerable.Range(0, shards).Select(s => $"sharded-{shards}/shard-{s}-of-{shards}"),
+            server.Shards.Cast<OrleansParameterServer<double>>().Select(s => s.Run));
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task TwoSynchronousWorkersThroughTheGrain_StayIdentical_AndEqualOneWorkerUpToRounding()
     {

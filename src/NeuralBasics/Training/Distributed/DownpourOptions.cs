@@ -3,7 +3,7 @@ namespace NeuralBasics.Training.Distributed;
 /// <summary>Settings of Downpour SGD.</summary>
 public sealed record DownpourOptions
 {
-    private readonly int _workers = 2, _fetchEvery = 1, _pushEvery = 1, _epochs = 10, _batchSize = 64;
+    private readonly int _workers = 2, _fetchEvery = 1, _pushEvery = 1, _epochs = 10, _batchSize = 64, _shards = 1;
 
     /// <summary>Workers, each on its own thread and its own shard of the data (default 2).</summary>
     public int Workers { get => _workers; init => _workers = Guard.AtLeast(value, 1, "The number of workers", nameof(Workers)); }
@@ -28,4 +28,12 @@ public sealed record DownpourOptions
     /// enforces; null (the default) accepts any. Servers in other processes take theirs when created.
     /// </summary>
     public StalenessBound? Staleness { get; init; }
+
+    /// <summary>
+    /// How many shards the in-process server of <see cref="DownpourTrainer{T}.Train(Data.DataSet{T}, CancellationToken)"/>
+    /// splits the model over (<see cref="ShardedParameterServer{T}"/>, equal ranges of its values,
+    /// <see cref="ShardedParameterServer{T}.ByRange"/>). 1 (the default) is one whole server; a run with
+    /// one worker gives the same bits with any count. Servers in other processes are sharded when created.
+    /// </summary>
+    public int Shards { get => _shards; init => _shards = Guard.AtLeast(value, 1, "The number of shards", nameof(Shards)); }
 }

@@ -56,7 +56,11 @@ public sealed class DownpourTrainer<T>
     public TrainingResult<T> Train(DataSet<T> training, CancellationToken cancellationToken = default)
     {
         WorkerChecks.Data(training, Setup.Score);
-        var server = new InProcessParameterServer<T>(Setup.Score.Parameters.Select(p => (ReadOnlyMemory<T>)p.Value.Memory), Setup.Update.Rule, Options.Staleness);
+        var initial = Setup.Score.Parameters.Select(p => (ReadOnlyMemory<T>)p.Value.Memory).ToList();
+        IParameterServer<T> server = Options.Shards == 1
+            ? new InProcessParameterServer<T>(initial, Setup.Update.Rule, Options.Staleness)
+            : ShardedParameterServer<T>.Create(initial, ShardedParameterServer<T>.ByRange([.. initial.Select(t => t.Length)], Options.Shards),
+                part => new InProcessParameterServer<T>(part, Setup.Update.Rule, Options.Staleness));
         var reports = Train(training, server, Math.Min(Options.Workers, training.Count), cancellationToken);
         var model = Setup.Score.Clone();
         server.FetchAsync(new MessageStamp(0, 1), [.. model.Parameters.Select(p => p.Value.Memory)], cancellationToken).AsTask().GetAwaiter().GetResult();
