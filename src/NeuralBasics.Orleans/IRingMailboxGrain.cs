@@ -1,0 +1,21 @@
+using System.Numerics;
+
+namespace NeuralBasics.Orleans;
+
+/// <summary>
+/// One worker's mailbox in a ring all-reduce (<see cref="OrleansRingNetwork{T}"/>): the worker
+/// before it delivers chunks, the worker takes them out. Keyed <c>{run}/ring-{worker}</c>.
+/// </summary>
+/// <typeparam name="T">The element type.</typeparam>
+[Alias("NeuralBasics.IRingMailboxGrain`1")]
+public interface IRingMailboxGrain<T> : IGrainWithStringKey
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Leaves a message under (round, phase, chunk); a repeated delivery of a key still held, or already taken, is ignored.</summary>
+    [Alias("Deliver")]
+    Task Deliver(long round, int phase, int chunk, RingDelivery message);
+
+    /// <summary>Waits for the message under (round, phase, chunk) and takes it out.</summary>
+    [Alias("Receive")]
+    Task<RingDelivery> Receive(long round, int phase, int chunk);
+}

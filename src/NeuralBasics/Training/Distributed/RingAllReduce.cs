@@ -1,0 +1,147 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace NeuralBasics.Training.Distributed;
+
+/// <summary>
+/// A synchronous all-reduce among the workers themselves, with no shared state to funnel through:
+/// the flattened gradients are cut into as many chunks as workers; each chunk's sum travels along
+/// the workers in id order (worker 0 starts it, each adds its own part and passes it on, all chunks
+/// in flight at once), and the last worker passes the finished chunks round the ring to the
+/// others. Every chunk is summed in worker-id order, as <see cref="AllReduceCore{T}"/> sums, so the
+/// result is bit for bit the one-grain all-reduce's on every worker; each link carries about twice
+/// the gradients per round, whatever the worker count (the one grain's link carries N times in
+/// and N times out).
+/// </summary>
+/// <remarks>
+/// A worker with no rows in a round sends its partial sums on unchanged (its gradients count as
+/// zeros). The messages are keyed by round, phase and chunk, so a retried delivery is ignored.
+/// Workers must run the same rounds with tensors of the same sizes.
+/// </remarks>
+/// <typeparam name="T">The element type.</typeparam>
+public sealed class RingAllReduce<T> : IGradientAllReduce<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly IRingNetwork<T> _network;
+
+    /// <summary>An all-reduce among <paramref name="workerCount"/> workers over <paramref name="network"/> (shared by all of them, or one per process reaching the same mailboxes).</summary>
+    public RingAllReduce(IRingNetwork<T> network, int workerCount)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        _network = network;
+        WorkerCount = Guard.AtLeast(workerCount, 1, "The number of workers", nameof(workerCount));
+    }
+
+    /// <inheritdoc/>
+    public int WorkerCount { get; }
+
+    /// <inheritdoc/>
+    public async ValueTask<int> AllReduceAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        int worker = stamp.Worker, n = WorkerCount;
+        if ((uint)worker >= (uint)n)
+            throw new ArgumentException($"Worker {worker} is not one of the {n} workers of this all-reduce.", nameof(stamp));
+        if (rows > 0)
+            for (int k = 0; k < gradients.Count; k++)
+                if (!TensorPrimitives.IsFiniteAll(gradients[k].Span))
+                    throw new ArgumentException($"The contribution from {stamp} holds a non-finite gradient in tensor {k}.", nameof(gradients));
+        long total = gradients.Sum(g => (long)g.Length);
+        int totalRows = 0;
+        // Reduce: chunk c's partial sum arrives from worker − 1 (worker 0 starts from zeros), gets this worker's part, and goes on.
+        var finished = worker == n - 1 ? new T[n][] : null;
+        for (int c = 0; c < n; c++)
+        {
+            var (start, length) = Chunk(total, n, c);
+            T[] partial;
+            int partialRows;
+            if (worker == 0)
+                (partialRows, partial) = (0, new T[length]);
+            else
+                (partialRows, partial) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, 0, c), cancellationToken).ConfigureAwait(false);
+            if (partial.Length != length)
+                throw new InvalidOperationException($"Chunk {c} of round {stamp.Sequence} arrived with {partial.Length} values, not {length}: the workers' tensors differ.");
+            if (rows > 0)
+                AddFlat(gradients, start, partial);
+            if (c == 0)
+                partialRows += rows;
+            if (worker < n - 1)
+                await _network.SendAsync(worker + 1, new RingKey(stamp.Sequence, 0, c), c == 0 ? partialRows : 0, partial, cancellationToken).ConfigureAwait(false);
+            else
+                finished![c] = partial;
+            if (c == 0 && worker == n - 1)
+                totalRows = partialRows;
+        }
+        // Gather: the last worker sends every finished chunk to worker 0, which passes it to 1, and so on to n − 2.
+        for (int c = 0; c < n; c++)
+        {
+            var (start, _) = Chunk(total, n, c);
+            T[] sum;
+            if (worker == n - 1)
+            {
+                sum = finished![c];
+            }
+            else
+            {
+                var (chunkRows, values) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, 1, c), cancellationToken).ConfigureAwait(false);
+                sum = values;
+                if (c == 0)
+                    totalRows = chunkRows;
+            }
+            if (n > 1 && worker != n - 2)
+                await _network.SendAsync((worker + 1) % n, new RingKey(stamp.Sequence, 1, c), c == 0 ? totalRows : 0, sum, cancellationToken).ConfigureAwait(false);
+            CopyFlat(sum, gradients, start);
+        }
+        return totalRows;
+    }
+
+    /// <summary>Chunk <paramref name="c"/> of <paramref name="n"/> of <paramref name="total"/> values: the first ones one longer when n does not divide.</summary>
+    private static (long Start, int Length) Chunk(long total, int n, int c)
+    {
+        long size = total / n, extra = total % n;
+        return (c * size + Math.Min(c, extra), (int)(size + (c < extra ? 1 : 0)));
+    }
+
+    /// <summary><paramref name="sum"/> += the flattened gradients' values from <paramref name="start"/>.</summary>
+    private static void AddFlat(IReadOnlyList<Memory<T>> gradients, long start, T[] sum)
+    {
+        int done = 0;
+        foreach (var (tensor, offset, length) in Pieces(gradients, start, sum.Length))
+        {
+            var part = sum.AsSpan(done, length);
+            TensorPrimitives.Add(part, tensor.Span.Slice(offset, length), part);
+            done += length;
+        }
+    }
+
+    /// <summary>The flattened gradients' values from <paramref name="start"/> = <paramref name="values"/>.</summary>
+    private static void CopyFlat(T[] values, IReadOnlyList<Memory<T>> gradients, long start)
+    {
+        int done = 0;
+        foreach (var (tensor, offset, length) in Pieces(gradients, start, values.Length))
+        {
+            values.AsSpan(done, length).CopyTo(tensor.Span.Slice(offset, length));
+            done += length;
+        }
+    }
+
+    /// <summary>The (tensor, offset, length) pieces of the flat range [start, start + count).</summary>
+    private static IEnumerable<(Memory<T> Tensor, int Offset, int Length)> Pieces(IReadOnlyList<Memory<T>> gradients, long start, int count)
+    {
+        long position = 0;
+        foreach (var tensor in gradients)
+        {
+            long end = position + tensor.Length;
+            if (count > 0 && end > start)
+            {
+                int offset = (int)Math.Max(0, start - position);
+                int length = (int)Math.Min(count, tensor.Length - offset);
+                yield return (tensor, offset, length);
+                start += length;
+                count -= length;
+            }
+            position = end;
+        }
+    }
+}
