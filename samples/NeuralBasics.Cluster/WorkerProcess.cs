@@ -29,7 +29,8 @@ namespace NeuralBasics.Cluster;
 /// (exit code 1) and <c>{"event":"deadline",…}</c> when <c>--deadline</c> seconds pass first (exit
 /// code 3). Orleans' own log goes to standard error. With <c>--snapshots FOLDER</c> the worker saves
 /// its replica after every epoch as <c>worker-K-epoch-E.safetensors</c> (in synchronous mode every
-/// replica is the model).
+/// replica is the model). In synchronous mode <c>--round-deadline MS</c> lets the others go on
+/// without a worker that misses a round by that much (it is dropped for the rest of the run).
 /// </remarks>
 internal static class WorkerProcess
 {
@@ -101,7 +102,9 @@ internal static class WorkerProcess
                     worker = new ElasticAveragingWorker<float>(setup, center, id, Runs.EasgdOptions(epochs, batch)) { Incarnation = incarnation };
                     break;
                 default:
-                    var allReduce = await OrleansAllReduce<float>.JoinAsync(grains, run, workers, cancellationToken: timeout.Token);
+                    // A round deadline drops a worker that misses it (a killed process) and lets the others go on.
+                    var roundDeadline = TimeSpan.FromMilliseconds(args.Number("round-deadline", 0));
+                    var allReduce = await OrleansAllReduce<float>.JoinAsync(grains, run, workers, roundDeadline, cancellationToken: timeout.Token);
                     worker = new SynchronousWorker<float>(setup, allReduce, id, Runs.SynchronousOptions(epochs, batch));
                     break;
             }

@@ -16,6 +16,21 @@ public sealed class AllReduceGrain<T> : Grain, IAllReduceGrain<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private AllReduceCore<T>? _core;
+    private int _deadline;
+
+    /// <inheritdoc/>
+    public Task<int> Initialize(int workerCount, int roundDeadlineMilliseconds)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(roundDeadlineMilliseconds);
+        if (_core is null)
+            _deadline = roundDeadlineMilliseconds;
+        else if (_deadline != roundDeadlineMilliseconds)
+            throw new ArgumentException($"The all-reduce \"{this.GetPrimaryKeyString()}\" has a round deadline of {_deadline} ms, not {roundDeadlineMilliseconds}.", nameof(roundDeadlineMilliseconds));
+        return Initialize(workerCount);
+    }
+
+    /// <inheritdoc/>
+    public Task<int[]> Members() => Task.FromResult(_core is null ? [] : _core.Members.ToArray());
 
     /// <inheritdoc/>
     public Task<int> Initialize(int workerCount)
@@ -30,7 +45,18 @@ public sealed class AllReduceGrain<T> : Grain, IAllReduceGrain<T>
     public async Task<AllReduceAnswer> Contribute(MessageStamp stamp, int rows, PackedTensors gradients)
     {
         var core = _core ?? throw new InvalidOperationException($"The all-reduce \"{this.GetPrimaryKeyString()}\" has no worker count yet: call Initialize first.");
-        var result = await core.Contribute(stamp, rows, [.. gradients.Unpack<T>().Select(g => (ReadOnlyMemory<T>)g)]);
+        bool opened = !core.IsOpen(stamp.Sequence);
+        var round = core.Contribute(stamp, rows, [.. gradients.Unpack<T>().Select(g => (ReadOnlyMemory<T>)g)]);
+        if (opened && core.IsOpen(stamp.Sequence) && _deadline > 0)
+            _ = ExpireAfter(core, stamp.Sequence);
+        var result = await round;
         return new AllReduceAnswer(result.Rows, PackedTensors.Pack<T>([.. result.Sum.Select(s => (ReadOnlyMemory<T>)s)]));
+    }
+
+    /// <summary>Waits out the round's deadline on the grain's scheduler, then completes it without whoever is missing.</summary>
+    private async Task ExpireAfter(AllReduceCore<T> core, long sequence)
+    {
+        await Task.Delay(_deadline);
+        core.Expire(sequence);
     }
 }

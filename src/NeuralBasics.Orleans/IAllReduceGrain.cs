@@ -13,6 +13,18 @@ public interface IAllReduceGrain<T> : IGrainWithStringKey
     [Alias("Initialize")]
     Task<int> Initialize(int workerCount);
 
+    /// <summary>
+    /// Fixes the number of workers and the round deadline in milliseconds (0: none) as <see cref="Initialize(int)"/>
+    /// does; a round still waiting that long after its first contribution completes without the
+    /// workers missing, which are dropped for the rest of the run.
+    /// </summary>
+    [Alias("InitializeWithDeadline")]
+    Task<int> Initialize(int workerCount, int roundDeadlineMilliseconds);
+
+    /// <summary>The workers still taking part, in id order.</summary>
+    [Alias("Members")]
+    Task<int[]> Members();
+
     /// <summary>One contribution; completes when every worker has contributed to the round (see <see cref="AllReduceCore{T}"/>).</summary>
     [Alias("Contribute")]
     Task<AllReduceAnswer> Contribute(MessageStamp stamp, int rows, PackedTensors gradients);

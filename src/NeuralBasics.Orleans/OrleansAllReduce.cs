@@ -22,17 +22,33 @@ public sealed class OrleansAllReduce<T> : IGradientAllReduce<T>
     public int WorkerCount { get; }
 
     /// <summary>Joins the all-reduce of the run <paramref name="run"/> among <paramref name="workerCount"/> workers (every worker must pass the same count).</summary>
-    public static async Task<OrleansAllReduce<T>> JoinAsync(IGrainFactory grains, string run, int workerCount, RetryPolicy? retry = null,
-        CancellationToken cancellationToken = default)
+    public static Task<OrleansAllReduce<T>> JoinAsync(IGrainFactory grains, string run, int workerCount, RetryPolicy? retry = null,
+        CancellationToken cancellationToken = default) => JoinAsync(grains, run, workerCount, TimeSpan.Zero, retry, cancellationToken);
+
+    /// <summary>
+    /// Joins the all-reduce of the run <paramref name="run"/> among <paramref name="workerCount"/>
+    /// workers with a round deadline (every worker must pass the same count and deadline; zero for
+    /// none): a round still waiting that long after its first contribution completes without the
+    /// workers missing, which are dropped for the rest of the run; their later contributions are
+    /// refused (<see cref="InvalidOperationException"/>), so none is added twice or late.
+    /// </summary>
+    /// <exception cref="ArgumentException">The run already has another worker count or deadline.</exception>
+    public static async Task<OrleansAllReduce<T>> JoinAsync(IGrainFactory grains, string run, int workerCount, TimeSpan roundDeadline,
+        RetryPolicy? retry = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentException.ThrowIfNullOrEmpty(run);
         ArgumentOutOfRangeException.ThrowIfLessThan(workerCount, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(roundDeadline, TimeSpan.Zero);
         retry ??= RetryPolicy.Default;
         var grain = grains.GetGrain<IAllReduceGrain<T>>(run);
-        await retry.Run(() => grain.Initialize(workerCount), cancellationToken).ConfigureAwait(false);
+        int milliseconds = (int)Math.Min(int.MaxValue, Math.Ceiling(roundDeadline.TotalMilliseconds));
+        await retry.Run(() => grain.Initialize(workerCount, milliseconds), cancellationToken).ConfigureAwait(false);
         return new OrleansAllReduce<T>(grain, workerCount, retry);
     }
+
+    /// <summary>The workers still taking part, in id order.</summary>
+    public Task<int[]> MembersAsync() => _grain.Members();
 
     /// <inheritdoc/>
     public async ValueTask<int> AllReduceAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, CancellationToken cancellationToken = default)

@@ -82,6 +82,47 @@ public sealed class FaultTests
         Assert.True(accuracy >= 0.72, $"test accuracy {accuracy:P1} (before training {before:P1})");
     }
 
+    [Fact(Timeout = 180_000)]
+    public async Task ASynchronousWorkerProcessKilledMidRound_IsDroppedAtTheRoundDeadline_AndTheOthersFinishTogether()
+    {
+        await using var cluster = await ClusterFixture.StartAsync(ConnectionTransportType.TcpSocket);
+        using var folder = new TemporaryFolder();
+        var start = new Classifier<float>(new NetworkBuilder<float>(784, seed: 5).Dense(16, new Relu()).Dense(10).Build(), SoftmaxCrossEntropyLoss.Instance);
+        string model = Path.Combine(folder.Path, "start.safetensors");
+        start.Save(model);
+        string gateways = string.Join(',', cluster.Silos.Select(s => s.GatewayAddress.Endpoint.ToString()));
+        const int epochs = 4, rows = 300, batch = 50;
+
+        ClusterProcess Worker(int id) => ClusterProcess.StartProgram($"worker {id}", typeof(ClusterProcess).Assembly.Location,
+            ["worker", "--gateways", gateways, "--mode", "sync", "--run", "sync-deadline", "--id", $"{id}", "--workers", "3",
+             "--model", model, "--data", Subset, "--rows", $"{id * rows}:{rows}", "--epochs", $"{epochs}", "--batch", $"{batch}",
+             "--round-deadline", "2000", "--snapshots", folder.Path, "--deadline", "150",
+             "--cluster-id", cluster.Options.ClusterId, "--service-id", cluster.Options.ServiceId]);
+
+        await using var first = Worker(0);
+        await using var second = Worker(1);
+        await using var victim = Worker(2);
+        var runs = new[]
+        {
+            WorkerWatch.FollowAsync(first, 0, null, CancellationToken.None),
+            WorkerWatch.FollowAsync(second, 1, null, CancellationToken.None),
+            // Killed when its first epoch ends: the others are then in (or about to start) a round it will never join.
+            WorkerWatch.FollowAsync(victim, 2, _ => { victim.Kill(); return Task.CompletedTask; }, CancellationToken.None),
+        };
+        var outcomes = await Task.WhenAll(runs);
+
+        Assert.All(outcomes.Take(2), o => Assert.True(o.Report is { Epoch: epochs }, $"a survivor did not finish: {o.Message}"));
+        Assert.Null(outcomes[2].Report);
+        var allReduce = await OrleansAllReduce<float>.JoinAsync(cluster.Client, "sync-deadline", 3, TimeSpan.FromMilliseconds(2000));
+        int[] members = await allReduce.MembersAsync();
+        Assert.Equal([0, 1], members);
+        // The survivors applied the same sums in the same order: their final models are the same bits.
+        byte[] Final(int id) => File.ReadAllBytes(Path.Combine(folder.Path, $"worker-{id}-epoch-{epochs}.safetensors"));
+        Assert.Equal(Final(0), Final(1));
+        var trained = Classifier<float>.Load(Path.Combine(folder.Path, $"worker-0-epoch-{epochs}.safetensors"));
+        Assert.All(trained.CopyScoreFunction().Parameters, p => Assert.True(p.Value.Span.ToArray().All(float.IsFinite)));
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task AWorkerProcessPastItsDeadline_StopsAndSaysSo()
     {

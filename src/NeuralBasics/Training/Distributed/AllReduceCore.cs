@@ -13,6 +13,13 @@ namespace NeuralBasics.Training.Distributed;
 /// Contributions are copied, so a caller's buffers are free again as soon as it returns. A repeated
 /// contribution to a round is counted once; a repeat after the round completed gets its result
 /// (the last <see cref="CompletedRoundsKept"/> rounds are kept for that).
+/// <para>
+/// Membership: a round waits for every current member. When its host calls <see cref="Expire"/> (at
+/// the round's deadline), the members that have not contributed are dropped for the rest of the run
+/// and the round completes with those that have; later rounds wait only for the remaining members.
+/// A dropped worker's contributions are refused from then on (to the expired round too), so none is
+/// ever added twice or late; a replacement joins a new run.
+/// </para>
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class AllReduceCore<T>
@@ -25,9 +32,24 @@ public sealed class AllReduceCore<T>
     private readonly Dictionary<long, Task<AllReduceResult<T>>> _completed = [];
     private readonly Queue<long> _completedOrder = new();
     private int[]? _lengths;
+    private readonly SortedSet<int> _members;
+    private readonly Dictionary<int, long> _dropped = [];
 
     /// <summary>An all-reduce among <paramref name="workerCount"/> workers, with ids 0 to <paramref name="workerCount"/> − 1.</summary>
-    public AllReduceCore(int workerCount) => WorkerCount = Guard.AtLeast(workerCount, 1, "The number of workers", nameof(workerCount));
+    public AllReduceCore(int workerCount)
+    {
+        WorkerCount = Guard.AtLeast(workerCount, 1, "The number of workers", nameof(workerCount));
+        _members = [.. Enumerable.Range(0, workerCount)];
+    }
+
+    /// <summary>The workers a round waits for: all of them, less those dropped at a deadline.</summary>
+    public IReadOnlyCollection<int> Members => _members;
+
+    /// <summary>The dropped workers and the round each missed.</summary>
+    public IReadOnlyDictionary<int, long> Dropped => _dropped;
+
+    /// <summary>Whether round <paramref name="sequence"/> has a contribution and is still waiting for others.</summary>
+    public bool IsOpen(long sequence) => _open.ContainsKey(sequence);
 
     /// <summary>How many workers contribute to every round.</summary>
     public int WorkerCount { get; }
@@ -47,6 +69,9 @@ public sealed class AllReduceCore<T>
         if (stamp.Worker >= WorkerCount)
             throw new ArgumentException($"Worker {stamp.Worker} is not one of the {WorkerCount} workers of this all-reduce.", nameof(stamp));
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        if (_dropped.TryGetValue(stamp.Worker, out long missed))
+            throw new InvalidOperationException(
+                $"Worker {stamp.Worker} was dropped from the all-reduce when round {missed} passed its deadline without it; the other workers went on without it.");
         if (_completed.TryGetValue(stamp.Sequence, out var done))
             return done;
         if (stamp.Sequence <= CompletedRounds && !_open.ContainsKey(stamp.Sequence))
@@ -65,10 +90,32 @@ public sealed class AllReduceCore<T>
         {
             round.Gradients[stamp.Worker] = rows > 0 ? [.. gradients.Select(g => g.ToArray())] : [];
             round.Rows[stamp.Worker] = rows;
-            if (++round.Arrived == WorkerCount)
+            round.Arrived++;
+            if (_members.All(m => round.Gradients[m] is not null))
                 Complete(stamp.Sequence, round);
         }
         return round.Done.Task;
+    }
+
+    /// <summary>
+    /// Round <paramref name="sequence"/>'s deadline has passed: if it is still open, the members that
+    /// have not contributed are dropped and it completes with those that have (and so does any later
+    /// round that was waiting only for them). Returns the workers dropped.
+    /// </summary>
+    public IReadOnlyList<int> Expire(long sequence)
+    {
+        if (!_open.TryGetValue(sequence, out var round))
+            return [];
+        int[] missing = [.. _members.Where(m => round.Gradients[m] is null)];
+        foreach (int worker in missing)
+        {
+            _members.Remove(worker);
+            _dropped[worker] = sequence;
+        }
+        foreach (var (later, waiting) in _open.OrderBy(p => p.Key).ToList())
+            if (_members.All(m => waiting.Gradients[m] is not null))
+                Complete(later, waiting);
+        return missing;
     }
 
     private void Complete(long sequence, Round round)
@@ -89,7 +136,8 @@ public sealed class AllReduceCore<T>
         while (_completedOrder.Count > CompletedRoundsKept)
             _completed.Remove(_completedOrder.Dequeue());
         CompletedRounds = Math.Max(CompletedRounds, sequence);
-        round.Done.SetResult(new AllReduceResult<T>(sum, rows));
+        int[] contributors = [.. Enumerable.Range(0, WorkerCount).Where(w => round.Gradients[w] is not null)];
+        round.Done.SetResult(new AllReduceResult<T>(sum, rows, contributors));
     }
 
     private sealed class Round(int workers)
