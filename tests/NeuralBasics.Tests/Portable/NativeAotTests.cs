@@ -39,6 +39,35 @@ public sealed class NativeAotTests : IDisposable
         Assert.Equal(Compared(jit), Compared(aot));
     }
 
+    /// <summary>
+    /// Trimming without AOT: the same sample published self-contained with <c>PublishTrimmed</c>
+    /// (ILLink removes what nothing reaches; its warnings are errors) prints exactly what the JIT
+    /// build prints — it is the same JIT, at the same width.
+    /// </summary>
+    [Fact]
+    public void TheTrimmedSample_PrintsWhatTheJitBuildPrints()
+    {
+        if (RuntimeInformation.ProcessArchitecture != Architecture.X64 || !OperatingSystem.IsLinux())
+            return;
+        string root = TestProcess.RepositoryRoot();
+        string app = Path.Combine(_folder, "trimmed");
+        TestProcess.RunProgram("dotnet", ["publish", Path.Combine(root, "samples", "NeuralBasics.Aot", "NeuralBasics.Aot.csproj"), "-c", "Release", "-r", "linux-x64",
+            "-p:PublishAot=false", "-p:PublishTrimmed=true", "--self-contained", "true",
+            "--artifacts-path", Path.Combine(_folder, "trimmed-artifacts"), "-o", app], [], TimeSpan.FromMinutes(8));
+        // What nothing reaches is gone: System.Xml among some 130 assemblies of the shared framework.
+        Assert.False(File.Exists(Path.Combine(app, "System.Xml.dll")));
+        string[] trimmed = TestProcess.RunProgram(Path.Combine(app, "NeuralBasics.Aot"), [Path.Combine(_folder, "trimmed-run")], [], TimeSpan.FromMinutes(2));
+
+        string jitBuild = Path.Combine(root, "samples", "NeuralBasics.Aot", "bin", "Release", "net10.0", "NeuralBasics.Aot.dll");
+        Assert.True(File.Exists(jitBuild), $"{jitBuild} is not built: build the solution first.");
+        string[] jit = TestProcess.RunProgram("dotnet", [jitBuild, Path.Combine(_folder, "jit-native")], [], TimeSpan.FromMinutes(2));
+        // The first line names the process (the app host or dotnet) before the width and kernel they share.
+        Assert.Equal(jit[0][jit[0].IndexOf(", ", StringComparison.Ordinal)..], trimmed[0][trimmed[0].IndexOf(", ", StringComparison.Ordinal)..]);
+        string[] Compared(string[] lines) => [.. lines.Skip(1).Where(line => !line.StartsWith("time:", StringComparison.Ordinal))];
+        Assert.Equal(4, Compared(trimmed).Length);
+        Assert.Equal(Compared(jit), Compared(trimmed));
+    }
+
     /// <summary>The 128-bit kernels on a processor with AVX2 are named as the cliff they are; at full width, nothing is said.</summary>
     [Fact]
     public void Running128BitKernelsOnAnAvx2Processor_IsWarnedAbout()
