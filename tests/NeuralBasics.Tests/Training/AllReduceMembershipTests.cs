@@ -16,28 +16,35 @@ public class AllReduceMembershipTests
     public async Task ARoundPastItsDeadline_CompletesWithoutTheMissing_WhoAreDroppedForGood()
     {
         var core = new AllReduceCore<double>(3);
-        var first = core.Contribute(new MessageStamp(0, 1), 2, Tensor(1, 2));
-        var second = core.Contribute(new MessageStamp(1, 1), 3, Tensor(10, 20));
-        Assert.True(core.IsOpen(1));
-        Assert.Equal([2], core.Expire(1));
+        // Round 1: everyone joins. Before that, a deadline drops nobody: a slow start is no death.
+        _ = core.Contribute(new MessageStamp(0, 1), 1, Tensor(0, 0));
+        Assert.Empty(core.Expire(1));
+        _ = core.Contribute(new MessageStamp(1, 1), 1, Tensor(0, 0));
+        _ = core.Contribute(new MessageStamp(2, 1), 1, Tensor(0, 0));
+        Assert.False(core.IsOpen(1));
+        // Round 2: worker 2 does not come.
+        var first = core.Contribute(new MessageStamp(0, 2), 2, Tensor(1, 2));
+        var second = core.Contribute(new MessageStamp(1, 2), 3, Tensor(10, 20));
+        Assert.True(core.IsOpen(2));
+        Assert.Equal([2], core.Expire(2));
         var result = await first;
         Assert.Same(result, await second);
         Assert.Equal([11.0, 22.0], result.Sum[0]);
         Assert.Equal(5, result.Rows);
         Assert.Equal([0, 1], result.Contributors);
         Assert.Equal([0, 1], core.Members);
-        Assert.Equal(1, core.Dropped[2]);
+        Assert.Equal(2, core.Dropped[2]);
         // Worker 2's late contribution, to the expired round or a later one, is never added.
-        Assert.Contains("Worker 2 was dropped from the all-reduce when round 1 passed its deadline",
-            Refused(core, new MessageStamp(2, 1)).Message);
-        Refused(core, new MessageStamp(2, 2));
+        Assert.Contains("Worker 2 was dropped from the all-reduce when round 2 passed its deadline",
+            Refused(core, new MessageStamp(2, 2)).Message);
+        Refused(core, new MessageStamp(2, 3));
         // The next round waits only for the members left.
-        var next = core.Contribute(new MessageStamp(1, 2), 1, Tensor(3, 4));
+        var next = core.Contribute(new MessageStamp(1, 3), 1, Tensor(3, 4));
         Assert.False(next.IsCompleted);
-        var nextResult = await core.Contribute(new MessageStamp(0, 2), 1, Tensor(1, 2));
+        var nextResult = await core.Contribute(new MessageStamp(0, 3), 1, Tensor(1, 2));
         Assert.Equal([4.0, 6.0], nextResult.Sum[0]);
         // Expiring a round already complete drops nobody.
-        Assert.Empty(core.Expire(2));
+        Assert.Empty(core.Expire(3));
     }
 
     /// <summary>The exception a contribution from <paramref name="stamp"/> throws at once (not a faulted task).</summary>
@@ -58,14 +65,16 @@ public class AllReduceMembershipTests
     public async Task ALaterRoundWaitingOnlyForTheDropped_CompletesWithTheExpiry()
     {
         var core = new AllReduceCore<double>(2);
-        var roundOne = core.Contribute(new MessageStamp(0, 1), 1, Tensor(1));
-        // Worker 0 is already in round 2 (it cannot be, in a synchronous run; a host's timer may fire late).
-        var roundTwo = core.Contribute(new MessageStamp(0, 2), 1, Tensor(5));
-        core.Expire(1);
-        var one = await roundOne;
+        _ = core.Contribute(new MessageStamp(0, 1), 1, Tensor(0));
+        _ = core.Contribute(new MessageStamp(1, 1), 1, Tensor(0));
+        var roundTwo = core.Contribute(new MessageStamp(0, 2), 1, Tensor(1));
+        // Worker 0 is already in round 3 (it cannot be, in a synchronous run; a host's timer may fire late).
+        var roundThree = core.Contribute(new MessageStamp(0, 3), 1, Tensor(5));
+        core.Expire(2);
         var two = await roundTwo;
-        Assert.Equal([1.0], one.Sum[0]);
-        Assert.Equal([5.0], two.Sum[0]);
+        var three = await roundThree;
+        Assert.Equal([1.0], two.Sum[0]);
+        Assert.Equal([5.0], three.Sum[0]);
     }
 
     [Fact(Timeout = 30_000)]

@@ -14,9 +14,11 @@ namespace NeuralBasics.Training.Distributed;
 /// contribution to a round is counted once; a repeat after the round completed gets its result
 /// (the last <see cref="CompletedRoundsKept"/> rounds are kept for that).
 /// <para>
-/// Membership: a round waits for every current member. When its host calls <see cref="Expire"/> (at
-/// the round's deadline), the members that have not contributed are dropped for the rest of the run
-/// and the round completes with those that have; later rounds wait only for the remaining members.
+/// Membership: a round waits for every current member. Until every worker has joined (made its first
+/// contribution) rounds simply wait, so a slow start is never taken for a death. From then on, when
+/// its host calls <see cref="Expire"/> (at the round's deadline), the members that have not
+/// contributed are dropped for the rest of the run and the round completes with those that have;
+/// later rounds wait only for the remaining members.
 /// A dropped worker's contributions are refused from then on (to the expired round too), so none is
 /// ever added twice or late; a replacement joins a new run.
 /// </para>
@@ -34,6 +36,7 @@ public sealed class AllReduceCore<T>
     private int[]? _lengths;
     private readonly SortedSet<int> _members;
     private readonly Dictionary<int, long> _dropped = [];
+    private readonly HashSet<int> _joined = [];
 
     /// <summary>An all-reduce among <paramref name="workerCount"/> workers, with ids 0 to <paramref name="workerCount"/> − 1.</summary>
     public AllReduceCore(int workerCount)
@@ -84,6 +87,7 @@ public sealed class AllReduceCore<T>
                 if (!TensorPrimitives.IsFiniteAll(gradients[k].Span))
                     throw new ArgumentException($"The contribution from {stamp} holds a non-finite gradient in tensor {k}.", nameof(gradients));
 
+        _joined.Add(stamp.Worker);
         if (!_open.TryGetValue(stamp.Sequence, out var round))
             _open[stamp.Sequence] = round = new Round(WorkerCount);
         if (round.Gradients[stamp.Worker] is null)
@@ -98,13 +102,14 @@ public sealed class AllReduceCore<T>
     }
 
     /// <summary>
-    /// Round <paramref name="sequence"/>'s deadline has passed: if it is still open, the members that
-    /// have not contributed are dropped and it completes with those that have (and so does any later
-    /// round that was waiting only for them). Returns the workers dropped.
+    /// Round <paramref name="sequence"/>'s deadline has passed: if it is still open and every worker
+    /// has joined the run, the members that have not contributed are dropped and it completes with
+    /// those that have (and so does any later round that was waiting only for them). Returns the
+    /// workers dropped.
     /// </summary>
     public IReadOnlyList<int> Expire(long sequence)
     {
-        if (!_open.TryGetValue(sequence, out var round))
+        if (!_open.TryGetValue(sequence, out var round) || _joined.Count < WorkerCount)
             return [];
         int[] missing = [.. _members.Where(m => round.Gradients[m] is null)];
         foreach (int worker in missing)
