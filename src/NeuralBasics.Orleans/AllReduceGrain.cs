@@ -50,7 +50,8 @@ public sealed class AllReduceGrain<T> : Grain, IAllReduceGrain<T>
         if (opened && core.IsOpen(stamp.Sequence) && _deadline > 0)
             _ = ExpireAfter(core, stamp.Sequence);
         var result = await round;
-        return new AllReduceAnswer(result.Rows, PackedTensors.Pack<T>([.. result.Sum.Select(s => (ReadOnlyMemory<T>)s)]));
+        // The sum goes back as the contributions came (every worker of a run sends at the same precision).
+        return new AllReduceAnswer(result.Rows, PackedTensors.Pack<T>([.. result.Sum.Select(s => (ReadOnlyMemory<T>)s)], gradients.Precision));
     }
 
     /// <summary>Waits out the round's deadline on the grain's scheduler, then completes it without whoever is missing.</summary>

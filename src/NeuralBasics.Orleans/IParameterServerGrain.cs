@@ -22,6 +22,10 @@ public interface IParameterServerGrain<T> : IGrainWithStringKey
     [Alias("Fetch")]
     Task<VersionedTensors> Fetch(MessageStamp stamp);
 
+    /// <summary>The current parameters, sent at <paramref name="precision"/>, and their version.</summary>
+    [Alias("FetchAt")]
+    Task<VersionedTensors> Fetch(MessageStamp stamp, MessagePrecision precision);
+
     /// <summary>One push (see <see cref="ParameterServerCore{T}.Push"/>).</summary>
     [Alias("Push")]
     Task<ExchangeReply> Push(MessageStamp stamp, long baseVersion, PackedTensors gradients);

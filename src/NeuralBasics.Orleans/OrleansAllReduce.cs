@@ -11,8 +11,9 @@ public sealed class OrleansAllReduce<T> : IGradientAllReduce<T>
     private readonly IAllReduceGrain<T> _grain;
     private readonly RetryPolicy _retry;
 
-    private OrleansAllReduce(IAllReduceGrain<T> grain, int workerCount, RetryPolicy retry)
+    private OrleansAllReduce(IAllReduceGrain<T> grain, int workerCount, RetryPolicy retry, MessagePrecision precision)
     {
+        Precision = precision;
         _grain = grain;
         WorkerCount = workerCount;
         _retry = retry;
@@ -21,9 +22,12 @@ public sealed class OrleansAllReduce<T> : IGradientAllReduce<T>
     /// <inheritdoc/>
     public int WorkerCount { get; }
 
+    /// <summary>How contributions and sums travel (every worker of a run should use the same).</summary>
+    public MessagePrecision Precision { get; }
+
     /// <summary>Joins the all-reduce of the run <paramref name="run"/> among <paramref name="workerCount"/> workers (every worker must pass the same count).</summary>
     public static Task<OrleansAllReduce<T>> JoinAsync(IGrainFactory grains, string run, int workerCount, RetryPolicy? retry = null,
-        CancellationToken cancellationToken = default) => JoinAsync(grains, run, workerCount, TimeSpan.Zero, retry, cancellationToken);
+        CancellationToken cancellationToken = default) => JoinAsync(grains, run, workerCount, TimeSpan.Zero, retry, MessagePrecision.Full, cancellationToken);
 
     /// <summary>
     /// Joins the all-reduce of the run <paramref name="run"/> among <paramref name="workerCount"/>
@@ -34,7 +38,7 @@ public sealed class OrleansAllReduce<T> : IGradientAllReduce<T>
     /// </summary>
     /// <exception cref="ArgumentException">The run already has another worker count or deadline.</exception>
     public static async Task<OrleansAllReduce<T>> JoinAsync(IGrainFactory grains, string run, int workerCount, TimeSpan roundDeadline,
-        RetryPolicy? retry = null, CancellationToken cancellationToken = default)
+        RetryPolicy? retry = null, MessagePrecision precision = MessagePrecision.Full, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentException.ThrowIfNullOrEmpty(run);
@@ -44,7 +48,7 @@ public sealed class OrleansAllReduce<T> : IGradientAllReduce<T>
         var grain = grains.GetGrain<IAllReduceGrain<T>>(run);
         int milliseconds = (int)Math.Min(int.MaxValue, Math.Ceiling(roundDeadline.TotalMilliseconds));
         await retry.Run(() => grain.Initialize(workerCount, milliseconds), cancellationToken).ConfigureAwait(false);
-        return new OrleansAllReduce<T>(grain, workerCount, retry);
+        return new OrleansAllReduce<T>(grain, workerCount, retry, precision);
     }
 
     /// <summary>The workers still taking part, in id order.</summary>
@@ -54,7 +58,7 @@ public sealed class OrleansAllReduce<T> : IGradientAllReduce<T>
     public async ValueTask<int> AllReduceAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(gradients);
-        var values = PackedTensors.Pack(gradients);
+        var values = PackedTensors.Pack<T>([.. gradients.Select(g => (ReadOnlyMemory<T>)g)], Precision);
         var answer = await _retry.Run(() => _grain.Contribute(stamp, rows, values), cancellationToken).ConfigureAwait(false);
         answer.Sum.CopyTo(gradients);
         return answer.Rows;

@@ -14,9 +14,14 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
     private readonly IParameterServerGrain<T> _grain;
     private readonly RetryPolicy _retry;
 
-    /// <summary>The server of the run <paramref name="run"/>, reached through <paramref name="grains"/>.</summary>
-    public OrleansParameterServer(IGrainFactory grains, string run, RetryPolicy? retry = null)
+    /// <summary>
+    /// The server of the run <paramref name="run"/>, reached through <paramref name="grains"/>; pushes
+    /// and fetched parameters travel at <paramref name="precision"/> (16 bits halve a float model's
+    /// bytes; the server still applies the update in the model's own type).
+    /// </summary>
+    public OrleansParameterServer(IGrainFactory grains, string run, RetryPolicy? retry = null, MessagePrecision precision = MessagePrecision.Full)
     {
+        Precision = precision;
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentException.ThrowIfNullOrEmpty(run);
         _grain = grains.GetGrain<IParameterServerGrain<T>>(run);
@@ -36,7 +41,8 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
     /// <exception cref="ArgumentException">The layout does not fit the tensors.</exception>
     /// <exception cref="InvalidOperationException">A shard already holds tensors of other sizes: another model uses the run name.</exception>
     public static async Task<ShardedParameterServer<T>> CreateShardedAsync(IGrainFactory grains, string run, IReadOnlyList<ReadOnlyMemory<T>> initial,
-        int shards, IReadOnlyList<IReadOnlyList<TensorSlice>>? layout = null, RetryPolicy? retry = null, CancellationToken cancellationToken = default)
+        int shards, IReadOnlyList<IReadOnlyList<TensorSlice>>? layout = null, RetryPolicy? retry = null, MessagePrecision precision = MessagePrecision.Full,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(grains);
         ArgumentException.ThrowIfNullOrEmpty(run);
@@ -47,13 +53,16 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
         var servers = new List<OrleansParameterServer<T>>();
         var server = ShardedParameterServer<T>.Create(initial, layout, _ =>
         {
-            var shard = new OrleansParameterServer<T>(grains, NeuralBasicsTrainingOptions.ShardKey(run, servers.Count, shards), retry);
+            var shard = new OrleansParameterServer<T>(grains, NeuralBasicsTrainingOptions.ShardKey(run, servers.Count, shards), retry, precision);
             servers.Add(shard);
             return shard;
         });
         await Task.WhenAll(servers.Select((shard, s) => shard.InitializeAsync(server.SlicesOf(s, initial), cancellationToken))).ConfigureAwait(false);
         return server;
     }
+
+    /// <summary>How the values of pushes and fetches travel.</summary>
+    public MessagePrecision Precision { get; }
 
     /// <summary>The run's name, the grain's key.</summary>
     public string Run { get; }
@@ -73,7 +82,7 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
     public async ValueTask<long> FetchAsync(MessageStamp stamp, IReadOnlyList<Memory<T>> destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var fetched = await _retry.Run(() => _grain.Fetch(stamp), cancellationToken).ConfigureAwait(false);
+        var fetched = await _retry.Run(() => Precision == MessagePrecision.Full ? _grain.Fetch(stamp) : _grain.Fetch(stamp, Precision), cancellationToken).ConfigureAwait(false);
         fetched.Tensors.CopyTo(destination);
         return fetched.Version;
     }
@@ -83,7 +92,7 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
         CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(gradients);
-        var values = PackedTensors.Pack(gradients);
+        var values = PackedTensors.Pack<T>([.. gradients], Precision);
         return await _retry.Run(() => _grain.Push(stamp, baseVersion, values), cancellationToken).ConfigureAwait(false);
     }
 }

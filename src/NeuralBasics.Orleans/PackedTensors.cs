@@ -11,13 +11,62 @@ namespace NeuralBasics.Orleans;
 /// </summary>
 /// <param name="Lengths">Each tensor's element count.</param>
 /// <param name="Bytes">The elements, tensor after tensor, in the machine's byte order (little-endian on every platform .NET runs on but a few).</param>
+/// <param name="Precision">How the values are stored: as <c>T</c> itself, or 16 bits each (bfloat16 or IEEE half) to be widened back.</param>
 [GenerateSerializer, Alias("NeuralBasics.PackedTensors"), Immutable]
-public sealed record PackedTensors([property: Id(0)] int[] Lengths, [property: Id(1)] byte[] Bytes)
+public sealed record PackedTensors([property: Id(0)] int[] Lengths, [property: Id(1)] byte[] Bytes,
+    [property: Id(2)] MessagePrecision Precision = MessagePrecision.Full)
 {
     /// <summary>No tensors.</summary>
     public static PackedTensors Empty { get; } = new([], []);
 
     /// <summary>Packs <paramref name="tensors"/>.</summary>
+    /// <summary>
+    /// Packs <paramref name="tensors"/> at <paramref name="precision"/>: 16-bit values are rounded to
+    /// nearest (even on ties) and widened back to <typeparamref name="T"/> when unpacked.
+    /// </summary>
+    /// <exception cref="ArgumentException">A value does not fit IEEE half (<see cref="MessagePrecision.Half"/>), or is not finite in a 16-bit message.</exception>
+    public static PackedTensors Pack<T>(IReadOnlyList<ReadOnlyMemory<T>> tensors, MessagePrecision precision)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(tensors);
+        if (precision == MessagePrecision.Full)
+            return Pack(tensors);
+        var bytes = new byte[checked(tensors.Sum(t => (long)t.Length) * 2)];
+        var values = MemoryMarshal.Cast<byte, ushort>(bytes.AsSpan());
+        int offset = 0;
+        foreach (var tensor in tensors)
+        {
+            var span = tensor.Span;
+            for (int i = 0; i < span.Length; i++)
+            {
+                float value = float.CreateTruncating(span[i]);
+                if (!float.IsFinite(value))
+                    throw new ArgumentException($"Value {i} of a tensor is {span[i]}; a 16-bit message carries finite values only.", nameof(tensors));
+                values[offset + i] = precision == MessagePrecision.BFloat16 ? ToBFloat16(value) : ToHalf(value, i);
+            }
+            offset += span.Length;
+        }
+        return new PackedTensors([.. tensors.Select(t => t.Length)], bytes, precision);
+    }
+
+    /// <summary>The upper 16 bits of the float, rounded to nearest even on the lower 16.</summary>
+    internal static ushort ToBFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        return (ushort)((bits + 0x7FFFu + ((bits >> 16) & 1u)) >> 16);
+    }
+
+    private static ushort ToHalf(float value, int index)
+    {
+        var half = (Half)value;
+        return Half.IsFinite(half) ? BitConverter.HalfToUInt16Bits(half)
+            : throw new ArgumentException($"Value {index} of a tensor is {value}, beyond IEEE half's ±65,504; send it as BFloat16 or Full.", nameof(value));
+    }
+
+    private static float FromSixteen(ushort bits, MessagePrecision precision) =>
+        precision == MessagePrecision.BFloat16 ? BitConverter.UInt32BitsToSingle((uint)bits << 16) : (float)BitConverter.UInt16BitsToHalf(bits);
+
+    /// <summary>Packs <paramref name="tensors"/> as they are.</summary>
     public static PackedTensors Pack<T>(IReadOnlyList<ReadOnlyMemory<T>> tensors)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -93,13 +142,22 @@ public sealed record PackedTensors([property: Id(0)] int[] Lengths, [property: I
     }
 
     private ReadOnlySpan<T> Elements<T>()
-        where T : unmanaged
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
         long count = 0;
         foreach (int length in Lengths)
             count += length >= 0 ? length : throw new ArgumentException("A tensor length is negative.");
-        if (count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() != Bytes.Length)
+        int size = Precision == MessagePrecision.Full ? System.Runtime.CompilerServices.Unsafe.SizeOf<T>() : 2;
+        if (count * size != Bytes.Length)
             throw new ArgumentException($"The tensors' lengths ({count} values) do not match the {Bytes.Length} bytes sent.");
-        return MemoryMarshal.Cast<byte, T>(Bytes);
+        if (Precision == MessagePrecision.Full)
+            return MemoryMarshal.Cast<byte, T>(Bytes);
+        if (!Enum.IsDefined(Precision))
+            throw new ArgumentException($"Unknown message precision {(int)Precision}.");
+        var sixteen = MemoryMarshal.Cast<byte, ushort>(Bytes);
+        var values = new T[sixteen.Length];
+        for (int i = 0; i < values.Length; i++)
+            values[i] = T.CreateTruncating(FromSixteen(sixteen[i], Precision));
+        return values;
     }
 }

@@ -58,12 +58,15 @@ public sealed class ParameterServerGrain<T>(
     }
 
     /// <inheritdoc/>
-    public Task<VersionedTensors> Fetch(MessageStamp stamp)
+    public Task<VersionedTensors> Fetch(MessageStamp stamp) => Fetch(stamp, MessagePrecision.Full);
+
+    /// <inheritdoc/>
+    public Task<VersionedTensors> Fetch(MessageStamp stamp, MessagePrecision precision)
     {
         var core = Core();
         T[][] values = [.. core.Parameters.Select(p => new T[p.Length])];
         long version = core.Fetch([.. values.Select(v => (Memory<T>)v)]);
-        return Task.FromResult(new VersionedTensors(version, PackedTensors.Pack<T>([.. values.Select(v => (ReadOnlyMemory<T>)v)])));
+        return Task.FromResult(new VersionedTensors(version, PackedTensors.Pack<T>([.. values.Select(v => (ReadOnlyMemory<T>)v)], precision)));
     }
 
     /// <inheritdoc/>
