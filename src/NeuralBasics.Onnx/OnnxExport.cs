@@ -132,7 +132,7 @@ public static class OnnxExport
         public GraphProto Proto { get; } = new() { Name = "neuralbasics" };
 
         /// <summary>Whether a node of the ai.onnx.ml domain was added.</summary>
-        public bool UsesMl { get; private set; }
+        public bool UsesMl => Proto.Node.Any(node => node.Domain == MlDomain);
 
         /// <summary>Adds an input [N, <paramref name="width"/>] of <paramref name="type"/>.</summary>
         public void Input(string name, TensorProto.Types.DataType type, int width) => Proto.Input.Add(Value(Named(name), type, width));
@@ -140,11 +140,8 @@ public static class OnnxExport
         public string Node(string opType, IReadOnlyList<string> inputs, string output, params OnnxAttribute[] attributes) =>
             Add("", opType, inputs, output, attributes);
 
-        public string MlNode(string opType, IReadOnlyList<string> inputs, string output, params OnnxAttribute[] attributes)
-        {
-            UsesMl = true;
-            return Add(MlDomain, opType, inputs, output, attributes);
-        }
+        public string MlNode(string opType, IReadOnlyList<string> inputs, string output, params OnnxAttribute[] attributes) =>
+            Add(MlDomain, opType, inputs, output, attributes);
 
         private string Add(string domain, string opType, IReadOnlyList<string> inputs, string output, OnnxAttribute[] attributes)
         {

@@ -45,9 +45,8 @@ public sealed class AllReduceGrain<T> : Grain, IAllReduceGrain<T>
     public async Task<AllReduceAnswer> Contribute(MessageStamp stamp, int rows, PackedTensors gradients)
     {
         var core = _core ?? throw new InvalidOperationException($"The all-reduce \"{this.GetPrimaryKeyString()}\" has no worker count yet: call Initialize first.");
-        bool opened = !core.IsOpen(stamp.Sequence);
-        var round = core.Contribute(stamp, rows, [.. gradients.Unpack<T>().Select(g => (ReadOnlyMemory<T>)g)]);
-        if (opened && core.IsOpen(stamp.Sequence) && _deadline > 0)
+        var round = core.Contribute(stamp, rows, [.. gradients.Unpack<T>().Select(g => (ReadOnlyMemory<T>)g)], out bool opened);
+        if (opened && _deadline > 0)
             _ = ExpireAfter(core, stamp.Sequence);
         var result = await round;
         // The sum goes back as the contributions came (every worker of a run sends at the same precision).

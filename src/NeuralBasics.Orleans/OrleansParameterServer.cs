@@ -82,7 +82,7 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
     public async ValueTask<long> FetchAsync(MessageStamp stamp, IReadOnlyList<Memory<T>> destination, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var fetched = await _retry.Run(() => Precision == MessagePrecision.Full ? _grain.Fetch(stamp) : _grain.Fetch(stamp, Precision), cancellationToken).ConfigureAwait(false);
+        var fetched = await _retry.Run(() => _grain.Fetch(stamp, Precision), cancellationToken).ConfigureAwait(false);
         fetched.Tensors.CopyTo(destination);
         return fetched.Version;
     }

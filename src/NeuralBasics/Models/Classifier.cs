@@ -270,21 +270,29 @@ public sealed class Classifier<T>
     public Prediction[] Classify(Table table)
     {
         var scores = Scores(RequireSchema().Transform<T>(table));
+        var classes = new int[scores.Rows];
+        RowOps.RowArgMax(scores.AsReadOnlySpan(), classes);
+        Matrix<T>? probabilities = null;
+        if (HasProbabilities)
+        {
+            probabilities = new Matrix<T>(scores.Rows, ClassCount);
+            RowOps.SoftmaxRows(scores.AsReadOnlySpan(), probabilities.Value.AsSpan());
+        }
         var predictions = new Prediction[scores.Rows];
-        var row = new T[ClassCount];
         for (int i = 0; i < predictions.Length; i++)
         {
-            double[] values = [.. scores.Row(i).ToArray().Select(double.CreateChecked)];
-            double[]? probabilities = null;
-            if (HasProbabilities)
-            {
-                RowOps.SoftmaxRows<T>(new ReadOnlyMatrixSpan<T>(scores.Row(i), 1, ClassCount), new MatrixSpan<T>(row, 1, ClassCount));
-                probabilities = [.. row.Select(double.CreateChecked)];
-            }
-            int predicted = TensorPrimitives.IndexOfMax<T>(scores.Row(i));
-            predictions[i] = new Prediction(predicted, ClassNames?[predicted], values, probabilities);
+            predictions[i] = new Prediction(classes[i], ClassNames?[classes[i]], Doubles(scores.Row(i)),
+                probabilities is { } p ? Doubles(p.Row(i)) : null);
         }
         return predictions;
+
+        static double[] Doubles(ReadOnlySpan<T> values)
+        {
+            var result = new double[values.Length];
+            for (int c = 0; c < values.Length; c++)
+                result[c] = double.CreateChecked(values[c]);
+            return result;
+        }
     }
 
     /// <summary>The fraction of the rows of <paramref name="table"/> classified as its label column says.</summary>

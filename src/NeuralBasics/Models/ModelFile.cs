@@ -222,9 +222,9 @@ public static class ModelFile
             if (classNames is null || classNames.Length != score.ClassCount)
                 throw new InvalidDataException($"The file names {classNames?.Length ?? 0} classes but the model has {score.ClassCount}.");
         }
-        var model = new Classifier<T>(score, loss, standardizer, classNames);
-        if (metadata.ContainsKey("table_schema"))
-            model = model.WithSchema(ReadSchema(metadata, score, standardizer, classNames));
+        var model = metadata.ContainsKey("table_schema")
+            ? new Classifier<T>(score, loss, ReadSchema(metadata, score, standardizer, classNames))
+            : new Classifier<T>(score, loss, standardizer, classNames);
         // One row through the model now, so the code of the serving path is compiled while the model
         // loads, not during the first request (tens of milliseconds in a fresh process).
         Span<T> scores = score.ClassCount <= 256 ? stackalloc T[score.ClassCount] : new T[score.ClassCount];

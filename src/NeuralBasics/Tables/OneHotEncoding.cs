@@ -164,30 +164,22 @@ public sealed class OneHotEncoding : IColumnEncoding, IOnnxNodes
     internal int Slot(string? value, Func<string> where)
     {
         if (string.IsNullOrEmpty(value))
-        {
-            if (HasMissing)
-                return FeatureNames.Count - 1;
-            return Unknown switch
-            {
-                UnknownCategory.Error => throw new ArgumentException(
-                    $"{where()}, column '{Column}': the value is missing, and the training rows had no missing value in this column."),
-                UnknownCategory.Other => Categories.Count,
-                _ => -1,
-            };
-        }
+            return HasMissing ? FeatureNames.Count - 1
+                : Unseen(() => $"{where()}, column '{Column}': the value is missing, and the training rows had no missing value in this column.");
         if (_slots.TryGetValue(value, out int slot))
             return slot;
-        if (_rare.Contains(value))
-            return Categories.Count;
-        return Unknown switch
-        {
-            UnknownCategory.Error => throw new ArgumentException(
-                $"{where()}, column '{Column}': '{value}' is not one of the categories seen in training ({string.Join(", ", Categories.Concat(Rare))}). " +
-                "Fit with UnknownCategory.Zeros or Other to accept new categories."),
-            UnknownCategory.Other => Categories.Count,
-            _ => -1,
-        };
+        return _rare.Contains(value) ? Categories.Count
+            : Unseen(() => $"{where()}, column '{Column}': '{value}' is not one of the categories seen in training ({string.Join(", ", Categories.Concat(Rare))}). " +
+                "Fit with UnknownCategory.Zeros or Other to accept new categories.");
     }
+
+    /// <summary>What a value never seen in training becomes: refused with <paramref name="refusal"/>, "(other)", or no feature (−1).</summary>
+    private int Unseen(Func<string> refusal) => Unknown switch
+    {
+        UnknownCategory.Error => throw new ArgumentException(refusal()),
+        UnknownCategory.Other => Categories.Count,
+        _ => -1,
+    };
 
     /// <inheritdoc/>
     public void Encode<T>(TableColumn column, int firstRow, MatrixSpan<T> destination, int offset)
@@ -197,27 +189,25 @@ public sealed class OneHotEncoding : IColumnEncoding, IOnnxNodes
         if (column.Kind != ColumnKind.Categorical)
             throw new ArgumentException($"Column '{Column}' should be categorical but the table's is numeric.", nameof(column));
         // One lookup per distinct value of the table's column, then a table lookup per row.
+        const int Unresolved = int.MinValue;
         var codes = column.Codes.Slice(firstRow, destination.Rows);
         var levelSlots = new int[column.Levels.Count];
-        var resolved = new bool[column.Levels.Count];
-        int missingSlot = int.MinValue;
+        levelSlots.AsSpan().Fill(Unresolved);
+        int missingSlot = Unresolved;
         int width = FeatureNames.Count;
         for (int i = 0; i < codes.Length; i++)
         {
             int code = codes[i], slot;
             if (code < 0)
             {
-                if (missingSlot == int.MinValue)
+                if (missingSlot == Unresolved)
                     missingSlot = Slot(null, () => Row(firstRow + i));
                 slot = missingSlot;
             }
             else
             {
-                if (!resolved[code])
-                {
+                if (levelSlots[code] == Unresolved)
                     levelSlots[code] = Slot(column.Levels[code], () => Row(firstRow + i));
-                    resolved[code] = true;
-                }
                 slot = levelSlots[code];
             }
             var features = destination.Row(i).Slice(offset, width);

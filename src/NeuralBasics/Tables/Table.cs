@@ -92,8 +92,7 @@ public sealed class Table
         int missing = Enumerable.Range(0, column.Count).FirstOrDefault(column.IsMissing, -1);
         if (missing >= 0)
             throw new ArgumentException($"Row {missing} of column '{column.Name}' is missing; a stratified split needs a value in every row.", nameof(column));
-        var keys = Enumerable.Range(0, column.Count)
-            .Select(i => column.Kind == ColumnKind.Numeric ? column.Number(i).ToString("R", CultureInfo.InvariantCulture) : column.Text(i)!).ToArray();
+        var keys = Enumerable.Range(0, column.Count).Select(i => column.Key(i)!).ToArray();
         var ranks = keys.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select((key, rank) => (key, rank))
             .ToDictionary(p => p.key, p => p.rank, StringComparer.Ordinal);
         return ([.. keys.Select(k => ranks[k])], ranks.Count);

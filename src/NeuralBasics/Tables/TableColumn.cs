@@ -29,11 +29,10 @@ public sealed class TableColumn
     /// <exception cref="ArgumentException">The name is empty, or a value is infinite.</exception>
     public static TableColumn Numeric(string name, ReadOnlySpan<double> values)
     {
-        for (int i = 0; i < values.Length; i++)
-            if (double.IsInfinity(values[i]))
-                throw new ArgumentException(
-                    string.Create(CultureInfo.InvariantCulture, $"Row {i} of column '{name}' is {values[i]}; numbers must be finite (NaN marks a missing value)."), nameof(values));
-        return new TableColumn(name, values.ToArray(), null, null, values.Length);
+        var builder = new NumericColumnBuilder(name, values.Length);
+        foreach (double value in values)
+            builder.Add(value);
+        return builder.Build();
     }
 
     /// <summary>A categorical column of <paramref name="values"/>; null or an empty string marks a missing cell.</summary>
@@ -104,6 +103,13 @@ public sealed class TableColumn
     /// <summary>The value of row <paramref name="row"/> as an object: a double, a string, or null when missing.</summary>
     public object? Value(int row) => Kind == ColumnKind.Numeric ? (IsMissing(row) ? null : Number(row)) : Text(row);
 
+    /// <summary>
+    /// Row <paramref name="row"/>'s value as text, for grouping and class lookup: a category as it is,
+    /// a number in round-trip invariant format; null when missing.
+    /// </summary>
+    internal string? Key(int row) =>
+        _numbers is not null ? (IsMissing(row) ? null : Numbers[row].ToString("R", CultureInfo.InvariantCulture)) : Text(row);
+
     /// <summary>The numbers of a numeric column (NaN when missing).</summary>
     internal ReadOnlySpan<double> Numbers => _numbers.AsSpan(0, _numbers is null ? 0 : Count);
 
@@ -127,9 +133,6 @@ public sealed class TableColumn
             codes[i] = sourceCodes[rows[i]];
         return FromCodes(Name, codes, _levels!);
     }
-
-    /// <summary>The same column under another name.</summary>
-    internal TableColumn Renamed(string name) => new(name, _numbers, _codes, _levels, Count);
 
     /// <summary>Shows the name, kind and size.</summary>
     public override string ToString()

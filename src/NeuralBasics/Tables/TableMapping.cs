@@ -60,28 +60,19 @@ public sealed class TableMapping<TRow>
         ArgumentNullException.ThrowIfNull(rows);
         if (_columns.Length == 0)
             throw new ArgumentException("The mapping has no columns; add them with Number and Category.", nameof(rows));
-        var numbers = _columns.Select(c => c.Number is null ? null : new List<double>()).ToArray();
+        var numbers = _columns.Select(c => c.Number is null ? null : new NumericColumnBuilder(c.Name)).ToArray();
         var categories = _columns.Select(c => c.Text is null ? null : new CategoricalColumnBuilder(c.Name)).ToArray();
-        int count = 0;
         foreach (var row in rows)
         {
             for (int j = 0; j < _columns.Length; j++)
             {
-                if (numbers[j] is { } list)
-                    list.Add(Checked(_columns[j].Number!(row) ?? double.NaN, count, _columns[j].Name));
+                if (numbers[j] is { } builder)
+                    builder.Add(_columns[j].Number!(row) ?? double.NaN);
                 else
                     categories[j]!.TryAdd((_columns[j].Text!(row) ?? "").AsSpan().Trim());
             }
-            count++;
         }
-        var columns = new TableColumn[_columns.Length];
-        for (int j = 0; j < columns.Length; j++)
-        {
-            columns[j] = numbers[j] is { } list
-                ? TableColumn.FromNumbers(_columns[j].Name, [.. list])
-                : categories[j]!.Build();
-        }
-        return new Table(columns);
+        return new Table(_columns.Select((_, j) => numbers[j]?.Build() ?? categories[j]!.Build()));
     }
 
     /// <summary>One object as a record (column name → a double, a string, or null when missing), as <see cref="Models.Classifier{T}.Classify(IReadOnlyDictionary{string, object?})"/> takes.</summary>

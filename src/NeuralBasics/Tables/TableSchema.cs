@@ -174,9 +174,7 @@ public sealed class TableSchema
         var labels = new int[table.RowCount];
         for (int i = 0; i < labels.Length; i++)
         {
-            string? text = label.Kind == ColumnKind.Numeric
-                ? (label.IsMissing(i) ? null : label.Number(i).ToString("R", CultureInfo.InvariantCulture))
-                : label.Text(i);
+            string? text = label.Key(i);
             if (text is null)
                 throw new ArgumentException($"Row {i}: the label ('{LabelColumn}') is missing; drop unlabelled rows before training or evaluating.", nameof(table));
             labels[i] = _classes.TryGetValue(text, out int index) ? index
@@ -220,11 +218,6 @@ public sealed class TableSchema
             null => double.NaN,
             double d => d,
             float f => f,
-            int i => i,
-            long l => l,
-            short s => s,
-            byte b => b,
-            decimal m => (double)m,
             string text when string.IsNullOrWhiteSpace(text) => double.NaN,
             string text when double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double parsed) && !text.Contains('\0') => parsed,
             IConvertible convertible and not string and not bool and not char => convertible.ToDouble(CultureInfo.InvariantCulture),

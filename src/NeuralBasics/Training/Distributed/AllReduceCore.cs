@@ -66,9 +66,19 @@ public sealed class AllReduceCore<T>
     /// (they count as zeros).
     /// </summary>
     /// <exception cref="ArgumentException">The worker id is out of range, the rows are negative, the buffers do not match earlier rounds' or are not finite, or the round is long finished.</exception>
-    public Task<AllReduceResult<T>> Contribute(MessageStamp stamp, int rows, IReadOnlyList<ReadOnlyMemory<T>> gradients)
+    public Task<AllReduceResult<T>> Contribute(MessageStamp stamp, int rows, IReadOnlyList<ReadOnlyMemory<T>> gradients) =>
+        Contribute(stamp, rows, gradients, out _);
+
+    /// <summary>
+    /// Adds a contribution as <see cref="Contribute(MessageStamp, int, IReadOnlyList{ReadOnlyMemory{T}})"/> does;
+    /// <paramref name="opened"/> says whether it opened its round and the round still waits for others:
+    /// the moment a host starts the round's deadline.
+    /// </summary>
+    /// <exception cref="ArgumentException">As the other overload.</exception>
+    public Task<AllReduceResult<T>> Contribute(MessageStamp stamp, int rows, IReadOnlyList<ReadOnlyMemory<T>> gradients, out bool opened)
     {
         ArgumentNullException.ThrowIfNull(gradients);
+        opened = false;
         if (stamp.Worker >= WorkerCount)
             throw new ArgumentException($"Worker {stamp.Worker} is not one of the {WorkerCount} workers of this all-reduce.", nameof(stamp));
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
@@ -83,22 +93,30 @@ public sealed class AllReduceCore<T>
         if (gradients.Count != _lengths.Length || gradients.Where((g, k) => g.Length != _lengths[k]).Any())
             throw new ArgumentException($"The contribution from {stamp} does not have the tensors of the other contributions ({string.Join(", ", _lengths)} values).", nameof(gradients));
         if (rows > 0)
-            for (int k = 0; k < gradients.Count; k++)
-                if (!TensorPrimitives.IsFiniteAll(gradients[k].Span))
-                    throw new ArgumentException($"The contribution from {stamp} holds a non-finite gradient in tensor {k}.", nameof(gradients));
+            RequireFinite(stamp, gradients);
 
         _joined.Add(stamp.Worker);
-        if (!_open.TryGetValue(stamp.Sequence, out var round))
+        bool created = !_open.TryGetValue(stamp.Sequence, out var round);
+        if (created)
             _open[stamp.Sequence] = round = new Round(WorkerCount);
-        if (round.Gradients[stamp.Worker] is null)
+        if (round!.Gradients[stamp.Worker] is null)
         {
             round.Gradients[stamp.Worker] = rows > 0 ? [.. gradients.Select(g => g.ToArray())] : [];
             round.Rows[stamp.Worker] = rows;
-            round.Arrived++;
             if (_members.All(m => round.Gradients[m] is not null))
                 Complete(stamp.Sequence, round);
         }
+        opened = created && _open.ContainsKey(stamp.Sequence);
         return round.Done.Task;
+    }
+
+    /// <summary>Refuses a contribution holding a NaN or infinity, naming its sender and tensor (any all-reduce, central or ring).</summary>
+    /// <exception cref="ArgumentException">A value is not finite.</exception>
+    internal static void RequireFinite(MessageStamp stamp, IReadOnlyList<ReadOnlyMemory<T>> gradients)
+    {
+        for (int k = 0; k < gradients.Count; k++)
+            if (!TensorPrimitives.IsFiniteAll(gradients[k].Span))
+                throw new ArgumentException($"The contribution from {stamp} holds a non-finite gradient in tensor {k}.", nameof(gradients));
     }
 
     /// <summary>
@@ -149,7 +167,6 @@ public sealed class AllReduceCore<T>
     {
         public readonly T[][]?[] Gradients = new T[][]?[workers];
         public readonly int[] Rows = new int[workers];
-        public int Arrived;
         public readonly TaskCompletionSource<AllReduceResult<T>> Done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -45,11 +45,7 @@ public sealed class InProcessAllReduce<T> : IGradientAllReduce<T>
         Task<AllReduceResult<T>> round;
         bool opened;
         lock (_lock)
-        {
-            opened = !_core.IsOpen(stamp.Sequence);
-            round = _core.Contribute(stamp, rows, [.. gradients.Select(g => (ReadOnlyMemory<T>)g)]);
-            opened &= _core.IsOpen(stamp.Sequence);
-        }
+            round = _core.Contribute(stamp, rows, [.. gradients.Select(g => (ReadOnlyMemory<T>)g)], out opened);
         if (opened && _roundDeadline is { } deadline)
             _ = ExpireAfter(stamp.Sequence, deadline);
         var result = await round.WaitAsync(cancellationToken).ConfigureAwait(false);

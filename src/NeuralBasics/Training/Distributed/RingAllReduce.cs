@@ -44,9 +44,7 @@ public sealed class RingAllReduce<T> : IGradientAllReduce<T>
         if ((uint)worker >= (uint)n)
             throw new ArgumentException($"Worker {worker} is not one of the {n} workers of this all-reduce.", nameof(stamp));
         if (rows > 0)
-            for (int k = 0; k < gradients.Count; k++)
-                if (!TensorPrimitives.IsFiniteAll(gradients[k].Span))
-                    throw new ArgumentException($"The contribution from {stamp} holds a non-finite gradient in tensor {k}.", nameof(gradients));
+            AllReduceCore<T>.RequireFinite(stamp, [.. gradients.Select(g => (ReadOnlyMemory<T>)g)]);
         long total = gradients.Sum(g => (long)g.Length);
         int totalRows = 0;
         // Reduce: chunk c's partial sum arrives from worker − 1 (worker 0 starts from zeros), gets this worker's part, and goes on.
