@@ -39,11 +39,17 @@ internal sealed class ClusterProcess : IAsyncDisposable
     /// <summary>Starts <c>this-program role arguments…</c>.</summary>
     public static ClusterProcess Start(string name, params string[] arguments) => StartProgram(name, program: null, arguments);
 
+    /// <summary>Starts <c>this-program role arguments…</c> inside the network namespace <paramref name="networkNamespace"/> (<c>ip netns exec</c>, as root).</summary>
+    public static ClusterProcess StartIn(string networkNamespace, string name, params string[] arguments) =>
+        Launch(name, program: null, arguments, networkNamespace);
+
     /// <summary>
     /// Starts <paramref name="program"/> (this program's assembly, from another process such as a
     /// test) through <c>dotnet</c>, or this program itself when null.
     /// </summary>
-    public static ClusterProcess StartProgram(string name, string? program, params string[] arguments)
+    public static ClusterProcess StartProgram(string name, string? program, params string[] arguments) => Launch(name, program, arguments, networkNamespace: null);
+
+    private static ClusterProcess Launch(string name, string? program, string[] arguments, string? networkNamespace)
     {
         var info = new ProcessStartInfo
         {
@@ -54,7 +60,17 @@ internal sealed class ClusterProcess : IAsyncDisposable
         };
         // Run the same way this process runs: through its apphost, or through "dotnet program.dll".
         string self = program is null ? Environment.ProcessPath ?? "dotnet" : Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
-        info.FileName = self;
+        if (networkNamespace is not null)
+        {
+            // "ip netns exec" replaces itself with the program, so the process is the program's.
+            info.FileName = "ip";
+            foreach (string word in (string[])["netns", "exec", networkNamespace, self])
+                info.ArgumentList.Add(word);
+        }
+        else
+        {
+            info.FileName = self;
+        }
         if (program is not null)
             info.ArgumentList.Add(program);
         else if (Path.GetFileNameWithoutExtension(self) == "dotnet")
@@ -106,6 +122,13 @@ internal sealed class ClusterProcess : IAsyncDisposable
     }
 
     public Task WaitForExitAsync(CancellationToken cancellationToken = default) => _process.WaitForExitAsync(cancellationToken);
+
+    /// <summary>Writes a line to the process's standard input.</summary>
+    public async Task SendLineAsync(string line)
+    {
+        await _process.StandardInput.WriteLineAsync(line);
+        await _process.StandardInput.FlushAsync();
+    }
 
     /// <summary>Ends the process at once, as a crash or a lost machine would.</summary>
     public void Kill()

@@ -75,7 +75,7 @@ internal static class Demonstration
         }
     }
 
-    private static (string Folder, string Description)? LocateData(string? folder)
+    internal static (string Folder, string Description)? LocateData(string? folder)
     {
         if (FashionMnist.IsAvailable(folder))
             return (folder ?? FashionMnist.DefaultFolder, "Fashion-MNIST");

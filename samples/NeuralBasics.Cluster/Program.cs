@@ -8,6 +8,7 @@ using NeuralBasics.Cluster;
 //   dotnet run -c Release --project samples/NeuralBasics.Cluster                 the whole demonstration
 //   dotnet run -c Release --project samples/NeuralBasics.Cluster -- silo ...     one silo      (see SiloProcess.cs)
 //   dotnet run -c Release --project samples/NeuralBasics.Cluster -- worker ...   one worker    (see WorkerProcess.cs)
+//   sudo dotnet run -c Release --project samples/NeuralBasics.Cluster -- scale   N machines on slow links (see Scaling.cs)
 //
 // The demonstration starts the other two roles as processes of this same program.
 try
@@ -16,6 +17,7 @@ try
     {
         "silo" => await SiloProcess.RunAsync(Arguments.Parse(args[1..])),
         "worker" => await WorkerProcess.RunAsync(Arguments.Parse(args[1..])),
+        "scale" => await Scaling.RunAsync(Arguments.Parse(args[1..])),
         "-h" or "--help" or "help" => Usage(),
         _ => await Demonstration.RunAsync(Arguments.Parse(args)),
     };
@@ -36,6 +38,9 @@ static int Usage()
                NeuralBasics.Cluster worker (--gateways HOST:PORT[,HOST:PORT] | --postgres CONNECTION-STRING) --mode downpour|easgd|sync --run NAME
                    --id K --workers N --model FILE (--data FOLDER --rows START:COUNT | --csv FILE)
                    [--epochs E] [--batch B] [--deadline SECONDS] [--snapshots FOLDER] [--cluster-id ID --service-id ID]
+                   [--shards S (downpour)] [--reduce grain|scatter|ring] [--round-deadline MS] (sync)
+               NeuralBasics.Cluster scale [--machines N] [--link-mbit R] [--rows-per-worker K] [--epochs E] [--data FOLDER]
+                   (Linux, as root: N machines in network namespaces with R Mbit/s links; see Scaling.cs)
         """);
     return 0;
 }

@@ -33,9 +33,7 @@ internal static class SiloProcess
             {
                 // Every silo and client of the cluster names the same database; the silo listens on all
                 // addresses and tells the others the one given (or its host name's first IPv4 address).
-                var advertised = args.Text("advertise") is { } address
-                    ? IPAddress.TryParse(address, out var ip) ? ip : throw new ArgumentException($"--advertise must be an IP address, not \"{address}\".")
-                    : null;
+                var advertised = args.Text("advertise") is { } address ? ParseAddress(address, "advertise") : null;
                 silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, serviceId))
                     .UseAdoNetClustering(o => (o.Invariant, o.ConnectionString) = ("Npgsql", database))
                     .AddAdoNetGrainStorage(NeuralBasicsTrainingOptions.StorageName, o => (o.Invariant, o.ConnectionString) = ("Npgsql", database));
@@ -43,6 +41,17 @@ internal static class SiloProcess
                     silo.ConfigureEndpoints(advertised, port, gateway, listenOnAnyHostAddress: true);
                 else
                     silo.ConfigureEndpoints(port, gateway, listenOnAnyHostAddress: true);
+            }
+            else if (args.Text("address") is { } address)
+            {
+                // One machine of the emulated cluster (scale): its own address in its own network
+                // namespace; the primary is named by address and port.
+                var own = ParseAddress(address, "address");
+                var first = ParseAddress(args.Text("primary-address") ?? address, "primary-address");
+                silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (clusterId, serviceId))
+                    .UseDevelopmentClustering(new IPEndPoint(first, primary))
+                    .ConfigureEndpoints(own, port, gateway)
+                    .AddMemoryGrainStorage(NeuralBasicsTrainingOptions.StorageName);
             }
             else
             {
@@ -62,4 +71,7 @@ internal static class SiloProcess
         await host.StopAsync(TimeSpan.FromSeconds(10));
         return 0;
     }
+
+    private static IPAddress ParseAddress(string text, string option) =>
+        IPAddress.TryParse(text, out var address) ? address : throw new ArgumentException($"--{option} must be an IP address, not \"{text}\".");
 }

@@ -30,7 +30,12 @@ namespace NeuralBasics.Cluster;
 /// code 3). Orleans' own log goes to standard error. With <c>--snapshots FOLDER</c> the worker saves
 /// its replica after every epoch as <c>worker-K-epoch-E.safetensors</c> (in synchronous mode every
 /// replica is the model). In synchronous mode <c>--round-deadline MS</c> lets the others go on
-/// without a worker that misses a round by that much (it is dropped for the rest of the run).
+/// without a worker that misses a round by that much (it is dropped for the rest of the run), and
+/// <c>--reduce scatter</c> or <c>ring</c> sums the gradients through the workers' own mailboxes
+/// (<see cref="ScatterAllReduce{T}"/>, <see cref="RingAllReduce{T}"/>) instead of the run's one
+/// all-reduce grain; in Downpour
+/// <c>--shards S</c> splits the server over S grains, one per silo. With <c>--wait-for-go yes</c> it
+/// writes "ready" once connected and initialized, and trains when a line "go" arrives on its standard input.
 /// </remarks>
 internal static class WorkerProcess
 {
@@ -48,8 +53,14 @@ internal static class WorkerProcess
         int batch = args.Number("batch", 128);
         int deadline = args.Number("deadline", 3600);
         string? snapshots = args.Text("snapshots");
+        int shards = args.Number("shards", 1);
+        string reduce = args.Text("reduce") ?? "grain";
         if (mode is not ("downpour" or "easgd" or "sync"))
             throw new ArgumentException($"--mode must be downpour, easgd or sync, not \"{mode}\".");
+        if (shards < 1)
+            throw new ArgumentException($"--shards must be at least 1, not {shards}.");
+        if (reduce is not ("grain" or "ring" or "scatter"))
+            throw new ArgumentException($"--reduce must be grain, ring or scatter, not \"{reduce}\".");
 
         var start = Classifier<float>.Load(args.Required("model"));
         var data = LoadShard(args, start.ClassCount);
@@ -92,8 +103,18 @@ internal static class WorkerProcess
             switch (mode)
             {
                 case "downpour":
-                    var server = new OrleansParameterServer<float>(grains, run);
-                    await server.InitializeAsync(initial, timeout.Token);
+                    // One server grain, or (--shards S) the model cut into S equal ranges on S grains, one per silo.
+                    IParameterServer<float> server;
+                    if (shards == 1)
+                    {
+                        var one = new OrleansParameterServer<float>(grains, run);
+                        await one.InitializeAsync(initial, timeout.Token);
+                        server = one;
+                    }
+                    else
+                    {
+                        server = await OrleansParameterServer<float>.CreateShardedAsync(grains, run, initial, shards, cancellationToken: timeout.Token);
+                    }
                     worker = new DownpourWorker<float>(setup, server, id, Runs.DownpourOptions(epochs, batch)) { Incarnation = incarnation };
                     break;
                 case "easgd":
@@ -101,12 +122,35 @@ internal static class WorkerProcess
                     await center.InitializeAsync(initial, timeout.Token);
                     worker = new ElasticAveragingWorker<float>(setup, center, id, Runs.EasgdOptions(epochs, batch)) { Incarnation = incarnation };
                     break;
+                case "sync" when reduce is "ring" or "scatter":
+                    // The workers' mailboxes, worker w's on the w-th silo: on the emulated cluster (scale) the silo
+                    // of its own machine. Elsewhere it only spreads them; say so when this worker's is not local.
+                    var mailboxes = new OrleansRingNetwork<float>(grains, run);
+                    var silos = await OrleansPlacement.ActiveSilosAsync(grains, timeout.Token);
+                    await mailboxes.PlaceMailboxesAsync(workers, silos, timeout.Token);
+                    if (gateways.Length > 0 && !silos[id % silos.Count].Endpoint.Address.Equals(gateways[0].Address))
+                        Console.Error.WriteLine($"worker {id}: its mailbox is on {silos[id % silos.Count]}, not on the silo of its gateway {gateways[0]}.");
+                    IGradientAllReduce<float> peers = reduce == "ring"
+                        ? new RingAllReduce<float>(mailboxes, workers)
+                        : new ScatterAllReduce<float>(mailboxes, workers);
+                    worker = new SynchronousWorker<float>(setup, peers, id, Runs.SynchronousOptions(epochs, batch));
+                    break;
                 default:
                     // A round deadline drops a worker that misses it (a killed process) and lets the others go on.
                     var roundDeadline = TimeSpan.FromMilliseconds(args.Number("round-deadline", 0));
                     var allReduce = await OrleansAllReduce<float>.JoinAsync(grains, run, workers, roundDeadline, cancellationToken: timeout.Token);
                     worker = new SynchronousWorker<float>(setup, allReduce, id, Runs.SynchronousOptions(epochs, batch));
                     break;
+            }
+            if (args.Text("wait-for-go") == "yes")
+            {
+                // Connected and initialized: the launcher starts every worker's clock at once (and
+                // reads the links' counters first) by writing "go".
+                lock (OutputLock)
+                    Console.Out.WriteLine("ready");
+                while (await Console.In.ReadLineAsync(timeout.Token) is { } line && line != "go")
+                {
+                }
             }
             var progress = new LineProgress(report =>
             {

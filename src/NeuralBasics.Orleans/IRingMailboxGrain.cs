@@ -15,6 +15,10 @@ public interface IRingMailboxGrain<T> : IGrainWithStringKey
     [Alias("Deliver")]
     Task Deliver(long round, int phase, int chunk, RingDelivery message);
 
+    /// <summary>Activates the mailbox (where the call's placement hint says, when it is not active yet) and names the silo it runs on.</summary>
+    [Alias("Open")]
+    Task<string> Open();
+
     /// <summary>Waits for the message under (round, phase, chunk) and takes it out.</summary>
     [Alias("Receive")]
     Task<RingDelivery> Receive(long round, int phase, int chunk);

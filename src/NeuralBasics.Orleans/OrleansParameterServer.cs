@@ -35,8 +35,10 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
     /// values (<see cref="ShardedParameterServer{T}.ByRange"/>), each grain initialized with its slices
     /// unless it has some already (every worker may call it, with the same arguments). Shard s of S is
     /// the grain <c>{run}/shard-{s}-of-{S}</c>, under the run's silo settings; with one shard, the run's
-    /// own grain, so a run is bit for bit the unsharded one. Orleans places the grains; a worker
-    /// fetches from and pushes to all of them at once.
+    /// own grain, so a run is bit for bit the unsharded one. Shard s is activated on the s-th of the
+    /// cluster's active silos in <see cref="OrleansPlacement.ActiveSilosAsync"/>'s order (round the
+    /// list when there are more shards than silos), so S shards on S silos go one per silo and every
+    /// link carries 1/S of the traffic; a worker fetches from and pushes to all of them at once.
     /// </summary>
     /// <exception cref="ArgumentException">The layout does not fit the tensors.</exception>
     /// <exception cref="InvalidOperationException">A shard already holds tensors of other sizes: another model uses the run name.</exception>
@@ -57,7 +59,9 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
             servers.Add(shard);
             return shard;
         });
-        await Task.WhenAll(servers.Select((shard, s) => shard.InitializeAsync(server.SlicesOf(s, initial), cancellationToken))).ConfigureAwait(false);
+        var silos = shards > 1 ? await OrleansPlacement.ActiveSilosAsync(grains, cancellationToken).ConfigureAwait(false) : [];
+        await Task.WhenAll(servers.Select((shard, s) => OrleansPlacement.OnSilo(silos.Count > 0 ? silos[s % silos.Count] : null,
+            () => shard.InitializeAsync(server.SlicesOf(s, initial), cancellationToken)))).ConfigureAwait(false);
         return server;
     }
 

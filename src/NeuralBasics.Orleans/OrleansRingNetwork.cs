@@ -37,6 +37,26 @@ public sealed class OrleansRingNetwork<T> : IRingNetwork<T>
     /// <summary>Worker <paramref name="worker"/>'s mailbox grain.</summary>
     public IRingMailboxGrain<T> Mailbox(int worker) => _grains.GetGrain<IRingMailboxGrain<T>>($"{Run}/ring-{worker}");
 
+    /// <summary>
+    /// Activates the mailboxes of workers 0 … <paramref name="workerCount"/> − 1 where they belong:
+    /// worker w's on <c>silos[w mod silos.Count]</c> — with the list from
+    /// <see cref="OrleansPlacement.ActiveSilosAsync"/> and worker w beside the w-th silo, on its
+    /// own machine, so every part it receives crosses one link and taking it out crosses none. Every
+    /// worker calls it with the same list before its first round, so whichever call comes first
+    /// places a mailbox the same way (a mailbox placed only by its own worker could be activated
+    /// elsewhere by an early delivery). A mailbox already active stays where it is. Returns the silo
+    /// each mailbox runs on.
+    /// </summary>
+    public async Task<string[]> PlaceMailboxesAsync(int workerCount, IReadOnlyList<SiloAddress> silos, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(workerCount, 1);
+        ArgumentNullException.ThrowIfNull(silos);
+        if (silos.Count == 0)
+            throw new ArgumentException("Name at least one silo.", nameof(silos));
+        return await Task.WhenAll(Enumerable.Range(0, workerCount).Select(w =>
+            _retry.Run(() => OrleansPlacement.OnSilo(silos[w % silos.Count], () => Mailbox(w).Open()), cancellationToken))).ConfigureAwait(false);
+    }
+
     /// <inheritdoc/>
     public async ValueTask SendAsync(int worker, RingKey key, int rows, ReadOnlyMemory<T> values, CancellationToken cancellationToken = default)
     {

@@ -29,6 +29,9 @@ public sealed class RingMailboxGrain<T> : Grain, IRingMailboxGrain<T>
     }
 
     /// <inheritdoc/>
+    public Task<string> Open() => Task.FromResult(RuntimeIdentity);
+
+    /// <inheritdoc/>
     public async Task<RingDelivery> Receive(long round, int phase, int chunk)
     {
         var key = (round, phase, chunk);

@@ -56,6 +56,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 foreach (string run in new[] { "sgd-equivalence", "protocol", "failover-graceful", "downpour-floor" })
                     o.AddParameterServer(run, new Sgd(0.05), persistEvery: 5);
                 o.AddParameterServer("adam-order", new Adam(0.1));
+                o.AddParameterServer("placement", new Sgd(0.05));
                 foreach (string precision in new[] { "Full", "BFloat16", "Half" })
                     o.AddParameterServer($"precision-{precision}", new Adam(1e-3));
                 foreach (int shards in new[] { 1, 2, 4 })

@@ -77,7 +77,27 @@ public sealed class OrleansTrainingTests(ClusterFixture fixture)
     }
 
     [Fact(Timeout = 60_000)]
-    public async Task ThreeSynchronousWorkersThroughRingMailboxes_EqualTheOneGrainAllReduce_BitForBit()
+    public async Task ShardsGoOnePerSilo_RoundTheListWhenThereAreMoreShards()
+    {
+        var silos = await OrleansPlacement.ActiveSilosAsync(fixture.Grains);
+        Assert.Equal(2, silos.Count);
+        Assert.Equal(silos, await OrleansPlacement.ActiveSilosAsync(fixture.Grains));   // the same order every time
+        var start = new LinearScore<double>(4, 3, seed: 6);
+
+        var server = await OrleansParameterServer<double>.CreateShardedAsync(fixture.Grains, "placement", Initial(start), 4);
+        var placed = await Task.WhenAll(server.Shards.Cast<OrleansParameterServer<double>>().Select(async s => (await s.Grain.Status()).Silo));
+        Assert.Equal([.. Enumerable.Range(0, 4).Select(s => silos[s % 2].ToString())], placed);
+
+        // Mailboxes round the list given, and a second placement leaves active mailboxes where they are.
+        var ring = new OrleansRingNetwork<double>(fixture.Grains, "placement-ring");
+        Assert.Equal([silos[1].ToString(), silos[0].ToString(), silos[1].ToString()], await ring.PlaceMailboxesAsync(3, [silos[1], silos[0]]));
+        Assert.Equal([silos[1].ToString(), silos[0].ToString(), silos[1].ToString()], await ring.PlaceMailboxesAsync(3, [silos[0]]));
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData("ring")]
+    [InlineData("scatter")]
+    public async Task ThreeSynchronousWorkersThroughPeerMailboxes_EqualTheOneGrainAllReduce_BitForBit(string kind)
     {
         var data = SyntheticData.Blobs<double>(30, 3, 4, seed: 5);
         var start = new NeuralBasics.Layers.NetworkBuilder<double>(4, seed: 6).Dense(5, new NeuralBasics.Activations.Relu()).Dense(3).Build();
@@ -94,7 +114,8 @@ public sealed class OrleansTrainingTests(ClusterFixture fixture)
             return replicas;
         }
 
-        var ring = await Run(() => new RingAllReduce<double>(new OrleansRingNetwork<double>(fixture.Grains, "ring-three"), 3));
+        var network = new OrleansRingNetwork<double>(fixture.Grains, $"{kind}-three");
+        var ring = await Run(() => kind == "ring" ? new RingAllReduce<double>(network, 3) : new ScatterAllReduce<double>(network, 3));
         var oneGrain = new InProcessAllReduce<double>(3);
         var central = await Run(() => oneGrain);
         Assert.All(ring, replica => Assert.Equal(Values(central[0]), Values(replica)));

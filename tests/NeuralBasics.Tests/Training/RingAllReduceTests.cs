@@ -27,25 +27,34 @@ public class RingAllReduceTests
         return replicas;
     }
 
+    private static IGradientAllReduce<double> Peers(string kind, int workers) => kind == "ring"
+        ? new RingAllReduce<double>(new InProcessRingNetwork<double>(), workers)
+        : new ScatterAllReduce<double>(new InProcessRingNetwork<double>(), workers);
+
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(5)]
-    public async Task EveryWorker_GetsBitForBitTheOneGrainSum(int workers)
+    [InlineData("ring", 1)]
+    [InlineData("ring", 2)]
+    [InlineData("ring", 3)]
+    [InlineData("ring", 5)]
+    [InlineData("scatter", 1)]
+    [InlineData("scatter", 2)]
+    [InlineData("scatter", 3)]
+    [InlineData("scatter", 5)]
+    public async Task EveryWorker_GetsBitForBitTheOneGrainSum(string kind, int workers)
     {
-        var ring = await Train(workers, new RingAllReduce<double>(new InProcessRingNetwork<double>(), workers), rows: 40);
+        var ring = await Train(workers, Peers(kind, workers), rows: 40);
         var central = await Train(workers, new InProcessAllReduce<double>(workers), rows: 40);
         foreach (var replica in ring)
             Assert.Equal(Values(central[0]), Values(replica));
     }
 
-    [Fact]
-    public async Task MoreWorkersThanValues_StillSum()
+    [Theory]
+    [InlineData("ring")]
+    [InlineData("scatter")]
+    public async Task MoreWorkersThanValues_StillSum(string kind)
     {
         // 3 values over 5 workers: two chunks are empty.
-        var network = new InProcessRingNetwork<double>();
-        var ring = new RingAllReduce<double>(network, 5);
+        var ring = Peers(kind, 5);
         var buffers = Enumerable.Range(0, 5).Select(w => new double[] { w, 10 * w, 100 * w }).ToArray();
         int[] totals = await Task.WhenAll(Enumerable.Range(0, 5).Select(w =>
             ring.AllReduceAsync(new MessageStamp(w, 1), w == 2 ? 0 : 1, [buffers[w]]).AsTask()));
@@ -54,10 +63,12 @@ public class RingAllReduceTests
         Assert.All(buffers, b => Assert.Equal([8.0, 80.0, 800.0], b));
     }
 
-    [Fact]
-    public async Task AWorkerOutsideTheRing_OrANonFiniteGradient_IsRefused()
+    [Theory]
+    [InlineData("ring")]
+    [InlineData("scatter")]
+    public async Task AWorkerOutsideTheRing_OrANonFiniteGradient_IsRefused(string kind)
     {
-        var ring = new RingAllReduce<double>(new InProcessRingNetwork<double>(), 2);
+        var ring = Peers(kind, 2);
         await Assert.ThrowsAsync<ArgumentException>(async () => await ring.AllReduceAsync(new MessageStamp(2, 1), 1, [new double[1]]));
         await Assert.ThrowsAsync<ArgumentException>(async () => await ring.AllReduceAsync(new MessageStamp(0, 1), 1, [new[] { double.NaN }]));
     }

@@ -3,8 +3,8 @@ using System.Numerics;
 namespace NeuralBasics.Training.Distributed;
 
 /// <summary>
-/// The links of a <see cref="RingAllReduce{T}"/>: each worker has a mailbox the worker before it
-/// delivers to. <see cref="InProcessRingNetwork{T}"/> keeps the mailboxes in this process; the
+/// The links of a <see cref="RingAllReduce{T}"/> or <see cref="ScatterAllReduce{T}"/>: each worker
+/// has a mailbox the other workers deliver to (in the ring, only the worker before it). <see cref="InProcessRingNetwork{T}"/> keeps the mailboxes in this process; the
 /// companion package NeuralBasics.Orleans keeps each in a grain its worker owns.
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>

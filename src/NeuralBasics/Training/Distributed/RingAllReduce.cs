@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Numerics.Tensors;
 
 namespace NeuralBasics.Training.Distributed;
 
@@ -51,7 +50,7 @@ public sealed class RingAllReduce<T> : IGradientAllReduce<T>
         var finished = worker == n - 1 ? new T[n][] : null;
         for (int c = 0; c < n; c++)
         {
-            var (start, length) = Chunk(total, n, c);
+            var (start, length) = FlatChunks.Chunk(total, n, c);
             T[] partial;
             int partialRows;
             if (worker == 0)
@@ -61,7 +60,7 @@ public sealed class RingAllReduce<T> : IGradientAllReduce<T>
             if (partial.Length != length)
                 throw new InvalidOperationException($"Chunk {c} of round {stamp.Sequence} arrived with {partial.Length} values, not {length}: the workers' tensors differ.");
             if (rows > 0)
-                AddFlat(gradients, start, partial);
+                FlatChunks.AddFlat(gradients, start, partial);
             if (c == 0)
                 partialRows += rows;
             if (worker < n - 1)
@@ -74,7 +73,7 @@ public sealed class RingAllReduce<T> : IGradientAllReduce<T>
         // Gather: the last worker sends every finished chunk to worker 0, which passes it to 1, and so on to n − 2.
         for (int c = 0; c < n; c++)
         {
-            var (start, _) = Chunk(total, n, c);
+            var (start, _) = FlatChunks.Chunk(total, n, c);
             T[] sum;
             if (worker == n - 1)
             {
@@ -89,57 +88,8 @@ public sealed class RingAllReduce<T> : IGradientAllReduce<T>
             }
             if (n > 1 && worker != n - 2)
                 await _network.SendAsync((worker + 1) % n, new RingKey(stamp.Sequence, 1, c), c == 0 ? totalRows : 0, sum, cancellationToken).ConfigureAwait(false);
-            CopyFlat(sum, gradients, start);
+            FlatChunks.CopyFlat(sum, gradients, start);
         }
         return totalRows;
-    }
-
-    /// <summary>Chunk <paramref name="c"/> of <paramref name="n"/> of <paramref name="total"/> values: the first ones one longer when n does not divide.</summary>
-    private static (long Start, int Length) Chunk(long total, int n, int c)
-    {
-        long size = total / n, extra = total % n;
-        return (c * size + Math.Min(c, extra), (int)(size + (c < extra ? 1 : 0)));
-    }
-
-    /// <summary><paramref name="sum"/> += the flattened gradients' values from <paramref name="start"/>.</summary>
-    private static void AddFlat(IReadOnlyList<Memory<T>> gradients, long start, T[] sum)
-    {
-        int done = 0;
-        foreach (var (tensor, offset, length) in Pieces(gradients, start, sum.Length))
-        {
-            var part = sum.AsSpan(done, length);
-            TensorPrimitives.Add(part, tensor.Span.Slice(offset, length), part);
-            done += length;
-        }
-    }
-
-    /// <summary>The flattened gradients' values from <paramref name="start"/> = <paramref name="values"/>.</summary>
-    private static void CopyFlat(T[] values, IReadOnlyList<Memory<T>> gradients, long start)
-    {
-        int done = 0;
-        foreach (var (tensor, offset, length) in Pieces(gradients, start, values.Length))
-        {
-            values.AsSpan(done, length).CopyTo(tensor.Span.Slice(offset, length));
-            done += length;
-        }
-    }
-
-    /// <summary>The (tensor, offset, length) pieces of the flat range [start, start + count).</summary>
-    private static IEnumerable<(Memory<T> Tensor, int Offset, int Length)> Pieces(IReadOnlyList<Memory<T>> gradients, long start, int count)
-    {
-        long position = 0;
-        foreach (var tensor in gradients)
-        {
-            long end = position + tensor.Length;
-            if (count > 0 && end > start)
-            {
-                int offset = (int)Math.Max(0, start - position);
-                int length = (int)Math.Min(count, tensor.Length - offset);
-                yield return (tensor, offset, length);
-                start += length;
-                count -= length;
-            }
-            position = end;
-        }
     }
 }

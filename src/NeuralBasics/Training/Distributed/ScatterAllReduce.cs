@@ -1,0 +1,107 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace NeuralBasics.Training.Distributed;
+
+/// <summary>
+/// A synchronous all-reduce among the workers in two hops, with no shared state to funnel through
+/// (a reduce-scatter, then an all-gather): the flattened gradients are cut into as many chunks as
+/// workers and worker c owns chunk c. Every worker sends each other owner its part of that owner's
+/// chunk, all at once; each owner adds the parts in worker-id order — the order
+/// <see cref="AllReduceCore{T}"/> adds them, so the sums are bit for bit the one-grain all-reduce's —
+/// and sends its finished chunk to every other worker. Each worker's link carries 2(N−1)/N times the
+/// gradients per round each way, the least an all-reduce can, and every message crosses one link
+/// with nothing queued behind it on another worker, so a round costs about two chunk transfers'
+/// latency where a chain (<see cref="RingAllReduce{T}"/>) pays one per worker.
+/// </summary>
+/// <remarks>
+/// A worker with no rows in a round sends empty parts (its gradients count as zeros). The messages
+/// go through the same mailboxes as the ring (<see cref="IRingNetwork{T}"/>): in phase 0 keyed by
+/// the sending worker, in phase 1 by the chunk; a retried delivery is ignored. Workers must run the
+/// same rounds with tensors of the same sizes.
+/// </remarks>
+/// <typeparam name="T">The element type.</typeparam>
+public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly IRingNetwork<T> _network;
+
+    /// <summary>An all-reduce among <paramref name="workerCount"/> workers over <paramref name="network"/> (shared by all of them, or one per process reaching the same mailboxes).</summary>
+    public ScatterAllReduce(IRingNetwork<T> network, int workerCount)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        _network = network;
+        WorkerCount = Guard.AtLeast(workerCount, 1, "The number of workers", nameof(workerCount));
+    }
+
+    /// <inheritdoc/>
+    public int WorkerCount { get; }
+
+    /// <inheritdoc/>
+    public async ValueTask<int> AllReduceAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        int worker = stamp.Worker, n = WorkerCount;
+        if ((uint)worker >= (uint)n)
+            throw new ArgumentException($"Worker {worker} is not one of the {n} workers of this all-reduce.", nameof(stamp));
+        if (rows > 0)
+            AllReduceCore<T>.RequireFinite(stamp, [.. gradients.Select(g => (ReadOnlyMemory<T>)g)]);
+        long total = gradients.Sum(g => (long)g.Length);
+        var (ownStart, ownLength) = FlatChunks.Chunk(total, n, worker);
+
+        // Reduce-scatter: every other owner gets this worker's part of its chunk (none when this worker has no rows) ...
+        var sends = new List<Task>(n);
+        for (int c = 0; c < n; c++)
+        {
+            if (c == worker)
+                continue;
+            var (start, length) = FlatChunks.Chunk(total, n, c);
+            var part = rows > 0 ? new T[length] : [];
+            if (rows > 0)
+                FlatChunks.AddFlat(gradients, start, part);
+            sends.Add(_network.SendAsync(c, new RingKey(stamp.Sequence, 0, worker), rows, part, cancellationToken).AsTask());
+        }
+        // ... and this worker adds the parts of its own chunk in worker-id order, from zeros.
+        var sum = new T[ownLength];
+        int totalRows = 0;
+        for (int w = 0; w < n; w++)
+        {
+            if (w == worker)
+            {
+                if (rows > 0)
+                    FlatChunks.AddFlat(gradients, ownStart, sum);
+                totalRows += rows;
+                continue;
+            }
+            var (partRows, values) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, 0, w), cancellationToken).ConfigureAwait(false);
+            if (values.Length != 0 && values.Length != ownLength)
+                throw new InvalidOperationException($"Worker {w}'s part of chunk {worker} in round {stamp.Sequence} has {values.Length} values, not {ownLength}: the workers' tensors differ.");
+            if (values.Length != 0)
+                Add(sum, values);
+            totalRows += partRows;
+        }
+        await Task.WhenAll(sends).ConfigureAwait(false);
+
+        // All-gather: the finished chunk to every other worker, theirs into this worker's gradients.
+        sends.Clear();
+        for (int c = 0; c < n; c++)
+            if (c != worker)
+                sends.Add(_network.SendAsync(c, new RingKey(stamp.Sequence, 1, worker), totalRows, sum, cancellationToken).AsTask());
+        FlatChunks.CopyFlat(sum, gradients, ownStart);
+        for (int c = 0; c < n; c++)
+        {
+            if (c == worker)
+                continue;
+            var (start, length) = FlatChunks.Chunk(total, n, c);
+            var (chunkRows, values) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, 1, c), cancellationToken).ConfigureAwait(false);
+            if (values.Length != length || chunkRows != totalRows)
+                throw new InvalidOperationException($"Chunk {c} of round {stamp.Sequence} arrived with {values.Length} values and {chunkRows} rows, not {length} and {totalRows}: the workers disagree.");
+            FlatChunks.CopyFlat(values, gradients, start);
+        }
+        await Task.WhenAll(sends).ConfigureAwait(false);
+        return totalRows;
+    }
+
+    private static void Add(T[] sum, T[] part) => TensorPrimitives.Add(sum, part, sum);
+}
