@@ -15,6 +15,11 @@ namespace NeuralBasics.Layers;
 ///     .Dense(256, new Relu())
 ///     .Dense(10)                 // the class scores
 ///     .Build();
+/// var cnn = new NetworkBuilder&lt;float&gt;(new ImageShape(1, 28, 28), seed: 1)
+///     .Conv2D(32, 3, padding: 1, new Relu()).MaxPool2D(2)
+///     .Conv2D(64, 3, padding: 1, new Relu()).MaxPool2D(2)
+///     .Flatten().Dense(128, new Relu()).Dense(10)
+///     .Build();
 /// </code>
 /// </example>
 public sealed class NetworkBuilder<T>
@@ -23,6 +28,7 @@ public sealed class NetworkBuilder<T>
     private readonly List<ILayer<T>> _layers = [];
     private readonly int _seed;
     private int _width;
+    private ImageShape? _image;
 
     /// <summary>Starts a network taking <paramref name="inputs"/> features per sample.</summary>
     public NetworkBuilder(int inputs, int seed = 0)
@@ -30,6 +36,61 @@ public sealed class NetworkBuilder<T>
         _width = Guard.AtLeast(inputs, 1, "The number of inputs");
         _seed = seed;
     }
+
+    /// <summary>
+    /// Starts a network taking images of <paramref name="input"/>'s shape, one per row, channels last
+    /// (<see cref="ImageShape"/>): a 28 x 28 gray image is its 784 pixels in reading order.
+    /// </summary>
+    public NetworkBuilder(ImageShape input, int seed = 0)
+        : this(input.Validated(nameof(input)).Count, seed) => _image = input;
+
+    /// <summary>The shape of the images at this point of the network, or null once it is flat (after a dense layer or <see cref="Flatten"/>).</summary>
+    public ImageShape? Image => _image;
+
+    /// <summary>
+    /// Adds a convolution (<see cref="Conv2D{T}"/>) of <paramref name="filters"/> filters of
+    /// <paramref name="kernelSize"/> x <paramref name="kernelSize"/> over the current images, padded
+    /// with <paramref name="padding"/> zeros and moved <paramref name="stride"/> pixels at a time,
+    /// followed by <paramref name="activation"/> when given; He initialization before ReLU and leaky
+    /// ReLU, Glorot otherwise, unless told.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The network is not carrying images here.</exception>
+    public NetworkBuilder<T> Conv2D(int filters, int kernelSize, int padding = 0, IActivation? activation = null, int stride = 1, WeightInit? init = null)
+    {
+        var image = RequireImage("A convolution");
+        init ??= activation is Relu or LeakyRelu ? WeightInit.He : WeightInit.Glorot;
+        string prefix = $"{_layers.Count}.";
+        var layer = new Conv2D<T>(image, filters, kernelSize, stride, padding, init, _seed + 7919 * (_layers.Count + 1), prefix);
+        _layers.Add(layer);
+        (_width, _image) = (layer.OutputCount, layer.OutputShape);
+        if (activation is not null)
+            _layers.Add(new ActivationLayer<T>(activation, _width));
+        return this;
+    }
+
+    /// <summary>Adds max pooling (<see cref="MaxPool2D{T}"/>) over blocks of <paramref name="size"/> x <paramref name="size"/> pixels.</summary>
+    /// <exception cref="InvalidOperationException">The network is not carrying images here.</exception>
+    public NetworkBuilder<T> MaxPool2D(int size)
+    {
+        var layer = new MaxPool2D<T>(RequireImage("Max pooling"), size);
+        _layers.Add(layer);
+        (_width, _image) = (layer.OutputCount, layer.OutputShape);
+        return this;
+    }
+
+    /// <summary>
+    /// Ends the images: from here the network sees each row as flat features. The values do not
+    /// move (rows are already flat, channels last), so this adds no layer; a dense layer flattens
+    /// on its own too.
+    /// </summary>
+    public NetworkBuilder<T> Flatten()
+    {
+        _image = null;
+        return this;
+    }
+
+    private ImageShape RequireImage(string what) => _image ??
+        throw new InvalidOperationException($"{what} needs images: start the network with NetworkBuilder(ImageShape), and put it before any dense layer or Flatten.");
 
     /// <summary>
     /// Adds a fully connected layer of <paramref name="units"/> outputs, followed by
@@ -40,7 +101,7 @@ public sealed class NetworkBuilder<T>
         init ??= activation is Relu or LeakyRelu ? WeightInit.He : WeightInit.Glorot;
         string prefix = $"{_layers.Count}.";
         _layers.Add(new Dense<T>(_width, units, init, _seed + 7919 * (_layers.Count + 1), prefix));
-        _width = units;
+        (_width, _image) = (units, null);
         if (activation is not null)
             _layers.Add(new ActivationLayer<T>(activation, units));
         return this;
@@ -51,7 +112,7 @@ public sealed class NetworkBuilder<T>
     {
         string prefix = $"{_layers.Count}.";
         _layers.Add(new Maxout<T>(_width, units, pieces, init ?? WeightInit.He, _seed + 7919 * (_layers.Count + 1), prefix));
-        _width = units;
+        (_width, _image) = (units, null);
         return this;
     }
 
@@ -96,6 +157,8 @@ public sealed class NetworkBuilder<T>
         if (layer.InputCount != _width)
             throw new ArgumentException($"The layer {layer} takes {layer.InputCount} inputs but the network is {_width} wide here.", nameof(create));
         _layers.Add(layer);
+        if (layer.OutputCount != _width)
+            _image = null;
         _width = layer.OutputCount;
         return this;
     }

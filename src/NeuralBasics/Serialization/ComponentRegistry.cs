@@ -40,6 +40,8 @@ public static class ComponentRegistry
         RegisterLayer("activation", new ActivationLayerReader());
         RegisterLayer("prelu", new PReluReader());
         RegisterLayer("dropout", new DropoutReader());
+        RegisterLayer("conv2d", new Conv2DReader());
+        RegisterLayer("maxpool2d", new MaxPool2DReader());
         RegisterActivation("sigmoid", _ => new Sigmoid());
         RegisterActivation("tanh", _ => new Tanh());
         RegisterActivation("relu", _ => new Relu());

@@ -1,0 +1,267 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using NeuralBasics.Components;
+using NeuralBasics.Kernels;
+
+namespace NeuralBasics.Layers;
+
+/// <summary>
+/// A 2-D convolution over channels-last images (<see cref="ImageShape"/>): each of
+/// <see cref="Filters"/> filters of <see cref="KernelSize"/> x <see cref="KernelSize"/> x C weights
+/// slides over the zero-padded image in steps of <see cref="Stride"/>, giving one output channel.
+/// As <c>torch.nn.functional.conv2d</c> computes it (a cross-correlation), in the layout of Keras.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Computed as one matrix product per batch (im2row): every output pixel's receptive field is
+/// copied into a row of a (N·H'·W') x (k·k·C) matrix X̂, and <c>Y = X̂·W + b</c> with W the
+/// (k·k·C) x filters weight matrix — rows in (dy, dx, c) order — so Y's rows are the output pixels
+/// with their channels last, which is the output layout. Backward: <c>dW = X̂ᵀ·dY</c>,
+/// <c>db = Σ dY</c> over pixels, <c>dX̂ = dY·Wᵀ</c>, and dX adds each row of dX̂ back over its field.
+/// </para>
+/// <para>
+/// The layer keeps X̂ (and dX̂) between its forward and backward passes, so one instance serves one
+/// thread; <see cref="Clone"/> gives another thread its own. Once its buffers have grown to the
+/// batch size, a pass allocates nothing.
+/// </para>
+/// </remarks>
+public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    private readonly Parameter<T>[] _parameters;
+    private T[] _patches = [], _patchGradients = [];
+
+    /// <summary>
+    /// A convolution of <paramref name="input"/> images with <paramref name="filters"/> filters of
+    /// <paramref name="kernelSize"/> x <paramref name="kernelSize"/>, moved <paramref name="stride"/>
+    /// pixels at a time over the image padded with <paramref name="padding"/> zeros on every side;
+    /// weights from <paramref name="init"/> with fan-in k·k·C and fan-out k·k·filters (He for ReLU).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size below 1, negative padding, or a kernel larger than the padded image.</exception>
+    public Conv2D(ImageShape input, int filters, int kernelSize, int stride, int padding, WeightInit init, int seed = 0, string namePrefix = "")
+        : this(input, filters, kernelSize, stride, padding, namePrefix)
+    {
+        ArgumentNullException.ThrowIfNull(init);
+        init.Fill(Weights.Value.Span, kernelSize * kernelSize * input.Channels, kernelSize * kernelSize * filters, new Random(seed));
+    }
+
+    private Conv2D(ImageShape input, int filters, int kernelSize, int stride, int padding, string namePrefix)
+    {
+        InputShape = input.Validated(nameof(input));
+        Filters = Guard.AtLeast(filters, 1, "The number of filters");
+        KernelSize = Guard.AtLeast(kernelSize, 1, "The kernel size");
+        Stride = Guard.AtLeast(stride, 1, "The stride");
+        Padding = Guard.AtLeast(padding, 0, "The padding");
+        if (kernelSize > input.Height + 2 * padding || kernelSize > input.Width + 2 * padding)
+            throw new ArgumentOutOfRangeException(nameof(kernelSize),
+                $"A {kernelSize}x{kernelSize} kernel does not fit {input} padded with {padding} on every side.");
+        OutputShape = new ImageShape(filters, (input.Height + 2 * padding - kernelSize) / stride + 1, (input.Width + 2 * padding - kernelSize) / stride + 1);
+        Weights = new Parameter<T>(namePrefix + "W", new Matrix<T>(PatchSize, filters), isRegularized: true);
+        Biases = new Parameter<T>(namePrefix + "b", new Matrix<T>(1, filters), isRegularized: false);
+        _parameters = [Weights, Biases];
+    }
+
+    /// <summary>The shape of an input image.</summary>
+    public ImageShape InputShape { get; }
+
+    /// <summary>The shape of an output image: <see cref="Filters"/> channels, (H + 2p − k)/s + 1 by (W + 2p − k)/s + 1 pixels.</summary>
+    public ImageShape OutputShape { get; }
+
+    /// <summary>The number of filters, the output's channels.</summary>
+    public int Filters { get; }
+
+    /// <summary>The side of the square kernel.</summary>
+    public int KernelSize { get; }
+
+    /// <summary>The step between receptive fields, in pixels.</summary>
+    public int Stride { get; }
+
+    /// <summary>The zeros added on every side of the image.</summary>
+    public int Padding { get; }
+
+    /// <summary>W, (k·k·C) x filters, rows in (dy, dx, c) order.</summary>
+    public Parameter<T> Weights { get; }
+
+    /// <summary>b, 1 x filters.</summary>
+    public Parameter<T> Biases { get; }
+
+    /// <inheritdoc/>
+    public int InputCount => InputShape.Count;
+
+    /// <inheritdoc/>
+    public int OutputCount => OutputShape.Count;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Parameter<T>> Parameters => _parameters;
+
+    private int PatchSize => KernelSize * KernelSize * InputShape.Channels;
+
+    private int Pixels => OutputShape.Height * OutputShape.Width;
+
+    /// <inheritdoc/>
+    public void Forward(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output)
+    {
+        LayerChecks.Forward(this, input, output);
+        int rows = checked(input.Rows * Pixels);
+        var patches = Grow(ref _patches, checked(rows * PatchSize));
+        ToPatches(input, patches);
+        Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(patches, rows, PatchSize), Weights.Value.AsReadOnlySpan(), Biases.Value.Span,
+            new MatrixSpan<T>(output.Span, rows, Filters));
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Uses the patches of the last forward pass, which must have had this <paramref name="input"/>.</remarks>
+    public void Backward(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> output, ReadOnlyMatrixSpan<T> outputGradient, MatrixSpan<T> inputGradient)
+    {
+        LayerChecks.Backward(this, input, output, outputGradient, inputGradient);
+        int rows = checked(input.Rows * Pixels);
+        if (_patches.Length < rows * PatchSize)
+            throw new InvalidOperationException($"{this}: Backward needs the forward pass of the same batch first.");
+        var patches = new ReadOnlyMatrixSpan<T>(_patches.AsSpan(0, rows * PatchSize), rows, PatchSize);
+        var dy = new ReadOnlyMatrixSpan<T>(outputGradient.Span, rows, Filters);
+        Gemm.MultiplyTransposeA(patches, dy, Weights.Gradient.AsSpan());
+        RowOps.ColumnSums(dy, Biases.Gradient.Span);
+        if (inputGradient.IsEmpty)
+            return;
+        var patchGradients = Grow(ref _patchGradients, rows * PatchSize);
+        Gemm.MultiplyTransposeB(dy, Weights.Value.AsReadOnlySpan(), new MatrixSpan<T>(patchGradients, rows, PatchSize));
+        inputGradient.Span.Clear();
+        FromPatches(patchGradients, inputGradient);
+    }
+
+    /// <summary>The first <paramref name="length"/> values of <paramref name="buffer"/>, grown (never shrunk) to hold them.</summary>
+    private static Span<T> Grow(ref T[] buffer, int length)
+    {
+        if (buffer.Length < length)
+            buffer = new T[length];
+        return buffer.AsSpan(0, length);
+    }
+
+    /// <summary>
+    /// Calls <paramref name="segment"/> for every kernel row of every output pixel: the pixel's patch
+    /// index, the kernel row dy, and the run of valid input columns [first, last) of the kernel —
+    /// or none (first = last) when the kernel row falls in the padding.
+    /// </summary>
+    private void ForEachSegment<TState>(int images, ref TState state, SegmentAction<TState> segment)
+        where TState : allows ref struct
+    {
+        var (c, h, w) = (InputShape.Channels, InputShape.Height, InputShape.Width);
+        int k = KernelSize;
+        for (int n = 0; n < images; n++)
+        {
+            for (int oy = 0; oy < OutputShape.Height; oy++)
+            {
+                for (int ox = 0; ox < OutputShape.Width; ox++)
+                {
+                    int patch = (n * OutputShape.Height + oy) * OutputShape.Width + ox;
+                    int y0 = oy * Stride - Padding, x0 = ox * Stride - Padding;
+                    int first = Math.Max(0, -x0), last = Math.Min(k, w - x0);
+                    for (int dy = 0; dy < k; dy++)
+                    {
+                        int iy = y0 + dy;
+                        bool inside = iy >= 0 && iy < h && last > first;
+                        // The run's offset in the image row (channels last), valid only when inside.
+                        int source = inside ? ((iy * w) + x0 + first) * c : 0;
+                        segment(ref state, n, patch, dy, inside ? first : 0, inside ? last : 0, source);
+                    }
+                }
+            }
+        }
+    }
+
+    private delegate void SegmentAction<TState>(ref TState state, int image, int patch, int dy, int first, int last, int source)
+        where TState : allows ref struct;
+
+    private ref struct Copy(ReadOnlyMatrixSpan<T> images, Span<T> patches, int patchSize, int rowLength, int channels)
+    {
+        public readonly ReadOnlyMatrixSpan<T> Images = images;
+        public readonly Span<T> Patches = patches;
+        public readonly int PatchSize = patchSize, RowLength = rowLength, Channels = channels;
+    }
+
+    private ref struct Scatter(ReadOnlySpan<T> patches, MatrixSpan<T> images, int patchSize, int rowLength, int channels)
+    {
+        public readonly ReadOnlySpan<T> Patches = patches;
+        public readonly MatrixSpan<T> Images = images;
+        public readonly int PatchSize = patchSize, RowLength = rowLength, Channels = channels;
+    }
+
+    /// <summary>X̂: every output pixel's receptive field as a row, zeros where it covers the padding.</summary>
+    private void ToPatches(ReadOnlyMatrixSpan<T> input, Span<T> patches)
+    {
+        var state = new Copy(input, patches, PatchSize, KernelSize * InputShape.Channels, InputShape.Channels);
+        ForEachSegment(input.Rows, ref state, static (ref Copy s, int image, int patch, int dy, int first, int last, int source) =>
+        {
+            var row = s.Patches.Slice(patch * s.PatchSize + dy * s.RowLength, s.RowLength);
+            row[..(first * s.Channels)].Clear();
+            s.Images.Row(image).Slice(source, (last - first) * s.Channels).CopyTo(row[(first * s.Channels)..]);
+            row[(last * s.Channels)..].Clear();
+        });
+    }
+
+    /// <summary>dX += each row of dX̂ over its receptive field (the padding's share dropped).</summary>
+    private void FromPatches(ReadOnlySpan<T> patchGradients, MatrixSpan<T> inputGradient)
+    {
+        var state = new Scatter(patchGradients, inputGradient, PatchSize, KernelSize * InputShape.Channels, InputShape.Channels);
+        ForEachSegment(inputGradient.Rows, ref state, static (ref Scatter s, int image, int patch, int dy, int first, int last, int source) =>
+        {
+            if (last == first)
+                return;
+            var from = s.Patches.Slice(patch * s.PatchSize + dy * s.RowLength + first * s.Channels, (last - first) * s.Channels);
+            var to = s.Images.Row(image).Slice(source, from.Length);
+            TensorPrimitives.Add(to, from, to);
+        });
+    }
+
+    /// <inheritdoc/>
+    public string Kind => "conv2d";
+
+    /// <inheritdoc/>
+    public void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("channels", InputShape.Channels);
+        description.Set("height", InputShape.Height);
+        description.Set("width", InputShape.Width);
+        description.Set("filters", Filters);
+        description.Set("kernel", KernelSize);
+        description.Set("stride", Stride);
+        description.Set("padding", Padding);
+        description.Set("prefix", Weights.Name[..^1]);
+    }
+
+    /// <summary>A deep copy: same values, its own gradients and buffers.</summary>
+    public Conv2D<T> Clone()
+    {
+        var copy = new Conv2D<T>(InputShape, Filters, KernelSize, Stride, Padding, Weights.Name[..^1]);
+        Weights.Value.Span.CopyTo(copy.Weights.Value.Span);
+        Biases.Value.Span.CopyTo(copy.Biases.Value.Span);
+        return copy;
+    }
+
+    ILayer<T> ILayer<T>.Clone() => Clone();
+
+    /// <summary>Reads a layer written by <see cref="Describe"/> (its values come from the model file).</summary>
+    internal static Conv2D<T> Read(ComponentDescription description) =>
+        new(new ImageShape(description.Count("channels"), description.Count("height"), description.Count("width")), description.Count("filters"),
+            description.Count("kernel"), description.Count("stride"), description.Count("padding", minimum: 0), description.Text("prefix"));
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"Conv2D({InputShape.Channels}x{InputShape.Height}x{InputShape.Width} -> {Filters}x{OutputShape.Height}x{OutputShape.Width}, " +
+        $"{KernelSize}x{KernelSize}, stride {Stride}, padding {Padding})";
+}
+
+/// <summary>Reads a <see cref="Conv2D{T}"/> layer.</summary>
+internal sealed class Conv2DReader : ILayerReader
+{
+    public IEnumerable<ParameterShape> Parameters(ComponentDescription description)
+    {
+        string prefix = description.Text("prefix");
+        int filters = description.Count("filters"), kernel = description.Count("kernel");
+        return [new(prefix + "W", kernel * kernel * description.Count("channels"), filters), new(prefix + "b", 1, filters)];
+    }
+
+    public ILayer<T> Read<T>(ComponentDescription description)
+        where T : unmanaged, IFloatingPointIeee754<T> => Conv2D<T>.Read(description);
+}

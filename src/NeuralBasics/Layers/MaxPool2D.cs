@@ -1,0 +1,182 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using NeuralBasics.Components;
+
+namespace NeuralBasics.Layers;
+
+/// <summary>
+/// Max pooling over channels-last images (<see cref="ImageShape"/>): each channel of each
+/// <see cref="Size"/> x <see cref="Size"/> block of pixels, side by side without overlap, becomes
+/// its largest value; rows and columns left over at the bottom and right are dropped, as
+/// <c>torch.nn.functional.max_pool2d(x, size)</c> does. A NaN wins its block. Backward: each output's
+/// gradient goes to the input that won its block (the first in reading order among equals).
+/// </summary>
+/// <remarks>It keeps nothing between passes: the backward pass finds each block's winner from the input and output it is given.</remarks>
+public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    /// <summary>Pools <paramref name="input"/> images in blocks of <paramref name="size"/> x <paramref name="size"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size below 1, or larger than the image.</exception>
+    public MaxPool2D(ImageShape input, int size)
+    {
+        InputShape = input.Validated(nameof(input));
+        Size = Guard.AtLeast(size, 1, "The pool size");
+        if (size > input.Height || size > input.Width)
+            throw new ArgumentOutOfRangeException(nameof(size), $"A {size}x{size} pool does not fit {input}.");
+        OutputShape = input with { Height = input.Height / size, Width = input.Width / size };
+    }
+
+    /// <summary>The shape of an input image.</summary>
+    public ImageShape InputShape { get; }
+
+    /// <summary>The shape of an output image: the same channels, H/size by W/size pixels (rounded down).</summary>
+    public ImageShape OutputShape { get; }
+
+    /// <summary>The side of a block, and the step between blocks.</summary>
+    public int Size { get; }
+
+    /// <inheritdoc/>
+    public int InputCount => InputShape.Count;
+
+    /// <inheritdoc/>
+    public int OutputCount => OutputShape.Count;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Parameter<T>> Parameters => [];
+
+    /// <inheritdoc/>
+    public void Forward(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output)
+    {
+        LayerChecks.Forward(this, input, output);
+        int c = InputShape.Channels, w = InputShape.Width;
+        for (int n = 0; n < input.Rows; n++)
+        {
+            var image = input.Row(n);
+            var pooled = output.Row(n);
+            for (int oy = 0; oy < OutputShape.Height; oy++)
+            {
+                for (int ox = 0; ox < OutputShape.Width; ox++)
+                {
+                    // The block's pixels are runs of C channels: the maximum of the runs, all channels at once.
+                    var max = pooled.Slice((oy * OutputShape.Width + ox) * c, c);
+                    int corner = (oy * Size * w + ox * Size) * c;
+                    image.Slice(corner, c).CopyTo(max);
+                    for (int dy = 0; dy < Size; dy++)
+                        for (int dx = dy == 0 ? 1 : 0; dx < Size; dx++)
+                            TensorPrimitives.Max(max, image.Slice(corner + (dy * w + dx) * c, c), max);
+                }
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>The winner of each block is found again from <paramref name="input"/> and <paramref name="output"/>: the first value in reading order equal to the block's maximum.</remarks>
+    public void Backward(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> output, ReadOnlyMatrixSpan<T> outputGradient, MatrixSpan<T> inputGradient)
+    {
+        LayerChecks.Backward(this, input, output, outputGradient, inputGradient);
+        if (inputGradient.IsEmpty)
+            return;
+        inputGradient.Span.Clear();
+        int c = InputShape.Channels, w = InputShape.Width;
+        for (int n = 0; n < input.Rows; n++)
+        {
+            var image = input.Row(n);
+            var pooled = output.Row(n);
+            var upstream = outputGradient.Row(n);
+            var gradient = inputGradient.Row(n);
+            for (int oy = 0; oy < OutputShape.Height; oy++)
+            {
+                for (int ox = 0; ox < OutputShape.Width; ox++)
+                {
+                    int at = (oy * OutputShape.Width + ox) * c;
+                    int corner = (oy * Size * w + ox * Size) * c;
+                    int ch = 0;
+                    if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+                    {
+                        // A vector of channels at a time: each lane's gradient goes to the first pixel equal to its maximum.
+                        for (; ch + Vector<T>.Count <= c; ch += Vector<T>.Count)
+                        {
+                            var max = new Vector<T>(pooled.Slice(at + ch));
+                            var up = new Vector<T>(upstream.Slice(at + ch));
+                            var open = Vector<T>.AllBitsSet;
+                            for (int dy = 0; dy < Size; dy++)
+                            {
+                                for (int dx = 0; dx < Size; dx++)
+                                {
+                                    int index = corner + (dy * w + dx) * c + ch;
+                                    var won = Vector.BitwiseAnd(Vector.Equals(new Vector<T>(image.Slice(index)), max), open);
+                                    if (won == Vector<T>.Zero)
+                                        continue;
+                                    var target = gradient.Slice(index, Vector<T>.Count);
+                                    (new Vector<T>(target) + Vector.ConditionalSelect(won, up, Vector<T>.Zero)).CopyTo(target);
+                                    open = Vector.AndNot(open, won);
+                                }
+                            }
+                            // A lane still open has a NaN maximum (NaN equals nothing): the scalar rule for it.
+                            if (open != Vector<T>.Zero)
+                                for (int lane = 0; lane < Vector<T>.Count; lane++)
+                                    if (open[lane] != T.Zero)
+                                        RouteOne(image, gradient, pooled[at + ch + lane], upstream[at + ch + lane], corner + ch + lane, w, c);
+                        }
+                    }
+                    for (; ch < c; ch++)
+                        RouteOne(image, gradient, pooled[at + ch], upstream[at + ch], corner + ch, w, c);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="upstream"/> to the gradient of the first pixel of the block at
+    /// <paramref name="first"/> (channel included) whose value is <paramref name="max"/>.
+    /// </summary>
+    private void RouteOne(ReadOnlySpan<T> image, Span<T> gradient, T max, T upstream, int first, int width, int channels)
+    {
+        bool nan = T.IsNaN(max);
+        for (int dy = 0; dy < Size; dy++)
+        {
+            for (int dx = 0; dx < Size; dx++)
+            {
+                int index = first + (dy * width + dx) * channels;
+                if (image[index] == max || (nan && T.IsNaN(image[index])))
+                {
+                    gradient[index] += upstream;
+                    return;
+                }
+            }
+        }
+        throw new InvalidOperationException($"{this}: the output is not this input's maximum; Backward needs the forward pass of the same batch.");
+    }
+
+    /// <inheritdoc/>
+    public string Kind => "maxpool2d";
+
+    /// <inheritdoc/>
+    public void Describe(ComponentDescription description)
+    {
+        ArgumentNullException.ThrowIfNull(description);
+        description.Set("channels", InputShape.Channels);
+        description.Set("height", InputShape.Height);
+        description.Set("width", InputShape.Width);
+        description.Set("size", Size);
+    }
+
+    /// <summary>A copy.</summary>
+    public MaxPool2D<T> Clone() => new(InputShape, Size);
+
+    ILayer<T> ILayer<T>.Clone() => Clone();
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"MaxPool2D({InputShape.Channels}x{InputShape.Height}x{InputShape.Width} -> {OutputShape.Channels}x{OutputShape.Height}x{OutputShape.Width}, {Size}x{Size})";
+}
+
+/// <summary>Reads a <see cref="MaxPool2D{T}"/> layer.</summary>
+internal sealed class MaxPool2DReader : ILayerReader
+{
+    public IEnumerable<ParameterShape> Parameters(ComponentDescription description) => [];
+
+    public ILayer<T> Read<T>(ComponentDescription description)
+        where T : unmanaged, IFloatingPointIeee754<T> =>
+        new MaxPool2D<T>(new ImageShape(description.Count("channels"), description.Count("height"), description.Count("width")), description.Count("size"));
+}

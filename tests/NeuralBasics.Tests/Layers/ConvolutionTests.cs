@@ -1,0 +1,200 @@
+using System.Text.Json;
+using NeuralBasics.Activations;
+using NeuralBasics.Diagnostics;
+using NeuralBasics.Layers;
+using NeuralBasics.Losses;
+using NeuralBasics.Models;
+
+namespace NeuralBasics.Tests.Layers;
+
+public class ConvolutionTests
+{
+    /// <summary>The cases of TestData/conv-reference.json, computed by PyTorch (conv_reference.py beside it).</summary>
+    public static TheoryData<string> Cases()
+    {
+        var data = new TheoryData<string>();
+        foreach (var c in Reference().RootElement.GetProperty("cases").EnumerateArray())
+            data.Add(c.GetProperty("name").GetString()!);
+        return data;
+    }
+
+    private static JsonDocument Reference() =>
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "TestData", "conv-reference.json")));
+
+    private static Matrix<double> Rows(JsonElement rows)
+    {
+        var list = rows.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+        var m = new Matrix<double>(list.Length, list[0].Length);
+        for (int i = 0; i < list.Length; i++)
+            list[i].CopyTo(m.Row(i));
+        return m;
+    }
+
+    private static double[] Flat(JsonElement values) =>
+        values.ValueKind == JsonValueKind.Array && values[0].ValueKind == JsonValueKind.Array
+            ? [.. values.EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetDouble()))]
+            : [.. values.EnumerateArray().Select(v => v.GetDouble())];
+
+    private static void Close(double[] expected, ReadOnlySpan<double> actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-12 * (1 + Math.Abs(expected[i])), $"{what}[{i}]: {actual[i]} against PyTorch's {expected[i]}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void ForwardAndBackward_MatchPyTorch(string name)
+    {
+        using var reference = Reference();
+        var c = reference.RootElement.GetProperty("cases").EnumerateArray().Single(e => e.GetProperty("name").GetString() == name);
+        int Int(string key) => c.GetProperty(key).GetInt32();
+        var shape = new ImageShape(Int("channels"), Int("height"), Int("width"));
+        ILayer<double> layer;
+        if (c.GetProperty("kind").GetString() == "conv2d")
+        {
+            var conv = new Conv2D<double>(shape, Int("filters"), Int("kernel"), Int("stride"), Int("padding"), WeightInit.Gaussian(1));
+            Flat(c.GetProperty("weights")).CopyTo(conv.Weights.Value.Span);
+            Flat(c.GetProperty("bias")).CopyTo(conv.Biases.Value.Span);
+            Assert.Equal((Int("filters"), Int("outHeight"), Int("outWidth")), (conv.OutputShape.Channels, conv.OutputShape.Height, conv.OutputShape.Width));
+            layer = conv;
+        }
+        else
+        {
+            var pool = new MaxPool2D<double>(shape, Int("size"));
+            Assert.Equal((Int("outHeight"), Int("outWidth")), (pool.OutputShape.Height, pool.OutputShape.Width));
+            layer = pool;
+        }
+        var x = Rows(c.GetProperty("input"));
+        var y = new Matrix<double>(x.Rows, layer.OutputCount);
+        layer.Forward(x, y);
+        Close(Flat(c.GetProperty("output")), y.Span, "output");
+
+        var dx = new Matrix<double>(x.Rows, x.Columns);
+        dx.Span.Fill(double.NaN);   // every value must be written
+        layer.Backward(x, y, Rows(c.GetProperty("outputGradient")), dx);
+        Close(Flat(c.GetProperty("inputGradient")), dx.Span, "input gradient");
+        if (layer is Conv2D<double> convolution)
+        {
+            Close(Flat(c.GetProperty("weightsGradient")), convolution.Weights.Gradient.Span, "weight gradient");
+            Close(Flat(c.GetProperty("biasGradient")), convolution.Biases.Gradient.Span, "bias gradient");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1, 0)]   // stride 1, no padding
+    [InlineData(2, 1, 1)]   // stride 2, padding 1
+    [InlineData(1, 2, 1)]   // batch of one
+    public void ASmallConvolutionalNetwork_PassesTheGradientChecker(int stride, int batch, int padding)
+    {
+        // Odd sizes, two channels in, pooling that drops a row and a column, every layer kind.
+        var net = new NetworkBuilder<double>(new ImageShape(2, 7, 9), seed: 3)
+            .Conv2D(3, 3, padding, new Tanh(), stride).MaxPool2D(2).Conv2D(4, 2, 1, new Relu()).Flatten().Dense(3).Build();
+        var x = TestData.Uniform<double>(batch == 1 ? 1 : 4, net.InputCount, seed: 5);
+        int[] y = [.. Enumerable.Range(0, x.Rows).Select(i => i % 3)];
+        double Objective()
+        {
+            var s = new Matrix<double>(x.Rows, 3);
+            net.Clone().Forward(x, s);
+            return SoftmaxCrossEntropyLoss.Instance.Compute<double>(s, y, default);
+        }
+        var trained = net.Clone();
+        var scores = new Matrix<double>(x.Rows, 3);
+        var dScores = new Matrix<double>(x.Rows, 3);
+        trained.Forward(x, scores);
+        SoftmaxCrossEntropyLoss.Instance.Compute<double>(scores, y, dScores);
+        trained.Backward(x, dScores, default);
+        for (int k = 0; k < net.Parameters.Count; k++)
+        {
+            var result = GradientCheck.Check(Objective, net.Parameters[k].Value.Memory, trained.Parameters[k].Gradient.Span, step: 1e-6, sampleSize: 40, seed: k);
+            Assert.True(result.MaxRelativeError < 1e-6, $"{net.Parameters[k].Name}: {result}");
+        }
+    }
+
+    [Fact]
+    public void TheBuilder_CarriesTheImageShape_AndRefusesWhatDoesNotFit()
+    {
+        var builder = new NetworkBuilder<float>(new ImageShape(1, 28, 28), seed: 1).Conv2D(8, 3, padding: 1, new Relu());
+        Assert.Equal(new ImageShape(8, 28, 28), builder.Image);
+        builder.MaxPool2D(2).Conv2D(16, 3, stride: 2);
+        Assert.Equal(new ImageShape(16, 6, 6), builder.Image);   // (14 - 3) / 2 + 1
+        builder.Flatten();
+        Assert.Null(builder.Image);
+        var net = builder.Dense(10).Build();
+        Assert.Equal(784, net.InputCount);
+        Assert.Equal(16 * 6 * 6, net.Parameters.Single(p => p.Name == "4.W").Value.Rows);
+
+        Assert.Throws<InvalidOperationException>(() => new NetworkBuilder<float>(784).Conv2D(8, 3));
+        Assert.Throws<InvalidOperationException>(() => new NetworkBuilder<float>(new ImageShape(1, 4, 4)).Dense(5).MaxPool2D(2));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkBuilder<float>(new ImageShape(1, 4, 4)).Conv2D(2, 7));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkBuilder<float>(new ImageShape(1, 4, 4)).MaxPool2D(5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkBuilder<float>(new ImageShape(0, 4, 4)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new NetworkBuilder<float>(new ImageShape(1, 4, 4)).Conv2D(2, 3, padding: -1));
+    }
+
+    [Fact]
+    public void AConvolutionalModel_SavesAndLoads_WithTheSameScores_AndTheWarmPassAllocatesNothing()
+    {
+        var net = new NetworkBuilder<float>(new ImageShape(1, 12, 10), seed: 2)
+            .Conv2D(4, 3, padding: 1, new Relu()).MaxPool2D(2).Conv2D(6, 3, activation: new Relu()).Dense(3).Build();
+        var model = new Classifier<float>(net, SoftmaxCrossEntropyLoss.Instance);
+        var x = TestData.Uniform<float>(5, 120, seed: 7);
+        var before = model.Scores(x);
+
+        using var file = new MemoryStream();
+        model.Save(file);
+        file.Position = 0;
+        var loaded = Classifier<float>.Load(file);
+        Assert.Equal(before.Span.ToArray(), loaded.Scores(x).Span.ToArray());
+        var layers = ((Sequential<float>)loaded.CopyScoreFunction()).Layers;
+        Assert.Equal(new ImageShape(6, 4, 3), layers.OfType<Conv2D<float>>().Last().OutputShape);
+        Assert.Single(layers.OfType<MaxPool2D<float>>());
+
+        // Forward and backward once the buffers have grown: nothing allocated (products on this thread).
+        var scores = new Matrix<float>(5, 3);
+        var grads = new Matrix<float>(5, 3);
+        net.Forward(x, scores);
+        net.Backward(x, grads, default);
+        int threads = NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism;
+        NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism = 1;
+        try
+        {
+            long allocated = GC.GetAllocatedBytesForCurrentThread();
+            net.Forward(x, scores);
+            net.Backward(x, grads, default);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
+        }
+        finally
+        {
+            NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism = threads;
+        }
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(9)]    // vectors of channels and a remainder
+    public void MaxPooling_SendsATiesGradientToTheFirstInReadingOrder_AndANaNWins(int channels)
+    {
+        // One 2x2 block per channel: channel c holds (c, c, c, c) with a NaN in the last channel's third pixel.
+        var pool = new MaxPool2D<double>(new ImageShape(channels, 2, 2), 2);
+        var x = new Matrix<double>(1, 4 * channels);
+        for (int pixel = 0; pixel < 4; pixel++)
+            for (int c = 0; c < channels; c++)
+                x[0, pixel * channels + c] = c == channels - 1 && pixel == 2 ? double.NaN : c;
+        var y = new Matrix<double>(1, channels);
+        pool.Forward(x, y);
+        var dy = new Matrix<double>(1, channels);
+        for (int c = 0; c < channels; c++)
+            dy[0, c] = 10 + c;
+        var dx = new Matrix<double>(1, 4 * channels);
+        pool.Backward(x, y, dy, dx);
+        for (int c = 0; c < channels; c++)
+        {
+            bool nan = c == channels - 1;
+            Assert.Equal(nan ? double.NaN : c, y[0, c]);
+            // The gradient: all to pixel 0 (the first of four equal values), or to the NaN.
+            for (int pixel = 0; pixel < 4; pixel++)
+                Assert.Equal(pixel == (nan ? 2 : 0) ? 10 + c : 0, dx[0, pixel * channels + c]);
+        }
+    }
+}
