@@ -17,9 +17,11 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 // NeuralBasics against TorchSharp-cpu and ML.NET, the same work in one process and one run, float32.
-// Usage: dotnet run -c Release --project benchmarks/NeuralBasics.Benchmarks.Peers [fashion-mnist folder] [threads]
+// Usage: dotnet run -c Release --project benchmarks/NeuralBasics.Benchmarks.Peers [fashion-mnist folder] [threads] [cnn]
+// ("cnn": only the convolutional network's step and epoch.)
 string folder = args.Length > 0 ? args[0] : FashionMnist.DefaultFolder;
 int threads = args.Length > 1 ? int.Parse(args[1]) : Environment.ProcessorCount;
+bool cnnOnly = args.Length > 2 && args[2] == "cnn";
 if (!FashionMnist.IsAvailable(folder))
 {
     Console.Error.WriteLine($"Fashion-MNIST is not in {folder}: sudo apt-get install dataset-fashion-mnist, or pass the folder.");
@@ -51,7 +53,7 @@ var gemmShapes = new[]
 var oursRounds = gemmShapes.Select(_ => new List<double>()).ToArray();
 var theirsRounds = gemmShapes.Select(_ => new List<double>()).ToArray();
 var blasRounds = gemmShapes.Select(_ => new List<double>()).ToArray();
-for (int round = 0; round < 3; round++)
+for (int round = 0; round < (cnnOnly ? 0 : 3); round++)
 {
     for (int s = 0; s < gemmShapes.Length; s++)
     {
@@ -75,7 +77,7 @@ for (int round = 0; round < 3; round++)
             blasRounds[s].Add(MedianSeconds(() => OpenBlas.Multiply(a, transA, b, c), flops));
     }
 }
-for (int s = 0; s < gemmShapes.Length; s++)
+for (int s = 0; s < (cnnOnly ? 0 : gemmShapes.Length); s++)
 {
     var (name, m, k, n, _) = gemmShapes[s];
     double flops = 2.0 * m * n * k;
@@ -84,7 +86,7 @@ for (int s = 0; s < gemmShapes.Length; s++)
         rows.Add(($"GEMM {name}, GFLOP/s", flops / Median(oursRounds[s]) / 1e9, flops / Median(blasRounds[s]) / 1e9, "GFLOP/s", "OpenBLAS"));
 }
 
-// ---- Fashion-MNIST: one step and one epoch, MLP and softmax regression, Adam, batch 128 ----
+// ---- Fashion-MNIST: one step and one epoch, MLP, softmax regression and a small CNN, Adam, batch 128 ----
 var (train, test) = FashionMnist.Load<float>(folder);
 const int batch = 128;
 var order = Enumerable.Range(0, train.Count).ToArray();
@@ -93,15 +95,37 @@ var xTrain = torch.tensor(train.Features.Span.ToArray(), [train.Count, 784]);
 var yTrain = torch.tensor(train.Labels.ToArray().Select(l => (long)l).ToArray(), [train.Count]);
 var torchOrder = torch.tensor(order.Select(i => (long)i).ToArray());
 
-foreach (var (modelName, hidden) in new[] { ("MLP 784-256-10", 256), ("softmax 784-10", 0) })
+// The CNN: conv 3x3 (32, padding 1) → ReLU → pool 2 → conv 3x3 (64, padding 1) → ReLU → pool 2 → dense 128 → ReLU → 10.
+var peerModels = new (string Name, int Hidden)[] { ("MLP 784-256-10", 256), ("softmax 784-10", 0), ("CNN 32c3-p2-64c3-p2-128-10", -1) };
+foreach (var (modelName, hidden) in cnnOnly ? peerModels[2..] : peerModels)
 {
-    IScoreFunction<float> ours = hidden > 0
+    bool cnn = hidden < 0;
+    IScoreFunction<float> ours = cnn
+        ? new NetworkBuilder<float>(new ImageShape(1, 28, 28), seed: 1).Conv2D(32, 3, padding: 1, new Relu()).MaxPool2D(2)
+            .Conv2D(64, 3, padding: 1, new Relu()).MaxPool2D(2).Flatten().Dense(128, new Relu()).Dense(10).Build()
+        : hidden > 0
         ? new NetworkBuilder<float>(784, seed: 1).Dense(hidden, new Relu()).Dense(10).Build()
         : new NetworkBuilder<float>(784, seed: 1).Dense(10).Build();
-    var theirs = hidden > 0
+    var theirs = cnn
+        ? nn.Sequential(("0", nn.Conv2d(1, 32, 3, padding: 1)), ("1", nn.ReLU()), ("2", nn.MaxPool2d(2)),
+            ("3", nn.Conv2d(32, 64, 3, padding: 1)), ("4", nn.ReLU()), ("5", nn.MaxPool2d(2)), ("6", nn.Flatten()),
+            ("7", nn.Linear(3136, 128)), ("8", nn.ReLU()), ("9", nn.Linear(128, 10)))
+        : hidden > 0
         ? nn.Sequential(("0", nn.Linear(784, hidden)), ("1", nn.ReLU()), ("2", nn.Linear(hidden, 10)))
         : nn.Sequential(("0", nn.Linear(784, 10)));
     CopyWeights(ours, theirs);
+    {
+        // The same start: both networks score the first rows alike.
+        var ourScores = new Matrix<float>(8, 10);
+        ours.Forward(train.Features.AsReadOnlySpan().SliceRows(0, 8), ourScores);
+        using var first = xTrain.narrow(0, 0, 8);
+        using var theirScores = theirs.forward(cnn ? first.view(8, 1, 28, 28) : first);
+        float[] reference = theirScores.data<float>().ToArray();
+        double gap = ourScores.Span.ToArray().Zip(reference, (a, b) => Math.Abs(a - b)).Max();
+        Console.WriteLine($"{modelName}: the same initial weights, scores of 8 rows within {gap:E1}");
+        if (gap > 1e-3)
+            throw new InvalidOperationException($"{modelName}: the two networks do not start alike (scores differ by {gap}).");
+    }
 
     var step = new TrainingStep<float>(ours, SoftmaxCrossEntropyLoss.Instance, null, new Adam(1e-3));
     var optimizer = torch.optim.Adam(theirs.parameters(), lr: 1e-3);
@@ -126,6 +150,8 @@ foreach (var (modelName, hidden) in new[] { ("MLP 784-256-10", 256), ("softmax 7
         int size = Math.Min(batch, train.Count - start);
         var index = torchOrder.narrow(0, start, size);
         var x = xTrain.index_select(0, index);
+        if (cnn)
+            x = x.view(size, 1, 28, 28);
         var y = yTrain.index_select(0, index);
         optimizer.zero_grad();
         var loss = lossFunction.forward(theirs.forward(x), y);
@@ -156,10 +182,12 @@ foreach (var (modelName, hidden) in new[] { ("MLP 784-256-10", 256), ("softmax 7
     rows.Add(($"{modelName}: one epoch of 60,000 (median of 5 alternating), s", Median(ourEpochs), Median(theirEpochs), "s", "TorchSharp"));
 }
 
+if (cnnOnly)
+    peerModels = [];
 // ---- Trainer.Train as a user runs it: 10 epochs with the test set for validation. Per epoch: the
 // training time (EpochResult.Duration), the wall-clock between epochs (training + validation +
 // bookkeeping), and whether later epochs slow down (subnormal optimizer state did that) ----
-foreach (var (modelName, hidden) in new[] { ("MLP 784-256-10", 256), ("softmax 784-10", 0) })
+foreach (var (modelName, hidden) in peerModels.Where(m => m.Hidden >= 0))
 {
     var net = hidden > 0
         ? new NetworkBuilder<float>(784, seed: 1).Dense(hidden, new Relu()).Dense(10).Build()
@@ -187,6 +215,7 @@ foreach (var (modelName, hidden) in new[] { ("MLP 784-256-10", 256), ("softmax 7
 }
 
 // ---- Softmax regression to 84% test accuracy: ours (Adam, epochs until 84%) against ML.NET ----
+if (!cnnOnly)
 {
     var score = new LinearScore<float>(784, 10, seed: 1);
     var rule = new Adam(new CosineAnnealing(3e-3, 10 * ((train.Count + batch - 1) / batch), 1e-5));
@@ -247,6 +276,7 @@ foreach (var (modelName, hidden) in new[] { ("MLP 784-256-10", 256), ("softmax 7
 // ---- L-BFGS on the full-batch objective, mean cross-entropy + λ‖W‖² with λ = 1/120,000 (scikit-learn's
 // C = 1 on 60,000 rows): the time to reach the objective scikit-learn's lbfgs stops at after its
 // default 100 iterations, 0.391136 (sklearn_lbfgs.py beside this file prints it; 84.39% test accuracy) ----
+if (!cnnOnly)
 {
     const double sklearnObjective = 0.39113636;
     var lbfgsOptions = new LbfgsOptions { TargetObjective = sklearnObjective };
@@ -295,7 +325,7 @@ static double Median(List<double> values)
     return sorted[sorted.Count / 2];
 }
 
-/// <summary>The wall time of one run, after the other side's threads have had time to fall asleep (warm-up: the step rounds).</summary>
+// The wall time of one run, after the other side's threads have had time to fall asleep (warm-up: the step rounds).
 static double OnceSeconds(Action action)
 {
     Thread.Sleep(500);
@@ -304,7 +334,7 @@ static double OnceSeconds(Action action)
     return Stopwatch.GetElapsedTime(start).TotalSeconds;
 }
 
-/// <summary>The median wall time of <paramref name="repeats"/> runs after a second of warm-up runs.</summary>
+// The median wall time of `repeats` runs after a second of warm-up runs.
 static double MedianSeconds(Action action, double flops, int repeats = 21)
 {
     // libtorch's OpenMP threads busy-wait for a while after their last task; let them fall asleep
@@ -329,16 +359,35 @@ static double MedianSeconds(Action action, double flops, int repeats = 21)
     return times[repeats / 2];
 }
 
-/// <summary>Gives the TorchSharp model the same initial weights (nn.Linear stores W transposed, out x in).</summary>
+// Gives the TorchSharp model the same initial weights: nn.Linear stores W transposed (out x in);
+// nn.Conv2d stores filters x channels x kh x kw where ours are (kh·kw·C) x filters; and PyTorch
+// flattens channels first where our rows are channels last, so the first dense layer after the
+// convolutions takes its rows in the other order.
 static void CopyWeights(IScoreFunction<float> ours, torch.nn.Module theirs)
 {
-    var dense = ours is Sequential<float> s ? s.Layers.OfType<Dense<float>>().ToList() : [];
+    var layers = ours is Sequential<float> s ? s.Layers : [];
+    var dense = layers.OfType<Dense<float>>().ToList();
+    var convolutions = layers.OfType<Conv2D<float>>().ToList();
     var linears = theirs.modules().OfType<TorchSharp.Modules.Linear>().ToList();
+    var convs = theirs.modules().OfType<TorchSharp.Modules.Conv2d>().ToList();
     using var noGrad = torch.no_grad();
+    for (int i = 0; i < convolutions.Count; i++)
+    {
+        var c = convolutions[i];
+        var w = torch.tensor(c.Weights.Value.Span.ToArray(), [c.KernelSize, c.KernelSize, c.InputShape.Channels, c.Filters]);
+        convs[i].weight!.copy_(w.permute(3, 2, 0, 1));
+        convs[i].bias!.copy_(torch.tensor(c.Biases.Value.Span.ToArray()));
+    }
     for (int i = 0; i < dense.Count; i++)
     {
-        var w = dense[i].Weights.Value;
-        linears[i].weight!.copy_(torch.tensor(w.Span.ToArray(), [w.Rows, w.Columns]).t());
+        var w = torch.tensor(dense[i].Weights.Value.Span.ToArray(), [dense[i].Weights.Value.Rows, dense[i].Weights.Value.Columns]);
+        if (i == 0 && convolutions.Count > 0)
+        {
+            // Our rows (y, x, c) → PyTorch's (c, y, x).
+            var image = layers.OfType<MaxPool2D<float>>().Last().OutputShape;
+            w = w.view(image.Height, image.Width, image.Channels, -1).permute(2, 0, 1, 3).reshape(-1, w.shape[1]);
+        }
+        linears[i].weight!.copy_(w.t());
         linears[i].bias!.copy_(torch.tensor(dense[i].Biases.Value.Span.ToArray()));
     }
 }

@@ -39,8 +39,8 @@ public sealed class GflopsColumn : IColumn
     private static double? Flops(BenchmarkCase benchmarkCase)
     {
         foreach (var parameter in benchmarkCase.Parameters.Items)
-            if (parameter.Value is GemmShape shape)
-                return shape.Flops;
+            if (parameter.Value is IHasFlops counted)
+                return counted.Flops;
         if (benchmarkCase.Descriptor.Type == typeof(PeakBenchmarks))
         {
             int threads = (int)benchmarkCase.Parameters["Threads"];

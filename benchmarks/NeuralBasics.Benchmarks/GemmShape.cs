@@ -1,7 +1,14 @@
 namespace NeuralBasics.Benchmarks;
 
+/// <summary>A benchmark parameter that knows how many floating-point operations one call does (read by <see cref="GflopsColumn"/>).</summary>
+public interface IHasFlops
+{
+    /// <summary>The floating-point operations of one benchmarked call.</summary>
+    double Flops { get; }
+}
+
 /// <summary>One benchmarked product: C [M x N] = op(A) · B with inner dimension K.</summary>
-public sealed record GemmShape(string Name, int M, int K, int N, bool TransposeA = false)
+public sealed record GemmShape(string Name, int M, int K, int N, bool TransposeA = false) : IHasFlops
 {
     /// <summary>Floating-point operations of one product: a multiply and an add per term.</summary>
     public double Flops => 2.0 * M * N * K;

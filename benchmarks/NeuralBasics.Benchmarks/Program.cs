@@ -16,5 +16,5 @@ var config = DefaultConfig.Instance
 Console.WriteLine($"NeuralBasics kernels on: {NeuralBasics.Kernels.ProcessorInfo.Describe()}");
 
 BenchmarkSwitcher
-    .FromTypes([typeof(PeakBenchmarks), typeof(GemmBenchmarks<>), typeof(NaiveGemmBenchmarks), typeof(TrainingBenchmarks), typeof(UpdateRuleBenchmarks), typeof(ServingBenchmarks), typeof(KernelThreadsBenchmarks), typeof(TableBenchmarks)])
+    .FromTypes([typeof(PeakBenchmarks), typeof(GemmBenchmarks<>), typeof(NaiveGemmBenchmarks), typeof(TrainingBenchmarks), typeof(UpdateRuleBenchmarks), typeof(ServingBenchmarks), typeof(KernelThreadsBenchmarks), typeof(TableBenchmarks), typeof(ConvolutionBenchmarks)])
     .Run(args, config);

@@ -109,6 +109,21 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent
             new MatrixSpan<T>(output.Span, rows, Filters));
     }
 
+    /// <summary>
+    /// This layer's forward pass and a ReLU after it in one: <paramref name="output"/> = X̂W + b and
+    /// <paramref name="activated"/> = max(0, X̂W + b), written as the product finishes each tile
+    /// (<see cref="Sequential{T}"/> uses it for a convolution followed by ReLU). Same bits as apart.
+    /// </summary>
+    internal void ForwardRelu(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output, MatrixSpan<T> activated)
+    {
+        LayerChecks.Forward(this, input, output);
+        int rows = checked(input.Rows * Pixels);
+        var patches = Grow(ref _patches, checked(rows * PatchSize));
+        ToPatches(input, patches);
+        Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(patches, rows, PatchSize), Weights.Value.AsReadOnlySpan(), Biases.Value.Span,
+            new MatrixSpan<T>(output.Span, rows, Filters), FusedActivation.Relu, new MatrixSpan<T>(activated.Span, rows, Filters));
+    }
+
     /// <inheritdoc/>
     /// <remarks>Uses the patches of the last forward pass, which must have had this <paramref name="input"/>.</remarks>
     public void Backward(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> output, ReadOnlyMatrixSpan<T> outputGradient, MatrixSpan<T> inputGradient)
@@ -125,7 +140,6 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent
             return;
         var patchGradients = Grow(ref _patchGradients, rows * PatchSize);
         Gemm.MultiplyTransposeB(dy, Weights.Value.AsReadOnlySpan(), new MatrixSpan<T>(patchGradients, rows, PatchSize));
-        inputGradient.Span.Clear();
         FromPatches(patchGradients, inputGradient);
     }
 
@@ -137,80 +151,111 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent
         return buffer.AsSpan(0, length);
     }
 
-    /// <summary>
-    /// Calls <paramref name="segment"/> for every kernel row of every output pixel: the pixel's patch
-    /// index, the kernel row dy, and the run of valid input columns [first, last) of the kernel —
-    /// or none (first = last) when the kernel row falls in the padding.
-    /// </summary>
-    private void ForEachSegment<TState>(int images, ref TState state, SegmentAction<TState> segment)
-        where TState : allows ref struct
+    /// <summary>The sizes the patch loops need, copied into their job.</summary>
+    private readonly record struct Geometry(int Channels, int Height, int Width, int Kernel, int Stride, int Padding, int OutHeight, int OutWidth)
     {
-        var (c, h, w) = (InputShape.Channels, InputShape.Height, InputShape.Width);
-        int k = KernelSize;
-        for (int n = 0; n < images; n++)
+        public int ImageLength => Channels * Height * Width;
+
+        public int PatchSize => Kernel * Kernel * Channels;
+
+        public int PatchesPerImage => OutHeight * OutWidth;
+    }
+
+    private Geometry Shape => new(InputShape.Channels, InputShape.Height, InputShape.Width, KernelSize, Stride, Padding, OutputShape.Height, OutputShape.Width);
+
+    private unsafe struct PatchJob
+    {
+        public T* Images;
+        public T* Patches;
+        public Geometry Geometry;
+    }
+
+    /// <summary>X̂: every output pixel's receptive field as a row, zeros where it covers the padding; images split between the cores.</summary>
+    private unsafe void ToPatches(ReadOnlyMatrixSpan<T> input, Span<T> patches)
+    {
+        fixed (T* images = input.Span)
+        fixed (T* rows = patches)
         {
-            for (int oy = 0; oy < OutputShape.Height; oy++)
+            var job = new PatchJob { Images = images, Patches = rows, Geometry = Shape };
+            RowRanges.Run(&ToPatchesPart, &job, input.Rows, job.Geometry.PatchesPerImage * job.Geometry.PatchSize);
+        }
+    }
+
+    /// <summary>dX = each row of dX̂ added back over its receptive field (the padding's share dropped); images split between the cores.</summary>
+    private unsafe void FromPatches(ReadOnlySpan<T> patchGradients, MatrixSpan<T> inputGradient)
+    {
+        fixed (T* images = inputGradient.Span)
+        fixed (T* rows = patchGradients)
+        {
+            var job = new PatchJob { Images = images, Patches = rows, Geometry = Shape };
+            RowRanges.Run(&FromPatchesPart, &job, inputGradient.Rows, job.Geometry.PatchesPerImage * job.Geometry.PatchSize);
+        }
+    }
+
+    private static unsafe void ToPatchesPart(void* state, int first, int end)
+    {
+        ref var job = ref *(PatchJob*)state;
+        var g = job.Geometry;
+        int run = g.Kernel * g.Channels;
+        for (int n = first; n < end; n++)
+        {
+            var image = new ReadOnlySpan<T>(job.Images + (long)n * g.ImageLength, g.ImageLength);
+            var patches = new Span<T>(job.Patches + (long)n * g.PatchesPerImage * g.PatchSize, g.PatchesPerImage * g.PatchSize);
+            for (int oy = 0, patch = 0; oy < g.OutHeight; oy++)
             {
-                for (int ox = 0; ox < OutputShape.Width; ox++)
+                for (int ox = 0; ox < g.OutWidth; ox++, patch++)
                 {
-                    int patch = (n * OutputShape.Height + oy) * OutputShape.Width + ox;
-                    int y0 = oy * Stride - Padding, x0 = ox * Stride - Padding;
-                    int first = Math.Max(0, -x0), last = Math.Min(k, w - x0);
-                    for (int dy = 0; dy < k; dy++)
+                    int y0 = oy * g.Stride - g.Padding, x0 = ox * g.Stride - g.Padding;
+                    // The kernel columns [left, right) that fall inside the image.
+                    int left = Math.Max(0, -x0), right = Math.Min(g.Kernel, g.Width - x0);
+                    for (int dy = 0; dy < g.Kernel; dy++)
                     {
+                        var row = patches.Slice(patch * g.PatchSize + dy * run, run);
                         int iy = y0 + dy;
-                        bool inside = iy >= 0 && iy < h && last > first;
-                        // The run's offset in the image row (channels last), valid only when inside.
-                        int source = inside ? ((iy * w) + x0 + first) * c : 0;
-                        segment(ref state, n, patch, dy, inside ? first : 0, inside ? last : 0, source);
+                        if (iy < 0 || iy >= g.Height || right <= left)
+                        {
+                            row.Clear();
+                            continue;
+                        }
+                        row[..(left * g.Channels)].Clear();
+                        image.Slice((iy * g.Width + x0 + left) * g.Channels, (right - left) * g.Channels).CopyTo(row[(left * g.Channels)..]);
+                        row[(right * g.Channels)..].Clear();
                     }
                 }
             }
         }
     }
 
-    private delegate void SegmentAction<TState>(ref TState state, int image, int patch, int dy, int first, int last, int source)
-        where TState : allows ref struct;
-
-    private ref struct Copy(ReadOnlyMatrixSpan<T> images, Span<T> patches, int patchSize, int rowLength, int channels)
+    private static unsafe void FromPatchesPart(void* state, int first, int end)
     {
-        public readonly ReadOnlyMatrixSpan<T> Images = images;
-        public readonly Span<T> Patches = patches;
-        public readonly int PatchSize = patchSize, RowLength = rowLength, Channels = channels;
-    }
-
-    private ref struct Scatter(ReadOnlySpan<T> patches, MatrixSpan<T> images, int patchSize, int rowLength, int channels)
-    {
-        public readonly ReadOnlySpan<T> Patches = patches;
-        public readonly MatrixSpan<T> Images = images;
-        public readonly int PatchSize = patchSize, RowLength = rowLength, Channels = channels;
-    }
-
-    /// <summary>X̂: every output pixel's receptive field as a row, zeros where it covers the padding.</summary>
-    private void ToPatches(ReadOnlyMatrixSpan<T> input, Span<T> patches)
-    {
-        var state = new Copy(input, patches, PatchSize, KernelSize * InputShape.Channels, InputShape.Channels);
-        ForEachSegment(input.Rows, ref state, static (ref Copy s, int image, int patch, int dy, int first, int last, int source) =>
+        ref var job = ref *(PatchJob*)state;
+        var g = job.Geometry;
+        int run = g.Kernel * g.Channels;
+        for (int n = first; n < end; n++)
         {
-            var row = s.Patches.Slice(patch * s.PatchSize + dy * s.RowLength, s.RowLength);
-            row[..(first * s.Channels)].Clear();
-            s.Images.Row(image).Slice(source, (last - first) * s.Channels).CopyTo(row[(first * s.Channels)..]);
-            row[(last * s.Channels)..].Clear();
-        });
-    }
-
-    /// <summary>dX += each row of dX̂ over its receptive field (the padding's share dropped).</summary>
-    private void FromPatches(ReadOnlySpan<T> patchGradients, MatrixSpan<T> inputGradient)
-    {
-        var state = new Scatter(patchGradients, inputGradient, PatchSize, KernelSize * InputShape.Channels, InputShape.Channels);
-        ForEachSegment(inputGradient.Rows, ref state, static (ref Scatter s, int image, int patch, int dy, int first, int last, int source) =>
-        {
-            if (last == first)
-                return;
-            var from = s.Patches.Slice(patch * s.PatchSize + dy * s.RowLength + first * s.Channels, (last - first) * s.Channels);
-            var to = s.Images.Row(image).Slice(source, from.Length);
-            TensorPrimitives.Add(to, from, to);
-        });
+            var image = new Span<T>(job.Images + (long)n * g.ImageLength, g.ImageLength);
+            var patches = new ReadOnlySpan<T>(job.Patches + (long)n * g.PatchesPerImage * g.PatchSize, g.PatchesPerImage * g.PatchSize);
+            image.Clear();
+            for (int oy = 0, patch = 0; oy < g.OutHeight; oy++)
+            {
+                for (int ox = 0; ox < g.OutWidth; ox++, patch++)
+                {
+                    int y0 = oy * g.Stride - g.Padding, x0 = ox * g.Stride - g.Padding;
+                    int left = Math.Max(0, -x0), right = Math.Min(g.Kernel, g.Width - x0);
+                    if (right <= left)
+                        continue;
+                    for (int dy = 0; dy < g.Kernel; dy++)
+                    {
+                        int iy = y0 + dy;
+                        if (iy < 0 || iy >= g.Height)
+                            continue;
+                        var from = patches.Slice(patch * g.PatchSize + dy * run + left * g.Channels, (right - left) * g.Channels);
+                        var to = image.Slice((iy * g.Width + x0 + left) * g.Channels, from.Length);
+                        TensorPrimitives.Add(to, from, to);
+                    }
+                }
+            }
+        }
     }
 
     /// <inheritdoc/>

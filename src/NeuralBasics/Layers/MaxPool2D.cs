@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using NeuralBasics.Components;
+using NeuralBasics.Kernels;
 
 namespace NeuralBasics.Layers;
 
@@ -45,51 +46,90 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent
     public IReadOnlyList<Parameter<T>> Parameters => [];
 
     /// <inheritdoc/>
-    public void Forward(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output)
+    public unsafe void Forward(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output)
     {
         LayerChecks.Forward(this, input, output);
-        int c = InputShape.Channels, w = InputShape.Width;
-        for (int n = 0; n < input.Rows; n++)
+        fixed (T* images = input.Span)
+        fixed (T* pooled = output.Span)
         {
-            var image = input.Row(n);
-            var pooled = output.Row(n);
-            for (int oy = 0; oy < OutputShape.Height; oy++)
-            {
-                for (int ox = 0; ox < OutputShape.Width; ox++)
-                {
-                    // The block's pixels are runs of C channels: the maximum of the runs, all channels at once.
-                    var max = pooled.Slice((oy * OutputShape.Width + ox) * c, c);
-                    int corner = (oy * Size * w + ox * Size) * c;
-                    image.Slice(corner, c).CopyTo(max);
-                    for (int dy = 0; dy < Size; dy++)
-                        for (int dx = dy == 0 ? 1 : 0; dx < Size; dx++)
-                            TensorPrimitives.Max(max, image.Slice(corner + (dy * w + dx) * c, c), max);
-                }
-            }
+            var job = new Job { Images = images, Pooled = pooled, Geometry = Shape };
+            RowRanges.Run(&ForwardPart, &job, input.Rows, InputCount);
         }
     }
 
     /// <inheritdoc/>
     /// <remarks>The winner of each block is found again from <paramref name="input"/> and <paramref name="output"/>: the first value in reading order equal to the block's maximum.</remarks>
-    public void Backward(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> output, ReadOnlyMatrixSpan<T> outputGradient, MatrixSpan<T> inputGradient)
+    public unsafe void Backward(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> output, ReadOnlyMatrixSpan<T> outputGradient, MatrixSpan<T> inputGradient)
     {
         LayerChecks.Backward(this, input, output, outputGradient, inputGradient);
         if (inputGradient.IsEmpty)
             return;
-        inputGradient.Span.Clear();
-        int c = InputShape.Channels, w = InputShape.Width;
-        for (int n = 0; n < input.Rows; n++)
+        fixed (T* images = input.Span)
+        fixed (T* pooled = output.Span)
+        fixed (T* upstream = outputGradient.Span)
+        fixed (T* gradients = inputGradient.Span)
         {
-            var image = input.Row(n);
-            var pooled = output.Row(n);
-            var upstream = outputGradient.Row(n);
-            var gradient = inputGradient.Row(n);
-            for (int oy = 0; oy < OutputShape.Height; oy++)
+            var job = new Job { Images = images, Pooled = pooled, Upstream = upstream, Gradients = gradients, Geometry = Shape };
+            RowRanges.Run(&BackwardPart, &job, input.Rows, InputCount);
+            if (job.Mismatch)
+                throw new InvalidOperationException($"{this}: the output is not this input's maximum; Backward needs the forward pass of the same batch.");
+        }
+    }
+
+    /// <summary>The sizes the loops need, copied into their job.</summary>
+    private readonly record struct Geometry(int Channels, int Width, int OutHeight, int OutWidth, int Size, int ImageLength, int PooledLength);
+
+    private Geometry Shape => new(InputShape.Channels, InputShape.Width, OutputShape.Height, OutputShape.Width, Size, InputCount, OutputCount);
+
+    private unsafe struct Job
+    {
+        public T* Images, Pooled, Upstream, Gradients;
+        public Geometry Geometry;
+        public volatile bool Mismatch;
+    }
+
+    private static unsafe void ForwardPart(void* state, int first, int end)
+    {
+        ref var job = ref *(Job*)state;
+        var g = job.Geometry;
+        for (int n = first; n < end; n++)
+        {
+            var image = new ReadOnlySpan<T>(job.Images + (long)n * g.ImageLength, g.ImageLength);
+            var pooled = new Span<T>(job.Pooled + (long)n * g.PooledLength, g.PooledLength);
+            for (int oy = 0; oy < g.OutHeight; oy++)
             {
-                for (int ox = 0; ox < OutputShape.Width; ox++)
+                for (int ox = 0; ox < g.OutWidth; ox++)
                 {
-                    int at = (oy * OutputShape.Width + ox) * c;
-                    int corner = (oy * Size * w + ox * Size) * c;
+                    // The block's pixels are runs of C channels: the maximum of the runs, all channels at once.
+                    var max = pooled.Slice((oy * g.OutWidth + ox) * g.Channels, g.Channels);
+                    int corner = (oy * g.Size * g.Width + ox * g.Size) * g.Channels;
+                    image.Slice(corner, g.Channels).CopyTo(max);
+                    for (int dy = 0; dy < g.Size; dy++)
+                        for (int dx = dy == 0 ? 1 : 0; dx < g.Size; dx++)
+                            TensorPrimitives.Max(max, image.Slice(corner + (dy * g.Width + dx) * g.Channels, g.Channels), max);
+                }
+            }
+        }
+    }
+
+    private static unsafe void BackwardPart(void* state, int first, int end)
+    {
+        ref var job = ref *(Job*)state;
+        var g = job.Geometry;
+        int c = g.Channels, w = g.Width;
+        for (int n = first; n < end; n++)
+        {
+            var image = new ReadOnlySpan<T>(job.Images + (long)n * g.ImageLength, g.ImageLength);
+            var gradient = new Span<T>(job.Gradients + (long)n * g.ImageLength, g.ImageLength);
+            var pooled = new ReadOnlySpan<T>(job.Pooled + (long)n * g.PooledLength, g.PooledLength);
+            var upstream = new ReadOnlySpan<T>(job.Upstream + (long)n * g.PooledLength, g.PooledLength);
+            gradient.Clear();
+            for (int oy = 0; oy < g.OutHeight; oy++)
+            {
+                for (int ox = 0; ox < g.OutWidth; ox++)
+                {
+                    int at = (oy * g.OutWidth + ox) * c;
+                    int corner = (oy * g.Size * w + ox * g.Size) * c;
                     int ch = 0;
                     if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
                     {
@@ -99,9 +139,9 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent
                             var max = new Vector<T>(pooled.Slice(at + ch));
                             var up = new Vector<T>(upstream.Slice(at + ch));
                             var open = Vector<T>.AllBitsSet;
-                            for (int dy = 0; dy < Size; dy++)
+                            for (int dy = 0; dy < g.Size; dy++)
                             {
-                                for (int dx = 0; dx < Size; dx++)
+                                for (int dx = 0; dx < g.Size; dx++)
                                 {
                                     int index = corner + (dy * w + dx) * c + ch;
                                     var won = Vector.BitwiseAnd(Vector.Equals(new Vector<T>(image.Slice(index)), max), open);
@@ -116,11 +156,11 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent
                             if (open != Vector<T>.Zero)
                                 for (int lane = 0; lane < Vector<T>.Count; lane++)
                                     if (open[lane] != T.Zero)
-                                        RouteOne(image, gradient, pooled[at + ch + lane], upstream[at + ch + lane], corner + ch + lane, w, c);
+                                        job.Mismatch |= !RouteOne(image, gradient, pooled[at + ch + lane], upstream[at + ch + lane], corner + ch + lane, g);
                         }
                     }
                     for (; ch < c; ch++)
-                        RouteOne(image, gradient, pooled[at + ch], upstream[at + ch], corner + ch, w, c);
+                        job.Mismatch |= !RouteOne(image, gradient, pooled[at + ch], upstream[at + ch], corner + ch, g);
                 }
             }
         }
@@ -128,24 +168,24 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent
 
     /// <summary>
     /// Adds <paramref name="upstream"/> to the gradient of the first pixel of the block at
-    /// <paramref name="first"/> (channel included) whose value is <paramref name="max"/>.
+    /// <paramref name="first"/> (channel included) whose value is <paramref name="max"/>; false when none is.
     /// </summary>
-    private void RouteOne(ReadOnlySpan<T> image, Span<T> gradient, T max, T upstream, int first, int width, int channels)
+    private static bool RouteOne(ReadOnlySpan<T> image, Span<T> gradient, T max, T upstream, int first, Geometry g)
     {
         bool nan = T.IsNaN(max);
-        for (int dy = 0; dy < Size; dy++)
+        for (int dy = 0; dy < g.Size; dy++)
         {
-            for (int dx = 0; dx < Size; dx++)
+            for (int dx = 0; dx < g.Size; dx++)
             {
-                int index = first + (dy * width + dx) * channels;
+                int index = first + (dy * g.Width + dx) * g.Channels;
                 if (image[index] == max || (nan && T.IsNaN(image[index])))
                 {
                     gradient[index] += upstream;
-                    return;
+                    return true;
                 }
             }
         }
-        throw new InvalidOperationException($"{this}: the output is not this input's maximum; Backward needs the forward pass of the same batch.");
+        return false;
     }
 
     /// <inheritdoc/>

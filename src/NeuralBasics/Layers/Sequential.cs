@@ -22,7 +22,7 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
 {
     private readonly ILayer<T>[] _layers;
     private readonly Parameter<T>[] _parameters;
-    /// <summary>True at a dense layer whose next layer is ReLU: the two run as one fused pass.</summary>
+    /// <summary>True at a dense or convolution layer whose next layer is ReLU: the two run as one fused pass.</summary>
     private readonly bool[] _fusedWithNext;
     private Memory<T>[] _outputs, _gradients;
     private int _capacity;
@@ -48,7 +48,7 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
         _outputs = new Memory<T>[_layers.Length];
         _gradients = new Memory<T>[_layers.Length];
         _fusedWithNext = [.. _layers.Select((layer, l) =>
-            layer is Dense<T> && l + 1 < _layers.Length && _layers[l + 1] is ActivationLayer<T> { Activation: Relu })];
+            layer is Dense<T> or Conv2D<T> && l + 1 < _layers.Length && _layers[l + 1] is ActivationLayer<T> { Activation: Relu })];
     }
 
     /// <summary>The layers, first to last.</summary>
@@ -124,7 +124,10 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
             {
                 // Both layers' outputs are kept, as apart: backward reads the dense layer's output.
                 var activated = Output(l + 1, inputs.Rows);
-                ((Dense<T>)_layers[l]).ForwardRelu(current, output, activated);
+                if (_layers[l] is Dense<T> dense)
+                    dense.ForwardRelu(current, output, activated);
+                else
+                    ((Conv2D<T>)_layers[l]).ForwardRelu(current, output, activated);
                 current = activated;
                 l++;
                 continue;
