@@ -20,9 +20,10 @@ namespace NeuralBasics.Layers;
 /// <c>db = Σ dY</c> over pixels, <c>dX̂ = dY·Wᵀ</c>, and dX adds each row of dX̂ back over its field.
 /// </para>
 /// <para>
-/// The layer keeps X̂ (and dX̂) between its forward and backward passes, so one instance serves one
-/// thread; <see cref="Clone"/> gives another thread its own. Once its buffers have grown to the
-/// batch size, a pass allocates nothing.
+/// The batch goes through a chunk of images at a time (<see cref="DefaultChunkValues"/> patch values), so
+/// a chunk of X̂ (or dX̂) stays in cache between being written and being read. The layer keeps X̂
+/// for its backward pass, so one instance serves one thread; <see cref="Clone"/> gives another
+/// thread its own. Once its buffers have grown, a pass allocates nothing.
 /// </para>
 /// </remarks>
 public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent
@@ -98,15 +99,29 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent
 
     private int Pixels => OutputShape.Height * OutputShape.Width;
 
+    /// <summary>
+    /// The most patch values a chunk of images holds (4 MiB of floats): the batch is convolved a
+    /// chunk at a time so its patch matrix stays in cache between being written and being read by
+    /// the product. Fixed, not taken from the processor's caches, so results do not depend on them.
+    /// </summary>
+    internal const int DefaultChunkValues = 1 << 20;
+
+    /// <summary>The chunk size this instance uses: <see cref="DefaultChunkValues"/>, smaller in tests that need several chunks.</summary>
+    internal int ChunkValues { get; set; } = DefaultChunkValues;
+
+    /// <summary>The images per chunk for a batch of <paramref name="images"/>: equal chunks of at most <see cref="ChunkValues"/> patch values (at least one image).</summary>
+    private int ChunkImages(int images)
+    {
+        int most = Math.Max(1, ChunkValues / (Pixels * PatchSize));
+        int chunks = (images + most - 1) / most;
+        return Math.Max(1, (images + chunks - 1) / Math.Max(1, chunks));
+    }
+
     /// <inheritdoc/>
     public void Forward(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output)
     {
         LayerChecks.Forward(this, input, output);
-        int rows = checked(input.Rows * Pixels);
-        var patches = Grow(ref _patches, checked(rows * PatchSize));
-        ToPatches(input, patches);
-        Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(patches, rows, PatchSize), Weights.Value.AsReadOnlySpan(), Biases.Value.Span,
-            new MatrixSpan<T>(output.Span, rows, Filters));
+        ForwardChunks(input, output, default);
     }
 
     /// <summary>
@@ -117,11 +132,26 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent
     internal void ForwardRelu(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output, MatrixSpan<T> activated)
     {
         LayerChecks.Forward(this, input, output);
-        int rows = checked(input.Rows * Pixels);
-        var patches = Grow(ref _patches, checked(rows * PatchSize));
-        ToPatches(input, patches);
-        Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(patches, rows, PatchSize), Weights.Value.AsReadOnlySpan(), Biases.Value.Span,
-            new MatrixSpan<T>(output.Span, rows, Filters), FusedActivation.Relu, new MatrixSpan<T>(activated.Span, rows, Filters));
+        ForwardChunks(input, output, activated);
+    }
+
+    private void ForwardChunks(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output, MatrixSpan<T> activated)
+    {
+        int images = input.Rows, chunk = ChunkImages(images);
+        // The whole batch's patches are kept for the backward pass; each chunk's are multiplied while still in cache.
+        var buffer = Grow(ref _patches, checked(images * Pixels * PatchSize));
+        for (int first = 0; first < images; first += chunk)
+        {
+            int count = Math.Min(chunk, images - first), rows = count * Pixels;
+            var patches = buffer.Slice(first * Pixels * PatchSize, rows * PatchSize);
+            ToPatches(input.SliceRows(first, count), patches);
+            var y = new MatrixSpan<T>(output.Span.Slice(first * OutputCount, count * OutputCount), rows, Filters);
+            if (activated.IsEmpty)
+                Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(patches, rows, PatchSize), Weights.Value.AsReadOnlySpan(), Biases.Value.Span, y);
+            else
+                Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(patches, rows, PatchSize), Weights.Value.AsReadOnlySpan(), Biases.Value.Span, y,
+                    FusedActivation.Relu, new MatrixSpan<T>(activated.Span.Slice(first * OutputCount, count * OutputCount), rows, Filters));
+        }
     }
 
     /// <inheritdoc/>
@@ -129,18 +159,25 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent
     public void Backward(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> output, ReadOnlyMatrixSpan<T> outputGradient, MatrixSpan<T> inputGradient)
     {
         LayerChecks.Backward(this, input, output, outputGradient, inputGradient);
-        int rows = checked(input.Rows * Pixels);
+        int images = input.Rows, rows = checked(images * Pixels);
         if (_patches.Length < rows * PatchSize)
             throw new InvalidOperationException($"{this}: Backward needs the forward pass of the same batch first.");
-        var patches = new ReadOnlyMatrixSpan<T>(_patches.AsSpan(0, rows * PatchSize), rows, PatchSize);
         var dy = new ReadOnlyMatrixSpan<T>(outputGradient.Span, rows, Filters);
-        Gemm.MultiplyTransposeA(patches, dy, Weights.Gradient.AsSpan());
+        Gemm.MultiplyTransposeA(new ReadOnlyMatrixSpan<T>(_patches.AsSpan(0, rows * PatchSize), rows, PatchSize), dy, Weights.Gradient.AsSpan());
         RowOps.ColumnSums(dy, Biases.Gradient.Span);
         if (inputGradient.IsEmpty)
             return;
-        var patchGradients = Grow(ref _patchGradients, rows * PatchSize);
-        Gemm.MultiplyTransposeB(dy, Weights.Value.AsReadOnlySpan(), new MatrixSpan<T>(patchGradients, rows, PatchSize));
-        FromPatches(patchGradients, inputGradient);
+        // dX̂ = dY·Wᵀ a chunk at a time, each added back over its receptive fields while in cache.
+        int chunk = ChunkImages(images);
+        var buffer = Grow(ref _patchGradients, checked(Math.Min(images, chunk) * Pixels * PatchSize));
+        for (int first = 0; first < images; first += chunk)
+        {
+            int count = Math.Min(chunk, images - first), chunkRows = count * Pixels;
+            var patchGradients = buffer[..(chunkRows * PatchSize)];
+            Gemm.MultiplyTransposeB(dy.SliceRows(first * Pixels, chunkRows), Weights.Value.AsReadOnlySpan(),
+                new MatrixSpan<T>(patchGradients, chunkRows, PatchSize));
+            FromPatches(patchGradients, inputGradient.SliceRows(first, count));
+        }
     }
 
     /// <summary>The first <paramref name="length"/> values of <paramref name="buffer"/>, grown (never shrunk) to hold them.</summary>

@@ -7,6 +7,7 @@ using NeuralBasics.Models;
 
 namespace NeuralBasics.Tests.Layers;
 
+[Collection(AllocationCollection.Name)] // one test changes the process-wide thread setting and measures allocations
 public class ConvolutionTests
 {
     /// <summary>The cases of TestData/conv-reference.json, computed by PyTorch (conv_reference.py beside it).</summary>
@@ -196,5 +197,28 @@ public class ConvolutionTests
             for (int pixel = 0; pixel < 4; pixel++)
                 Assert.Equal(pixel == (nan ? 2 : 0) ? 10 + c : 0, dx[0, pixel * channels + c]);
         }
+    }
+
+    [Fact]
+    public void ABatchInChunks_GivesTheSameOutputAndInputGradient_AndTheWeightGradientUpToRounding()
+    {
+        var shape = new ImageShape(3, 9, 8);
+        var whole = new Conv2D<double>(shape, 5, 3, 2, 1, WeightInit.He, seed: 4);
+        var chunked = whole.Clone();
+        chunked.ChunkValues = 3 * 5 * 4 * 27;   // three images' patches per chunk: 7 images in chunks of 3, 3 and 1
+        var x = TestData.Uniform<double>(7, shape.Count, seed: 8);
+        var dy = TestData.Uniform<double>(7, whole.OutputCount, seed: 9);
+        var results = new[] { whole, chunked }.Select(layer =>
+        {
+            var y = new Matrix<double>(7, layer.OutputCount);
+            var dx = new Matrix<double>(7, shape.Count);
+            layer.Forward(x, y);
+            layer.Backward(x, y, dy, dx);
+            return (Y: y.Span.ToArray(), Dx: dx.Span.ToArray(), Dw: layer.Weights.Gradient.Span.ToArray(), Db: layer.Biases.Gradient.Span.ToArray());
+        }).ToArray();
+        Assert.Equal(results[0].Y, results[1].Y);
+        Assert.Equal(results[0].Dx, results[1].Dx);
+        Assert.Equal(results[0].Db, results[1].Db);
+        Assert.All(results[0].Dw.Zip(results[1].Dw), p => Assert.Equal(p.First, p.Second, 1e-12));
     }
 }
