@@ -13,8 +13,9 @@ using Spectre.Console;
 
 // Small neural networks on real data. Part 1: the spiral, where a hidden layer makes the
 // difference. Part 2: Fashion-MNIST (60,000 training and 10,000 test images of clothing):
-// softmax regression, an MLP 784-256-10 (ReLU, Adam) and a maxout network of the same width,
-// each with a progress bar per epoch and a table of per-epoch results.
+// softmax regression, an MLP 784-256-10 (ReLU, Adam), a maxout network of the same width and a
+// small convolutional network (5 epochs), each with a progress bar per epoch and a table of
+// per-epoch results.
 // Usage: dotnet run -c Release --project samples/NeuralBasics.FashionMnist [data folder] [epochs]
 
 string folder = args.Length > 0 ? args[0] : FashionMnist.DefaultFolder;
@@ -45,32 +46,41 @@ AnsiConsole.Write(new Rule($"[bold]Fashion-MNIST: {train.Count:N0} training and 
 var options = new TrainerOptions { Epochs = epochs, BatchSize = 128, Seed = 42, Diagnose = true };
 // Adam, its rate annealed along a cosine to 1e-5 over the whole run: the last epochs settle
 // instead of bouncing around the minimum. The linear model takes a larger starting rate.
-long steps = (long)epochs * ((train.Count + options.BatchSize - 1) / options.BatchSize);
+long StepsOf(int epochCount) => (long)epochCount * ((train.Count + options.BatchSize - 1) / options.BatchSize);
 
-var models = new (string Name, IScoreFunction<float> Score, double LearningRate)[]
+// The CNN: two 3x3 convolutions (32 and 64 filters, zero padding) each followed by ReLU and 2x2
+// max-pooling, then a dense layer of 128; images are 1 x 28 x 28 (channels x height x width).
+var cnn = new NetworkBuilder<float>(new ImageShape(1, 28, 28), seed: 1)
+    .Conv2D(32, 3, padding: 1, new Relu()).MaxPool2D(2)
+    .Conv2D(64, 3, padding: 1, new Relu()).MaxPool2D(2)
+    .Flatten().Dense(128, new Relu()).Dense(10).Build();
+var models = new (string Name, IScoreFunction<float> Score, double LearningRate, int Epochs)[]
 {
-    ("softmax regression (784 -> 10)", new LinearScore<float>(784, 10, seed: 1), 3e-3),
-    ("MLP 784-256-10, ReLU", new NetworkBuilder<float>(784, seed: 1).Dense(256, new Relu()).Dense(10).Build(), 1e-3),
-    ("maxout 784-256(k=3)-10", new NetworkBuilder<float>(784, seed: 1).Maxout(256, pieces: 3).Dense(10).Build(), 1e-3),
+    ("softmax regression (784 -> 10)", new LinearScore<float>(784, 10, seed: 1), 3e-3, epochs),
+    ("MLP 784-256-10, ReLU", new NetworkBuilder<float>(784, seed: 1).Dense(256, new Relu()).Dense(10).Build(), 1e-3, epochs),
+    ("maxout 784-256(k=3)-10", new NetworkBuilder<float>(784, seed: 1).Maxout(256, pieces: 3).Dense(10).Build(), 1e-3, epochs),
+    // Each epoch costs ~20x the MLP's arithmetic: 5 epochs at a higher starting rate.
+    ("CNN 32c3-p2-64c3-p2-128-10", cnn, 2e-3, Math.Min(epochs, 5)),
 };
 
-var summary = new List<(string Name, double Test, double Seconds)>();
+var summary = new List<(string Name, int Epochs, double Test, double Seconds)>();
 EvaluationReport? mlpReport = null;
-foreach (var (name, score, learningRate) in models)
+foreach (var (name, score, learningRate, modelEpochs) in models)
 {
+    long steps = StepsOf(modelEpochs);
     AnsiConsole.WriteLine();
     AnsiConsole.MarkupLine($"[bold]{Markup.Escape(name)}[/], Adam {learningRate} with cosine annealing, L2 1e-5");
     var rule = new Adam(new CosineAnnealing(learningRate, steps, minimum: 1e-5));
-    var trainer = new Trainer<float>(score, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-5), rule, options);
+    var trainer = new Trainer<float>(score, SoftmaxCrossEntropyLoss.Instance, new L2Regularization(1e-5), rule, options with { Epochs = modelEpochs });
     TrainingResult<float>? result = null;
     AnsiConsole.Progress()
         .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
         .Start(context =>
         {
-            var task = context.AddTask("epoch 1", maxValue: epochs * ((train.Count + options.BatchSize - 1) / options.BatchSize));
+            var task = context.AddTask("epoch 1", maxValue: steps);
             var onBatch = new Callback<BatchResult>(b =>
             {
-                task.Description = $"epoch {b.Epoch}/{epochs}, loss {b.DataLoss:F3}, {b.SamplesPerSecond:N0} samples/s";
+                task.Description = $"epoch {b.Epoch}/{modelEpochs}, loss {b.DataLoss:F3}, {b.SamplesPerSecond:N0} samples/s";
                 task.Increment(1);
             });
             result = trainer.Train(train, test, batchProgress: onBatch);
@@ -84,7 +94,7 @@ foreach (var (name, score, learningRate) in models)
     AnsiConsole.WriteLine(NeuralBasics.Diagnostics.NetworkDiagnostics.Summary(score));
     AnsiConsole.WriteLine($"{result.History.InitialLoss}");
     AnsiConsole.WriteLine($"last epoch: {result.History.Last!.Diagnostics}");
-    summary.Add((name, result.Model.Accuracy(test), result.History.Epochs.Sum(e => e.Duration.TotalSeconds)));
+    summary.Add((name, modelEpochs, result.Model.Accuracy(test), result.History.Epochs.Sum(e => e.Duration.TotalSeconds)));
     if (name.StartsWith("MLP", StringComparison.Ordinal))
         mlpReport = result.Model.WithPreprocessing(null, FashionMnist.ClassNames).Evaluate(test);
 }
@@ -107,10 +117,10 @@ AnsiConsole.Write(new Rule("[bold]MLP 784-256-10 on the test set, class by class
 AnsiConsole.WriteLine(mlpReport!.ToString());
 
 AnsiConsole.WriteLine();
-var results = new Table().Title("Test accuracy after the last epoch (published baselines: logistic regression ~84%, MLP ~87-88%)")
-    .AddColumns("model", "test accuracy", "training time");
-foreach (var (name, accuracy, seconds) in summary)
-    results.AddRow(Markup.Escape(name), $"{accuracy:P2}", $"{seconds:F1} s");
+var results = new Table().Title("Test accuracy after the last epoch (published baselines: logistic regression ~84%, MLP ~87-88%, small CNN ~91-92%)")
+    .AddColumns("model", "epochs", "test accuracy", "training time");
+foreach (var (name, modelEpochs, accuracy, seconds) in summary)
+    results.AddRow(Markup.Escape(name), $"{modelEpochs}", $"{accuracy:P2}", $"{seconds:F1} s");
 AnsiConsole.Write(results);
 double dataMb = (train.Features.Span.Length + test.Features.Span.Length) * sizeof(float) / 1048576.0;
 AnsiConsole.MarkupLine($"Peak working set {Environment.WorkingSet / 1048576.0:F0} MB now, " +

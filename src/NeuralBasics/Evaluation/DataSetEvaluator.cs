@@ -17,8 +17,8 @@ namespace NeuralBasics.Evaluation;
 internal sealed class DataSetEvaluator<T> : IKernelParts
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Rows per chunk: a network's activation buffers stay this size, and 1,024 x 784 floats of input fit in L2.</summary>
-    private const int ChunkRows = 1024;
+    /// <summary>Rows per chunk: 1,024 (1,024 x 784 floats of input fit in L2), fewer for a network whose rows keep many values (<see cref="Models.ScoringChunks"/>), so its buffers stay small.</summary>
+    private readonly int _chunkRows;
 
     private readonly IScoreFunction<T> _score;
     private readonly ILoss _loss;
@@ -38,14 +38,15 @@ internal sealed class DataSetEvaluator<T> : IKernelParts
         int workers = KernelThreads.DefaultParallelism;
         // Worker 0 is the score function itself; the others are copies refreshed before each call.
         _workers = [score, .. Enumerable.Range(1, workers - 1).Select(_ => score.Clone())];
-        _scores = [.. _workers.Select(_ => new T[ChunkRows * score.ClassCount])];
-        _predicted = [.. _workers.Select(_ => new int[ChunkRows])];
+        _chunkRows = Models.ScoringChunks.Rows(score);
+        _scores = [.. _workers.Select(_ => new T[_chunkRows * score.ClassCount])];
+        _predicted = [.. _workers.Select(_ => new int[_chunkRows])];
     }
 
     /// <summary>The mean data loss (class weights included) and the fraction classified correctly.</summary>
     public (double Loss, double Accuracy) Evaluate(DataSet<T> data)
     {
-        int n = data.Count, chunks = (n + ChunkRows - 1) / ChunkRows;
+        int n = data.Count, chunks = (n + _chunkRows - 1) / _chunkRows;
         if (_chunkLoss.Length < chunks)
         {
             _chunkLoss = new double[chunks];
@@ -89,7 +90,7 @@ internal sealed class DataSetEvaluator<T> : IKernelParts
 
     private void EvaluateChunk(int worker, DataSet<T> data, int chunk)
     {
-        int start = chunk * ChunkRows, rows = Math.Min(ChunkRows, data.Count - start), c = _score.ClassCount;
+        int start = chunk * _chunkRows, rows = Math.Min(_chunkRows, data.Count - start), c = _score.ClassCount;
         var scores = new MatrixSpan<T>(_scores[worker].AsSpan(0, rows * c), rows, c);
         var labels = data.Labels.Slice(start, rows);
         var predicted = _predicted[worker].AsSpan(0, rows);

@@ -59,7 +59,21 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent
 
     /// <inheritdoc/>
     /// <remarks>The winner of each block is found again from <paramref name="input"/> and <paramref name="output"/>: the first value in reading order equal to the block's maximum.</remarks>
-    public unsafe void Backward(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> output, ReadOnlyMatrixSpan<T> outputGradient, MatrixSpan<T> inputGradient)
+    public void Backward(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> output, ReadOnlyMatrixSpan<T> outputGradient, MatrixSpan<T> inputGradient) =>
+        BackwardCore(input, output, outputGradient, inputGradient, throughRelu: false);
+
+    /// <summary>
+    /// <see cref="Backward"/> followed, in the same pass, by the backward pass of the ReLU whose
+    /// output <paramref name="input"/> is: the gradient goes to a block's winner only where the
+    /// block's maximum is above zero — exactly where the ReLU passes it — so
+    /// <paramref name="reluInputGradient"/> is dL/d(the ReLU's input). Same bits as the two apart
+    /// (<see cref="Sequential{T}"/> uses it for ReLU → max-pooling).
+    /// </summary>
+    internal void BackwardThroughRelu(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> output, ReadOnlyMatrixSpan<T> outputGradient,
+        MatrixSpan<T> reluInputGradient) => BackwardCore(input, output, outputGradient, reluInputGradient, throughRelu: true);
+
+    private unsafe void BackwardCore(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> output, ReadOnlyMatrixSpan<T> outputGradient, MatrixSpan<T> inputGradient,
+        bool throughRelu)
     {
         LayerChecks.Backward(this, input, output, outputGradient, inputGradient);
         if (inputGradient.IsEmpty)
@@ -69,7 +83,7 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent
         fixed (T* upstream = outputGradient.Span)
         fixed (T* gradients = inputGradient.Span)
         {
-            var job = new Job { Images = images, Pooled = pooled, Upstream = upstream, Gradients = gradients, Geometry = Shape };
+            var job = new Job { Images = images, Pooled = pooled, Upstream = upstream, Gradients = gradients, Geometry = Shape, ThroughRelu = throughRelu };
             RowRanges.Run(&BackwardPart, &job, input.Rows, InputCount);
             if (job.Mismatch)
                 throw new InvalidOperationException($"{this}: the output is not this input's maximum; Backward needs the forward pass of the same batch.");
@@ -85,6 +99,7 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent
     {
         public T* Images, Pooled, Upstream, Gradients;
         public Geometry Geometry;
+        public bool ThroughRelu;
         public volatile bool Mismatch;
     }
 
@@ -138,6 +153,8 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent
                         {
                             var max = new Vector<T>(pooled.Slice(at + ch));
                             var up = new Vector<T>(upstream.Slice(at + ch));
+                            if (job.ThroughRelu)
+                                up = Vector.ConditionalSelect(Vector.GreaterThan(max, Vector<T>.Zero), up, Vector<T>.Zero);
                             var open = Vector<T>.AllBitsSet;
                             for (int dy = 0; dy < g.Size; dy++)
                             {
@@ -156,15 +173,18 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent
                             if (open != Vector<T>.Zero)
                                 for (int lane = 0; lane < Vector<T>.Count; lane++)
                                     if (open[lane] != T.Zero)
-                                        job.Mismatch |= !RouteOne(image, gradient, pooled[at + ch + lane], upstream[at + ch + lane], corner + ch + lane, g);
+                                        job.Mismatch |= !RouteOne(image, gradient, pooled[at + ch + lane], Through(pooled[at + ch + lane], upstream[at + ch + lane], job.ThroughRelu), corner + ch + lane, g);
                         }
                     }
                     for (; ch < c; ch++)
-                        job.Mismatch |= !RouteOne(image, gradient, pooled[at + ch], upstream[at + ch], corner + ch, g);
+                        job.Mismatch |= !RouteOne(image, gradient, pooled[at + ch], Through(pooled[at + ch], upstream[at + ch], job.ThroughRelu), corner + ch, g);
                 }
             }
         }
     }
+
+    /// <summary>The gradient a block's winner gets: all of it, or through a ReLU below only where the maximum is above zero.</summary>
+    private static T Through(T max, T upstream, bool throughRelu) => !throughRelu || max > T.Zero ? upstream : T.Zero;
 
     /// <summary>
     /// Adds <paramref name="upstream"/> to the gradient of the first pixel of the block at

@@ -147,11 +147,22 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
         if (scoreGradient.Rows != n || scoreGradient.Columns != ClassCount)
             throw new ArgumentException(
                 $"The score gradient is {scoreGradient.ToString()} but {n} samples and {ClassCount} classes need {Shape.Of(n, ClassCount)}.", nameof(scoreGradient));
+        EnsureGradients();
         ReadOnlyMatrixSpan<T> gradient = scoreGradient;
         for (int l = _layers.Length - 1; l >= 0; l--)
         {
             var input = l == 0 ? inputs : Output(l - 1, n);
             var inputGradientOfLayer = l == 0 ? inputGradient : Gradient(l - 1, n);
+            if (l >= 1 && _layers[l] is MaxPool2D<T> pool && _layers[l - 1] is ActivationLayer<T> { Activation: Relu })
+            {
+                // ReLU → max-pooling: the pool's backward pass routes only what the ReLU lets through,
+                // writing the gradient of the ReLU's input at once.
+                var reluInputGradient = l == 1 ? inputGradient : Gradient(l - 2, n);
+                pool.BackwardThroughRelu(Output(l - 1, n), Output(l, n), gradient, reluInputGradient);
+                gradient = reluInputGradient;
+                l--;
+                continue;
+            }
             if (l >= 2 && _fusedWithNext[l - 2] && _layers[l] is Dense<T> dense)
             {
                 // Dense → ReLU → this dense layer: its input gradient and the ReLU's backward pass
@@ -174,10 +185,24 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
         {
             // Line-aligned: C of the next product, whose columns may be split between cores (AlignedMemory).
             _outputs[l] = AlignedMemory.Allocate<T>(rows * _layers[l].OutputCount);
-            _gradients[l] = AlignedMemory.Allocate<T>(rows * _layers[l].OutputCount);
+            _gradients[l] = Memory<T>.Empty;
         }
         _capacity = rows;
     }
+
+    /// <summary>The gradient buffers, made at the first backward pass of this capacity: a network that only scores never needs them.</summary>
+    private void EnsureGradients()
+    {
+        for (int l = 0; l < _layers.Length; l++)
+            if (_gradients[l].Length < _capacity * _layers[l].OutputCount)
+                _gradients[l] = AlignedMemory.Allocate<T>(_capacity * _layers[l].OutputCount);
+    }
+
+    /// <summary>
+    /// The values one row of a forward pass keeps in this network's buffers: every layer's outputs,
+    /// and each convolution's patches. The scorers size their chunks of rows by it.
+    /// </summary>
+    internal long ValuesPerRow => _layers.Sum(l => (long)l.OutputCount + (l is Conv2D<T> c ? (long)c.OutputShape.Height * c.OutputShape.Width * c.KernelSize * c.KernelSize * c.InputShape.Channels : 0));
 
     private MatrixSpan<T> Output(int layer, int rows) => new(_outputs[layer].Span, rows, _layers[layer].OutputCount);
 

@@ -18,9 +18,6 @@ namespace NeuralBasics.Models;
 public sealed class Classifier<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Rows scored per forward pass, so a large data set does not make the network's buffers huge.</summary>
-    private const int ChunkRows = 1024;
-
     private readonly IScoreFunction<T> _score;
     private readonly System.Collections.Concurrent.ConcurrentBag<IScoreFunction<T>> _copies = [];
     private ThreadLocal<RowScorer>? _rows;
@@ -140,9 +137,11 @@ public sealed class Classifier<T>
             copy = _score.Clone();
         try
         {
-            for (int start = 0; start < features.Rows; start += ChunkRows)
+            // Rows scored per forward pass, so a large data set does not make the network's buffers huge.
+            int chunkRows = ScoringChunks.Rows(copy);
+            for (int start = 0; start < features.Rows; start += chunkRows)
             {
-                int rows = Math.Min(ChunkRows, features.Rows - start);
+                int rows = Math.Min(chunkRows, features.Rows - start);
                 copy.Forward(features.AsReadOnlySpan().SliceRows(start, rows), scores.AsSpan().SliceRows(start, rows));
             }
         }

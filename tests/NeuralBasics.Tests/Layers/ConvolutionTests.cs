@@ -221,4 +221,42 @@ public class ConvolutionTests
         Assert.Equal(results[0].Db, results[1].Db);
         Assert.All(results[0].Dw.Zip(results[1].Dw), p => Assert.Equal(p.First, p.Second, 1e-12));
     }
+
+    [Fact]
+    public void TheFusedPasses_ConvolutionWithReLU_AndReLUIntoPooling_GiveTheBitsOfTheLayersApart()
+    {
+        var net = new NetworkBuilder<double>(new ImageShape(2, 8, 7), seed: 6)
+            .Conv2D(9, 3, padding: 1, new Relu()).MaxPool2D(2).Conv2D(4, 3, activation: new Relu()).Dense(3).Build();
+        var x = TestData.Uniform<double>(5, net.InputCount, seed: 2);
+        var dScores = TestData.Uniform<double>(5, 3, seed: 3);
+
+        // The network: conv+ReLU fused forward, ReLU folded into the pool's backward pass.
+        var fused = net.Clone();
+        var scores = new Matrix<double>(5, 3);
+        var dx = new Matrix<double>(5, net.InputCount);
+        fused.Forward(x, scores);
+        fused.Backward(x, dScores, dx);
+
+        // The same layers one at a time.
+        var layers = net.Clone().Layers;
+        var outputs = new List<Matrix<double>> { x };
+        foreach (var layer in layers)
+        {
+            var y = new Matrix<double>(5, layer.OutputCount);
+            layer.Forward(outputs[^1], y);
+            outputs.Add(y);
+        }
+        var gradient = dScores;
+        for (int l = layers.Count - 1; l >= 0; l--)
+        {
+            var below = new Matrix<double>(5, layers[l].InputCount);
+            layers[l].Backward(outputs[l], outputs[l + 1], gradient, below);
+            gradient = below;
+        }
+        Assert.Equal(outputs[^1].Span.ToArray(), scores.Span.ToArray());
+        Assert.Equal(gradient.Span.ToArray(), dx.Span.ToArray());
+        for (int k = 0; k < net.Parameters.Count; k++)
+            Assert.Equal(layers.SelectMany(l => l.Parameters).ElementAt(k).Gradient.Span.ToArray(), fused.Parameters[k].Gradient.Span.ToArray());
+        Assert.Contains(dx.Span.ToArray(), v => v != 0);
+    }
 }
