@@ -17,7 +17,7 @@ public sealed class OnnxExportTests
     private static readonly string Subset = Path.Combine(AppContext.BaseDirectory, "TestData", "fashion-mnist-subset");
     private static readonly (DataSet<float> Train, DataSet<float> Test) Data = FashionMnist.Load<float>(Subset, trainLimit: 1500, testLimit: 500);
 
-    public static TheoryData<string> Architectures() => new(["linear", "relu", "sigmoid", "tanh", "leaky", "maxout", "prelu", "dropout", "hinge"]);
+    public static TheoryData<string> Architectures() => new(["linear", "relu", "sigmoid", "tanh", "leaky", "maxout", "prelu", "dropout", "hinge", "cnn"]);
 
     private static Classifier<float> Trained(string architecture)
     {
@@ -32,13 +32,18 @@ public sealed class OnnxExportTests
             "maxout" => new NetworkBuilder<float>(784, seed: 1).Maxout(24, pieces: 3).Dense(10).Build(),
             "prelu" => new NetworkBuilder<float>(784, seed: 1).Dense(32, init: WeightInit.He).PRelu().Dense(10).Build(),
             "dropout" => new NetworkBuilder<float>(784, seed: 1).Dense(64, new Relu()).Dropout(0.3).Dense(10).Build(),
+            // Padding 1, then stride 2 (14x14 → 6x6), several channels.
+            "cnn" => new NetworkBuilder<float>(new ImageShape(1, 28, 28), seed: 1).Conv2D(4, 3, padding: 1, new Relu()).MaxPool2D(2)
+                .Conv2D(6, 3, activation: new Tanh(), stride: 2).MaxPool2D(2).Flatten().Dense(10).Build(),
             _ => throw new ArgumentException(architecture),
         };
         ILoss loss = architecture == "hinge" ? new MulticlassHingeLoss() : SoftmaxCrossEntropyLoss.Instance;
         // The linear model is standardized, so the export's first nodes are exercised too.
         Standardizer? standardizer = architecture == "linear" ? Standardizer.Fit(train) : null;
         var data = standardizer is null ? train : standardizer.Transform(train);
-        var result = new Trainer<float>(score, loss, null, new Adam(1e-3), new TrainerOptions { Epochs = 2, BatchSize = 64, Seed = 1 }).Train(data);
+        // The small CNN learns slower from 1,500 images: a larger rate.
+        var rule = new Adam(architecture == "cnn" ? 5e-3 : 1e-3);
+        var result = new Trainer<float>(score, loss, null, rule, new TrainerOptions { Epochs = 2, BatchSize = 64, Seed = 1 }).Train(data);
         return result.Model.WithPreprocessing(standardizer, FashionMnist.ClassNames);
     }
 

@@ -26,7 +26,7 @@ namespace NeuralBasics.Layers;
 /// thread its own. Once its buffers have grown, a pass allocates nothing.
 /// </para>
 /// </remarks>
-public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent
+public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Parameter<T>[] _parameters;
@@ -310,6 +310,28 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent
         description.Set("stride", Stride);
         description.Set("padding", Padding);
         description.Set("prefix", Weights.Name[..^1]);
+    }
+
+    /// <summary>
+    /// One Conv node (opset 13: kernel, strides, pads; weights as filters x C x k x k), between the
+    /// reshapes and transposes that take the flat channels-last rows to NCHW and back.
+    /// </summary>
+    public string AddOnnxNodes(IOnnxGraph graph, string input, string output)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        int k = KernelSize, c = InputShape.Channels;
+        var w = Weights.Value.Span;
+        var filters = new T[Filters * c * k * k];
+        for (int f = 0; f < Filters; f++)
+            for (int ch = 0; ch < c; ch++)
+                for (int dy = 0; dy < k; dy++)
+                    for (int dx = 0; dx < k; dx++)
+                        filters[((f * c + ch) * k + dy) * k + dx] = w[((dy * k + dx) * c + ch) * Filters + f];
+        string weights = graph.Initializer<T>(Weights.Name, [Filters, c, k, k], filters);
+        string biases = graph.Initializer<T>(Biases.Name, [Filters], Biases.Value.Span);
+        return ChannelsLastOnnx.Wrap(graph, input, output, InputShape, OutputShape, nchw =>
+            graph.Node("Conv", [nchw, weights, biases], $"{output}.conv", OnnxAttribute.Ints("kernel_shape", k, k),
+                OnnxAttribute.Ints("strides", Stride, Stride), OnnxAttribute.Ints("pads", Padding, Padding, Padding, Padding)));
     }
 
     /// <summary>A deep copy: same values, its own gradients and buffers.</summary>

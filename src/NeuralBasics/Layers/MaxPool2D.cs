@@ -13,7 +13,7 @@ namespace NeuralBasics.Layers;
 /// gradient goes to the input that won its block (the first in reading order among equals).
 /// </summary>
 /// <remarks>It keeps nothing between passes: the backward pass finds each block's winner from the input and output it is given.</remarks>
-public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent
+public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     /// <summary>Pools <paramref name="input"/> images in blocks of <paramref name="size"/> x <paramref name="size"/>.</summary>
@@ -219,6 +219,14 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent
         description.Set("height", InputShape.Height);
         description.Set("width", InputShape.Width);
         description.Set("size", Size);
+    }
+
+    /// <summary>One MaxPool node (size x size, stride size, leftovers dropped), between the reshapes and transposes to NCHW and back.</summary>
+    public string AddOnnxNodes(IOnnxGraph graph, string input, string output)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return ChannelsLastOnnx.Wrap(graph, input, output, InputShape, OutputShape, nchw =>
+            graph.Node("MaxPool", [nchw], $"{output}.pool", OnnxAttribute.Ints("kernel_shape", Size, Size), OnnxAttribute.Ints("strides", Size, Size)));
     }
 
     /// <summary>A copy.</summary>
