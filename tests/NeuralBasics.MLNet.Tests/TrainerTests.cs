@@ -23,8 +23,10 @@ public sealed class TrainerTests
     private static Image[] Images(DataSet<float> data) =>
         [.. Enumerable.Range(0, data.Count).Select(i => new Image { Features = data.Features.Row(i).ToArray(), Label = data.Labels[i] })];
 
-    [Fact]
-    public void InAPipeline_TheNetworkTrains_AndMLNetsEvaluateAgreesWithTheModel()
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("cnn")]   // the rows are 28 x 28 images to the network; ML.NET sees 784 features as before
+    public void InAPipeline_TheNetworkTrains_AndMLNetsEvaluateAgreesWithTheModel(string architecture)
     {
         var (train, test) = FashionMnist.Load<float>(Subset, trainLimit: 2000, testLimit: 500);
         var ml = new MLContext(seed: 1);
@@ -32,7 +34,9 @@ public sealed class TrainerTests
         var testView = ml.Data.LoadFromEnumerable(Images(test));
         var options = new NeuralBasicsTrainerOptions
         {
-            Network = (inputs, classes) => new NetworkBuilder<float>(inputs, seed: 2).Dense(64, new Relu()).Dense(classes).Build(),
+            Network = architecture == "mlp"
+                ? (inputs, classes) => new NetworkBuilder<float>(inputs, seed: 2).Dense(64, new Relu()).Dense(classes).Build()
+                : (_, classes) => new NetworkBuilder<float>(new ImageShape(1, 28, 28), seed: 2).Conv2D(8, 3, padding: 1, new Relu()).MaxPool2D(2).Dense(classes).Build(),
             Trainer = new TrainerOptions { Epochs = 4, BatchSize = 64, Seed = 3 },
         };
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", keyOrdinality: Microsoft.ML.Transforms.ValueToKeyMappingEstimator.KeyOrdinality.ByValue)

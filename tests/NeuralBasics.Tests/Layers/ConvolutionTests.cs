@@ -4,6 +4,9 @@ using NeuralBasics.Diagnostics;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
 using NeuralBasics.Models;
+using NeuralBasics.Optimizers;
+using NeuralBasics.Training;
+using NeuralBasics.Data;
 
 namespace NeuralBasics.Tests.Layers;
 
@@ -258,5 +261,60 @@ public class ConvolutionTests
         for (int k = 0; k < net.Parameters.Count; k++)
             Assert.Equal(layers.SelectMany(l => l.Parameters).ElementAt(k).Gradient.Span.ToArray(), fused.Parameters[k].Gradient.Span.ToArray());
         Assert.Contains(dx.Span.ToArray(), v => v != 0);
+    }
+
+    private static DataSet<float> Images(int rows, int seed)
+    {
+        // 8x8 gray images of three classes: a bright row, a bright column, or a bright diagonal, with noise.
+        var random = new Random(seed);
+        var x = new Matrix<float>(rows, 64);
+        var labels = new int[rows];
+        for (int i = 0; i < rows; i++)
+        {
+            labels[i] = i % 3;
+            int at = random.Next(8);
+            for (int p = 0; p < 64; p++)
+            {
+                int y = p / 8, c = p % 8;
+                bool on = labels[i] switch { 0 => y == at, 1 => c == at, _ => y == c };
+                x[i, p] = (on ? 1f : 0f) + 0.3f * (float)(random.NextDouble() - 0.5);
+            }
+        }
+        return new DataSet<float>(x, labels, 3);
+    }
+
+    private static Sequential<float> SmallCnn(int seed) =>
+        new NetworkBuilder<float>(new ImageShape(1, 8, 8), seed: seed).Conv2D(4, 3, padding: 1, new Relu()).MaxPool2D(2).Dense(3).Build();
+
+    [Fact]
+    public void ACnn_ResumesFromACheckpointBitForBit_TrainsOnTwoWorkersAsOnOne_AndLearns()
+    {
+        var data = Images(96, seed: 1);
+        string folder = Directory.CreateTempSubdirectory("neuralbasics-cnn-").FullName;
+        try
+        {
+            TrainerOptions Options(int epochs, string? checkpoint = null, int workers = 1) =>
+                new() { Epochs = epochs, BatchSize = 16, Seed = 3, CheckpointPath = checkpoint, Workers = workers };
+            static float[] Weights(IScoreFunction<float> s) => [.. s.Parameters.SelectMany(p => p.Value.Span.ToArray())];
+
+            var straight = SmallCnn(2);
+            var result = new Trainer<float>(straight, SoftmaxCrossEntropyLoss.Instance, null, new Adam(0.02), Options(6)).Train(data);
+            Assert.True(result.Model.Accuracy(data) > 0.9, $"{result.Model.Accuracy(data):P1}");
+
+            string path = Path.Combine(folder, "cnn.ckpt");
+            new Trainer<float>(SmallCnn(2), SoftmaxCrossEntropyLoss.Instance, null, new Adam(0.02), Options(3, path)).Train(data);
+            var resumed = SmallCnn(9);
+            new Trainer<float>(resumed, SoftmaxCrossEntropyLoss.Instance, null, new Adam(0.02), Options(6)).Resume(path, data);
+            Assert.Equal(Weights(straight), Weights(resumed));
+
+            // Synchronous workers on shards of each batch: the same model up to the order of the sums.
+            var shared = SmallCnn(2);
+            new Trainer<float>(shared, SoftmaxCrossEntropyLoss.Instance, null, new Adam(0.02), Options(6, workers: 2)).Train(data);
+            Assert.All(Weights(straight).Zip(Weights(shared)), p => Assert.Equal(p.First, p.Second, 1e-3f));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 }
