@@ -28,11 +28,7 @@ public class ExchangeBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var builder = new TestClusterBuilder(2);
-        builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
-        builder.AddSiloBuilderConfigurator<Silos>();
-        _cluster = builder.Build();
-        _cluster.DeployAsync().GetAwaiter().GetResult();
+        _cluster = LoopbackCluster.Start<Silos>();
 
         var net = new NetworkBuilder<float>(784, seed: 1).Dense(256, new Relu()).Dense(10).Build();
         _buffers = [.. net.Parameters.Select(p => p.Value.Memory.ToArray().AsMemory())];
@@ -47,11 +43,7 @@ public class ExchangeBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        _cluster.StopAllSilosAsync().GetAwaiter().GetResult();
-        _cluster.DisposeAsync().AsTask().GetAwaiter().GetResult();
-    }
+    public void Cleanup() => LoopbackCluster.Stop(_cluster);
 
     /// <summary>Downpour: the server's parameters into the replica.</summary>
     [Benchmark]

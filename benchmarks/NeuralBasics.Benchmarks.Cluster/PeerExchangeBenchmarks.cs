@@ -32,11 +32,7 @@ public class PeerExchangeBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        var builder = new TestClusterBuilder(2);
-        builder.Options.ConnectionTransport = ConnectionTransportType.TcpSocket;
-        builder.AddSiloBuilderConfigurator<Silos>();
-        _cluster = builder.Build();
-        _cluster.DeployAsync().GetAwaiter().GetResult();
+        _cluster = LoopbackCluster.Start<Silos>();
         var grains = _cluster.Client;
 
         var net = new NetworkBuilder<float>(784, seed: 1).Dense(256, new Relu()).Dense(10).Build();
@@ -58,11 +54,7 @@ public class PeerExchangeBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup()
-    {
-        _cluster.StopAllSilosAsync().GetAwaiter().GetResult();
-        _cluster.DisposeAsync().AsTask().GetAwaiter().GetResult();
-    }
+    public void Cleanup() => LoopbackCluster.Stop(_cluster);
 
     /// <summary>Downpour: the parameters from every shard at once.</summary>
     [Benchmark]

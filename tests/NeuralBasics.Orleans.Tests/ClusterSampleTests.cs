@@ -16,18 +16,10 @@ public sealed class ClusterSampleTests
         string plot = Path.Combine(Path.GetTempPath(), $"neuralbasics-cluster-{Guid.NewGuid():N}.png");
         try
         {
-            await using var sample = ClusterProcess.StartProgram("cluster sample", typeof(ClusterProcess).Assembly.Location,
-                "--data", subset, "--epochs", "2", "--plot", plot);
-            var lines = new List<string>();
-            await foreach (string line in sample.Lines.ReadAllAsync())
-                lines.Add(line);
-            await sample.WaitForExitAsync();
-            string output = string.Join(Environment.NewLine, lines);
-            Assert.True(sample.ExitCode == 0, $"exit code {sample.ExitCode}{Environment.NewLine}{output}{Environment.NewLine}{sample.Errors}");
+            var (lines, _, _) = await RunSampleAsync("cluster sample", "--data", subset, "--epochs", "2", "--plot", plot);
 
             // | mode | where | samples/s | bytes per step | messages | test accuracy | wall-clock |
-            var rows = lines.Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| mode", StringComparison.Ordinal))
-                .Select(l => l.Split('|', StringSplitOptions.TrimEntries)[1..^1]).ToDictionary(c => (c[0], c[1]));
+            var rows = TableRows(lines, "| mode").ToDictionary(c => (c[0], c[1]));
             Assert.Equal(6, rows.Count);
             foreach (string mode in new[] { "downpour", "easgd", "sync" })
             {
@@ -64,18 +56,11 @@ public sealed class ClusterSampleTests
             return;
         }
         string subset = Path.Combine(AppContext.BaseDirectory, "TestData", "fashion-mnist-subset");
-        await using var sample = ClusterProcess.StartProgram("scale sample", typeof(ClusterProcess).Assembly.Location,
+        var (lines, output, processId) = await RunSampleAsync("scale sample",
             "scale", "--data", subset, "--machines", "2", "--link-mbit", "50", "--rows-per-worker", "512", "--epochs", "1");
-        var lines = new List<string>();
-        await foreach (string line in sample.Lines.ReadAllAsync())
-            lines.Add(line);
-        await sample.WaitForExitAsync();
-        string output = string.Join(Environment.NewLine, lines);
-        Assert.True(sample.ExitCode == 0, $"exit code {sample.ExitCode}{Environment.NewLine}{output}{Environment.NewLine}{sample.Errors}");
 
         // | setup | samples/s | link-bound model | measured/model | busiest link per round | model | all links sent | wall-clock |
-        var rows = lines.Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| setup", StringComparison.Ordinal))
-            .Select(l => l.Split('|', StringSplitOptions.TrimEntries)[1..^1]).ToArray();
+        var rows = TableRows(lines, "| setup").ToArray();
         Assert.Equal(6, rows.Length);
         static double Number(string cell) => double.Parse(cell.Split(' ')[0].Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture);
         foreach (var row in rows)
@@ -90,6 +75,24 @@ public sealed class ClusterSampleTests
         var namespaces = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ip", "netns list") { RedirectStandardOutput = true })!;
         string left = await namespaces.StandardOutput.ReadToEndAsync();
         await namespaces.WaitForExitAsync();
-        Assert.DoesNotContain($"nb{sample.Id}-", left);
+        Assert.DoesNotContain($"nb{processId}-", left);
     }
+
+    /// <summary>Runs the sample with <paramref name="arguments"/> to its end; fails unless it exits with 0. Returns its lines, them joined, and its process id.</summary>
+    private static async Task<(List<string> Lines, string Output, int ProcessId)> RunSampleAsync(string name, params string[] arguments)
+    {
+        await using var sample = ClusterProcess.StartProgram(name, typeof(ClusterProcess).Assembly.Location, arguments);
+        var lines = new List<string>();
+        await foreach (string line in sample.Lines.ReadAllAsync())
+            lines.Add(line);
+        await sample.WaitForExitAsync();
+        string output = string.Join(Environment.NewLine, lines);
+        Assert.True(sample.ExitCode == 0, $"exit code {sample.ExitCode}{Environment.NewLine}{output}{Environment.NewLine}{sample.Errors}");
+        return (lines, output, sample.Id);
+    }
+
+    /// <summary>The cells of a printed markdown table's rows, without its header (the row starting <paramref name="header"/>) and rule.</summary>
+    private static IEnumerable<string[]> TableRows(IEnumerable<string> lines, string header) =>
+        lines.Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith(header, StringComparison.Ordinal))
+            .Select(l => l.Split('|', StringSplitOptions.TrimEntries)[1..^1]);
 }

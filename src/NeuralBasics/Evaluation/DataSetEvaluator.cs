@@ -17,7 +17,7 @@ namespace NeuralBasics.Evaluation;
 internal sealed class DataSetEvaluator<T> : IKernelParts
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    /// <summary>Rows per chunk: 1,024 (1,024 x 784 floats of input fit in L2), fewer for a network whose rows keep many values (<see cref="Models.ScoringChunks"/>), so its buffers stay small.</summary>
+    /// <summary>Rows per chunk: 1,024 (1,024 x 784 floats of input fit in L2), fewer for a network whose rows keep many values (<see cref="Layers.ScoringChunks"/>), so its buffers stay small.</summary>
     private readonly int _chunkRows;
 
     private readonly IScoreFunction<T> _score;
@@ -38,7 +38,7 @@ internal sealed class DataSetEvaluator<T> : IKernelParts
         int workers = KernelThreads.DefaultParallelism;
         // Worker 0 is the score function itself; the others are copies refreshed before each call.
         _workers = [score, .. Enumerable.Range(1, workers - 1).Select(_ => score.Clone())];
-        _chunkRows = Models.ScoringChunks.Rows(score);
+        _chunkRows = Layers.ScoringChunks.Rows(score);
         _scores = [.. _workers.Select(_ => new T[_chunkRows * score.ClassCount])];
         _predicted = [.. _workers.Select(_ => new int[_chunkRows])];
     }

@@ -138,7 +138,7 @@ public sealed class Classifier<T>
         try
         {
             // Rows scored per forward pass, so a large data set does not make the network's buffers huge.
-            int chunkRows = ScoringChunks.Rows(copy);
+            int chunkRows = Layers.ScoringChunks.Rows(copy);
             for (int start = 0; start < features.Rows; start += chunkRows)
             {
                 int rows = Math.Min(chunkRows, features.Rows - start);

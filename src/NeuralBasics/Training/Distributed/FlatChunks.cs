@@ -6,6 +6,23 @@ namespace NeuralBasics.Training.Distributed;
 /// <summary>The flattened gradients of a peer all-reduce cut into chunks, and the values of a chunk added in or copied out.</summary>
 internal static class FlatChunks
 {
+    /// <summary>
+    /// A worker's contribution to a peer all-reduce, checked before anything is sent: its id among
+    /// the <paramref name="workerCount"/> workers, its rows, finite gradients when it has rows.
+    /// Returns the number of values in all the gradients.
+    /// </summary>
+    internal static long CheckContribution<T>(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, int workerCount)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        if ((uint)stamp.Worker >= (uint)workerCount)
+            throw new ArgumentException($"Worker {stamp.Worker} is not one of the {workerCount} workers of this all-reduce.", nameof(stamp));
+        if (rows > 0)
+            AllReduceCore<T>.RequireFinite(stamp, [.. gradients.Select(g => (ReadOnlyMemory<T>)g)]);
+        return gradients.Sum(g => (long)g.Length);
+    }
+
     /// <summary>Chunk <paramref name="c"/> of <paramref name="n"/> of <paramref name="total"/> values: the first ones one longer when n does not divide.</summary>
     internal static (long Start, int Length) Chunk(long total, int n, int c)
     {

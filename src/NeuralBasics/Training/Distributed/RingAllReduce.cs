@@ -37,14 +37,8 @@ public sealed class RingAllReduce<T> : IGradientAllReduce<T>
     /// <inheritdoc/>
     public async ValueTask<int> AllReduceAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(gradients);
-        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        long total = FlatChunks.CheckContribution(stamp, rows, gradients, WorkerCount);
         int worker = stamp.Worker, n = WorkerCount;
-        if ((uint)worker >= (uint)n)
-            throw new ArgumentException($"Worker {worker} is not one of the {n} workers of this all-reduce.", nameof(stamp));
-        if (rows > 0)
-            AllReduceCore<T>.RequireFinite(stamp, [.. gradients.Select(g => (ReadOnlyMemory<T>)g)]);
-        long total = gradients.Sum(g => (long)g.Length);
         int totalRows = 0;
         // Reduce: chunk c's partial sum arrives from worker − 1 (worker 0 starts from zeros), gets this worker's part, and goes on.
         var finished = worker == n - 1 ? new T[n][] : null;

@@ -40,14 +40,8 @@ public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>
     /// <inheritdoc/>
     public async ValueTask<int> AllReduceAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(gradients);
-        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        long total = FlatChunks.CheckContribution(stamp, rows, gradients, WorkerCount);
         int worker = stamp.Worker, n = WorkerCount;
-        if ((uint)worker >= (uint)n)
-            throw new ArgumentException($"Worker {worker} is not one of the {n} workers of this all-reduce.", nameof(stamp));
-        if (rows > 0)
-            AllReduceCore<T>.RequireFinite(stamp, [.. gradients.Select(g => (ReadOnlyMemory<T>)g)]);
-        long total = gradients.Sum(g => (long)g.Length);
         var (ownStart, ownLength) = FlatChunks.Chunk(total, n, worker);
 
         // Reduce-scatter: every other owner gets this worker's part of its chunk (none when this worker has no rows) ...

@@ -1,7 +1,7 @@
-namespace NeuralBasics.Models;
+namespace NeuralBasics.Layers;
 
 /// <summary>
-/// How many rows a scorer (<see cref="Classifier{T}"/>, the trainer's evaluator) puts through a
+/// How many rows a scorer (the classifier, the trainer's evaluator) puts through a
 /// network at once: 1,024, or fewer when a row keeps more than 32 Ki values in the network's
 /// buffers (a convolutional network's feature maps and patches), so the buffers stay near 32 Mi
 /// values (128 MB of floats) per copy. Each row's scores are the same bits whatever the chunk.
@@ -17,5 +17,5 @@ internal static class ScoringChunks
     /// <summary>Rows per chunk for <paramref name="score"/>: at least 16, at most <see cref="MaxRows"/>.</summary>
     public static int Rows<T>(IScoreFunction<T> score)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T> =>
-        score is Layers.Sequential<T> network ? (int)Math.Clamp(BudgetValues / Math.Max(1, network.ValuesPerRow), 16, MaxRows) : MaxRows;
+        score is Sequential<T> network ? (int)Math.Clamp(BudgetValues / Math.Max(1, network.ValuesPerRow), 16, MaxRows) : MaxRows;
 }
