@@ -14,9 +14,6 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public IGrainFactory Grains => Cluster.Client;
 
-    /// <summary>Runs "hard-kill-0" … (the test picks one whose grain is not on the primary silo).</summary>
-    public const int HardKillCandidates = 16;
-
     public async Task InitializeAsync() => Cluster = await StartAsync();
 
     /// <summary>
@@ -67,8 +64,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 o.AddParameterServer("worker-deadline", new Adam(1e-3));
                 o.AddParameterServer("mismatch", new Sgd(0.1));
                 o.AddParameterServer("restart", new Sgd(0.1));
-                for (int k = 0; k < HardKillCandidates; k++)
-                    o.AddParameterServer($"hard-kill-{k}", new Sgd(0.05), persistEvery: 5);
+                o.AddParameterServer("hard-kill", new Sgd(0.05), persistEvery: 5);
             });
         }
     }
