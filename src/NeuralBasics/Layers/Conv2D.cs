@@ -99,6 +99,9 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
 
     private int Pixels => OutputShape.Height * OutputShape.Width;
 
+    /// <summary>The patch values one image fills in X̂ (output pixels x k·k·C), which the layer keeps between its passes.</summary>
+    internal long PatchValuesPerImage => (long)Pixels * PatchSize;
+
     /// <summary>
     /// The most patch values a chunk of images holds (4 MiB of floats): the batch is convolved a
     /// chunk at a time so its patch matrix stays in cache between being written and being read by
@@ -146,11 +149,9 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
             var patches = buffer.Slice(first * Pixels * PatchSize, rows * PatchSize);
             ToPatches(input.SliceRows(first, count), patches);
             var y = new MatrixSpan<T>(output.Span.Slice(first * OutputCount, count * OutputCount), rows, Filters);
-            if (activated.IsEmpty)
-                Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(patches, rows, PatchSize), Weights.Value.AsReadOnlySpan(), Biases.Value.Span, y);
-            else
-                Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(patches, rows, PatchSize), Weights.Value.AsReadOnlySpan(), Biases.Value.Span, y,
-                    FusedActivation.Relu, new MatrixSpan<T>(activated.Span.Slice(first * OutputCount, count * OutputCount), rows, Filters));
+            var relu = activated.IsEmpty ? default : new MatrixSpan<T>(activated.Span.Slice(first * OutputCount, count * OutputCount), rows, Filters);
+            Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(patches, rows, PatchSize), Weights.Value.AsReadOnlySpan(), Biases.Value.Span, y,
+                activated.IsEmpty ? FusedActivation.None : FusedActivation.Relu, relu);
         }
     }
 
@@ -302,9 +303,7 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     public void Describe(ComponentDescription description)
     {
         ArgumentNullException.ThrowIfNull(description);
-        description.Set("channels", InputShape.Channels);
-        description.Set("height", InputShape.Height);
-        description.Set("width", InputShape.Width);
+        InputShape.Describe(description);
         description.Set("filters", Filters);
         description.Set("kernel", KernelSize);
         description.Set("stride", Stride);
@@ -347,7 +346,7 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
 
     /// <summary>Reads a layer written by <see cref="Describe"/> (its values come from the model file).</summary>
     internal static Conv2D<T> Read(ComponentDescription description) =>
-        new(new ImageShape(description.Count("channels"), description.Count("height"), description.Count("width")), description.Count("filters"),
+        new(ImageShape.Read(description), description.Count("filters"),
             description.Count("kernel"), description.Count("stride"), description.Count("padding", minimum: 0), description.Text("prefix"));
 
     /// <inheritdoc/>

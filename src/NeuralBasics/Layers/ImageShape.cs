@@ -1,3 +1,5 @@
+using NeuralBasics.Components;
+
 namespace NeuralBasics.Layers;
 
 /// <summary>
@@ -22,6 +24,18 @@ public readonly record struct ImageShape(int Channels, int Height, int Width)
             throw new ArgumentOutOfRangeException(name, $"An image has at least one channel, row and column, not {this}.");
         return this;
     }
+
+    /// <summary>Writes the shape into an image layer's description (channels, height, width).</summary>
+    internal void Describe(ComponentDescription description)
+    {
+        description.Set("channels", Channels);
+        description.Set("height", Height);
+        description.Set("width", Width);
+    }
+
+    /// <summary>The shape an image layer's description holds (<see cref="Describe"/>).</summary>
+    internal static ImageShape Read(ComponentDescription description) =>
+        new(description.Count("channels"), description.Count("height"), description.Count("width"));
 
     /// <inheritdoc/>
     public override string ToString() => $"{Channels}x{Height}x{Width} (channels x height x width)";

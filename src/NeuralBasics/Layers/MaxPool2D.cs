@@ -215,9 +215,7 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     public void Describe(ComponentDescription description)
     {
         ArgumentNullException.ThrowIfNull(description);
-        description.Set("channels", InputShape.Channels);
-        description.Set("height", InputShape.Height);
-        description.Set("width", InputShape.Width);
+        InputShape.Describe(description);
         description.Set("size", Size);
     }
 
@@ -246,5 +244,5 @@ internal sealed class MaxPool2DReader : ILayerReader
 
     public ILayer<T> Read<T>(ComponentDescription description)
         where T : unmanaged, IFloatingPointIeee754<T> =>
-        new MaxPool2D<T>(new ImageShape(description.Count("channels"), description.Count("height"), description.Count("width")), description.Count("size"));
+        new MaxPool2D<T>(ImageShape.Read(description), description.Count("size"));
 }

@@ -57,15 +57,10 @@ public sealed class NetworkBuilder<T>
     /// <exception cref="InvalidOperationException">The network is not carrying images here.</exception>
     public NetworkBuilder<T> Conv2D(int filters, int kernelSize, int padding = 0, IActivation? activation = null, int stride = 1, WeightInit? init = null)
     {
-        var image = RequireImage("A convolution");
-        init ??= activation is Relu or LeakyRelu ? WeightInit.He : WeightInit.Glorot;
-        string prefix = $"{_layers.Count}.";
-        var layer = new Conv2D<T>(image, filters, kernelSize, stride, padding, init, _seed + 7919 * (_layers.Count + 1), prefix);
+        var layer = new Conv2D<T>(RequireImage("A convolution"), filters, kernelSize, stride, padding, init ?? InitBefore(activation), NextSeed, NextPrefix);
         _layers.Add(layer);
         (_width, _image) = (layer.OutputCount, layer.OutputShape);
-        if (activation is not null)
-            _layers.Add(new ActivationLayer<T>(activation, _width));
-        return this;
+        return AddActivation(activation);
     }
 
     /// <summary>Adds max pooling (<see cref="MaxPool2D{T}"/>) over blocks of <paramref name="size"/> x <paramref name="size"/> pixels.</summary>
@@ -89,6 +84,23 @@ public sealed class NetworkBuilder<T>
         return this;
     }
 
+    /// <summary>The next layer's seed, derived from the builder's and the layer's place.</summary>
+    private int NextSeed => _seed + 7919 * (_layers.Count + 1);
+
+    /// <summary>The next layer's parameter-name prefix, unique in this network.</summary>
+    private string NextPrefix => $"{_layers.Count}.";
+
+    /// <summary>He initialization before ReLU and leaky ReLU, Glorot before anything else (or nothing).</summary>
+    private static WeightInit InitBefore(IActivation? activation) => activation is Relu or LeakyRelu ? WeightInit.He : WeightInit.Glorot;
+
+    /// <summary>Adds <paramref name="activation"/> at the current width, when there is one.</summary>
+    private NetworkBuilder<T> AddActivation(IActivation? activation)
+    {
+        if (activation is not null)
+            _layers.Add(new ActivationLayer<T>(activation, _width));
+        return this;
+    }
+
     private ImageShape RequireImage(string what) => _image ??
         throw new InvalidOperationException($"{what} needs images: start the network with NetworkBuilder(ImageShape), and put it before any dense layer or Flatten.");
 
@@ -98,20 +110,15 @@ public sealed class NetworkBuilder<T>
     /// </summary>
     public NetworkBuilder<T> Dense(int units, IActivation? activation = null, WeightInit? init = null)
     {
-        init ??= activation is Relu or LeakyRelu ? WeightInit.He : WeightInit.Glorot;
-        string prefix = $"{_layers.Count}.";
-        _layers.Add(new Dense<T>(_width, units, init, _seed + 7919 * (_layers.Count + 1), prefix));
+        _layers.Add(new Dense<T>(_width, units, init ?? InitBefore(activation), NextSeed, NextPrefix));
         (_width, _image) = (units, null);
-        if (activation is not null)
-            _layers.Add(new ActivationLayer<T>(activation, units));
-        return this;
+        return AddActivation(activation);
     }
 
     /// <summary>Adds a maxout layer of <paramref name="units"/> outputs with <paramref name="pieces"/> linear pieces each (He initialization unless told otherwise).</summary>
     public NetworkBuilder<T> Maxout(int units, int pieces = 2, WeightInit? init = null)
     {
-        string prefix = $"{_layers.Count}.";
-        _layers.Add(new Maxout<T>(_width, units, pieces, init ?? WeightInit.He, _seed + 7919 * (_layers.Count + 1), prefix));
+        _layers.Add(new Maxout<T>(_width, units, pieces, init ?? WeightInit.He, NextSeed, NextPrefix));
         (_width, _image) = (units, null);
         return this;
     }
@@ -123,14 +130,14 @@ public sealed class NetworkBuilder<T>
     /// </summary>
     public NetworkBuilder<T> PRelu(double initialSlope = 0.25)
     {
-        _layers.Add(new PRelu<T>(_width, initialSlope, $"{_layers.Count}."));
+        _layers.Add(new PRelu<T>(_width, initialSlope, NextPrefix));
         return this;
     }
 
     /// <summary>Adds inverted dropout (<see cref="Dropout{T}"/>) dropping each value with probability <paramref name="rate"/> while training.</summary>
     public NetworkBuilder<T> Dropout(double rate)
     {
-        _layers.Add(new Dropout<T>(_width, rate, _seed + 7919 * (_layers.Count + 1)));
+        _layers.Add(new Dropout<T>(_width, rate, NextSeed));
         return this;
     }
 
@@ -153,7 +160,7 @@ public sealed class NetworkBuilder<T>
     public NetworkBuilder<T> Add(Func<int, string, ILayer<T>> create)
     {
         ArgumentNullException.ThrowIfNull(create);
-        var layer = create(_width, $"{_layers.Count}.") ?? throw new ArgumentException("The layer factory returned null.", nameof(create));
+        var layer = create(_width, NextPrefix) ?? throw new ArgumentException("The layer factory returned null.", nameof(create));
         if (layer.InputCount != _width)
             throw new ArgumentException($"The layer {layer} takes {layer.InputCount} inputs but the network is {_width} wide here.", nameof(create));
         _layers.Add(layer);

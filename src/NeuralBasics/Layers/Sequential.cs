@@ -202,7 +202,7 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
     /// The values one row of a forward pass keeps in this network's buffers: every layer's outputs,
     /// and each convolution's patches. The scorers size their chunks of rows by it.
     /// </summary>
-    internal long ValuesPerRow => _layers.Sum(l => (long)l.OutputCount + (l is Conv2D<T> c ? (long)c.OutputShape.Height * c.OutputShape.Width * c.KernelSize * c.KernelSize * c.InputShape.Channels : 0));
+    internal long ValuesPerRow => _layers.Sum(l => l.OutputCount + (l is Conv2D<T> c ? c.PatchValuesPerImage : 0));
 
     private MatrixSpan<T> Output(int layer, int rows) => new(_outputs[layer].Span, rows, _layers[layer].OutputCount);
 
