@@ -134,7 +134,14 @@ internal static unsafe class GemmNarrowKernel
     /// shape: rows and vectors are constants in each instantiation, so the JIT drops the
     /// accumulators a shape does not have (as in <see cref="GemmMicroKernel"/>).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <remarks>
+    /// Compiled fully optimized at its first call. The JIT never inlines it (it has more locals than
+    /// an inlinee may), so under tiered compilation it ran as unoptimized code, every load and
+    /// multiply-add a call, until promoted: a one-row prediction's output layer took twice its warm
+    /// time for its first few hundred calls, and softmax regression's first epoch a third longer.
+    /// The warm speed is the same (measured in issue 26).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Block<T, TVec, TOps, TShape>(in GemmArgs<T> args, in NarrowPanel<T> panel, T* tile, int i, int end)
         where T : unmanaged, System.Numerics.INumber<T>
         where TVec : unmanaged
@@ -245,7 +252,7 @@ internal static unsafe class GemmNarrowKernel
     }
 
     /// <summary>C[row, 0..N) (+)= the first N lanes of the row's vectors (C's row is shorter than TShape.Vectors vectors).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void WriteRow<T, TVec, TOps, TShape>(in GemmArgs<T> args, T* tile, int row, TVec v0, TVec v1, TVec v2)
         where T : unmanaged, System.Numerics.INumber<T>
         where TVec : unmanaged

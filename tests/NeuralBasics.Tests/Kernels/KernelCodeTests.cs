@@ -28,11 +28,13 @@ public sealed partial class KernelCodeTests : IDisposable
             where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
         {
             // Row-major A in place, with an 8-row last tile (128 = 10 x 12 + 8); packed A (rows 2 KiB
-            // apart); stored Aᵀ in place; a 4-row last tile; narrow outputs of 1, 2 and 3 vectors.
+            // apart); stored Aᵀ in place; a 4-row last tile; narrow outputs of 1, 2 and 3 vectors; one
+            // row (a served prediction), wide and narrow.
             foreach (var (m, n, k, transA) in new[]
                      {
                          (128, 256, 784, false), (96, 96, 512, false), (124, 96, 300, true), (124, 96, 300, false),
                          (131, 7, 200, false), (131, 10, 200, false), (131, 20, 200, false), (131, 10, 200, true),
+                         (1, 256, 784, false), (1, 10, 256, false),
                      })
             {
                 var a = TestData.Uniform<T>(transA ? k : m, transA ? m : k, 1);
@@ -71,6 +73,27 @@ public sealed partial class KernelCodeTests : IDisposable
             TestProcess.Run("kernels", environment);
             CheckListing(width, File.ReadAllText(listing));
         }
+    }
+
+    /// <summary>
+    /// Under tiered compilation (the default) no kernel method doing vector arithmetic runs as
+    /// unoptimized tier-0 code: each is inlined into, or is itself, a method compiled fully
+    /// optimized at its first call. Tier-0 code makes every vector load and multiply-add a call; the
+    /// narrow kernel's block ran so until promoted, and a one-row prediction took twice its warm
+    /// time for its first few hundred calls (issue 26).
+    /// </summary>
+    [Fact]
+    public void KernelsWithVectorLoops_NeverRunUnoptimized()
+    {
+        string summary = Path.Combine(_folder, "summary.txt");
+        TestProcess.Run("kernels", new Dictionary<string, string> { ["DOTNET_JitDisasmSummary"] = "1", ["DOTNET_JitStdOutFile"] = summary });
+        string[] compiled = File.ReadAllLines(summary);
+        // A kernel method instantiated over a vector-operations type, e.g. Block[float,Vector512`1[float],Vector512Ops`1[float],Narrow1x1].
+        var kernels = compiled.Where(line => VectorKernel().IsMatch(line)).ToArray();
+        Assert.Contains(kernels, line => line.Contains("GemmNarrowKernel:Block[", StringComparison.Ordinal));
+        Assert.Contains(kernels, line => line.Contains("GemmMicroKernel:Kernel[", StringComparison.Ordinal));
+        string[] unoptimized = [.. kernels.Where(line => line.Contains("Tier0", StringComparison.Ordinal))];
+        Assert.True(unoptimized.Length == 0, "Kernel methods compiled unoptimized:\n" + string.Join('\n', unoptimized));
     }
 
     private static void CheckListing(string width, string text)
@@ -119,6 +142,9 @@ public sealed partial class KernelCodeTests : IDisposable
 
     [GeneratedRegex(@"^(vmovup[sd]|vbroadcasts[sd]|vmovddup|vfmadd231p[sd]|vmulp[sd]|vaddp[sd]|add|sub|inc|dec|lea|imul|mov|movsxd|cmp|test|j[a-z]+|align|nop)$")]
     private static partial Regex Allowed();
+
+    [GeneratedRegex(@"NeuralBasics\.Kernels\.\w+:\w+\[[^(]*Ops`1\[")]
+    private static partial Regex VectorKernel();
 
     [GeneratedRegex(@"Narrow(\d+)x(\d+)")]
     private static partial Regex NarrowShape();
