@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using NeuralBasics.Components;
 using NeuralBasics.Kernels;
 
@@ -237,32 +238,68 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         int run = g.Kernel * g.Channels;
         for (int n = first; n < end; n++)
         {
-            var image = new ReadOnlySpan<T>(job.Images + (long)n * g.ImageLength, g.ImageLength);
-            var patches = new Span<T>(job.Patches + (long)n * g.PatchesPerImage * g.PatchSize, g.PatchesPerImage * g.PatchSize);
-            for (int oy = 0, patch = 0; oy < g.OutHeight; oy++)
+            T* image = job.Images + (long)n * g.ImageLength;
+            T* patch = job.Patches + (long)n * g.PatchesPerImage * g.PatchSize;
+            for (int oy = 0; oy < g.OutHeight; oy++)
             {
-                for (int ox = 0; ox < g.OutWidth; ox++, patch++)
+                for (int ox = 0; ox < g.OutWidth; ox++, patch += g.PatchSize)
                 {
                     int y0 = oy * g.Stride - g.Padding, x0 = ox * g.Stride - g.Padding;
                     // The kernel columns [left, right) that fall inside the image.
                     int left = Math.Max(0, -x0), right = Math.Min(g.Kernel, g.Width - x0);
                     for (int dy = 0; dy < g.Kernel; dy++)
                     {
-                        var row = patches.Slice(patch * g.PatchSize + dy * run, run);
+                        T* row = patch + dy * run;
                         int iy = y0 + dy;
                         if (iy < 0 || iy >= g.Height || right <= left)
                         {
-                            row.Clear();
+                            Clear(row, run);
                             continue;
                         }
-                        row[..(left * g.Channels)].Clear();
-                        image.Slice((iy * g.Width + x0 + left) * g.Channels, (right - left) * g.Channels).CopyTo(row[(left * g.Channels)..]);
-                        row[(right * g.Channels)..].Clear();
+                        Clear(row, left * g.Channels);
+                        Copy(image + (iy * g.Width + x0 + left) * g.Channels, row + left * g.Channels, (right - left) * g.Channels);
+                        Clear(row + right * g.Channels, (g.Kernel - right) * g.Channels);
                     }
                 }
             }
         }
     }
+
+    /// <summary>
+    /// Copies <paramref name="count"/> values. A receptive field's row is often a few values (3 for a
+    /// 3x3 kernel over one channel), where a plain loop beats a span copy's set-up several times over.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Copy(T* from, T* to, int count)
+    {
+        if (count <= SmallRun)
+        {
+            for (int i = 0; i < count; i++)
+                to[i] = from[i];
+        }
+        else
+        {
+            new ReadOnlySpan<T>(from, count).CopyTo(new Span<T>(to, count));
+        }
+    }
+
+    /// <summary>Zeros <paramref name="count"/> values, by a plain loop when they are few (see <see cref="Copy"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Clear(T* to, int count)
+    {
+        if (count <= SmallRun)
+        {
+            for (int i = 0; i < count; i++)
+                to[i] = T.Zero;
+        }
+        else
+        {
+            new Span<T>(to, count).Clear();
+        }
+    }
+
+    /// <summary>Up to this many values a row of a receptive field is copied, cleared or added by a plain loop.</summary>
+    private const int SmallRun = 16;
 
     private static unsafe void FromPatchesPart(void* state, int first, int end)
     {
@@ -271,12 +308,12 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         int run = g.Kernel * g.Channels;
         for (int n = first; n < end; n++)
         {
-            var image = new Span<T>(job.Images + (long)n * g.ImageLength, g.ImageLength);
-            var patches = new ReadOnlySpan<T>(job.Patches + (long)n * g.PatchesPerImage * g.PatchSize, g.PatchesPerImage * g.PatchSize);
-            image.Clear();
-            for (int oy = 0, patch = 0; oy < g.OutHeight; oy++)
+            T* image = job.Images + (long)n * g.ImageLength;
+            T* patch = job.Patches + (long)n * g.PatchesPerImage * g.PatchSize;
+            Clear(image, g.ImageLength);
+            for (int oy = 0; oy < g.OutHeight; oy++)
             {
-                for (int ox = 0; ox < g.OutWidth; ox++, patch++)
+                for (int ox = 0; ox < g.OutWidth; ox++, patch += g.PatchSize)
                 {
                     int y0 = oy * g.Stride - g.Padding, x0 = ox * g.Stride - g.Padding;
                     int left = Math.Max(0, -x0), right = Math.Min(g.Kernel, g.Width - x0);
@@ -287,12 +324,26 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
                         int iy = y0 + dy;
                         if (iy < 0 || iy >= g.Height)
                             continue;
-                        var from = patches.Slice(patch * g.PatchSize + dy * run + left * g.Channels, (right - left) * g.Channels);
-                        var to = image.Slice((iy * g.Width + x0 + left) * g.Channels, from.Length);
-                        TensorPrimitives.Add(to, from, to);
+                        Add(patch + dy * run + left * g.Channels, image + (iy * g.Width + x0 + left) * g.Channels, (right - left) * g.Channels);
                     }
                 }
             }
+        }
+    }
+
+    /// <summary><paramref name="to"/>[i] += <paramref name="from"/>[i] for <paramref name="count"/> values, by a plain loop when they are few (see <see cref="Copy"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Add(T* from, T* to, int count)
+    {
+        if (count <= SmallRun)
+        {
+            for (int i = 0; i < count; i++)
+                to[i] += from[i];
+        }
+        else
+        {
+            var destination = new Span<T>(to, count);
+            TensorPrimitives.Add(destination, new ReadOnlySpan<T>(from, count), destination);
         }
     }
 
