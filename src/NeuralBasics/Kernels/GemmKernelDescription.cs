@@ -119,7 +119,15 @@ internal sealed unsafe class GemmKernelDescription<T>
     /// (<see cref="INarrowShape"/>). Ten classes on AVX2 went through the blocked kernel before: its
     /// 16-wide tiles held 10 useful columns and its edge tiles took a copy.
     /// </summary>
-    public int NarrowWidth => VectorBits > 0 ? Lanes * _narrow.Length : 0;
+    public int NarrowWidth => VectorBits > 0 ? Lanes * (WideRow ? 1 : _narrow.Length) : 0;
+
+    /// <summary>
+    /// The widest column block the narrow kernel takes of a deep product of few rows (see
+    /// <see cref="GemmDriver{T}.IsDeepNarrow"/>): three vectors on every SIMD kernel. With 32
+    /// registers the blocked kernel wins at 17–48 columns in general, but not when K is long and M
+    /// short: it packs all of op(B) for a few rows of arithmetic.
+    /// </summary>
+    public int DeepNarrowWidth => VectorBits > 0 ? Lanes * _narrow.Length : 0;
 
     /// <summary>32 vector registers: the one-row kernel holds 16 vectors of C.</summary>
     public bool WideRow { get; }
@@ -127,7 +135,7 @@ internal sealed unsafe class GemmKernelDescription<T>
     /// <summary>C[0, ..] of a one-row product (<see cref="GemmRowKernel"/>); null for the scalar kernel.</summary>
     public delegate*<in GemmArgs<T>, int, bool, void> Row { get; }
 
-    /// <summary>The narrow kernel for rows of <paramref name="vectors"/> vectors, 1 to <see cref="NarrowWidth"/> / <see cref="Lanes"/> (<see cref="GemmNarrowKernel"/>).</summary>
+    /// <summary>The narrow kernel for rows of <paramref name="vectors"/> vectors, 1 to <see cref="DeepNarrowWidth"/> / <see cref="Lanes"/> (<see cref="GemmNarrowKernel"/>).</summary>
     public delegate*<in GemmArgs<T>, in NarrowPanel<T>, T*, int, int, void> Narrow(int vectors) => _narrow[vectors - 1];
 
     /// <summary>The blocking on this machine (its caches as <see cref="ProcessorInfo"/> read them).</summary>
@@ -210,7 +218,8 @@ internal sealed unsafe class GemmKernelDescription<T>
         where TTile : struct, IKernelTile
     {
         // The 12-row tiles are the 32-register kernels (AVX-512, Arm64): they have the 8- and 4-row
-        // short tiles, a 16-vector one-row block and one vector a narrow row; the 6-row ones have 16.
+        // short tiles, a 16-vector one-row block and one vector a narrow row (three for deep products
+        // of few rows); the 6-row ones have 16 registers and three vectors a narrow row.
         bool registers32 = TTile.Rows == 12;
         // Whole tiles, then the 8- and 4-row variants (the whole tile again for a kernel without them).
         var tiles = new delegate*<int, T*, nint, T*, T*, int, bool, void>[9];
@@ -225,9 +234,7 @@ internal sealed unsafe class GemmKernelDescription<T>
             Layouts<TVec, TOps, TTile>(tiles, 1);
             Layouts<TVec, TOps, TTile>(tiles, 2);
         }
-        var narrow = registers32
-            ? new delegate*<in GemmArgs<T>, in NarrowPanel<T>, T*, int, int, void>[] { &GemmNarrowKernel.Run<T, TVec, TOps, Narrow12x1> }
-            : new delegate*<in GemmArgs<T>, in NarrowPanel<T>, T*, int, int, void>[]
+        var narrow = new delegate*<in GemmArgs<T>, in NarrowPanel<T>, T*, int, int, void>[]
             {
                 &GemmNarrowKernel.Run<T, TVec, TOps, Narrow12x1>,
                 &GemmNarrowKernel.Run<T, TVec, TOps, Narrow6x2>,

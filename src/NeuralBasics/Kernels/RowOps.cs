@@ -51,9 +51,64 @@ public static class RowOps
 
         if (!accumulate)
             destination.Clear();
+        if (source.Columns <= NarrowColumns)
+        {
+            NarrowColumnSums(source, destination);
+            return;
+        }
         // Adding whole rows keeps the inner loop contiguous and vectorized.
         for (int i = 0; i < source.Rows; i++)
             TensorPrimitives.Add(destination, source.Row(i), destination);
+    }
+
+    /// <summary>Up to this many columns <see cref="ColumnSums"/> keeps the sums in registers down all the rows.</summary>
+    private const int NarrowColumns = 128;
+
+    /// <summary>
+    /// <see cref="ColumnSums"/> of a matrix with short rows: the sums of up to four vectors of
+    /// columns stay in registers down all the rows, the same additions in the same (row) order as
+    /// adding whole rows, so the same bits. Adding row by row cost a call per row, which for a
+    /// convolution's bias gradient (100,352 rows of 32) was a third of its backward pass.
+    /// </summary>
+    private static void NarrowColumnSums<T>(ReadOnlyMatrixSpan<T> source, Span<T> destination)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int rows = source.Rows, columns = source.Columns, w = Vector<T>.Count, j = 0;
+        ref T from = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source.Span);
+        ref T to = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(destination);
+        for (; j + 4 * w <= columns; j += 4 * w)
+        {
+            var s0 = Vector.LoadUnsafe(ref to, (nuint)j);
+            var s1 = Vector.LoadUnsafe(ref to, (nuint)(j + w));
+            var s2 = Vector.LoadUnsafe(ref to, (nuint)(j + 2 * w));
+            var s3 = Vector.LoadUnsafe(ref to, (nuint)(j + 3 * w));
+            for (int i = 0; i < rows; i++)
+            {
+                nuint at = (nuint)((long)i * columns + j);
+                s0 += Vector.LoadUnsafe(ref from, at);
+                s1 += Vector.LoadUnsafe(ref from, at + (nuint)w);
+                s2 += Vector.LoadUnsafe(ref from, at + (nuint)(2 * w));
+                s3 += Vector.LoadUnsafe(ref from, at + (nuint)(3 * w));
+            }
+            s0.StoreUnsafe(ref to, (nuint)j);
+            s1.StoreUnsafe(ref to, (nuint)(j + w));
+            s2.StoreUnsafe(ref to, (nuint)(j + 2 * w));
+            s3.StoreUnsafe(ref to, (nuint)(j + 3 * w));
+        }
+        for (; j + w <= columns; j += w)
+        {
+            var sum = Vector.LoadUnsafe(ref to, (nuint)j);
+            for (int i = 0; i < rows; i++)
+                sum += Vector.LoadUnsafe(ref from, (nuint)((long)i * columns + j));
+            sum.StoreUnsafe(ref to, (nuint)j);
+        }
+        for (; j < columns; j++)
+        {
+            T sum = destination[j];
+            for (int i = 0; i < rows; i++)
+                sum += System.Runtime.CompilerServices.Unsafe.Add(ref from, (nint)((long)i * columns + j));
+            destination[j] = sum;
+        }
     }
 
     /// <summary><c>destination[i] = max_j source[i, j]</c>. A row holding NaN gives NaN.</summary>

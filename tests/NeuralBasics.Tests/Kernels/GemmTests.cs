@@ -49,6 +49,13 @@ public class GemmTests
         yield return (11, 3, 40);
         yield return (1, 1, 2000);
         yield return (7, 17, 3);
+        // Narrow outputs deeper than one slice (GemmDriver.NarrowSlice): a convolution's weight
+        // gradient, a few rows, one row; the last slice short.
+        yield return (9, 32, 4200);
+        yield return (24, 48, 4200);
+        yield return (25, 33, 4200);
+        yield return (40, 7, 4097);
+        yield return (1, 10, 2049);
     }
 
     /// <summary>Each element type with each kernel this processor runs for it.</summary>
@@ -84,6 +91,80 @@ public class GemmTests
             if (GemmKernelDescription<float>.For(kernel).IsSupported)
                 data.Add(kernel.ToString());
         return data;
+    }
+
+    /// <summary>
+    /// A narrow product deeper than <see cref="GemmDriver{T}.NarrowSlice"/> is its slices added in
+    /// slice order, each element of a slice one chain of multiply-adds from zero (fused where the
+    /// kernels fuse them, <see cref="HardwareFma"/>): computed here one element at a time, the same
+    /// bits on one core and on all.
+    /// The narrow widths, and the wider ones a deep product of few rows takes in column blocks (a
+    /// convolution's weight gradient: <see cref="GemmDriver{T}.IsDeepNarrow"/>); A and Aᵀ,
+    /// accumulating and not.
+    /// </summary>
+    [Theory]
+    [InlineData("float")]
+    [InlineData("double")]
+    public void DeepNarrowProducts_AreTheirSlicesAddedInOrder(string type)
+    {
+        if (type == "float")
+            CheckDeepNarrow<float>();
+        else
+            CheckDeepNarrow<double>();
+    }
+
+    private static void CheckDeepNarrow<T>()
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        const int slice = GemmDriver<T>.NarrowSlice;
+        const int k = 2 * slice + 300;
+        var kernel = GemmKernelDescription<T>.Best;
+        Assert.True(kernel.NarrowWidth > 0, "This processor's best kernel has no narrow path.");
+        // The narrow kernel's width, the widest block a deep product takes, and wider (several blocks).
+        foreach (int n in new[] { Math.Min(10, kernel.NarrowWidth), kernel.DeepNarrowWidth, kernel.DeepNarrowWidth + kernel.Lanes + 1 })
+        {
+            foreach (int m in new[] { 9, 2 * kernel.MR })
+            {
+                foreach (bool transA in new[] { false, true })
+                {
+                    foreach (bool accumulate in new[] { false, true })
+                    {
+                        var a = transA ? TestData.Uniform<T>(k, m, 1) : TestData.Uniform<T>(m, k, 1);
+                        var b = TestData.Uniform<T>(k, n, 2);
+                        var start = TestData.Uniform<T>(m, n, 3);
+                        var expected = new Matrix<T>(m, n);
+                        for (int i = 0; i < m; i++)
+                        {
+                            for (int j = 0; j < n; j++)
+                            {
+                                T c = accumulate ? start[i, j] : T.Zero;
+                                for (int p0 = 0; p0 < k; p0 += slice)
+                                {
+                                    T sum = T.Zero;
+                                    for (int p = p0; p < Math.Min(k, p0 + slice); p++)
+                                        sum = HardwareFma.IsSupported
+                                            ? T.FusedMultiplyAdd(transA ? a[p, i] : a[i, p], b[p, j], sum)
+                                            : (transA ? a[p, i] : a[i, p]) * b[p, j] + sum;
+                                    c = p0 == 0 && !accumulate ? sum : c + sum;
+                                }
+                                expected[i, j] = c;
+                            }
+                        }
+                        foreach (int threads in new[] { 1, 0 })
+                        {
+                            var c = new Matrix<T>(m, n);
+                            start.Span.CopyTo(c.Span);
+                            if (transA)
+                                Gemm.MultiplyTransposeA(a, b, c, accumulate, threads);
+                            else
+                                Gemm.Multiply(a, b, c, accumulate, threads);
+                            Assert.True(c.Span.SequenceEqual(expected.Span),
+                                $"{typeof(T).Name} {m}x{n} transA={transA} accumulate={accumulate} threads={threads}: not the slices' chains added in order.");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>

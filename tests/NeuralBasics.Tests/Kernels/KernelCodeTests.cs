@@ -29,12 +29,13 @@ public sealed partial class KernelCodeTests : IDisposable
         {
             // Row-major A in place, with an 8-row last tile (128 = 10 x 12 + 8); packed A (rows 2 KiB
             // apart); stored Aᵀ in place; a 4-row last tile; narrow outputs of 1, 2 and 3 vectors; one
-            // row (a served prediction), wide and narrow.
+            // row (a served prediction), wide and narrow; deep products of few rows (a convolution's
+            // weight gradient), which take the narrow kernel at two and three vectors on every width.
             foreach (var (m, n, k, transA) in new[]
                      {
                          (128, 256, 784, false), (96, 96, 512, false), (124, 96, 300, true), (124, 96, 300, false),
                          (131, 7, 200, false), (131, 10, 200, false), (131, 20, 200, false), (131, 10, 200, true),
-                         (1, 256, 784, false), (1, 10, 256, false),
+                         (1, 256, 784, false), (1, 10, 256, false), (9, 32, 4200, true), (9, 40, 4200, true),
                      })
             {
                 var a = TestData.Uniform<T>(transA ? k : m, transA ? m : k, 1);

@@ -13,6 +13,9 @@ public class RowOpsTests
             foreach (int rows in new[] { 1, 3, 17 })
                 data.Add(rows, columns);
         data.Add(0, 5);
+        // Tall and short-rowed, as a convolution's bias gradient: the sums kept in registers.
+        data.Add(1000, 32);
+        data.Add(513, 128);
         return data;
     }
 
@@ -56,6 +59,15 @@ public class RowOpsTests
             RowOps.ColumnSums<T>(x, again, accumulate: true);
             for (int j = 0; j < columns; j++)
             {
+                // Bit for bit the row-order sum in T, whichever path (registers for short rows, whole rows added for long ones).
+                T inOrder = T.Zero, again2 = sums[j];
+                for (int i = 0; i < rows; i++)
+                {
+                    inOrder += x[i, j];
+                    again2 += x[i, j];
+                }
+                Assert.Equal(inOrder, sums[j]);
+                Assert.Equal(again2, again[j]);
                 double expected = 0;
                 for (int i = 0; i < rows; i++)
                     expected += double.CreateChecked(x[i, j]);
