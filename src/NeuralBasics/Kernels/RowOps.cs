@@ -51,7 +51,7 @@ public static class RowOps
 
         if (!accumulate)
             destination.Clear();
-        if (source.Columns <= NarrowColumns)
+        if (source.Columns <= NarrowColumns && Vector<T>.IsSupported)
         {
             NarrowColumnSums(source, destination);
             return;
