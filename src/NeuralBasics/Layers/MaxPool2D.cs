@@ -138,7 +138,11 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
             var gradient = new Span<T>(job.Gradients + (long)n * g.ImageLength, g.ImageLength);
             var pooled = new ReadOnlySpan<T>(job.Pooled + (long)n * g.PooledLength, g.PooledLength);
             var upstream = new ReadOnlySpan<T>(job.Upstream + (long)n * g.PooledLength, g.PooledLength);
-            gradient.Clear();
+            // Blocks that tile the image (no rows or columns left over) have every pixel written once,
+            // won or not, so the gradient needs no clearing first, nor reading back.
+            bool tiled = g.OutWidth * g.Size == w && g.OutHeight * g.Size * w * c == g.ImageLength;
+            if (!tiled)
+                gradient.Clear();
             for (int oy = 0; oy < g.OutHeight; oy++)
             {
                 for (int ox = 0; ox < g.OutWidth; ox++)
@@ -162,10 +166,18 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
                                 {
                                     int index = corner + (dy * w + dx) * c + ch;
                                     var won = Vector.BitwiseAnd(Vector.Equals(new Vector<T>(image.Slice(index)), max), open);
-                                    if (won == Vector<T>.Zero)
-                                        continue;
                                     var target = gradient.Slice(index, Vector<T>.Count);
-                                    (new Vector<T>(target) + Vector.ConditionalSelect(won, up, Vector<T>.Zero)).CopyTo(target);
+                                    if (tiled)
+                                    {
+                                        // + 0, as adding to a cleared gradient did: a -0 gradient lands as +0.
+                                        (Vector.ConditionalSelect(won, up, Vector<T>.Zero) + Vector<T>.Zero).CopyTo(target);
+                                    }
+                                    else
+                                    {
+                                        if (won == Vector<T>.Zero)
+                                            continue;
+                                        (new Vector<T>(target) + Vector.ConditionalSelect(won, up, Vector<T>.Zero)).CopyTo(target);
+                                    }
                                     open = Vector.AndNot(open, won);
                                 }
                             }
@@ -176,6 +188,10 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
                                         job.Mismatch |= !RouteOne(image, gradient, pooled[at + ch + lane], Through(pooled[at + ch + lane], upstream[at + ch + lane], job.ThroughRelu), corner + ch + lane, g);
                         }
                     }
+                    if (tiled && ch < c)
+                        for (int dy = 0; dy < g.Size; dy++)
+                            for (int dx = 0; dx < g.Size; dx++)
+                                gradient.Slice(corner + (dy * w + dx) * c + ch, c - ch).Clear();
                     for (; ch < c; ch++)
                         job.Mismatch |= !RouteOne(image, gradient, pooled[at + ch], Through(pooled[at + ch], upstream[at + ch], job.ThroughRelu), corner + ch, g);
                 }
