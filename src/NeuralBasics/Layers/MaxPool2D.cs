@@ -132,12 +132,17 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         ref var job = ref *(Job*)state;
         var g = job.Geometry;
         int c = g.Channels, w = g.Width;
+        bool vectors = Vector.IsHardwareAccelerated && Vector<T>.IsSupported;
         for (int n = first; n < end; n++)
         {
-            var image = new ReadOnlySpan<T>(job.Images + (long)n * g.ImageLength, g.ImageLength);
-            var gradient = new Span<T>(job.Gradients + (long)n * g.ImageLength, g.ImageLength);
-            var pooled = new ReadOnlySpan<T>(job.Pooled + (long)n * g.PooledLength, g.PooledLength);
-            var upstream = new ReadOnlySpan<T>(job.Upstream + (long)n * g.PooledLength, g.PooledLength);
+            T* imageAt = job.Images + (long)n * g.ImageLength;
+            T* gradientAt = job.Gradients + (long)n * g.ImageLength;
+            T* pooledAt = job.Pooled + (long)n * g.PooledLength;
+            T* upstreamAt = job.Upstream + (long)n * g.PooledLength;
+            var image = new ReadOnlySpan<T>(imageAt, g.ImageLength);
+            var gradient = new Span<T>(gradientAt, g.ImageLength);
+            var pooled = new ReadOnlySpan<T>(pooledAt, g.PooledLength);
+            var upstream = new ReadOnlySpan<T>(upstreamAt, g.PooledLength);
             // Blocks that tile the image (no rows or columns left over) have every pixel written once,
             // won or not, so the gradient needs no clearing first, nor reading back.
             bool tiled = g.OutWidth * g.Size == w && g.OutHeight * g.Size * w * c == g.ImageLength;
@@ -150,13 +155,13 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
                     int at = (oy * g.OutWidth + ox) * c;
                     int corner = (oy * g.Size * w + ox * g.Size) * c;
                     int ch = 0;
-                    if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+                    if (vectors)
                     {
                         // A vector of channels at a time: each lane's gradient goes to the first pixel equal to its maximum.
                         for (; ch + Vector<T>.Count <= c; ch += Vector<T>.Count)
                         {
-                            var max = new Vector<T>(pooled.Slice(at + ch));
-                            var up = new Vector<T>(upstream.Slice(at + ch));
+                            var max = Vector.Load(pooledAt + at + ch);
+                            var up = Vector.Load(upstreamAt + at + ch);
                             if (job.ThroughRelu)
                                 up = Vector.ConditionalSelect(Vector.GreaterThan(max, Vector<T>.Zero), up, Vector<T>.Zero);
                             var open = Vector<T>.AllBitsSet;
@@ -165,18 +170,17 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
                                 for (int dx = 0; dx < g.Size; dx++)
                                 {
                                     int index = corner + (dy * w + dx) * c + ch;
-                                    var won = Vector.BitwiseAnd(Vector.Equals(new Vector<T>(image.Slice(index)), max), open);
-                                    var target = gradient.Slice(index, Vector<T>.Count);
+                                    var won = Vector.BitwiseAnd(Vector.Equals(Vector.Load(imageAt + index), max), open);
                                     if (tiled)
                                     {
                                         // + 0, as adding to a cleared gradient did: a -0 gradient lands as +0.
-                                        (Vector.ConditionalSelect(won, up, Vector<T>.Zero) + Vector<T>.Zero).CopyTo(target);
+                                        (Vector.ConditionalSelect(won, up, Vector<T>.Zero) + Vector<T>.Zero).Store(gradientAt + index);
                                     }
                                     else
                                     {
                                         if (won == Vector<T>.Zero)
                                             continue;
-                                        (new Vector<T>(target) + Vector.ConditionalSelect(won, up, Vector<T>.Zero)).CopyTo(target);
+                                        (Vector.Load(gradientAt + index) + Vector.ConditionalSelect(won, up, Vector<T>.Zero)).Store(gradientAt + index);
                                     }
                                     open = Vector.AndNot(open, won);
                                 }
