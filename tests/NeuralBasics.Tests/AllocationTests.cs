@@ -36,6 +36,29 @@ public class AllocationTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    /// <summary>Deep products sliced along K (a convolution's weight gradient, a full-batch gradient): their slices' sums live in the packing buffers.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(0)]
+    public void WarmDeepNarrowProducts_AllocateNothing(int threads)
+    {
+        var patches = TestData.Uniform<float>(3 * GemmDriver<float>.NarrowSlice + 5, 9, 1);
+        var dy = TestData.Uniform<float>(patches.Rows, 32, 2);
+        var dw = new Matrix<float>(9, 32);
+        var scores = TestData.Uniform<float>(patches.Rows, 10, 3);
+        var narrow = new Matrix<float>(9, 10);
+        for (int i = 0; i < 3; i++)
+        {
+            Gemm.MultiplyTransposeA(patches, dy, dw, maxDegreeOfParallelism: threads);
+            Gemm.MultiplyTransposeA(patches, scores, narrow, maxDegreeOfParallelism: threads);
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Gemm.MultiplyTransposeA(patches, dy, dw, maxDegreeOfParallelism: threads);
+        Gemm.MultiplyTransposeA(patches, scores, narrow, maxDegreeOfParallelism: threads);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     [Fact]
     public void WarmCalls_AllocateNothing()
     {
