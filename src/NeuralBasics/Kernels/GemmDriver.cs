@@ -321,12 +321,13 @@ internal static unsafe class GemmDriver<T>
     }
 
     /// <summary>
-    /// A product of at most two register tiles of rows, at most three vectors of columns and at
-    /// least two <see cref="NarrowSlice"/>s deep goes to the narrow kernel even where the blocked
-    /// one takes its width in general (AVX-512): the blocked kernel would pack all of op(B), K·N
-    /// values, for M·N·K multiply-adds with M ≤ 24, and run on one core. A convolution's weight
-    /// gradient is such a product (X̂ᵀ·dY, 9 x 32 and K = 100,352 for the first layer of the
-    /// Fashion-MNIST CNN, where packing dY took 41% of the time).
+    /// A product of at most two register tiles of rows and at least two <see cref="NarrowSlice"/>s
+    /// deep goes to the narrow kernel, in column blocks of up to three vectors, even where the
+    /// blocked kernel takes its width in general (AVX-512): the blocked kernel would pack all of
+    /// op(B), K·N values, for M·N·K multiply-adds with M ≤ 24, and run on one core. A convolution's
+    /// weight gradient is such a product (X̂ᵀ·dY, 9 x 32 and K = 100,352 for the first layer of the
+    /// Fashion-MNIST CNN, where packing dY took 41% of the time). The slices' sums take N/2,048 of
+    /// A's size in scratch.
     /// </summary>
     internal static bool IsDeepNarrow(in GemmArgs<T> args, GemmKernelDescription<T> kernel) =>
         kernel.DeepNarrowWidth > 0 && args.K >= 2 * NarrowSlice && args.M <= 2 * kernel.MR;
