@@ -195,9 +195,7 @@ internal static unsafe class GemmDriver<T>
             buffers.Ensure(laterSlices * args.N, 0, 0);
             var job = new RowJob { Args = args, Kernel = kernel.Kernel, KcStep = kcStep, Parts = parts, SlicesPerPart = perPart, Slices = (T*)buffers.A };
             KernelThreads.Run(&RunRowSlices, &job, parts);
-            var c = new Span<T>(args.C, args.N);
-            for (int s = 0; s < laterSlices; s++)
-                System.Numerics.Tensors.TensorPrimitives.Add(c, new ReadOnlySpan<T>(job.Slices + (long)s * args.N, args.N), c);
+            AddSlicesInOrder(args.C, args.Ldc, 1, args.N, job.Slices, laterSlices);
         }
         else if (wide && args.N / (8 * kernel.Lanes) > 1)
         {
@@ -405,16 +403,26 @@ internal static unsafe class GemmDriver<T>
             KernelThreads.Run(&RunNarrowSlicePart, &job, parts);
         else
             RunNarrowSlicePart(&job, 0);
-        for (int s = 1; s < slices; s++)
+        AddSlicesInOrder(args.C, args.Ldc, args.M, args.N, job.Partials, slices - 1);
+        GemmEpilogue<T>.Finish(args, 0, args.M, 0, args.N);
+    }
+
+    /// <summary>
+    /// C (<paramref name="rows"/> x <paramref name="n"/>, rows <paramref name="ldc"/> apart) += each of
+    /// <paramref name="count"/> dense rows x n blocks at <paramref name="slices"/>, first to last: the
+    /// later K slices of a product split along K, added in slice order so the bits do not depend on the cores.
+    /// </summary>
+    private static void AddSlicesInOrder(T* c, int ldc, int rows, int n, T* slices, int count)
+    {
+        for (int s = 0; s < count; s++)
         {
-            T* partial = job.Partials + (s - 1) * block;
-            for (int i = 0; i < args.M; i++)
+            T* slice = slices + (long)s * rows * n;
+            for (int i = 0; i < rows; i++)
             {
-                var c = new Span<T>(args.C + (long)i * args.Ldc, args.N);
-                System.Numerics.Tensors.TensorPrimitives.Add(c, new ReadOnlySpan<T>(partial + (long)i * args.N, args.N), c);
+                var row = new Span<T>(c + (long)i * ldc, n);
+                System.Numerics.Tensors.TensorPrimitives.Add(row, new ReadOnlySpan<T>(slice + (long)i * n, n), row);
             }
         }
-        GemmEpilogue<T>.Finish(args, 0, args.M, 0, args.N);
     }
 
     private static void RunNarrowSlicePart(void* state, int part)

@@ -198,6 +198,16 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         public int PatchSize => Kernel * Kernel * Channels;
 
         public int PatchesPerImage => OutHeight * OutWidth;
+
+        /// <summary>
+        /// The receptive field of output pixel (<paramref name="oy"/>, <paramref name="ox"/>): its top-left
+        /// corner in the image (negative inside the padding) and the kernel columns [Left, Right) that fall inside the image.
+        /// </summary>
+        public (int Y0, int X0, int Left, int Right) Field(int oy, int ox)
+        {
+            int y0 = oy * Stride - Padding, x0 = ox * Stride - Padding;
+            return (y0, x0, Math.Max(0, -x0), Math.Min(Kernel, Width - x0));
+        }
     }
 
     private Geometry Shape => new(InputShape.Channels, InputShape.Height, InputShape.Width, KernelSize, Stride, Padding, OutputShape.Height, OutputShape.Width);
@@ -244,9 +254,7 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
             {
                 for (int ox = 0; ox < g.OutWidth; ox++, patch += g.PatchSize)
                 {
-                    int y0 = oy * g.Stride - g.Padding, x0 = ox * g.Stride - g.Padding;
-                    // The kernel columns [left, right) that fall inside the image.
-                    int left = Math.Max(0, -x0), right = Math.Min(g.Kernel, g.Width - x0);
+                    var (y0, x0, left, right) = g.Field(oy, ox);
                     for (int dy = 0; dy < g.Kernel; dy++)
                     {
                         T* row = patch + dy * run;
@@ -315,8 +323,7 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
             {
                 for (int ox = 0; ox < g.OutWidth; ox++, patch += g.PatchSize)
                 {
-                    int y0 = oy * g.Stride - g.Padding, x0 = ox * g.Stride - g.Padding;
-                    int left = Math.Max(0, -x0), right = Math.Min(g.Kernel, g.Width - x0);
+                    var (y0, x0, left, right) = g.Field(oy, ox);
                     if (right <= left)
                         continue;
                     for (int dy = 0; dy < g.Kernel; dy++)

@@ -91,7 +91,11 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     }
 
     /// <summary>The sizes the loops need, copied into their job.</summary>
-    private readonly record struct Geometry(int Channels, int Width, int OutHeight, int OutWidth, int Size, int ImageLength, int PooledLength);
+    private readonly record struct Geometry(int Channels, int Width, int OutHeight, int OutWidth, int Size, int ImageLength, int PooledLength)
+    {
+        /// <summary>The blocks tile the image: no rows or columns are left over, so every pixel belongs to one block.</summary>
+        public bool Tiles => OutWidth * Size == Width && OutHeight * Size * Width * Channels == ImageLength;
+    }
 
     private Geometry Shape => new(InputShape.Channels, InputShape.Width, OutputShape.Height, OutputShape.Width, Size, InputCount, OutputCount);
 
@@ -133,6 +137,9 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         var g = job.Geometry;
         int c = g.Channels, w = g.Width;
         bool vectors = Vector.IsHardwareAccelerated && Vector<T>.IsSupported;
+        // Blocks that tile the image have every pixel written once, won or not, so the gradient
+        // needs no clearing first, nor reading back.
+        bool tiled = g.Tiles;
         for (int n = first; n < end; n++)
         {
             T* imageAt = job.Images + (long)n * g.ImageLength;
@@ -143,9 +150,6 @@ public sealed class MaxPool2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
             var gradient = new Span<T>(gradientAt, g.ImageLength);
             var pooled = new ReadOnlySpan<T>(pooledAt, g.PooledLength);
             var upstream = new ReadOnlySpan<T>(upstreamAt, g.PooledLength);
-            // Blocks that tile the image (no rows or columns left over) have every pixel written once,
-            // won or not, so the gradient needs no clearing first, nor reading back.
-            bool tiled = g.OutWidth * g.Size == w && g.OutHeight * g.Size * w * c == g.ImageLength;
             if (!tiled)
                 gradient.Clear();
             for (int oy = 0; oy < g.OutHeight; oy++)
