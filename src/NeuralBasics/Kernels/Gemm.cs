@@ -86,7 +86,8 @@ public static class Gemm
 
     /// <summary>
     /// <c>C = A·B + bias</c>, the bias row added to every row of C, and with
-    /// <paramref name="activation"/> = ReLU also <c>activated = max(0, C)</c>: a dense layer's
+    /// <paramref name="activation"/> = ReLU also <c>activated = max(0, C)</c> (<paramref name="activated"/>
+    /// may be C itself, exactly: then C = max(0, A·B + bias), the sum never stored): a dense layer's
     /// forward pass, with the bias and activation applied to each tile of C as it is finished
     /// rather than in two more passes over C. Same results, bit for bit, as the three steps apart.
     /// </summary>
@@ -104,8 +105,9 @@ public static class Gemm
         {
             if (activated.Rows != a.Rows || activated.Columns != b.Columns)
                 throw new ArgumentException($"The activation destination is {activated.ToString()} but the product is {Shape.Of(a.Rows, b.Columns)}.", nameof(activated));
-            if (activated.Span.Overlaps(a.Span) || activated.Span.Overlaps(b.Span) || activated.Span.Overlaps(c.Span) || activated.Span.Overlaps(bias))
-                throw new ArgumentException("The activation destination overlaps an input or C.", nameof(activated));
+            bool inPlace = activated.Span == c.Span;
+            if (activated.Span.Overlaps(a.Span) || activated.Span.Overlaps(b.Span) || (!inPlace && activated.Span.Overlaps(c.Span)) || activated.Span.Overlaps(bias))
+                throw new ArgumentException("The activation destination overlaps an input, or C other than exactly.", nameof(activated));
         }
         if (c.Span.Overlaps(bias))
             throw new ArgumentException("C overlaps the bias.", nameof(c));

@@ -10,8 +10,8 @@ namespace NeuralBasics.Kernels;
 /// <c>B[j * Ldb + p]</c> when <see cref="TransB"/>. C is M x N with row stride <see cref="Ldc"/>.
 /// With a <see cref="Bias"/>, the epilogue adds it to every row of C as each tile of C is finished
 /// (still in L1), and with an <see cref="Activation"/> also writes f(C) into <see cref="Activated"/>
-/// (same shape and stride): a dense layer's <c>Z = XW + b</c> and <c>A = f(Z)</c> in the one pass
-/// that writes Z, instead of two more passes over it.
+/// (same shape and stride; <see cref="Activated"/> = C writes f(C) over C): a dense layer's
+/// <c>Z = XW + b</c> and <c>A = f(Z)</c> in the one pass that writes Z, instead of two more passes over it.
 /// </summary>
 internal unsafe struct GemmArgs<T>
     where T : unmanaged

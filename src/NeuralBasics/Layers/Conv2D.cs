@@ -131,7 +131,8 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     /// <summary>
     /// This layer's forward pass and a ReLU after it in one: <paramref name="output"/> = X̂W + b and
     /// <paramref name="activated"/> = max(0, X̂W + b), written as the product finishes each tile
-    /// (<see cref="Sequential{T}"/> uses it for a convolution followed by ReLU). Same bits as apart.
+    /// (<see cref="Sequential{T}"/> uses it for a convolution followed by ReLU, with
+    /// <paramref name="activated"/> = <paramref name="output"/>: max(0, X̂W + b) in place). Same bits as apart.
     /// </summary>
     internal void ForwardRelu(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output, MatrixSpan<T> activated)
     {

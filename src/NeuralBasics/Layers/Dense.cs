@@ -61,7 +61,8 @@ public sealed class Dense<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     /// <summary>
     /// This layer's forward pass and a ReLU after it in one: <paramref name="output"/> = XW + b and
     /// <paramref name="activated"/> = max(0, XW + b), both written as the product finishes each
-    /// tile (<see cref="Sequential{T}"/> uses it for a dense layer followed by ReLU).
+    /// tile (<see cref="Sequential{T}"/> uses it for a dense layer followed by ReLU, with
+    /// <paramref name="activated"/> = <paramref name="output"/>: max(0, XW + b) in place).
     /// </summary>
     internal void ForwardRelu(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output, MatrixSpan<T> activated)
     {

@@ -12,7 +12,7 @@ namespace NeuralBasics.Layers;
 /// </summary>
 /// <remarks>
 /// The network keeps every layer's output (and gradient) for the batch between the forward and
-/// backward passes, in buffers that grow to the largest batch seen and are then reused: a warm
+/// backward passes (a dense or convolution layer followed by ReLU keeps only the ReLU's output), in buffers that grow to the largest batch seen and are then reused: a warm
 /// training step allocates nothing. An instance therefore serves one thread at a time;
 /// <see cref="Clone"/> gives another thread its own (the trained <c>Classifier</c> does this).
 /// Build one with <see cref="NetworkBuilder{T}"/> to get per-layer initialization chosen by activation.
@@ -119,19 +119,20 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
         ReadOnlyMatrixSpan<T> current = inputs;
         for (int l = 0; l < _layers.Length; l++)
         {
-            var output = Output(l, inputs.Rows);
             if (_fusedWithNext[l])
             {
-                // Both layers' outputs are kept, as apart: backward reads the dense layer's output.
+                // max(0, XW + b) written over the product in place: the layer's own output is never
+                // stored, since nothing reads it (backward takes the ReLU's mask from its output).
                 var activated = Output(l + 1, inputs.Rows);
                 if (_layers[l] is Dense<T> dense)
-                    dense.ForwardRelu(current, output, activated);
+                    dense.ForwardRelu(current, activated, activated);
                 else
-                    ((Conv2D<T>)_layers[l]).ForwardRelu(current, output, activated);
+                    ((Conv2D<T>)_layers[l]).ForwardRelu(current, activated, activated);
                 current = activated;
                 l++;
                 continue;
             }
+            var output = Output(l, inputs.Rows);
             _layers[l].Forward(current, output);
             current = output;
         }
@@ -151,7 +152,7 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
         ReadOnlyMatrixSpan<T> gradient = scoreGradient;
         for (int l = _layers.Length - 1; l >= 0; l--)
         {
-            var input = l == 0 ? inputs : Output(l - 1, n);
+            var input = l == 0 ? inputs : Stored(l - 1, n);
             var inputGradientOfLayer = l == 0 ? inputGradient : Gradient(l - 1, n);
             if (l >= 1 && _layers[l] is MaxPool2D<T> pool && _layers[l - 1] is ActivationLayer<T> { Activation: Relu })
             {
@@ -167,12 +168,12 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
             {
                 // Dense → ReLU → this dense layer: its input gradient and the ReLU's backward pass
                 // in one pass (the ReLU's input is the lower dense layer's output).
-                dense.BackwardThroughRelu(input, Output(l, n), gradient, inputGradientOfLayer, Output(l - 2, n), Gradient(l - 2, n));
+                dense.BackwardThroughRelu(input, Stored(l, n), gradient, inputGradientOfLayer, Stored(l - 2, n), Gradient(l - 2, n));
                 gradient = Gradient(l - 2, n);
                 l--;
                 continue;
             }
-            _layers[l].Backward(input, Output(l, n), gradient, inputGradientOfLayer);
+            _layers[l].Backward(input, Stored(l, n), gradient, inputGradientOfLayer);
             gradient = inputGradientOfLayer;
         }
     }
@@ -184,7 +185,7 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
         for (int l = 0; l < _layers.Length; l++)
         {
             // Line-aligned: C of the next product, whose columns may be split between cores (AlignedMemory).
-            _outputs[l] = AlignedMemory.Allocate<T>(rows * _layers[l].OutputCount);
+            _outputs[l] = _fusedWithNext[l] ? Memory<T>.Empty : AlignedMemory.Allocate<T>(rows * _layers[l].OutputCount);
             _gradients[l] = Memory<T>.Empty;
         }
         _capacity = rows;
@@ -202,9 +203,16 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
     /// The values one row of a forward pass keeps in this network's buffers: every layer's outputs,
     /// and each convolution's patches. The scorers size their chunks of rows by it.
     /// </summary>
-    internal long ValuesPerRow => _layers.Sum(l => l.OutputCount + (l is Conv2D<T> c ? c.PatchValuesPerImage : 0));
+    internal long ValuesPerRow => _layers.Select((layer, l) => (_fusedWithNext[l] ? 0L : layer.OutputCount) + (layer is Conv2D<T> c ? c.PatchValuesPerImage : 0)).Sum();
 
     private MatrixSpan<T> Output(int layer, int rows) => new(_outputs[layer].Span, rows, _layers[layer].OutputCount);
+
+    /// <summary>
+    /// What backward reads as layer <paramref name="layer"/>'s output: its own, or for a layer fused
+    /// with the ReLU after it (which keeps no output of its own) the ReLU's — read only as a mask
+    /// (x &gt; 0 exactly where max(0, x) &gt; 0) or for its shape.
+    /// </summary>
+    private MatrixSpan<T> Stored(int layer, int rows) => _fusedWithNext[layer] ? Output(layer + 1, rows) : Output(layer, rows);
 
     private MatrixSpan<T> Gradient(int layer, int rows) => new(_gradients[layer].Span, rows, _layers[layer].OutputCount);
 

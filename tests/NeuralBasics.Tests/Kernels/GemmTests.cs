@@ -284,7 +284,8 @@ public class GemmTests
     public void FusedBiasAndRelu_EqualTheThreePassesApart(string kernelName)
     {
         var kernel = Enum.Parse<GemmKernel>(kernelName);
-        foreach (var (m, n, k) in Shapes().Append((64, 24, 0)).Append((200, 300, 260)))
+        // The last two: one row, and a deep narrow product sliced along K (both finish C apart from the tiles).
+        foreach (var (m, n, k) in Shapes().Append((64, 24, 0)).Append((200, 300, 260)).Append((1, 37, 300)).Append((3, 40, 2 * GemmDriver<float>.NarrowSlice + 5)))
         {
             var a = TestData.Uniform<float>(m, k, m + 7 * n);
             var b = TestData.Uniform<float>(k, n, k + 3);
@@ -308,6 +309,10 @@ public class GemmTests
             c.Span.Fill(123);
             Gemm.MultiplyAddBias<float>(a, b, bias, c, kernel: kernel);
             Assert.True(SameBits(expected.Span, c.Span), $"{kernel} {m}x{n}x{k}: Z without activation");
+
+            c.Span.Fill(123);
+            Gemm.MultiplyAddBias<float>(a, b, bias, c, FusedActivation.Relu, c, kernel: kernel);
+            Assert.True(SameBits(expectedRelu.Span, c.Span), $"{kernel} {m}x{n}x{k}: ReLU(Z) written over C");
         }
 
         static bool SameBits(Span<float> x, Span<float> y) =>
@@ -525,6 +530,27 @@ public class GemmTests
         Assert.Throws<ArgumentException>(() => Run(buffer, Form.AtB, 24));
         Assert.Throws<ArgumentException>(() => Run(buffer, Form.ABt, 8));
         Assert.Equal(before, buffer);
+    }
+
+    /// <summary>The fused ReLU may be written over C exactly, never over part of it or over an input.</summary>
+    [Fact]
+    public void FusedRelu_OverlappingCOtherThanExactly_IsRefused()
+    {
+        var buffer = new float[64];
+
+        static void Run(float[] buffer, int activatedOffset)
+        {
+            var a = new ReadOnlyMatrixSpan<float>(buffer.AsSpan(0, 8), 2, 4);
+            var b = new ReadOnlyMatrixSpan<float>(buffer.AsSpan(8, 16), 4, 4);
+            var c = new MatrixSpan<float>(buffer.AsSpan(32, 8), 2, 4);
+            Gemm.MultiplyAddBias<float>(a, b, new float[4], c, FusedActivation.Relu, new MatrixSpan<float>(buffer.AsSpan(activatedOffset, 8), 2, 4));
+        }
+
+        var e = Assert.Throws<ArgumentException>(() => Run(buffer, 36));
+        Assert.Contains("other than exactly", e.Message);
+        Assert.Throws<ArgumentException>(() => Run(buffer, 4));
+        Run(buffer, 32);
+        Assert.All(buffer, x => Assert.Equal(0f, x));
     }
 
     [Fact]
