@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using NeuralBasics.Training.Distributed;
 
 namespace NeuralBasics.Orleans;
@@ -55,10 +56,18 @@ public sealed class CenterVariableGrain<T>(
     {
         var core = Core();
         T[][] values = parameters.Unpack<T>();
+        T[][]? sent = parameters.Precision == MessagePrecision.Full ? null : [.. values.Select(v => (T[])v.Clone())];
         var reply = core.Exchange(stamp, alpha, [.. values.Select(p => (Memory<T>)p)]);
         if (core.Version - _persisted >= options.CenterPersistEvery)
             await Persist();
-        return new ExchangeAnswer(reply, reply.Status == ExchangeStatus.Outdated ? PackedTensors.Empty : PackedTensors.Pack<T>([.. values.Select(v => (ReadOnlyMemory<T>)v)]));
+        if (reply.Status == ExchangeStatus.Outdated)
+            return new ExchangeAnswer(reply, PackedTensors.Empty);
+        if (sent is null)
+            return new ExchangeAnswer(reply, PackedTensors.Pack<T>([.. values.Select(v => (ReadOnlyMemory<T>)v)]));
+        // A 16-bit exchange is answered with the moves x̂ − x̂′, at the same precision: the worker subtracts them from its own values.
+        for (int k = 0; k < sent.Length; k++)
+            TensorPrimitives.Subtract(sent[k], values[k], sent[k]);
+        return new ExchangeAnswer(reply, PackedTensors.Pack<T>([.. sent.Select(v => (ReadOnlyMemory<T>)v)], parameters.Precision));
     }
 
     /// <inheritdoc/>

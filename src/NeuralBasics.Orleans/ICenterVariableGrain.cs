@@ -14,7 +14,11 @@ public interface ICenterVariableGrain<T> : IGrainWithStringKey
     [Alias("Initialize")]
     Task<long> Initialize(PackedTensors initial);
 
-    /// <summary>One elastic exchange (see <see cref="CenterVariableCore{T}.Exchange"/>).</summary>
+    /// <summary>
+    /// One elastic exchange (see <see cref="CenterVariableCore{T}.Exchange"/>): answered with the moved
+    /// parameters, or for 16-bit <paramref name="parameters"/> with the moves (sent values less moved
+    /// ones) at the same precision.
+    /// </summary>
     [Alias("Exchange")]
     Task<ExchangeAnswer> Exchange(MessageStamp stamp, T alpha, PackedTensors parameters);
 

@@ -5,11 +5,12 @@ namespace NeuralBasics.Orleans;
 
 /// <summary>The <see cref="IGradientAllReduce{T}"/> workers in any process use to reach the run's <see cref="IAllReduceGrain{T}"/>.</summary>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class OrleansAllReduce<T> : IGradientAllReduce<T>
+public sealed class OrleansAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly IAllReduceGrain<T> _grain;
     private readonly RetryPolicy _retry;
+    private readonly ExchangeByteCounter _bytes = new();
 
     private OrleansAllReduce(IAllReduceGrain<T> grain, int workerCount, RetryPolicy retry, MessagePrecision precision)
     {
@@ -61,6 +62,10 @@ public sealed class OrleansAllReduce<T> : IGradientAllReduce<T>
         var values = PackedTensors.Pack<T>([.. gradients.Select(g => (ReadOnlyMemory<T>)g)], Precision);
         var answer = await _retry.Run(() => _grain.Contribute(stamp, rows, values), cancellationToken).ConfigureAwait(false);
         answer.Sum.CopyTo(gradients);
+        _bytes.Add(stamp.Worker, values.Bytes.Length, answer.Sum.Bytes.Length);
         return answer.Rows;
     }
+
+    /// <summary>The bytes of the values each worker has sent and received through this client (as packed: 16-bit values count 2 bytes).</summary>
+    public (long Sent, long Received) BytesOf(int worker) => _bytes.BytesOf(worker);
 }

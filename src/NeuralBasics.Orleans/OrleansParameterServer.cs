@@ -8,11 +8,12 @@ namespace NeuralBasics.Orleans;
 /// <see cref="IParameterServerGrain{T}"/> through an Orleans client (or from inside a silo).
 /// </summary>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class OrleansParameterServer<T> : IParameterServer<T>
+public sealed class OrleansParameterServer<T> : IParameterServer<T>, IExchangeMeter
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly IParameterServerGrain<T> _grain;
     private readonly RetryPolicy _retry;
+    private readonly ExchangeByteCounter _bytes = new();
 
     /// <summary>
     /// The server of the run <paramref name="run"/>, reached through <paramref name="grains"/>; pushes
@@ -88,8 +89,12 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
         ArgumentNullException.ThrowIfNull(destination);
         var fetched = await _retry.Run(() => _grain.Fetch(stamp, Precision), cancellationToken).ConfigureAwait(false);
         fetched.Tensors.CopyTo(destination);
+        _bytes.Add(stamp.Worker, 0, fetched.Tensors.Bytes.Length);
         return fetched.Version;
     }
+
+    /// <summary>The bytes of the values each worker has sent and received through this client (as packed: 16-bit values count 2 bytes).</summary>
+    public (long Sent, long Received) BytesOf(int worker) => _bytes.BytesOf(worker);
 
     /// <inheritdoc/>
     public async ValueTask<ExchangeReply> PushAsync(MessageStamp stamp, long baseVersion, IReadOnlyList<ReadOnlyMemory<T>> gradients,
@@ -97,6 +102,8 @@ public sealed class OrleansParameterServer<T> : IParameterServer<T>
     {
         ArgumentNullException.ThrowIfNull(gradients);
         var values = PackedTensors.Pack<T>([.. gradients], Precision);
-        return await _retry.Run(() => _grain.Push(stamp, baseVersion, values), cancellationToken).ConfigureAwait(false);
+        var reply = await _retry.Run(() => _grain.Push(stamp, baseVersion, values), cancellationToken).ConfigureAwait(false);
+        _bytes.Add(stamp.Worker, values.Bytes.Length, 0);
+        return reply;
     }
 }

@@ -77,12 +77,17 @@ public sealed class MessagePrecisionTests(ClusterFixture fixture)
         var start = new NetworkBuilder<float>(784, seed: 3).Dense(32, new Relu()).Dense(10).Build();
         var options = new DownpourOptions { Workers = 1, FetchEvery = 1, PushEvery = 1, Epochs = 4, BatchSize = 32, Seed = 2 };
         var accuracy = new Dictionary<MessagePrecision, double>();
+        long values = start.Parameters.Sum(p => (long)p.Value.Memory.Length);
         foreach (var precision in new[] { MessagePrecision.Full, MessagePrecision.BFloat16, MessagePrecision.Half })
         {
             var server = new OrleansParameterServer<float>(fixture.Grains, $"precision-{precision}", precision: precision);
             await server.InitializeAsync([.. start.Parameters.Select(p => (ReadOnlyMemory<float>)p.Value.Memory)]);
-            await new DownpourWorker<float>(new TrainingSetup<float>(start.Clone(), SoftmaxCrossEntropyLoss.Instance, null, new Adam(1e-3)), server, 0, options)
+            var report = await new DownpourWorker<float>(new TrainingSetup<float>(start.Clone(), SoftmaxCrossEntropyLoss.Instance, null, new Adam(1e-3)), server, 0, options)
                 .RunAsync(train);
+            // One push a step and one fetch a step (and the first), each the model's values at 4 or 2 bytes.
+            int size = precision == MessagePrecision.Full ? 4 : 2;
+            Assert.Equal(report.Steps * values * size, report.BytesSent);
+            Assert.Equal((report.Messages - report.Steps) * values * size, report.BytesReceived);
             var model = start.Clone();
             await server.FetchAsync(new MessageStamp(0, 1), [.. model.Parameters.Select(p => p.Value.Memory)]);
             accuracy[precision] = new Classifier<float>(model, SoftmaxCrossEntropyLoss.Instance).Accuracy(test);
@@ -92,5 +97,81 @@ public sealed class MessagePrecisionTests(ClusterFixture fixture)
         Assert.True(Math.Abs(accuracy[MessagePrecision.BFloat16] - accuracy[MessagePrecision.Full]) <= 0.02, $"bf16 {accuracy[MessagePrecision.BFloat16]:P1} vs full {accuracy[MessagePrecision.Full]:P1}");
         Assert.True(Math.Abs(accuracy[MessagePrecision.Half] - accuracy[MessagePrecision.Full]) <= 0.02, $"half {accuracy[MessagePrecision.Half]:P1} vs full {accuracy[MessagePrecision.Full]:P1}");
         Console.WriteLine(string.Join(", ", accuracy.Select(p => $"{p.Key} {p.Value:P2}")));
+    }
+
+    /// <summary>
+    /// A 16-bit elastic exchange by its definition: the worker sends x̂ = bf16(x); the center moves by
+    /// α·(x̂ − x̃); the worker gets the move back in bfloat16 and subtracts it from its own unrounded x.
+    /// </summary>
+    [Fact(Timeout = 60_000)]
+    public async Task AnElasticExchangeAtBFloat16_MovesTheWorkerByTheRoundedMove_AndKeepsItsOwnBits()
+    {
+        float[] center = [0.5f, -1.25f, 3f, 0f];
+        float[] local = [0.5f + 1e-3f, -1.3f, 2.9999f, 1.00390625f + 3e-7f];
+        float alpha = 0.25f;
+        var variable = new OrleansCenterVariable<float>(fixture.Grains, "easgd-bf16-exchange", precision: MessagePrecision.BFloat16);
+        await variable.InitializeAsync([center]);
+        float[] worker = [.. local];
+        var reply = await variable.ExchangeAsync(new MessageStamp(0, 1), alpha, [worker]);
+        Assert.Equal(ExchangeStatus.Applied, reply.Status);
+
+        float[] moved = new float[4], expectedCenter = new float[4];
+        for (int i = 0; i < 4; i++)
+        {
+            float sent = Bf16(local[i]);
+            float difference = sent - center[i];
+            float move = sent - (sent - alpha * difference);
+            moved[i] = local[i] - Bf16(move);
+            expectedCenter[i] = center[i] + alpha * difference;
+        }
+        Assert.Equal(moved, worker);
+        var read = new float[4];
+        await variable.ReadAsync([read]);
+        Assert.Equal(expectedCenter, read);
+        // A repeat (the reply was lost) moves the worker the same way from where it was, and the center not again.
+        float[] again = [.. local];
+        Assert.Equal(ExchangeStatus.Duplicate, (await variable.ExchangeAsync(new MessageStamp(0, 1), alpha, [again])).Status);
+        Assert.Equal(moved, again);
+        await variable.ReadAsync([read]);
+        Assert.Equal(expectedCenter, read);
+        Assert.Equal((2L * 4 * 2, 2L * 4 * 2), variable.BytesOf(0));
+
+        // Round to nearest even on the lower 16 bits, by hand.
+        static float Bf16(float x)
+        {
+            uint bits = BitConverter.SingleToUInt32Bits(x), low = bits & 0xFFFF, high = bits >> 16;
+            if (low > 0x8000 || (low == 0x8000 && (high & 1) == 1))
+                high++;
+            return BitConverter.UInt32BitsToSingle(high << 16);
+        }
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task EasgdWithSixteenBitMessages_ReachesTheAccuracyOfFullOnes()
+    {
+        var (train, test) = FashionMnist.Load<float>(Path.Combine(AppContext.BaseDirectory, "TestData", "fashion-mnist-subset"), trainLimit: 2000, testLimit: 500);
+        var standardizer = Standardizer.Fit(train);
+        (train, test) = (standardizer.Transform(train), standardizer.Transform(test));
+        var start = new NetworkBuilder<float>(784, seed: 3).Dense(32, new Relu()).Dense(10).Build();
+        var options = new ElasticAveragingOptions { Workers = 1, Alpha = 0.3, Tau = 2, Epochs = 4, BatchSize = 32, Seed = 2 };
+        long values = start.Parameters.Sum(p => (long)p.Value.Memory.Length);
+        var accuracy = new Dictionary<MessagePrecision, double>();
+        foreach (var precision in new[] { MessagePrecision.Full, MessagePrecision.BFloat16, MessagePrecision.Half })
+        {
+            var center = new OrleansCenterVariable<float>(fixture.Grains, $"easgd-precision-{precision}", precision: precision);
+            await center.InitializeAsync([.. start.Parameters.Select(p => (ReadOnlyMemory<float>)p.Value.Memory)]);
+            var report = await new ElasticAveragingWorker<float>(new TrainingSetup<float>(start.Clone(), SoftmaxCrossEntropyLoss.Instance, null, new Adam(1e-3)), center, 0, options)
+                .RunAsync(train);
+            int size = precision == MessagePrecision.Full ? 4 : 2;
+            Assert.Equal(report.Messages * values * size, report.BytesSent);
+            Assert.Equal(report.Messages * values * size, report.BytesReceived);
+            var model = start.Clone();
+            await center.ReadAsync([.. model.Parameters.Select(p => p.Value.Memory)]);
+            accuracy[precision] = new Classifier<float>(model, SoftmaxCrossEntropyLoss.Instance).Accuracy(test);
+        }
+        Assert.True(accuracy[MessagePrecision.Full] > 0.7, $"full {accuracy[MessagePrecision.Full]:P1}");
+        Assert.True(Math.Abs(accuracy[MessagePrecision.BFloat16] - accuracy[MessagePrecision.Full]) <= 0.02, $"bf16 {accuracy[MessagePrecision.BFloat16]:P1} vs full {accuracy[MessagePrecision.Full]:P1}");
+        Assert.True(Math.Abs(accuracy[MessagePrecision.Half] - accuracy[MessagePrecision.Full]) <= 0.02, $"half {accuracy[MessagePrecision.Half]:P1} vs full {accuracy[MessagePrecision.Full]:P1}");
+        Console.WriteLine("EASGD: " + string.Join(", ", accuracy.Select(p => $"{p.Key} {p.Value:P2}")));
     }
 }

@@ -7,8 +7,8 @@ namespace NeuralBasics.Training;
 /// <param name="Samples">Rows trained on.</param>
 /// <param name="Loss">The mean data loss of the last epoch's batches (NaN before the first).</param>
 /// <param name="Messages">Calls made to the shared state (fetches, pushes, exchanges, all-reduce rounds).</param>
-/// <param name="BytesSent">Tensor bytes sent to the shared state.</param>
-/// <param name="BytesReceived">Tensor bytes received from it.</param>
+/// <param name="BytesSent">Tensor bytes sent: as the transport counted them when it does (<see cref="Distributed.IExchangeMeter"/>: 16-bit messages, a ring's parts), else the model's size per message.</param>
+/// <param name="BytesReceived">Tensor bytes received, counted the same way.</param>
 /// <param name="Elapsed">Time since the worker started.</param>
 /// <param name="Version">The shared parameters' version the worker last saw.</param>
 /// <param name="Rejected">Messages the shared state did not apply (stale pushes, outdated exchanges).</param>

@@ -3,6 +3,7 @@ using NeuralBasics.Data;
 using NeuralBasics.Layers;
 using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
+using NeuralBasics.Scoring;
 using NeuralBasics.Training;
 using NeuralBasics.Training.Distributed;
 
@@ -61,6 +62,49 @@ public class RingAllReduceTests
         Assert.All(totals, t => Assert.Equal(4, t));
         // Worker 2 had no rows: its values count as zeros. 0+1+3+4 = 8.
         Assert.All(buffers, b => Assert.Equal([8.0, 80.0, 800.0], b));
+    }
+
+    /// <summary>
+    /// Each worker's bytes as the algorithms move them, 3 workers and 17 doubles (chunks of 6, 6, 5):
+    /// the ring's worker 0 sends every chunk on and the finished ones round again, worker 1 (the one
+    /// before last) only sends on, worker 2 only sends the finished ones; in scatter-gather a worker sends
+    /// the others' chunks of its gradients (none when it has no rows) and its finished chunk to each.
+    /// The worker reports say the same.
+    /// </summary>
+    [Theory]
+    [InlineData("ring", new long[] { 34, 17, 17 }, new long[] { 17, 34, 17 })]
+    [InlineData("scatter", new long[] { 11 + 12, 0 + 12, 12 + 10 }, new long[] { 6 + 11, 12 + 11, 5 + 12 })]
+    public async Task EachWorkersBytes_AreThoseItsMessagesCarried(string kind, long[] sentValues, long[] receivedValues)
+    {
+        var peers = Peers(kind, 3);
+        await Task.WhenAll(Enumerable.Range(0, 3).Select(w =>
+            peers.AllReduceAsync(new MessageStamp(w, 1), w == 1 ? 0 : 2, [new double[10], new double[5], new double[2]]).AsTask()));
+        var meter = Assert.IsAssignableFrom<IExchangeMeter>(peers);
+        for (int w = 0; w < 3; w++)
+            Assert.Equal((8 * sentValues[w], 8 * receivedValues[w]), meter.BytesOf(w));
+
+        var trained = Peers(kind, 3);
+        var reports = await TrainReports(3, trained, rows: 40);
+        foreach (var r in reports)
+            Assert.Equal(((IExchangeMeter)trained).BytesOf(r.Worker), (r.BytesSent, r.BytesReceived));
+        Assert.Equal(reports.Sum(r => r.BytesSent), reports.Sum(r => r.BytesReceived));
+        if (kind == "ring")
+        {
+            // The 2-3 linear model's 9 doubles (72 bytes) per round: twice from worker 0, once from the others.
+            Assert.Equal([144, 72, 72], reports.Select(r => r.BytesSent / r.Messages));
+            Assert.Equal([72, 144, 72], reports.Select(r => r.BytesReceived / r.Messages));
+        }
+    }
+
+    private static async Task<WorkerReport[]> TrainReports(int workers, IGradientAllReduce<double> allReduce, int rows)
+    {
+        var data = SyntheticData.Spiral<double>(rows, 3, seed: 7);
+        var start = new LinearScore<double>(2, 3, seed: 1);
+        var options = new SynchronousOptions { Epochs = 1, BatchSize = 8, Seed = 2 };
+        var reports = await Task.WhenAll(Enumerable.Range(0, workers).Select(w => Task.Run(() =>
+            new SynchronousWorker<double>(new TrainingSetup<double>(start.Clone(), SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.1)), allReduce, w, options)
+                .RunAsync(data, Enumerable.Range(0, data.Count).Where(i => i % workers == w).ToArray()))));
+        return reports;
     }
 
     [Theory]

@@ -53,7 +53,7 @@ public sealed class DownpourWorker<T> : DistributedWorker<T>
         var accumulated = parameters.Select(p => new T[p.Value.Memory.Length]).ToArray();
         ReadOnlyMemory<T>[] pushes = [.. accumulated.Select(a => (ReadOnlyMemory<T>)a)];
         Memory<T>[] fetches = [.. parameters.Select(p => p.Value.Memory)];
-        var meter = new WorkerMeter<T>(Worker, Setup.Score);
+        var meter = new WorkerMeter<T>(Worker, Setup.Score, Server);
         var fetchStamp = FirstStamp();
         var pushStamp = FirstStamp();
         int pending = 0;

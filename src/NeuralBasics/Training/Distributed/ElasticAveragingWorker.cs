@@ -44,7 +44,7 @@ public sealed class ElasticAveragingWorker<T> : DistributedWorker<T>
         var batches = new ShardBatches<T>(data, rows.Span, Options.BatchSize, Options.Seed, Worker);
         Memory<T>[] parameters = [.. Setup.Score.Parameters.Select(p => p.Value.Memory)];
         T alpha = T.CreateChecked(Options.Alpha);
-        var meter = new WorkerMeter<T>(Worker, Setup.Score);
+        var meter = new WorkerMeter<T>(Worker, Setup.Score, Center);
         var stamp = FirstStamp();
         for (int epoch = 1; epoch <= Options.Epochs; epoch++)
         {

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace NeuralBasics.Training.Distributed;
 
@@ -21,10 +22,11 @@ namespace NeuralBasics.Training.Distributed;
 /// same rounds with tensors of the same sizes.
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>
+public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly IRingNetwork<T> _network;
+    private readonly ExchangeByteCounter _bytes = new();
 
     /// <summary>An all-reduce among <paramref name="workerCount"/> workers over <paramref name="network"/> (shared by all of them, or one per process reaching the same mailboxes).</summary>
     public ScatterAllReduce(IRingNetwork<T> network, int workerCount)
@@ -37,12 +39,16 @@ public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>
     /// <inheritdoc/>
     public int WorkerCount { get; }
 
+    /// <summary>The bytes of the values each worker has put in and taken out of the mailboxes.</summary>
+    public (long Sent, long Received) BytesOf(int worker) => _bytes.BytesOf(worker);
+
     /// <inheritdoc/>
     public async ValueTask<int> AllReduceAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, CancellationToken cancellationToken = default)
     {
         long total = FlatChunks.CheckContribution(stamp, rows, gradients, WorkerCount);
         int worker = stamp.Worker, n = WorkerCount;
         var (ownStart, ownLength) = FlatChunks.Chunk(total, n, worker);
+        long sent = 0, received = 0;
 
         // Reduce-scatter: every other owner gets this worker's part of its chunk (none when this worker has no rows) ...
         var sends = new List<Task>(n);
@@ -55,6 +61,7 @@ public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>
             if (rows > 0)
                 FlatChunks.AddFlat(gradients, start, part);
             sends.Add(_network.SendAsync(c, new RingKey(stamp.Sequence, 0, worker), rows, part, cancellationToken).AsTask());
+            sent += part.Length;
         }
         // ... and this worker adds the parts of its own chunk in worker-id order, from zeros.
         var sum = new T[ownLength];
@@ -69,6 +76,7 @@ public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>
                 continue;
             }
             var (partRows, values) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, 0, w), cancellationToken).ConfigureAwait(false);
+            received += values.Length;
             if (values.Length != 0 && values.Length != ownLength)
                 throw new InvalidOperationException($"Worker {w}'s part of chunk {worker} in round {stamp.Sequence} has {values.Length} values, not {ownLength}: the workers' tensors differ.");
             if (values.Length != 0)
@@ -81,7 +89,10 @@ public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>
         sends.Clear();
         for (int c = 0; c < n; c++)
             if (c != worker)
+            {
                 sends.Add(_network.SendAsync(c, new RingKey(stamp.Sequence, 1, worker), totalRows, sum, cancellationToken).AsTask());
+                sent += sum.Length;
+            }
         FlatChunks.CopyFlat(sum, gradients, ownStart);
         for (int c = 0; c < n; c++)
         {
@@ -89,11 +100,13 @@ public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>
                 continue;
             var (start, length) = FlatChunks.Chunk(total, n, c);
             var (chunkRows, values) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, 1, c), cancellationToken).ConfigureAwait(false);
+            received += values.Length;
             if (values.Length != length || chunkRows != totalRows)
                 throw new InvalidOperationException($"Chunk {c} of round {stamp.Sequence} arrived with {values.Length} values and {chunkRows} rows, not {length} and {totalRows}: the workers disagree.");
             FlatChunks.CopyFlat(values, gradients, start);
         }
         await Task.WhenAll(sends).ConfigureAwait(false);
+        _bytes.Add(worker, sent * Unsafe.SizeOf<T>(), received * Unsafe.SizeOf<T>());
         return totalRows;
     }
 

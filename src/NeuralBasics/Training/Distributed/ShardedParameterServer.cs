@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace NeuralBasics.Training.Distributed;
 
@@ -22,13 +23,15 @@ namespace NeuralBasics.Training.Distributed;
 /// version; the largest staleness.
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class ShardedParameterServer<T> : IParameterServer<T>
+public sealed class ShardedParameterServer<T> : IParameterServer<T>, IExchangeMeter
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly IParameterServer<T>[] _shards;
     private readonly TensorSlice[][] _layout;
     private readonly int[] _tensorLengths;
     private readonly ConcurrentDictionary<(int Worker, long Incarnation), long[]> _fetched = new();
+    /// <summary>The bytes moved through shards that do not count their own (at the element type's size).</summary>
+    private readonly ExchangeByteCounter _uncounted = new();
 
     /// <summary>A server over <paramref name="shards"/>; shard s holds the slices <paramref name="layout"/>[s], in order, of tensors of <paramref name="tensorLengths"/>.</summary>
     /// <exception cref="ArgumentException">No shard, a layout of another count, an empty shard, or slices that do not cover every tensor exactly once.</exception>
@@ -160,6 +163,7 @@ public sealed class ShardedParameterServer<T> : IParameterServer<T>
             fetches[s] = _shards[s].FetchAsync(stamp, SlicesOf(s, destination), cancellationToken).AsTask();
         long[] versions = await Task.WhenAll(fetches).ConfigureAwait(false);
         _fetched[(stamp.Worker, stamp.Incarnation)] = versions;
+        _uncounted.Add(stamp.Worker, 0, UncountedBytes());
         return versions.Min();
     }
 
@@ -173,7 +177,34 @@ public sealed class ShardedParameterServer<T> : IParameterServer<T>
         var pushes = new Task<ExchangeReply>[_shards.Length];
         for (int s = 0; s < _shards.Length; s++)
             pushes[s] = _shards[s].PushAsync(stamp, bases?[s] ?? baseVersion, SlicesOf(s, gradients), cancellationToken).AsTask();
-        return Combine(await Task.WhenAll(pushes).ConfigureAwait(false));
+        var replies = await Task.WhenAll(pushes).ConfigureAwait(false);
+        _uncounted.Add(stamp.Worker, UncountedBytes(), 0);
+        return Combine(replies);
+    }
+
+    /// <summary>
+    /// The bytes <paramref name="worker"/> has sent and received through the shards: each shard's own
+    /// count where it keeps one (<see cref="IExchangeMeter"/>, e.g. 16-bit messages), else its slices
+    /// at the element type's size per fetch and push.
+    /// </summary>
+    public (long Sent, long Received) BytesOf(int worker)
+    {
+        var (sent, received) = _uncounted.BytesOf(worker);
+        foreach (var shard in _shards.OfType<IExchangeMeter>())
+        {
+            var (s, r) = shard.BytesOf(worker);
+            (sent, received) = (sent + s, received + r);
+        }
+        return (sent, received);
+    }
+
+    private long UncountedBytes()
+    {
+        long values = 0;
+        for (int s = 0; s < _shards.Length; s++)
+            if (_shards[s] is not IExchangeMeter)
+                values += _layout[s].Sum(x => (long)x.Length);
+        return values * Unsafe.SizeOf<T>();
     }
 
     /// <summary>The shards' replies as one (see the remarks).</summary>

@@ -52,7 +52,7 @@ public sealed class SynchronousWorker<T> : DistributedWorker<T>
         var batches = new ShardBatches<T>(data, rows.Span, Options.BatchSize, Options.Seed, Worker, Options.Shuffle);
         Memory<T>[] gradients = [.. parameters.Select(p => p.Gradient.Memory)];
         var chain = new ChainApplication<T>(parameters, Setup.Update);
-        var meter = new WorkerMeter<T>(Worker, Setup.Score);
+        var meter = new WorkerMeter<T>(Worker, Setup.Score, AllReduce);
         var stamp = FirstStamp();
         for (int epoch = 1; epoch <= Options.Epochs; epoch++)
         {

@@ -4,11 +4,16 @@ using System.Runtime.CompilerServices;
 
 namespace NeuralBasics.Training.Distributed;
 
-/// <summary>Counts what a worker did and sent, and makes its reports.</summary>
-internal sealed class WorkerMeter<T>(int worker, IScoreFunction<T> score)
+/// <summary>
+/// Counts what a worker did and sent, and makes its reports. Bytes come from the transport when it
+/// counts them (<see cref="IExchangeMeter"/>, from this meter's start), else the model's size per message.
+/// </summary>
+internal sealed class WorkerMeter<T>(int worker, IScoreFunction<T> score, object transport)
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly IExchangeMeter? _transport = transport as IExchangeMeter;
+    private readonly (long Sent, long Received) _transportAtStart = (transport as IExchangeMeter)?.BytesOf(worker) ?? default;
     private double _lossSum;
     private long _lossRows;
 
@@ -45,6 +50,14 @@ internal sealed class WorkerMeter<T>(int worker, IScoreFunction<T> score)
         return Report();
     }
 
-    public WorkerReport Report() => new(worker, Epoch, Steps, Samples, _lastEpochLoss, Messages, BytesSent, BytesReceived,
-        Stopwatch.GetElapsedTime(_started), Version, Rejected);
+    public WorkerReport Report()
+    {
+        if (_transport is not null)
+        {
+            var (sent, received) = _transport.BytesOf(worker);
+            (BytesSent, BytesReceived) = (sent - _transportAtStart.Sent, received - _transportAtStart.Received);
+        }
+        return new(worker, Epoch, Steps, Samples, _lastEpochLoss, Messages, BytesSent, BytesReceived,
+            Stopwatch.GetElapsedTime(_started), Version, Rejected);
+    }
 }
