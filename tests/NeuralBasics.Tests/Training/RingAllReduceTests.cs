@@ -79,6 +79,7 @@ public class RingAllReduceTests
         var peers = Peers(kind, 3);
         await Task.WhenAll(Enumerable.Range(0, 3).Select(w =>
             peers.AllReduceAsync(new MessageStamp(w, 1), w == 1 ? 0 : 2, [new double[10], new double[5], new double[2]]).AsTask()));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ExchangeByteCounter().Add(0, -1, 0));
         var meter = Assert.IsAssignableFrom<IExchangeMeter>(peers);
         for (int w = 0; w < 3; w++)
             Assert.Equal((8 * sentValues[w], 8 * receivedValues[w]), meter.BytesOf(w));

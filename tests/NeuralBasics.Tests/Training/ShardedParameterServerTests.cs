@@ -88,6 +88,43 @@ public class ShardedParameterServerTests
         Assert.Equal([9.0], destination[0]);
         Assert.Equal([0.0, 1.0], destination[1]);
         Assert.Equal([18.0, 28.0], destination[2]);
+        // Two fetches and two pushes of the 5 values, 8 bytes each; nothing for worker 9, which never went through it.
+        Assert.Equal((80L, 80L), server.BytesOf(1));
+        Assert.Equal((0L, 0L), server.BytesOf(9));
+    }
+
+    /// <summary>A shard that counts its own bytes (as 16-bit Orleans shards do) is asked; the others count at the type's size.</summary>
+    [Fact]
+    public async Task Bytes_ComeFromShardsThatCountThem_AndAtTheTypesSizeFromTheOthers()
+    {
+        var a = new InProcessParameterServer<double>([new double[] { 1, 2 }], new Sgd(1));
+        var b = new HalfCounting(new InProcessParameterServer<double>([new double[] { 10, 20, 30 }], new Sgd(1)));
+        var server = new ShardedParameterServer<double>([a, b], [[new TensorSlice(0, 0, 2)], [new(1, 0, 3)]], [2, 3]);
+        var destination = new[] { new double[2], new double[3] };
+        await server.FetchAsync(new MessageStamp(0, 1), [.. destination.Select(d => (Memory<double>)d)]);
+        await server.PushAsync(new MessageStamp(0, 1), 0, [new double[2], new double[3]]);
+        await server.PushAsync(new MessageStamp(0, 2), 0, [new double[2], new double[3]]);
+        // Shard a: 2 values x 8 bytes per message; shard b: 3 values x 2 bytes, as it counted them.
+        Assert.Equal((2 * (16L + 6), 16L + 6), server.BytesOf(0));
+    }
+
+    private sealed class HalfCounting(InProcessParameterServer<double> inner) : IParameterServer<double>, IExchangeMeter
+    {
+        private readonly ExchangeByteCounter _bytes = new();
+
+        public (long Sent, long Received) BytesOf(int worker) => _bytes.BytesOf(worker);
+
+        public async ValueTask<long> FetchAsync(MessageStamp stamp, IReadOnlyList<Memory<double>> destination, CancellationToken cancellationToken = default)
+        {
+            _bytes.Add(stamp.Worker, 0, 2 * destination.Sum(d => (long)d.Length));
+            return await inner.FetchAsync(stamp, destination, cancellationToken);
+        }
+
+        public ValueTask<ExchangeReply> PushAsync(MessageStamp stamp, long baseVersion, IReadOnlyList<ReadOnlyMemory<double>> gradients, CancellationToken cancellationToken = default)
+        {
+            _bytes.Add(stamp.Worker, 2 * gradients.Sum(g => (long)g.Length), 0);
+            return inner.PushAsync(stamp, baseVersion, gradients, cancellationToken);
+        }
     }
 
     [Theory]
