@@ -33,7 +33,8 @@ namespace NeuralBasics.Cluster;
 /// without a worker that misses a round by that much (it is dropped for the rest of the run), and
 /// <c>--reduce scatter</c> or <c>ring</c> sums the gradients through the workers' own mailboxes
 /// (<see cref="ScatterAllReduce{T}"/>, <see cref="RingAllReduce{T}"/>) instead of the run's one
-/// all-reduce grain; in Downpour
+/// all-reduce grain — with a round deadline there, the run's referee grain decides each round
+/// (<see cref="OrleansRoundReferee"/>, waiting twice the deadline); in Downpour
 /// <c>--shards S</c> splits the server over S grains, one per silo. With <c>--wait-for-go yes</c> it
 /// writes "ready" once connected and initialized, and trains when a line "go" arrives on its standard input.
 /// </remarks>
@@ -130,9 +131,14 @@ internal static class WorkerProcess
                     await mailboxes.PlaceMailboxesAsync(workers, silos, timeout.Token);
                     if (gateways.Length > 0 && !silos[id % silos.Count].Endpoint.Address.Equals(gateways[0].Address))
                         Console.Error.WriteLine($"worker {id}: its mailbox is on {silos[id % silos.Count]}, not on the silo of its gateway {gateways[0]}.");
+                    // With a round deadline a referee decides each round once for all (apply, or redo without the silent).
+                    var peerDeadline = TimeSpan.FromMilliseconds(args.Number("round-deadline", 0));
+                    var referee = peerDeadline > TimeSpan.Zero
+                        ? await OrleansRoundReferee.JoinAsync(grains, run, workers, 2 * peerDeadline, cancellationToken: timeout.Token)
+                        : null;
                     IGradientAllReduce<float> peers = reduce == "ring"
-                        ? new RingAllReduce<float>(mailboxes, workers)
-                        : new ScatterAllReduce<float>(mailboxes, workers);
+                        ? new RingAllReduce<float>(mailboxes, workers, referee, peerDeadline)
+                        : new ScatterAllReduce<float>(mailboxes, workers, referee, peerDeadline);
                     worker = new SynchronousWorker<float>(setup, peers, id, Runs.SynchronousOptions(epochs, batch));
                     break;
                 default:

@@ -19,7 +19,10 @@ public interface IRingMailboxGrain<T> : IGrainWithStringKey
     [Alias("Open")]
     Task<string> Open();
 
-    /// <summary>Waits for the message under (round, phase, chunk) and takes it out.</summary>
+    /// <summary>
+    /// Waits for the message under (round, phase, chunk) and takes it out; a cancelled wait (the
+    /// worker gave up on the round at its deadline) ends here too, leaving nothing waiting in the grain.
+    /// </summary>
     [Alias("Receive")]
-    Task<RingDelivery> Receive(long round, int phase, int chunk);
+    Task<RingDelivery> Receive(long round, int phase, int chunk, CancellationToken cancellationToken = default);
 }

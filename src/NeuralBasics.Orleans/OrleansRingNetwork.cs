@@ -67,7 +67,7 @@ public sealed class OrleansRingNetwork<T> : IRingNetwork<T>
     /// <inheritdoc/>
     public async ValueTask<(int Rows, T[] Values)> ReceiveAsync(int worker, RingKey key, CancellationToken cancellationToken = default)
     {
-        var message = await Mailbox(worker).Receive(key.Round, key.Phase, key.Chunk).WaitAsync(cancellationToken).ConfigureAwait(false);
+        var message = await Mailbox(worker).Receive(key.Round, key.Phase, key.Chunk, cancellationToken).WaitAsync(cancellationToken).ConfigureAwait(false);
         var tensors = message.Values.Unpack<T>();
         return (message.Rows, tensors.Length == 1 ? tensors[0] : throw new InvalidDataException("A ring message should hold one tensor."));
     }

@@ -32,10 +32,10 @@ public sealed class RingMailboxGrain<T> : Grain, IRingMailboxGrain<T>
     public Task<string> Open() => Task.FromResult(RuntimeIdentity);
 
     /// <inheritdoc/>
-    public async Task<RingDelivery> Receive(long round, int phase, int chunk)
+    public async Task<RingDelivery> Receive(long round, int phase, int chunk, CancellationToken cancellationToken = default)
     {
         var key = (round, phase, chunk);
-        var message = await Slot(key).Task;
+        var message = await Slot(key).Task.WaitAsync(cancellationToken);
         if (_slots.Remove(key))
         {
             _taken.Add(key);

@@ -82,8 +82,11 @@ public sealed class FaultTests
         Assert.True(accuracy >= 0.72, $"test accuracy {accuracy:P1} (before training {before:P1})");
     }
 
-    [Fact(Timeout = 180_000)]
-    public async Task ASynchronousWorkerProcessKilledMidRound_IsDroppedAtTheRoundDeadline_AndTheOthersFinishTogether()
+    [Theory(Timeout = 180_000)]
+    [InlineData("grain")]
+    [InlineData("ring")]
+    [InlineData("scatter")]
+    public async Task ASynchronousWorkerProcessKilledMidRound_IsDroppedAtTheRoundDeadline_AndTheOthersFinishTogether(string reduce)
     {
         await using var cluster = await ClusterFixture.StartAsync(ConnectionTransportType.TcpSocket);
         using var folder = new TemporaryFolder();
@@ -92,11 +95,15 @@ public sealed class FaultTests
         start.Save(model);
         string gateways = string.Join(',', cluster.Silos.Select(s => s.GatewayAddress.Endpoint.ToString()));
         const int epochs = 4, rows = 300, batch = 50;
+        string run = $"sync-deadline-{reduce}";
+        // The grain's round waits the deadline from its first contribution; a peer exchange waits it
+        // from each worker's start, then the referee twice it: 3 s keeps that inside the 10 s call timeout.
+        int deadline = reduce == "grain" ? 5000 : 3000;
 
         ClusterProcess Worker(int id) => ClusterProcess.StartProgram($"worker {id}", typeof(ClusterProcess).Assembly.Location,
-            ["worker", "--gateways", gateways, "--mode", "sync", "--run", "sync-deadline", "--id", $"{id}", "--workers", "3",
+            ["worker", "--gateways", gateways, "--mode", "sync", "--reduce", reduce, "--run", run, "--id", $"{id}", "--workers", "3",
              "--model", model, "--data", Subset, "--rows", $"{id * rows}:{rows}", "--epochs", $"{epochs}", "--batch", $"{batch}",
-             "--round-deadline", "5000", "--snapshots", folder.Path, "--deadline", "150",
+             "--round-deadline", $"{deadline}", "--snapshots", folder.Path, "--deadline", "150",
              "--cluster-id", cluster.Options.ClusterId, "--service-id", cluster.Options.ServiceId]);
 
         await using var first = Worker(0);
@@ -115,8 +122,9 @@ public sealed class FaultTests
 
         Assert.All(outcomes.Take(2), o => Assert.True(o.Report is { Epoch: epochs }, $"a survivor did not finish: {o.Message}"));
         Assert.Null(outcomes[2].Report);
-        var allReduce = await OrleansAllReduce<float>.JoinAsync(cluster.Client, "sync-deadline", 3, TimeSpan.FromMilliseconds(5000));
-        int[] members = await allReduce.MembersAsync();
+        int[] members = reduce == "grain"
+            ? await (await OrleansAllReduce<float>.JoinAsync(cluster.Client, run, 3, TimeSpan.FromMilliseconds(deadline))).MembersAsync()
+            : await (await OrleansRoundReferee.JoinAsync(cluster.Client, run, 3, TimeSpan.FromMilliseconds(2 * deadline))).MembersAsync();
         Assert.Equal([0, 1], members);
         // The survivors applied the same sums in the same order: their final models are the same bits.
         byte[] Final(int id) => File.ReadAllBytes(Path.Combine(folder.Path, $"worker-{id}-epoch-{epochs}.safetensors"));

@@ -28,9 +28,15 @@ public class RingAllReduceTests
         return replicas;
     }
 
-    private static IGradientAllReduce<double> Peers(string kind, int workers) => kind == "ring"
-        ? new RingAllReduce<double>(new InProcessRingNetwork<double>(), workers)
-        : new ScatterAllReduce<double>(new InProcessRingNetwork<double>(), workers);
+    /// <summary>The ring or scatter-gather; "-refereed" with a round deadline too long to pass (the same bits).</summary>
+    private static IGradientAllReduce<double> Peers(string kind, int workers)
+    {
+        var referee = kind.EndsWith("-refereed", StringComparison.Ordinal) ? new InProcessRoundReferee(workers, TimeSpan.FromMinutes(2)) : null;
+        var deadline = referee is null ? TimeSpan.Zero : TimeSpan.FromMinutes(1);
+        return kind.StartsWith("ring", StringComparison.Ordinal)
+            ? new RingAllReduce<double>(new InProcessRingNetwork<double>(), workers, referee, deadline)
+            : new ScatterAllReduce<double>(new InProcessRingNetwork<double>(), workers, referee, deadline);
+    }
 
     [Theory]
     [InlineData("ring", 1)]
@@ -41,6 +47,8 @@ public class RingAllReduceTests
     [InlineData("scatter", 2)]
     [InlineData("scatter", 3)]
     [InlineData("scatter", 5)]
+    [InlineData("ring-refereed", 3)]
+    [InlineData("scatter-refereed", 3)]
     public async Task EveryWorker_GetsBitForBitTheOneGrainSum(string kind, int workers)
     {
         var ring = await Train(workers, Peers(kind, workers), rows: 40);

@@ -17,6 +17,13 @@ namespace NeuralBasics.Training.Distributed;
 /// A worker with no rows in a round sends its partial sums on unchanged (its gradients count as
 /// zeros). The messages are keyed by round, phase and chunk, so a retried delivery is ignored.
 /// Workers must run the same rounds with tensors of the same sizes.
+/// <para>
+/// With a referee and a round deadline (<see cref="IRoundReferee"/>), a worker that dies stops
+/// nobody for longer than the deadline and the referee's wait: the survivors report the round
+/// unfinished and redo it among themselves from their own gradients, the dead worker dropped for the
+/// rest of the run; the chunks are then cut among the members that remain, in id order, so the sum
+/// is still the one-grain all-reduce's over those members. Attempt a's messages use phases 2a and 2a + 1.
+/// </para>
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class RingAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
@@ -24,40 +31,67 @@ public sealed class RingAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
 {
     private readonly IRingNetwork<T> _network;
     private readonly ExchangeByteCounter _bytes = new();
+    private readonly RefereedRounds<T> _rounds;
 
     /// <summary>An all-reduce among <paramref name="workerCount"/> workers over <paramref name="network"/> (shared by all of them, or one per process reaching the same mailboxes).</summary>
     public RingAllReduce(IRingNetwork<T> network, int workerCount)
+        : this(network, workerCount, null, TimeSpan.Zero)
+    {
+    }
+
+    /// <summary>
+    /// An all-reduce among <paramref name="workerCount"/> workers with a round deadline: each
+    /// exchange gets <paramref name="roundDeadline"/>, then every worker reports to
+    /// <paramref name="referee"/> whether it has the sum, and all apply it or redo the round among
+    /// the workers that reported (see <see cref="RoundRefereeCore"/>). Every worker of a run passes
+    /// the same deadline; give the referee at least twice it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The deadline is not positive.</exception>
+    public RingAllReduce(IRingNetwork<T> network, int workerCount, IRoundReferee? referee, TimeSpan roundDeadline)
     {
         ArgumentNullException.ThrowIfNull(network);
         _network = network;
         WorkerCount = Guard.AtLeast(workerCount, 1, "The number of workers", nameof(workerCount));
+        _rounds = new RefereedRounds<T>(workerCount, referee, roundDeadline);
     }
 
     /// <inheritdoc/>
     public int WorkerCount { get; }
 
+    /// <summary>The workers <paramref name="worker"/> last heard take part (all of them, until a referee drops some).</summary>
+    public IReadOnlyList<int> MembersSeenBy(int worker) => _rounds.MembersSeenBy(worker);
+
     /// <summary>The bytes of the values each worker has put in and taken out of the mailboxes.</summary>
     public (long Sent, long Received) BytesOf(int worker) => _bytes.BytesOf(worker);
 
     /// <inheritdoc/>
-    public async ValueTask<int> AllReduceAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, CancellationToken cancellationToken = default)
+    public ValueTask<int> AllReduceAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, CancellationToken cancellationToken = default)
     {
-        long total = FlatChunks.CheckContribution(stamp, rows, gradients, WorkerCount);
-        int worker = stamp.Worker, n = WorkerCount;
+        FlatChunks.CheckContribution(stamp, rows, gradients, WorkerCount);
+        return _rounds.RunAsync(stamp, rows, gradients, ExchangeAsync, cancellationToken);
+    }
+
+    /// <summary>One attempt among <paramref name="members"/> (in id order), the positions in that list taking the workers' places.</summary>
+    private async ValueTask<int> ExchangeAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, IReadOnlyList<int> members, int attempt,
+        CancellationToken cancellationToken)
+    {
+        long total = gradients.Sum(g => (long)g.Length);
+        int worker = stamp.Worker, n = members.Count, p = IndexOf(members, worker);
+        int reducing = 2 * attempt, gathering = 2 * attempt + 1;
         int totalRows = 0;
         long sent = 0, received = 0;
-        // Reduce: chunk c's partial sum arrives from worker − 1 (worker 0 starts from zeros), gets this worker's part, and goes on.
-        var finished = worker == n - 1 ? new T[n][] : null;
+        // Reduce: chunk c's partial sum arrives from the member before (the first starts from zeros), gets this worker's part, and goes on.
+        var finished = p == n - 1 ? new T[n][] : null;
         for (int c = 0; c < n; c++)
         {
             var (start, length) = FlatChunks.Chunk(total, n, c);
             T[] partial;
             int partialRows;
-            if (worker == 0)
+            if (p == 0)
                 (partialRows, partial) = (0, new T[length]);
             else
             {
-                (partialRows, partial) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, 0, c), cancellationToken).ConfigureAwait(false);
+                (partialRows, partial) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, reducing, c), cancellationToken).ConfigureAwait(false);
                 received += partial.Length;
             }
             if (partial.Length != length)
@@ -66,41 +100,49 @@ public sealed class RingAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
                 FlatChunks.AddFlat(gradients, start, partial);
             if (c == 0)
                 partialRows += rows;
-            if (worker < n - 1)
+            if (p < n - 1)
             {
-                await _network.SendAsync(worker + 1, new RingKey(stamp.Sequence, 0, c), c == 0 ? partialRows : 0, partial, cancellationToken).ConfigureAwait(false);
+                await _network.SendAsync(members[p + 1], new RingKey(stamp.Sequence, reducing, c), c == 0 ? partialRows : 0, partial, cancellationToken).ConfigureAwait(false);
                 sent += partial.Length;
             }
             else
                 finished![c] = partial;
-            if (c == 0 && worker == n - 1)
+            if (c == 0 && p == n - 1)
                 totalRows = partialRows;
         }
-        // Gather: the last worker sends every finished chunk to worker 0, which passes it to 1, and so on to n − 2.
+        // Gather: the last member sends every finished chunk to the first, which passes it to the second, and so on to the one before last.
         for (int c = 0; c < n; c++)
         {
             var (start, _) = FlatChunks.Chunk(total, n, c);
             T[] sum;
-            if (worker == n - 1)
+            if (p == n - 1)
             {
                 sum = finished![c];
             }
             else
             {
-                var (chunkRows, values) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, 1, c), cancellationToken).ConfigureAwait(false);
+                var (chunkRows, values) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, gathering, c), cancellationToken).ConfigureAwait(false);
                 sum = values;
                 received += values.Length;
                 if (c == 0)
                     totalRows = chunkRows;
             }
-            if (n > 1 && worker != n - 2)
+            if (n > 1 && p != n - 2)
             {
-                await _network.SendAsync((worker + 1) % n, new RingKey(stamp.Sequence, 1, c), c == 0 ? totalRows : 0, sum, cancellationToken).ConfigureAwait(false);
+                await _network.SendAsync(members[(p + 1) % n], new RingKey(stamp.Sequence, gathering, c), c == 0 ? totalRows : 0, sum, cancellationToken).ConfigureAwait(false);
                 sent += sum.Length;
             }
             FlatChunks.CopyFlat(sum, gradients, start);
         }
         _bytes.Add(worker, sent * Unsafe.SizeOf<T>(), received * Unsafe.SizeOf<T>());
         return totalRows;
+    }
+
+    internal static int IndexOf(IReadOnlyList<int> members, int worker)
+    {
+        for (int i = 0; i < members.Count; i++)
+            if (members[i] == worker)
+                return i;
+        throw new InvalidOperationException($"Worker {worker} is not among the members {string.Join(", ", members)}.");
     }
 }

@@ -20,6 +20,13 @@ namespace NeuralBasics.Training.Distributed;
 /// go through the same mailboxes as the ring (<see cref="IRingNetwork{T}"/>): in phase 0 keyed by
 /// the sending worker, in phase 1 by the chunk; a retried delivery is ignored. Workers must run the
 /// same rounds with tensors of the same sizes.
+/// <para>
+/// With a referee and a round deadline (<see cref="IRoundReferee"/>), a worker that dies stops
+/// nobody for longer than the deadline and the referee's wait: the survivors report the round
+/// unfinished and redo it among themselves from their own gradients, the dead worker dropped for the
+/// rest of the run; the chunks are then cut among the members that remain, in id order, so the sum
+/// is still the one-grain all-reduce's over those members. Attempt a's messages use phases 2a and 2a + 1.
+/// </para>
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
 public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
@@ -27,40 +34,67 @@ public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
 {
     private readonly IRingNetwork<T> _network;
     private readonly ExchangeByteCounter _bytes = new();
+    private readonly RefereedRounds<T> _rounds;
 
     /// <summary>An all-reduce among <paramref name="workerCount"/> workers over <paramref name="network"/> (shared by all of them, or one per process reaching the same mailboxes).</summary>
     public ScatterAllReduce(IRingNetwork<T> network, int workerCount)
+        : this(network, workerCount, null, TimeSpan.Zero)
+    {
+    }
+
+    /// <summary>
+    /// An all-reduce among <paramref name="workerCount"/> workers with a round deadline: each
+    /// exchange gets <paramref name="roundDeadline"/>, then every worker reports to
+    /// <paramref name="referee"/> whether it has the sum, and all apply it or redo the round among
+    /// the workers that reported (see <see cref="RoundRefereeCore"/>). Every worker of a run passes
+    /// the same deadline; give the referee at least twice it.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The deadline is not positive.</exception>
+    public ScatterAllReduce(IRingNetwork<T> network, int workerCount, IRoundReferee? referee, TimeSpan roundDeadline)
     {
         ArgumentNullException.ThrowIfNull(network);
         _network = network;
         WorkerCount = Guard.AtLeast(workerCount, 1, "The number of workers", nameof(workerCount));
+        _rounds = new RefereedRounds<T>(workerCount, referee, roundDeadline);
     }
 
     /// <inheritdoc/>
     public int WorkerCount { get; }
 
+    /// <summary>The workers <paramref name="worker"/> last heard take part (all of them, until a referee drops some).</summary>
+    public IReadOnlyList<int> MembersSeenBy(int worker) => _rounds.MembersSeenBy(worker);
+
     /// <summary>The bytes of the values each worker has put in and taken out of the mailboxes.</summary>
     public (long Sent, long Received) BytesOf(int worker) => _bytes.BytesOf(worker);
 
     /// <inheritdoc/>
-    public async ValueTask<int> AllReduceAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, CancellationToken cancellationToken = default)
+    public ValueTask<int> AllReduceAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, CancellationToken cancellationToken = default)
     {
-        long total = FlatChunks.CheckContribution(stamp, rows, gradients, WorkerCount);
-        int worker = stamp.Worker, n = WorkerCount;
-        var (ownStart, ownLength) = FlatChunks.Chunk(total, n, worker);
+        FlatChunks.CheckContribution(stamp, rows, gradients, WorkerCount);
+        return _rounds.RunAsync(stamp, rows, gradients, ExchangeAsync, cancellationToken);
+    }
+
+    /// <summary>One attempt among <paramref name="members"/> (in id order): the member at position c owns chunk c.</summary>
+    private async ValueTask<int> ExchangeAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, IReadOnlyList<int> members, int attempt,
+        CancellationToken cancellationToken)
+    {
+        long total = gradients.Sum(g => (long)g.Length);
+        int worker = stamp.Worker, n = members.Count, p = RingAllReduce<T>.IndexOf(members, worker);
+        int scattering = 2 * attempt, gathering = 2 * attempt + 1;
+        var (ownStart, ownLength) = FlatChunks.Chunk(total, n, p);
         long sent = 0, received = 0;
 
         // Reduce-scatter: every other owner gets this worker's part of its chunk (none when this worker has no rows) ...
         var sends = new List<Task>(n);
         for (int c = 0; c < n; c++)
         {
-            if (c == worker)
+            if (c == p)
                 continue;
             var (start, length) = FlatChunks.Chunk(total, n, c);
             var part = rows > 0 ? new T[length] : [];
             if (rows > 0)
                 FlatChunks.AddFlat(gradients, start, part);
-            sends.Add(_network.SendAsync(c, new RingKey(stamp.Sequence, 0, worker), rows, part, cancellationToken).AsTask());
+            sends.Add(_network.SendAsync(members[c], new RingKey(stamp.Sequence, scattering, worker), rows, part, cancellationToken).AsTask());
             sent += part.Length;
         }
         // ... and this worker adds the parts of its own chunk in worker-id order, from zeros.
@@ -68,44 +102,46 @@ public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
         int totalRows = 0;
         for (int w = 0; w < n; w++)
         {
-            if (w == worker)
+            if (w == p)
             {
                 if (rows > 0)
                     FlatChunks.AddFlat(gradients, ownStart, sum);
                 totalRows += rows;
                 continue;
             }
-            var (partRows, values) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, 0, w), cancellationToken).ConfigureAwait(false);
+            var (partRows, values) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, scattering, members[w]), cancellationToken).ConfigureAwait(false);
             received += values.Length;
             if (values.Length != 0 && values.Length != ownLength)
-                throw new InvalidOperationException($"Worker {w}'s part of chunk {worker} in round {stamp.Sequence} has {values.Length} values, not {ownLength}: the workers' tensors differ.");
+                throw new InvalidOperationException($"Worker {members[w]}'s part of chunk {p} in round {stamp.Sequence} has {values.Length} values, not {ownLength}: the workers' tensors differ.");
             if (values.Length != 0)
                 Add(sum, values);
             totalRows += partRows;
         }
-        await Task.WhenAll(sends).ConfigureAwait(false);
+        await Task.WhenAll(sends).WaitAsync(cancellationToken).ConfigureAwait(false);
 
-        // All-gather: the finished chunk to every other worker, theirs into this worker's gradients.
+        // All-gather: the finished chunk to every other member, theirs into this worker's gradients.
         sends.Clear();
         for (int c = 0; c < n; c++)
-            if (c != worker)
+        {
+            if (c != p)
             {
-                sends.Add(_network.SendAsync(c, new RingKey(stamp.Sequence, 1, worker), totalRows, sum, cancellationToken).AsTask());
+                sends.Add(_network.SendAsync(members[c], new RingKey(stamp.Sequence, gathering, worker), totalRows, sum, cancellationToken).AsTask());
                 sent += sum.Length;
             }
+        }
         FlatChunks.CopyFlat(sum, gradients, ownStart);
         for (int c = 0; c < n; c++)
         {
-            if (c == worker)
+            if (c == p)
                 continue;
             var (start, length) = FlatChunks.Chunk(total, n, c);
-            var (chunkRows, values) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, 1, c), cancellationToken).ConfigureAwait(false);
+            var (chunkRows, values) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, gathering, members[c]), cancellationToken).ConfigureAwait(false);
             received += values.Length;
             if (values.Length != length || chunkRows != totalRows)
                 throw new InvalidOperationException($"Chunk {c} of round {stamp.Sequence} arrived with {values.Length} values and {chunkRows} rows, not {length} and {totalRows}: the workers disagree.");
             FlatChunks.CopyFlat(values, gradients, start);
         }
-        await Task.WhenAll(sends).ConfigureAwait(false);
+        await Task.WhenAll(sends).WaitAsync(cancellationToken).ConfigureAwait(false);
         _bytes.Add(worker, sent * Unsafe.SizeOf<T>(), received * Unsafe.SizeOf<T>());
         return totalRows;
     }
