@@ -12,4 +12,4 @@ var config = DefaultConfig.Instance
     .AddDiagnoser(MemoryDiagnoser.Default)
     .WithOptions(ConfigOptions.JoinSummary);
 Console.WriteLine($"NeuralBasics exchanges on: {NeuralBasics.Kernels.ProcessorInfo.Describe()}");
-BenchmarkSwitcher.FromTypes([typeof(ExchangeBenchmarks), typeof(PeerExchangeBenchmarks), typeof(SerializationBenchmarks)]).Run(args, config);
+BenchmarkSwitcher.FromTypes([typeof(ExchangeBenchmarks), typeof(PeerExchangeBenchmarks), typeof(DownpourStepBenchmarks), typeof(SerializationBenchmarks)]).Run(args, config);

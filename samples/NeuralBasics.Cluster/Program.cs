@@ -38,8 +38,8 @@ static int Usage()
                NeuralBasics.Cluster worker (--gateways HOST:PORT[,HOST:PORT] | --postgres CONNECTION-STRING) --mode downpour|easgd|sync --run NAME
                    --id K --workers N --model FILE (--data FOLDER --rows START:COUNT | --csv FILE)
                    [--epochs E] [--batch B] [--deadline SECONDS] [--snapshots FOLDER] [--cluster-id ID --service-id ID]
-                   [--shards S (downpour)] [--reduce grain|scatter|ring] [--round-deadline MS] (sync)
-               NeuralBasics.Cluster scale [--machines N] [--link-mbit R] [--rows-per-worker K] [--epochs E] [--data FOLDER]
+                   [--shards S] [--overlap yes] (downpour) [--reduce grain|scatter|ring] [--round-deadline MS] (sync)
+               NeuralBasics.Cluster scale [--machines N] [--link-mbit R] [--rows-per-worker K] [--epochs E] [--data FOLDER] [--only TEXT]
                    (Linux, as root: N machines in network namespaces with R Mbit/s links; see Scaling.cs)
         """);
     return 0;

@@ -84,6 +84,7 @@ internal static class Scaling
             [
                 new("Downpour, 1 server grain", Runs.Downpour, ["--shards", "1"], (n, p) => DownpourBytes(n, 1, p), (n, p) => DownpourBytes(n, 1, p)),
                 new($"Downpour, {machines} shards", Runs.Downpour, ["--shards", $"{machines}"], (n, p) => DownpourBytes(n, n, p), (n, p) => DownpourBytes(n, n, p)),
+                new($"Downpour, {machines} shards, overlapped", Runs.Downpour, ["--shards", $"{machines}", "--overlap", "yes"], (n, p) => DownpourBytes(n, n, p), (n, p) => DownpourBytes(n, n, p)),
                 new("EASGD, τ = 4", Runs.Easgd, [], EasgdBytes, EasgdBytes),
                 // N − 1 gradients into the grain's machine, then N − 1 sums out.
                 new("synchronous, 1 all-reduce grain", Runs.Synchronous, ["--reduce", "grain"], (n, p) => (n - 1) * p, (n, p) => 2 * (n - 1) * p),
@@ -96,7 +97,9 @@ internal static class Scaling
             var rows = new List<string>();
             var measured = new Dictionary<string, double>();
             var predicted = new Dictionary<string, double>();
-            foreach (var setup in setups)
+            // --only TEXT: the setups whose label holds TEXT.
+            string only = args.Text("only") ?? "";
+            foreach (var setup in setups.Where(s => s.Label.Contains(only, StringComparison.OrdinalIgnoreCase)))
             {
                 Console.WriteLine($"{setup.Label} ...");
                 var workers = Enumerable.Range(0, machines).Select(k => ClusterProcess.StartIn(network.Namespace(k), $"worker {k}", [
@@ -145,12 +148,16 @@ internal static class Scaling
             rows.ForEach(Console.WriteLine);
             Console.WriteLine();
             Ratio($"Downpour, {machines} shards against 1", setups[1].Label, setups[0].Label);
-            Ratio("synchronous, ring against one grain", setups[4].Label, setups[3].Label);
-            Ratio("synchronous, scatter-gather against one grain", setups[5].Label, setups[3].Label);
+            Ratio($"Downpour, {machines} shards, overlapped against awaited", setups[2].Label, setups[1].Label);
+            Ratio("synchronous, ring against one grain", setups[5].Label, setups[4].Label);
+            Ratio("synchronous, scatter-gather against one grain", setups[6].Label, setups[4].Label);
             return 0;
 
-            void Ratio(string what, string better, string worse) =>
-                Console.WriteLine($"{what}: {measured[better] / measured[worse]:F2}x (model {predicted[better] / predicted[worse]:F2}x)");
+            void Ratio(string what, string better, string worse)
+            {
+                if (measured.ContainsKey(better) && measured.ContainsKey(worse))
+                    Console.WriteLine($"{what}: {measured[better] / measured[worse]:F2}x (model {predicted[better] / predicted[worse]:F2}x)");
+            }
         }
         finally
         {

@@ -35,7 +35,8 @@ namespace NeuralBasics.Cluster;
 /// (<see cref="ScatterAllReduce{T}"/>, <see cref="RingAllReduce{T}"/>) instead of the run's one
 /// all-reduce grain — with a round deadline there, the run's referee grain decides each round
 /// (<see cref="OrleansRoundReferee"/>, waiting twice the deadline); in Downpour
-/// <c>--shards S</c> splits the server over S grains, one per silo. With <c>--wait-for-go yes</c> it
+/// <c>--shards S</c> splits the server over S grains, one per silo, and <c>--overlap yes</c> lets the
+/// exchanges overlap the next steps' compute (<see cref="DownpourOptions.Overlap"/>). With <c>--wait-for-go yes</c> it
 /// writes "ready" once connected and initialized, and trains when a line "go" arrives on its standard input.
 /// </remarks>
 internal static class WorkerProcess
@@ -116,7 +117,9 @@ internal static class WorkerProcess
                     {
                         server = await OrleansParameterServer<float>.CreateShardedAsync(grains, run, initial, shards, cancellationToken: timeout.Token);
                     }
-                    worker = new DownpourWorker<float>(setup, server, id, Runs.DownpourOptions(epochs, batch)) { Incarnation = incarnation };
+                    // --overlap yes: pushes and fetches overlap the next steps' compute.
+                    var downpour = Runs.DownpourOptions(epochs, batch) with { Overlap = args.Text("overlap") == "yes" };
+                    worker = new DownpourWorker<float>(setup, server, id, downpour) { Incarnation = incarnation };
                     break;
                 case "easgd":
                     var center = new OrleansCenterVariable<float>(grains, run);

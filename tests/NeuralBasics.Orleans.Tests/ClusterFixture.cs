@@ -56,6 +56,8 @@ public sealed class ClusterFixture : IAsyncLifetime
                 o.AddParameterServer("placement", new Sgd(0.05));
                 foreach (string precision in new[] { "Full", "BFloat16", "Half" })
                     o.AddParameterServer($"precision-{precision}", new Adam(1e-3));
+                foreach (bool overlap in new[] { false, true })
+                    o.AddParameterServer($"overlap-{overlap}", new Adam(1e-3));
                 foreach (int shards in new[] { 1, 2, 4 })
                     o.AddParameterServer($"sharded-{shards}", new Adam(0.05));
                 o.AddParameterServer("bounded", new Sgd(1), new StalenessBound(0));

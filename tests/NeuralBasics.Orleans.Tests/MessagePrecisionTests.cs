@@ -105,6 +105,35 @@ public sealed class MessagePrecisionTests(ClusterFixture fixture)
     }
 
     /// <summary>
+    /// Exchanges that overlap the next steps' compute (gradients up to one exchange staler) through
+    /// two shard grains: the same accuracy as awaited ones, every step pushed once.
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task DownpourWithOverlappedExchanges_ReachesTheAccuracyOfAwaitedOnes()
+    {
+        var (train, test, start) = SubsetAndNetwork();
+        var options = new DownpourOptions { Workers = 1, FetchEvery = 2, PushEvery = 1, Epochs = 4, BatchSize = 32, Seed = 2 };
+        var accuracy = new Dictionary<bool, double>();
+        foreach (bool overlap in new[] { false, true })
+        {
+            var server = await OrleansParameterServer<float>.CreateShardedAsync(fixture.Grains, $"overlap-{overlap}",
+                [.. start.Parameters.Select(p => (ReadOnlyMemory<float>)p.Value.Memory)], shards: 2);
+            var report = await new DownpourWorker<float>(new TrainingSetup<float>(start.Clone(), SoftmaxCrossEntropyLoss.Instance, null, new Adam(1e-3)), server, 0,
+                options with { Overlap = overlap }).RunAsync(train);
+            foreach (var shard in server.Shards)
+                Assert.Equal(report.Steps, (await ((OrleansParameterServer<float>)shard).Grain.Status()).Version);
+            var model = start.Clone();
+            await server.FetchAsync(new MessageStamp(0, 1), [.. model.Parameters.Select(p => p.Value.Memory)]);
+            accuracy[overlap] = new Classifier<float>(model, SoftmaxCrossEntropyLoss.Instance).Accuracy(test);
+        }
+        Assert.True(accuracy[false] > 0.7, $"awaited {accuracy[false]:P1}");
+        // Measured on Zen 5 (2026-12-07), seven runs: awaited 81.8% every time (one worker: deterministic),
+        // overlapped 80.4–82.6% (when a fetch lands depends on timing).
+        Assert.True(Math.Abs(accuracy[true] - accuracy[false]) <= 0.03, $"overlapped {accuracy[true]:P1} vs awaited {accuracy[false]:P1}");
+        Console.WriteLine("Downpour: " + string.Join(", ", accuracy.Select(p => $"overlap {p.Key} {p.Value:P2}")));
+    }
+
+    /// <summary>
     /// A 16-bit elastic exchange by its definition: the worker sends x̂ = bf16(x); the center moves by
     /// α·(x̂ − x̃); the worker gets the move back in bfloat16 and subtracts it from its own unrounded x.
     /// </summary>

@@ -4,6 +4,7 @@ using NeuralBasics.Layers;
 using NeuralBasics.Losses;
 using NeuralBasics.Optimizers;
 using NeuralBasics.Scoring;
+using NeuralBasics.Training;
 using NeuralBasics.Training.Distributed;
 
 namespace NeuralBasics.Tests.Training;
@@ -92,5 +93,119 @@ public class DownpourTests
         Assert.Equal(12, bounded.Reports[0].Steps);
         Assert.Equal(4, bounded.Reports[0].Rejected);
         Assert.NotEqual(Values(free.Model.CopyScoreFunction()), Values(bounded.Model.CopyScoreFunction()));
+    }
+
+    /// <summary>
+    /// Against a server that answers at once, overlapped exchanges are the plain ones: the same bits
+    /// with one worker and plain SGD by hand, and with the staleness bound's rejections and catch-ups.
+    /// </summary>
+    [Fact]
+    public void OverlappedExchanges_AgainstAServerThatAnswersAtOnce_GiveTheSameBits()
+    {
+        var data = SyntheticData.Blobs<double>(20, 3, 2, seed: 1);
+        var score = new LinearScore<double>(2, 3, seed: 2);
+        var every = new DownpourOptions { Workers = 1, FetchEvery = 1, PushEvery = 1, Epochs = 2, BatchSize = 8, Seed = 4, Overlap = true };
+        var model = new DownpourTrainer<double>(score, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05), every).Train(data).Model;
+        Assert.Equal(SingleWorkerReference.SgdParameters(data, score, 0.05, epochs: 2, batchSize: 8, seed: 4), Values(model.CopyScoreFunction()));
+
+        var bounded = new DownpourOptions { Workers = 1, FetchEvery = 3, PushEvery = 1, Epochs = 2, BatchSize = 10, Seed = 4, Staleness = new StalenessBound(0) };
+        var plain = new DownpourTrainer<double>(score, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05), bounded).Train(data);
+        var overlapped = new DownpourTrainer<double>(score, SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05), bounded with { Overlap = true }).Train(data);
+        Assert.Equal(4, overlapped.Reports[0].Rejected);
+        Assert.Equal(plain.Reports[0] with { Elapsed = default }, overlapped.Reports[0] with { Elapsed = default });
+        Assert.Equal(Values(plain.Model.CopyScoreFunction()), Values(overlapped.Model.CopyScoreFunction()));
+    }
+
+    /// <summary>
+    /// With overlap, a push that has not been answered does not stop the worker: it computes on (and
+    /// fetches) until the next push, which waits for it. Without overlap, nothing happens until the answer.
+    /// </summary>
+    [Theory(Timeout = 60_000)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AnUnansweredPush_HoldsTheWorkerOnlyAtItsNextPush_WhenExchangesOverlap(bool overlap)
+    {
+        var data = SyntheticData.Blobs<double>(40, 3, 2, seed: 1);
+        var score = new LinearScore<double>(2, 3, seed: 2);
+        var inner = new InProcessParameterServer<double>(score.Parameters.Select(p => (ReadOnlyMemory<double>)p.Value.Memory), new Sgd(0.05));
+        var server = new HeldFirstPush(inner);
+        var options = new DownpourOptions { Workers = 1, FetchEvery = 1, PushEvery = 4, Epochs = 1, BatchSize = 10, Seed = 4, Overlap = overlap };
+        var run = new DownpourWorker<double>(new TrainingSetup<double>(score.Clone(), SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05)), server, 0, options)
+            .RunAsync(data, Enumerable.Range(0, data.Count).ToArray());
+        await server.FirstPushArrived.Task;
+        // 12 steps of 10 rows, a push after steps 4, 8, 12 and a fetch after every step (plus the first).
+        if (overlap)
+        {
+            // Steps 5-8 run while push 1 waits (the push after step 8 waits for it): fetches 1 (start) + 4 + 3.
+            await server.FetchesReached(8);
+            await Task.Delay(200);
+            Assert.Equal(8, server.Fetches);
+            Assert.Equal(1, server.Pushes);
+        }
+        else
+        {
+            // The push after step 4 holds everything: fetches 1 (start) + 3.
+            await Task.Delay(200);
+            Assert.Equal(4, server.Fetches);
+        }
+        Assert.False(run.IsCompleted);
+        server.Release();
+        var report = await run;
+        Assert.Equal(12, report.Steps);
+        Assert.Equal(3, server.Pushes);
+        Assert.Equal(13, server.Fetches);
+    }
+
+    /// <summary>A server whose first push is answered only when the test says so; it counts the calls.</summary>
+    private sealed class HeldFirstPush(InProcessParameterServer<double> inner) : IParameterServer<double>
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Lock _lock = new();
+        private readonly List<(int Count, TaskCompletionSource Reached)> _waits = [];
+        private int _fetches, _pushes;
+
+        public TaskCompletionSource FirstPushArrived { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Fetches => Volatile.Read(ref _fetches);
+
+        public int Pushes => Volatile.Read(ref _pushes);
+
+        public void Release() => _release.TrySetResult();
+
+        public Task FetchesReached(int count)
+        {
+            lock (_lock)
+            {
+                if (_fetches >= count)
+                    return Task.CompletedTask;
+                var reached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _waits.Add((count, reached));
+                return reached.Task;
+            }
+        }
+
+        public async ValueTask<long> FetchAsync(MessageStamp stamp, IReadOnlyList<Memory<double>> destination, CancellationToken cancellationToken = default)
+        {
+            long version = await inner.FetchAsync(stamp, destination, cancellationToken);
+            lock (_lock)
+            {
+                _fetches++;
+                foreach (var (count, reached) in _waits.Where(w => _fetches >= w.Count))
+                    reached.TrySetResult();
+            }
+            return version;
+        }
+
+        public async ValueTask<ExchangeReply> PushAsync(MessageStamp stamp, long baseVersion, IReadOnlyList<ReadOnlyMemory<double>> gradients, CancellationToken cancellationToken = default)
+        {
+            // Copied now, as a network client would serialize it, and applied when released.
+            ReadOnlyMemory<double>[] copy = [.. gradients.Select(g => (ReadOnlyMemory<double>)g.ToArray())];
+            if (Interlocked.Increment(ref _pushes) == 1)
+            {
+                FirstPushArrived.TrySetResult();
+                await _release.Task;
+            }
+            return await inner.PushAsync(stamp, baseVersion, copy, cancellationToken);
+        }
     }
 }

@@ -36,4 +36,15 @@ public sealed record DownpourOptions
     /// one worker gives the same bits with any count. Servers in other processes are sharded when created.
     /// </summary>
     public int Shards { get => _shards; init => _shards = Guard.AtLeast(value, 1, "The number of shards", nameof(Shards)); }
+
+    /// <summary>
+    /// Whether a worker's exchanges overlap its next steps' compute, as DistBelief's workers did
+    /// (default false): a push is sent from a copy of the summed gradients and the worker computes
+    /// on; a fetch lands in a buffer of its own and is copied into the replica before the first step
+    /// after it has arrived. At most one push and one fetch are in flight: the next push (or fetch)
+    /// waits for the one before. Over a network the waits and the server's work hide behind the
+    /// compute, at the price of gradients up to one exchange staler; against a server that answers
+    /// at once (in process) it gives the same bits as without.
+    /// </summary>
+    public bool Overlap { get; init; }
 }

@@ -57,14 +57,23 @@ public sealed class DownpourWorker<T> : DistributedWorker<T>
         var fetchStamp = FirstStamp();
         var pushStamp = FirstStamp();
         int pending = 0;
+        // Overlapped exchanges (Options.Overlap): the push in flight reads `sending`, the fetch in flight writes `landing`.
+        var sending = Options.Overlap ? parameters.Select(p => new T[p.Value.Memory.Length]).ToArray() : [];
+        var landing = Options.Overlap ? parameters.Select(p => new T[p.Value.Memory.Length]).ToArray() : [];
+        ReadOnlyMemory<T>[] sends = [.. sending.Select(a => (ReadOnlyMemory<T>)a)];
+        Memory<T>[] lands = [.. landing.Select(a => (Memory<T>)a)];
+        Task<ExchangeReply>? pushInFlight = null;
+        Task<long>? fetchInFlight = null;
 
-        await Fetch().ConfigureAwait(false);
+        await FetchNow().ConfigureAwait(false);
         for (int epoch = 1; epoch <= Options.Epochs; epoch++)
         {
             batches.StartEpoch();
             for (int start = 0, batch = 1; start < batches.RowCount; start += batches.BatchSize, batch++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                if (fetchInFlight is { IsCompleted: true })
+                    await Land().ConfigureAwait(false);
                 int size = batches.Gather(start, out var x, out var y);
                 T loss = gradient.Compute(x, y.AsSpan());
                 if (!T.IsFinite(loss))
@@ -80,34 +89,96 @@ public sealed class DownpourWorker<T> : DistributedWorker<T>
                 if (meter.Steps % Options.FetchEvery == 0)
                     await Fetch().ConfigureAwait(false);
             }
+            if (fetchInFlight is { IsCompleted: true })
+                await Land().ConfigureAwait(false);
             var epochReport = meter.EndEpoch();
             progress?.Report(epochReport);
         }
         if (pending > 0)
             await Push().ConfigureAwait(false);
+        await FinishPush().ConfigureAwait(false);
+        if (fetchInFlight is not null)
+            await Land().ConfigureAwait(false);
         return meter.Report();
 
         async Task Fetch()
         {
+            if (!Options.Overlap)
+            {
+                await FetchNow().ConfigureAwait(false);
+                return;
+            }
+            if (fetchInFlight is not null)
+                await Land().ConfigureAwait(false);
+            meter.Sent(tensors: false);
+            fetchInFlight = Server.FetchAsync(fetchStamp, lands, cancellationToken).AsTask();
+            fetchStamp = fetchStamp.Next();
+        }
+
+        async Task FetchNow()
+        {
+            if (fetchInFlight is not null)
+                await Land().ConfigureAwait(false);
             meter.Sent(tensors: false);
             meter.Version = await Server.FetchAsync(fetchStamp, fetches, cancellationToken).ConfigureAwait(false);
             meter.Received();
             fetchStamp = fetchStamp.Next();
         }
 
+        // The fetch in flight has arrived (or is awaited): its parameters become the replica's.
+        async Task Land()
+        {
+            long version = await fetchInFlight!.ConfigureAwait(false);
+            fetchInFlight = null;
+            for (int k = 0; k < landing.Length; k++)
+                landing[k].CopyTo(fetches[k]);
+            meter.Version = version;
+            meter.Received();
+        }
+
         async Task Push()
         {
             meter.Sent();
-            var reply = Check(await Server.PushAsync(pushStamp, meter.Version, pushes, cancellationToken).ConfigureAwait(false));
-            pushStamp = pushStamp.Next();
-            foreach (var a in accumulated)
-                Array.Clear(a);
+            if (!Options.Overlap)
+            {
+                var reply = await Server.PushAsync(pushStamp, meter.Version, pushes, cancellationToken).ConfigureAwait(false);
+                pushStamp = pushStamp.Next();
+                foreach (var a in accumulated)
+                    Array.Clear(a);
+                pending = 0;
+                await Replied(reply).ConfigureAwait(false);
+                return;
+            }
+            await FinishPush().ConfigureAwait(false);
+            for (int k = 0; k < accumulated.Length; k++)
+            {
+                accumulated[k].CopyTo(sending[k], 0);
+                Array.Clear(accumulated[k]);
+            }
             pending = 0;
-            if (reply.Status == ExchangeStatus.RejectedStale)
+            pushInFlight = Server.PushAsync(pushStamp, meter.Version, sends, cancellationToken).AsTask();
+            pushStamp = pushStamp.Next();
+            // A server that answered at once (in process): handle its reply now, as without overlap.
+            if (pushInFlight.IsCompleted)
+                await FinishPush().ConfigureAwait(false);
+        }
+
+        async Task FinishPush()
+        {
+            if (pushInFlight is null)
+                return;
+            var reply = await pushInFlight.ConfigureAwait(false);
+            pushInFlight = null;
+            await Replied(reply).ConfigureAwait(false);
+        }
+
+        async Task Replied(ExchangeReply reply)
+        {
+            if (Check(reply).Status == ExchangeStatus.RejectedStale)
             {
                 // Too far behind: catch up before computing more gradients on old parameters.
                 meter.Rejected++;
-                await Fetch().ConfigureAwait(false);
+                await FetchNow().ConfigureAwait(false);
             }
         }
     }
