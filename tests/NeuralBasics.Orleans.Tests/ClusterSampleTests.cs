@@ -61,7 +61,7 @@ public sealed class ClusterSampleTests
 
         // | setup | samples/s | link-bound model | measured/model | busiest link per round | model | all links sent | wall-clock |
         var rows = TableRows(lines, "| setup").ToArray();
-        Assert.Equal(6, rows.Length);
+        Assert.Equal(7, rows.Length);
         static double Number(string cell) => double.Parse(cell.Split(' ')[0].Replace(",", ""), System.Globalization.CultureInfo.InvariantCulture);
         foreach (var row in rows)
         {
@@ -72,6 +72,7 @@ public sealed class ClusterSampleTests
             Assert.True(ratio is >= 0.9 and <= 1.8, $"{row[0]}: the busiest link carried {row[4]} per round, the model says {row[5]}{Environment.NewLine}{output}");
         }
         Assert.Contains(lines, l => l.StartsWith("Downpour, 2 shards against 1: ", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("Downpour, 2 shards, overlapped against awaited: ", StringComparison.Ordinal));
         var namespaces = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ip", "netns list") { RedirectStandardOutput = true })!;
         string left = await namespaces.StandardOutput.ReadToEndAsync();
         await namespaces.WaitForExitAsync();
