@@ -73,6 +73,17 @@ public class RoundRefereeTests
     }
 
     [Fact]
+    public async Task AReportOnAnAttemptDecidedAndForgotten_IsRefused_NotOpenedAgain()
+    {
+        var core = new RoundRefereeCore(1);
+        for (long round = 1; round <= RoundRefereeCore.DecisionsKept + 1; round++)
+            Assert.True((await core.Report(Stamp(0, round), 0, true, out _)).Commit);
+        // Round 2's decision is still kept and answered; round 1's is forgotten.
+        Assert.True((await core.Report(Stamp(0, 2), 0, true, out _)).Commit);
+        Assert.Contains("too long ago", Assert.Throws<InvalidOperationException>(() => Discard(core.Report(Stamp(0, 1), 0, true, out _))).Message);
+    }
+
+    [Fact]
     public void BadReports_AreRefused()
     {
         var core = new RoundRefereeCore(2);

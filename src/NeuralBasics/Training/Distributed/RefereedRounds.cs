@@ -18,6 +18,8 @@ internal sealed class RefereedRounds<T>
 
     private readonly IReadOnlyList<int> _everyone;
     private readonly ConcurrentDictionary<int, IReadOnlyList<int>> _views = new();
+    /// <summary>Each worker's own gradients, kept until the referee commits the round (reused round after round).</summary>
+    private readonly ConcurrentDictionary<int, T[][]> _own = new();
 
     public RefereedRounds(int workerCount, IRoundReferee? referee, TimeSpan deadline)
     {
@@ -39,7 +41,9 @@ internal sealed class RefereedRounds<T>
     {
         if (Referee is null)
             return await exchange(stamp, rows, gradients, _everyone, 0, cancellationToken).ConfigureAwait(false);
-        T[][] own = [.. gradients.Select(g => g.ToArray())];
+        var own = _own.GetOrAdd(stamp.Worker, _ => [.. gradients.Select(g => new T[g.Length])]);
+        for (int k = 0; k < own.Length; k++)
+            gradients[k].Span.CopyTo(own[k]);
         for (int attempt = 0; ; attempt++)
         {
             var members = MembersSeenBy(stamp.Worker);

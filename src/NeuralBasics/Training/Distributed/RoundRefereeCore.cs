@@ -60,6 +60,10 @@ public sealed class RoundRefereeCore
         var key = (stamp.Sequence, attempt);
         if (_decided.TryGetValue(key, out var decided))
             return decided;
+        // Older than every decision kept: it was decided and forgotten, and must not open again (its
+        // deadline would then decide it with this report alone and drop everyone else).
+        if (_decidedOrder.Count == DecisionsKept && _decidedOrder.All(d => key.CompareTo(d) < 0))
+            throw new InvalidOperationException($"Attempt {attempt} at round {stamp.Sequence} was decided too long ago to be answered again.");
         _joined.Add(stamp.Worker);
         bool created = !_open.TryGetValue(key, out var open);
         if (created)
