@@ -67,6 +67,7 @@ public sealed class ClusterFixture : IAsyncLifetime
                 o.AddParameterServer("mismatch", new Sgd(0.1));
                 o.AddParameterServer("restart", new Sgd(0.1));
                 o.AddParameterServer("hard-kill", new Sgd(0.05), persistEvery: 5);
+                o.AddParameterServer("hard-kill-sharded", new Sgd(0.05), persistEvery: 5);
             });
         }
     }

@@ -203,6 +203,58 @@ public sealed class FaultTests
         Assert.True(accuracy >= 0.95, $"accuracy {accuracy:P1}");
     }
 
+    /// <summary>
+    /// The sharded server (two shard grains, one per silo) with the silo of one shard killed mid-run:
+    /// that shard comes back on the other silo from storage with the updates since its last write
+    /// lost, the other shard loses none, and the run still reaches its accuracy floor.
+    /// </summary>
+    [Fact(Timeout = 180_000)]
+    public async Task ASiloKilledWhileHoldingOneShard_LosesOnlyThatShardsUnpersistedUpdates_TheOtherShardNone()
+    {
+        await using var cluster = await ClusterFixture.StartAsync();
+        const string run = "hard-kill-sharded";
+        var data = SyntheticData.Blobs<double>(100, 3, 2, seed: 21);
+        var order = Enumerable.Range(0, data.Count).ToArray();
+        new Random(4).Shuffle(order);
+        var start = new LinearScore<double>(2, 3, seed: 22);
+        var retry = new RetryPolicy { Attempts = 12, FirstDelay = TimeSpan.FromMilliseconds(250) };
+        // Equal ranges of the 9 values: the 2x3 weights are cut between the shards.
+        var server = await OrleansParameterServer<double>.CreateShardedAsync(cluster.Client, run,
+            [.. start.Parameters.Select(p => (ReadOnlyMemory<double>)p.Value.Memory)], shards: 2, retry: retry);
+        var shards = server.Shards.Cast<OrleansParameterServer<double>>().ToArray();
+        var silos = await Task.WhenAll(shards.Select(async s => (await s.Grain.Status()).Silo));
+        Assert.NotEqual(silos[0], silos[1]);
+        // The shard off the primary silo dies with its silo (the primary holds the test cluster's membership).
+        Assert.NotNull(cluster.Primary);
+        string primary = cluster.Primary.SiloAddress.ToString();
+        int victim = Array.FindIndex(silos, s => s != primary);
+
+        // Two workers of 7 batches an epoch, pausing after epoch 2: 28 pushes applied on each shard, 25 persisted.
+        var options = new DownpourOptions { FetchEvery = 1, PushEvery = 1, Epochs = 8, BatchSize = 16, Seed = 3 };
+        using var paused = new CountdownEvent(2);
+        using var resume = new ManualResetEventSlim();
+        var workers = Enumerable.Range(0, 2).Select(w => Task.Run(() =>
+            new DownpourWorker<double>(new TrainingSetup<double>(start.Clone(), SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05)), server, w, options)
+                .RunAsync(data, order[(w * 100)..((w + 1) * 100)], new Pause(2, paused, resume)))).ToArray();
+        Assert.True(paused.Wait(TimeSpan.FromSeconds(60)), "the workers did not reach epoch 2");
+        var before = await Task.WhenAll(shards.Select(s => s.Grain.Status()));
+        Assert.All(before, b => Assert.Equal((28L, 25L), (b.Version, b.PersistedVersion)));
+
+        await cluster.KillSiloAsync(cluster.Silos.Single(s => s.SiloAddress.ToString() == silos[victim]));
+        resume.Set();
+        var reports = await Task.WhenAll(workers);
+
+        long pushes = reports.Sum(r => r.Steps);
+        var after = await Task.WhenAll(shards.Select(s => s.Grain.Status()));
+        Assert.NotEqual(silos[victim], after[victim].Silo);
+        Assert.Equal(pushes - (before[victim].Version - before[victim].PersistedVersion), after[victim].Version);
+        Assert.Equal(pushes, after[1 - victim].Version);
+        var model = start.Clone();
+        await server.FetchAsync(new MessageStamp(0, 1), [.. model.Parameters.Select(p => p.Value.Memory)]);
+        double accuracy = new Classifier<double>(model, SoftmaxCrossEntropyLoss.Instance).Accuracy(data);
+        Assert.True(accuracy >= 0.95, $"accuracy {accuracy:P1}");
+    }
+
     private static void WriteCsv(DataSet<float> data, string path)
     {
         using var writer = new StreamWriter(path);
