@@ -45,7 +45,8 @@ public sealed class AllReduceGrain<T> : Grain, IAllReduceGrain<T>
     public async Task<AllReduceAnswer> Contribute(MessageStamp stamp, int rows, PackedTensors gradients)
     {
         var core = _core ?? throw new InvalidOperationException($"The all-reduce \"{this.GetPrimaryKeyString()}\" has no worker count yet: call Initialize first.");
-        var round = core.Contribute(stamp, rows, [.. gradients.Unpack<T>().Select(g => (ReadOnlyMemory<T>)g)], out bool opened);
+        // Read in place: the core copies what it keeps.
+        var round = core.Contribute(stamp, rows, gradients.View<T>(), out bool opened);
         if (opened && _deadline > 0)
             _ = ExpireAfter(core, stamp.Sequence);
         var result = await round;

@@ -104,6 +104,52 @@ public sealed record PackedTensors([property: Id(0)] int[] Lengths, [property: I
         return result;
     }
 
+    /// <summary>
+    /// The tensors as read-only memory: views of <see cref="Bytes"/> itself when they are stored as
+    /// <typeparamref name="T"/> (no copy: for a grain that only reads a message's values, such as a
+    /// push's gradients), widened copies when they are 16-bit.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lengths do not add up to the bytes.</exception>
+    public ReadOnlyMemory<T>[] View<T>()
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (Precision != MessagePrecision.Full)
+            return [.. Unpack<T>().Select(t => (ReadOnlyMemory<T>)t)];
+        _ = Elements<T>();   // checks the lengths against the bytes
+        int size = System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        var views = new ReadOnlyMemory<T>[Lengths.Length];
+        int offset = 0;
+        for (int k = 0; k < Lengths.Length; k++)
+        {
+            views[k] = new BytesAs<T>(Bytes, offset, Lengths[k]).Memory;
+            offset += Lengths[k] * size;
+        }
+        return views;
+    }
+
+    /// <summary>Part of a byte array seen as elements of <typeparamref name="T"/>.</summary>
+    private sealed class BytesAs<T>(byte[] bytes, int byteOffset, int length) : System.Buffers.MemoryManager<T>
+        where T : unmanaged
+    {
+        public override Span<T> GetSpan() =>
+            MemoryMarshal.Cast<byte, T>(bytes.AsSpan(byteOffset, length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>()));
+
+        public override unsafe System.Buffers.MemoryHandle Pin(int elementIndex = 0)
+        {
+            var handle = GCHandle.Alloc(bytes, GCHandleType.Pinned);
+            byte* start = (byte*)handle.AddrOfPinnedObject() + byteOffset + (long)elementIndex * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+            return new System.Buffers.MemoryHandle(start, handle);
+        }
+
+        public override void Unpin()
+        {
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+        }
+    }
+
     /// <summary>Copies the tensors into <paramref name="destination"/>, whose buffers must have the same lengths.</summary>
     /// <exception cref="InvalidOperationException">The tensors do not fit the buffers.</exception>
     public void CopyTo<T>(IReadOnlyList<Memory<T>> destination)

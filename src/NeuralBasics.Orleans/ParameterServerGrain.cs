@@ -73,7 +73,8 @@ public sealed class ParameterServerGrain<T>(
     public async Task<ExchangeReply> Push(MessageStamp stamp, long baseVersion, PackedTensors gradients)
     {
         var core = Core();
-        var reply = core.Push(stamp, baseVersion, [.. gradients.Unpack<T>().Select(g => (ReadOnlyMemory<T>)g)]);
+        // Read in place: the core copies only a push it has to queue.
+        var reply = core.Push(stamp, baseVersion, gradients.View<T>());
         if (core.Version - _persisted >= _settings.PersistEvery)
             await Persist();
         return reply;

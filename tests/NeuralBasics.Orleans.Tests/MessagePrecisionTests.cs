@@ -46,6 +46,27 @@ public sealed class MessagePrecisionTests(ClusterFixture fixture)
         Assert.Equal(4 * values.Length * 2, PackedTensors.Pack<double>([values]).Bytes.Length);
     }
 
+    /// <summary>A message's tensors as views: of its own bytes at full precision (no copy), widened copies at 16 bits — the values Unpack gives.</summary>
+    [Fact]
+    public void Views_AreTheUnpackedValues_ReadInPlaceAtFullPrecision()
+    {
+        double[][] tensors = [[1.5, -2.25, 3e-300], [], [7, 8]];
+        var full = PackedTensors.Pack<double>([.. tensors.Select(t => (ReadOnlyMemory<double>)t)]);
+        var views = full.View<double>();
+        Assert.Equal(tensors.Length, views.Length);
+        for (int k = 0; k < tensors.Length; k++)
+        {
+            Assert.Equal(tensors[k], views[k].ToArray());
+            if (tensors[k].Length > 0)
+                Assert.True(System.Runtime.InteropServices.MemoryMarshal.AsBytes(views[k].Span).Overlaps(full.Bytes), $"tensor {k} was copied");
+        }
+        using (views[2].Pin())
+            Assert.Equal(8.0, views[2].Span[1]);
+        var sixteen = PackedTensors.Pack<double>([.. tensors.Select(t => (ReadOnlyMemory<double>)t)], MessagePrecision.BFloat16);
+        Assert.Equal(sixteen.Unpack<double>(), sixteen.View<double>().Select(v => v.ToArray()));
+        Assert.Throws<ArgumentException>(() => new PackedTensors([3], new byte[16]).View<double>());
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task AnAllReduceAtBFloat16_GivesEveryWorkerTheSameRoundedSum()
     {
