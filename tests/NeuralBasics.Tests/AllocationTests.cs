@@ -96,7 +96,9 @@ public class AllocationTests
             trainer.Train(data);
             return GC.GetAllocatedBytesForCurrentThread() - before;
         }
-        long perEpoch = (Allocated(4) - Allocated(2)) / 2;
+        // The least of three tries: a per-batch allocation shows in every one, while a one-off (once, in
+        // a full test run, 2,776 bytes landed in one 4-epoch run) does not.
+        long perEpoch = Enumerable.Range(0, 3).Min(_ => (Allocated(4) - Allocated(2)) / 2);
         Assert.True(perEpoch < 600, $"{perEpoch} bytes per epoch of 50 batches");
     }
 
@@ -142,7 +144,9 @@ public class AllocationTests
             trainer.Train(data);
             return GC.GetAllocatedBytesForCurrentThread() - before;
         }
-        long perEpoch = (Allocated(4) - Allocated(2)) / 2;
+        // The least of three tries: a per-batch allocation shows in every one, while a one-off (once, in
+        // a full test run, 2,776 bytes landed in one 4-epoch run) does not.
+        long perEpoch = Enumerable.Range(0, 3).Min(_ => (Allocated(4) - Allocated(2)) / 2);
         Assert.True(perEpoch < 600, $"{perEpoch} bytes per epoch of 50 batches");
     }
 }
