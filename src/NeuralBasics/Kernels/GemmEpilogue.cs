@@ -57,11 +57,7 @@ internal static unsafe class GemmEpilogue<T>
         }
         T* bias = args.Bias + col0;
         bool relu = args.Activation == FusedActivation.Relu;
-        if (relu && args.Activated == args.C)
-        {
-            ReluInPlace(args, row0, rows, col0, cols);
-            return;
-        }
+        // With Activated = C the ReLU's store lands over Z's, in place.
         for (int r = 0; r < rows; r++)
         {
             T* c = args.C + (long)(row0 + r) * args.Ldc + col0;
@@ -84,24 +80,6 @@ internal static unsafe class GemmEpilogue<T>
                 if (relu)
                     a[j] = T.Max(z, T.Zero);
             }
-        }
-    }
-
-    /// <summary>C = max(0, C + bias) on the block: the fused ReLU written over the product (<see cref="GemmArgs{T}.Activated"/> = C).</summary>
-    private static void ReluInPlace(in GemmArgs<T> args, int row0, int rows, int col0, int cols)
-    {
-        T* bias = args.Bias + col0;
-        for (int r = 0; r < rows; r++)
-        {
-            T* c = args.C + (long)(row0 + r) * args.Ldc + col0;
-            int j = 0;
-            if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
-            {
-                for (; j + Vector<T>.Count <= cols; j += Vector<T>.Count)
-                    Vector.Max(Vector.Load(c + j) + Vector.Load(bias + j), Vector<T>.Zero).Store(c + j);
-            }
-            for (; j < cols; j++)
-                c[j] = T.Max(c[j] + bias[j], T.Zero);
         }
     }
 
