@@ -32,6 +32,8 @@ public sealed class ShardedParameterServer<T> : IParameterServer<T>, IExchangeMe
     private readonly ConcurrentDictionary<(int Worker, long Incarnation), long[]> _fetched = new();
     /// <summary>The bytes moved through shards that do not count their own (at the element type's size).</summary>
     private readonly ExchangeByteCounter _uncounted = new();
+    /// <summary>The bytes of those shards' slices: what each fetch and push moves through them.</summary>
+    private readonly long _uncountedBytes;
 
     /// <summary>A server over <paramref name="shards"/>; shard s holds the slices <paramref name="layout"/>[s], in order, of tensors of <paramref name="tensorLengths"/>.</summary>
     /// <exception cref="ArgumentException">No shard, a layout of another count, an empty shard, or slices that do not cover every tensor exactly once.</exception>
@@ -49,6 +51,7 @@ public sealed class ShardedParameterServer<T> : IParameterServer<T>, IExchangeMe
         _tensorLengths = [.. tensorLengths];
         CheckCovers(_layout, _tensorLengths);
         Layout = _layout;
+        _uncountedBytes = _layout.Where((_, s) => _shards[s] is not IExchangeMeter).Sum(l => l.Sum(x => (long)x.Length)) * Unsafe.SizeOf<T>();
     }
 
     private static void CheckCovers(TensorSlice[][] layout, int[] lengths)
@@ -163,7 +166,7 @@ public sealed class ShardedParameterServer<T> : IParameterServer<T>, IExchangeMe
             fetches[s] = _shards[s].FetchAsync(stamp, SlicesOf(s, destination), cancellationToken).AsTask();
         long[] versions = await Task.WhenAll(fetches).ConfigureAwait(false);
         _fetched[(stamp.Worker, stamp.Incarnation)] = versions;
-        _uncounted.Add(stamp.Worker, 0, UncountedBytes());
+        _uncounted.Add(stamp.Worker, 0, _uncountedBytes);
         return versions.Min();
     }
 
@@ -178,7 +181,7 @@ public sealed class ShardedParameterServer<T> : IParameterServer<T>, IExchangeMe
         for (int s = 0; s < _shards.Length; s++)
             pushes[s] = _shards[s].PushAsync(stamp, bases?[s] ?? baseVersion, SlicesOf(s, gradients), cancellationToken).AsTask();
         var replies = await Task.WhenAll(pushes).ConfigureAwait(false);
-        _uncounted.Add(stamp.Worker, UncountedBytes(), 0);
+        _uncounted.Add(stamp.Worker, _uncountedBytes, 0);
         return Combine(replies);
     }
 
@@ -196,15 +199,6 @@ public sealed class ShardedParameterServer<T> : IParameterServer<T>, IExchangeMe
             (sent, received) = (sent + s, received + r);
         }
         return (sent, received);
-    }
-
-    private long UncountedBytes()
-    {
-        long values = 0;
-        for (int s = 0; s < _shards.Length; s++)
-            if (_shards[s] is not IExchangeMeter)
-                values += _layout[s].Sum(x => (long)x.Length);
-        return values * Unsafe.SizeOf<T>();
     }
 
     /// <summary>The shards' replies as one (see the remarks).</summary>
