@@ -160,46 +160,32 @@ public sealed class FaultTests
         var secondary = cluster.Silos.Single(s => s != cluster.Primary).SiloAddress;
         const string run = "hard-kill";
 
-        // Two workers of 7 batches an epoch (100 rows, batches of 16); the server persists every 5
-        // updates. Both pause after epoch 2: 28 updates applied, 25 persisted.
-        var data = SyntheticData.Blobs<double>(100, 3, 2, seed: 21);
-        var order = Enumerable.Range(0, data.Count).ToArray();
-        new Random(4).Shuffle(order);
-        var start = new LinearScore<double>(2, 3, seed: 22);
-        var retry = new RetryPolicy { Attempts = 12, FirstDelay = TimeSpan.FromMilliseconds(250) };
-        var server = new OrleansParameterServer<double>(cluster.Client, run, retry);
+        // The server persists every 5 updates; the workers hold after 28 (HeldRun): 25 persisted.
+        using var held = new HeldRun();
+        var server = new OrleansParameterServer<double>(cluster.Client, run, HeldRun.Retry);
         RequestContext.Set(global::Orleans.Runtime.Placement.IPlacementDirector.PlacementHintKey, secondary);
         try
         {
-            await server.InitializeAsync([.. start.Parameters.Select(p => (ReadOnlyMemory<double>)p.Value.Memory)]);
+            await server.InitializeAsync(held.Initial);
         }
         finally
         {
             RequestContext.Remove(global::Orleans.Runtime.Placement.IPlacementDirector.PlacementHintKey);
         }
         Assert.Equal(secondary.ToString(), (await server.Grain.Status()).Silo);
-        var options = new DownpourOptions { FetchEvery = 1, PushEvery = 1, Epochs = 8, BatchSize = 16, Seed = 3 };
-        using var paused = new CountdownEvent(2);
-        using var resume = new ManualResetEventSlim();
-        var workers = Enumerable.Range(0, 2).Select(w => Task.Run(() =>
-            new DownpourWorker<double>(new TrainingSetup<double>(start.Clone(), SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05)), server, w, options)
-                .RunAsync(data, order[(w * 100)..((w + 1) * 100)], new Pause(2, paused, resume)))).ToArray();
-        Assert.True(paused.Wait(TimeSpan.FromSeconds(60)), "the workers did not reach epoch 2");
+        held.StartAndHold(server);
 
         var before = await server.Grain.Status();
         Assert.Equal((28, 25), (before.Version, before.PersistedVersion));
         await cluster.KillSiloAsync(cluster.Silos.Single(s => s.SiloAddress.ToString() == before.Silo));
-        resume.Set();
-        var reports = await Task.WhenAll(workers);
+        var reports = await held.ResumeAsync();
 
         // The grain came back on the other silo from storage: the 3 updates after the last write are
         // lost, every later push applied once.
         var after = await server.Grain.Status();
         Assert.NotEqual(before.Silo, after.Silo);
         Assert.Equal(reports.Sum(r => r.Steps) - (before.Version - before.PersistedVersion), after.Version);
-        var model = start.Clone();
-        await server.FetchAsync(new MessageStamp(0, 1), [.. model.Parameters.Select(p => p.Value.Memory)]);
-        double accuracy = new Classifier<double>(model, SoftmaxCrossEntropyLoss.Instance).Accuracy(data);
+        double accuracy = await held.AccuracyAsync(server);
         Assert.True(accuracy >= 0.95, $"accuracy {accuracy:P1}");
     }
 
@@ -213,14 +199,9 @@ public sealed class FaultTests
     {
         await using var cluster = await ClusterFixture.StartAsync();
         const string run = "hard-kill-sharded";
-        var data = SyntheticData.Blobs<double>(100, 3, 2, seed: 21);
-        var order = Enumerable.Range(0, data.Count).ToArray();
-        new Random(4).Shuffle(order);
-        var start = new LinearScore<double>(2, 3, seed: 22);
-        var retry = new RetryPolicy { Attempts = 12, FirstDelay = TimeSpan.FromMilliseconds(250) };
+        using var held = new HeldRun();
         // Equal ranges of the 9 values: the 2x3 weights are cut between the shards.
-        var server = await OrleansParameterServer<double>.CreateShardedAsync(cluster.Client, run,
-            [.. start.Parameters.Select(p => (ReadOnlyMemory<double>)p.Value.Memory)], shards: 2, retry: retry);
+        var server = await OrleansParameterServer<double>.CreateShardedAsync(cluster.Client, run, held.Initial, shards: 2, retry: HeldRun.Retry);
         var shards = server.Shards.Cast<OrleansParameterServer<double>>().ToArray();
         var silos = await Task.WhenAll(shards.Select(async s => (await s.Grain.Status()).Silo));
         Assert.NotEqual(silos[0], silos[1]);
@@ -229,29 +210,20 @@ public sealed class FaultTests
         string primary = cluster.Primary.SiloAddress.ToString();
         int victim = Array.FindIndex(silos, s => s != primary);
 
-        // Two workers of 7 batches an epoch, pausing after epoch 2: 28 pushes applied on each shard, 25 persisted.
-        var options = new DownpourOptions { FetchEvery = 1, PushEvery = 1, Epochs = 8, BatchSize = 16, Seed = 3 };
-        using var paused = new CountdownEvent(2);
-        using var resume = new ManualResetEventSlim();
-        var workers = Enumerable.Range(0, 2).Select(w => Task.Run(() =>
-            new DownpourWorker<double>(new TrainingSetup<double>(start.Clone(), SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05)), server, w, options)
-                .RunAsync(data, order[(w * 100)..((w + 1) * 100)], new Pause(2, paused, resume)))).ToArray();
-        Assert.True(paused.Wait(TimeSpan.FromSeconds(60)), "the workers did not reach epoch 2");
+        // The workers hold after 28 pushes on each shard (HeldRun), 25 persisted.
+        held.StartAndHold(server);
         var before = await Task.WhenAll(shards.Select(s => s.Grain.Status()));
         Assert.All(before, b => Assert.Equal((28L, 25L), (b.Version, b.PersistedVersion)));
 
         await cluster.KillSiloAsync(cluster.Silos.Single(s => s.SiloAddress.ToString() == silos[victim]));
-        resume.Set();
-        var reports = await Task.WhenAll(workers);
+        var reports = await held.ResumeAsync();
 
         long pushes = reports.Sum(r => r.Steps);
         var after = await Task.WhenAll(shards.Select(s => s.Grain.Status()));
         Assert.NotEqual(silos[victim], after[victim].Silo);
         Assert.Equal(pushes - (before[victim].Version - before[victim].PersistedVersion), after[victim].Version);
         Assert.Equal(pushes, after[1 - victim].Version);
-        var model = start.Clone();
-        await server.FetchAsync(new MessageStamp(0, 1), [.. model.Parameters.Select(p => p.Value.Memory)]);
-        double accuracy = new Classifier<double>(model, SoftmaxCrossEntropyLoss.Instance).Accuracy(data);
+        double accuracy = await held.AccuracyAsync(server);
         Assert.True(accuracy >= 0.95, $"accuracy {accuracy:P1}");
     }
 
@@ -262,6 +234,60 @@ public sealed class FaultTests
         for (int i = 0; i < data.Count; i++)
             writer.WriteLine($"{data.Labels[i]}," + string.Join(',', data.Features.Span.Slice(i * data.FeatureCount, data.FeatureCount).ToArray()
                 .Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture))));
+    }
+
+    /// <summary>
+    /// The silo-kill tests' run: 300 rows of blobs in a fixed shuffle and a 2-3 linear model; two
+    /// Downpour workers (plain SGD, a push and a fetch every step) of 100 rows each, 7 batches of 16
+    /// an epoch, held after epoch 2 — 28 pushes applied — until resumed.
+    /// </summary>
+    private sealed class HeldRun : IDisposable
+    {
+        /// <summary>Retries long enough to outlast a killed silo's grains coming back elsewhere.</summary>
+        public static readonly RetryPolicy Retry = new() { Attempts = 12, FirstDelay = TimeSpan.FromMilliseconds(250) };
+
+        private readonly DataSet<double> _data = SyntheticData.Blobs<double>(100, 3, 2, seed: 21);
+        private readonly LinearScore<double> _start = new(2, 3, seed: 22);
+        private readonly CountdownEvent _paused = new(2);
+        private readonly ManualResetEventSlim _resume = new();
+        private Task<WorkerReport>[] _workers = [];
+
+        /// <summary>The model's starting tensors, for the server.</summary>
+        public ReadOnlyMemory<double>[] Initial => [.. _start.Parameters.Select(p => (ReadOnlyMemory<double>)p.Value.Memory)];
+
+        /// <summary>Starts the two workers against <paramref name="server"/> and returns once both hold after epoch 2.</summary>
+        public void StartAndHold(IParameterServer<double> server)
+        {
+            var order = Enumerable.Range(0, _data.Count).ToArray();
+            new Random(4).Shuffle(order);
+            var options = new DownpourOptions { FetchEvery = 1, PushEvery = 1, Epochs = 8, BatchSize = 16, Seed = 3 };
+            _workers = [.. Enumerable.Range(0, 2).Select(w => Task.Run(() =>
+                new DownpourWorker<double>(new TrainingSetup<double>(_start.Clone(), SoftmaxCrossEntropyLoss.Instance, null, new Sgd(0.05)), server, w, options)
+                    .RunAsync(_data, order[(w * 100)..((w + 1) * 100)], new Pause(2, _paused, _resume))))];
+            Assert.True(_paused.Wait(TimeSpan.FromSeconds(60)), "the workers did not reach epoch 2");
+        }
+
+        /// <summary>Lets the workers go on and waits for their reports.</summary>
+        public Task<WorkerReport[]> ResumeAsync()
+        {
+            _resume.Set();
+            return Task.WhenAll(_workers);
+        }
+
+        /// <summary>The accuracy on the run's data of the parameters <paramref name="server"/> holds.</summary>
+        public async Task<double> AccuracyAsync(IParameterServer<double> server)
+        {
+            var model = _start.Clone();
+            await server.FetchAsync(new MessageStamp(0, 1), [.. model.Parameters.Select(p => p.Value.Memory)]);
+            return new Classifier<double>(model, SoftmaxCrossEntropyLoss.Instance).Accuracy(_data);
+        }
+
+        public void Dispose()
+        {
+            _resume.Set();
+            _paused.Dispose();
+            _resume.Dispose();
+        }
     }
 
     /// <summary>Holds the worker's thread after epoch <paramref name="epoch"/> until <paramref name="resume"/> is set.</summary>
