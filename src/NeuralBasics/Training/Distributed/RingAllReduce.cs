@@ -1,5 +1,4 @@
 using System.Numerics;
-using System.Runtime.CompilerServices;
 
 namespace NeuralBasics.Training.Distributed;
 
@@ -26,13 +25,9 @@ namespace NeuralBasics.Training.Distributed;
 /// </para>
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class RingAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
+public sealed class RingAllReduce<T> : PeerAllReduce<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly IRingNetwork<T> _network;
-    private readonly ExchangeByteCounter _bytes = new();
-    private readonly RefereedRounds<T> _rounds;
-
     /// <summary>An all-reduce among <paramref name="workerCount"/> workers over <paramref name="network"/> (shared by all of them, or one per process reaching the same mailboxes).</summary>
     public RingAllReduce(IRingNetwork<T> network, int workerCount)
         : this(network, workerCount, null, TimeSpan.Zero)
@@ -48,35 +43,16 @@ public sealed class RingAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The deadline is not positive.</exception>
     public RingAllReduce(IRingNetwork<T> network, int workerCount, IRoundReferee? referee, TimeSpan roundDeadline)
+        : base(network, workerCount, referee, roundDeadline)
     {
-        ArgumentNullException.ThrowIfNull(network);
-        _network = network;
-        WorkerCount = Guard.AtLeast(workerCount, 1, "The number of workers", nameof(workerCount));
-        _rounds = new RefereedRounds<T>(workerCount, referee, roundDeadline);
-    }
-
-    /// <inheritdoc/>
-    public int WorkerCount { get; }
-
-    /// <summary>The workers <paramref name="worker"/> last heard take part (all of them, until a referee drops some).</summary>
-    public IReadOnlyList<int> MembersSeenBy(int worker) => _rounds.MembersSeenBy(worker);
-
-    /// <summary>The bytes of the values each worker has put in and taken out of the mailboxes.</summary>
-    public (long Sent, long Received) BytesOf(int worker) => _bytes.BytesOf(worker);
-
-    /// <inheritdoc/>
-    public ValueTask<int> AllReduceAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, CancellationToken cancellationToken = default)
-    {
-        FlatChunks.CheckContribution(stamp, rows, gradients, WorkerCount);
-        return _rounds.RunAsync(stamp, rows, gradients, ExchangeAsync, cancellationToken);
     }
 
     /// <summary>One attempt among <paramref name="members"/> (in id order), the positions in that list taking the workers' places.</summary>
-    private async ValueTask<int> ExchangeAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, IReadOnlyList<int> members, int attempt,
+    private protected override async ValueTask<int> ExchangeAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, IReadOnlyList<int> members, int attempt,
         CancellationToken cancellationToken)
     {
         long total = gradients.Sum(g => (long)g.Length);
-        int worker = stamp.Worker, n = members.Count, p = IndexOf(members, worker);
+        int worker = stamp.Worker, n = members.Count, p = PositionOf(members, worker);
         int reducing = 2 * attempt, gathering = 2 * attempt + 1;
         int totalRows = 0;
         long sent = 0, received = 0;
@@ -91,7 +67,7 @@ public sealed class RingAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
                 (partialRows, partial) = (0, new T[length]);
             else
             {
-                (partialRows, partial) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, reducing, c), cancellationToken).ConfigureAwait(false);
+                (partialRows, partial) = await Network.ReceiveAsync(worker, new RingKey(stamp.Sequence, reducing, c), cancellationToken).ConfigureAwait(false);
                 received += partial.Length;
             }
             if (partial.Length != length)
@@ -102,7 +78,7 @@ public sealed class RingAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
                 partialRows += rows;
             if (p < n - 1)
             {
-                await _network.SendAsync(members[p + 1], new RingKey(stamp.Sequence, reducing, c), c == 0 ? partialRows : 0, partial, cancellationToken).ConfigureAwait(false);
+                await Network.SendAsync(members[p + 1], new RingKey(stamp.Sequence, reducing, c), c == 0 ? partialRows : 0, partial, cancellationToken).ConfigureAwait(false);
                 sent += partial.Length;
             }
             else
@@ -121,7 +97,7 @@ public sealed class RingAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
             }
             else
             {
-                var (chunkRows, values) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, gathering, c), cancellationToken).ConfigureAwait(false);
+                var (chunkRows, values) = await Network.ReceiveAsync(worker, new RingKey(stamp.Sequence, gathering, c), cancellationToken).ConfigureAwait(false);
                 sum = values;
                 received += values.Length;
                 if (c == 0)
@@ -129,20 +105,12 @@ public sealed class RingAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
             }
             if (n > 1 && p != n - 2)
             {
-                await _network.SendAsync(members[(p + 1) % n], new RingKey(stamp.Sequence, gathering, c), c == 0 ? totalRows : 0, sum, cancellationToken).ConfigureAwait(false);
+                await Network.SendAsync(members[(p + 1) % n], new RingKey(stamp.Sequence, gathering, c), c == 0 ? totalRows : 0, sum, cancellationToken).ConfigureAwait(false);
                 sent += sum.Length;
             }
             FlatChunks.CopyFlat(sum, gradients, start);
         }
-        _bytes.Add(worker, sent * Unsafe.SizeOf<T>(), received * Unsafe.SizeOf<T>());
+        Moved(worker, sent, received);
         return totalRows;
-    }
-
-    internal static int IndexOf(IReadOnlyList<int> members, int worker)
-    {
-        for (int i = 0; i < members.Count; i++)
-            if (members[i] == worker)
-                return i;
-        throw new InvalidOperationException($"Worker {worker} is not among the members {string.Join(", ", members)}.");
     }
 }

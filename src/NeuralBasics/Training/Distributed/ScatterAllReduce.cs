@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 
 namespace NeuralBasics.Training.Distributed;
 
@@ -29,13 +28,9 @@ namespace NeuralBasics.Training.Distributed;
 /// </para>
 /// </remarks>
 /// <typeparam name="T">The element type.</typeparam>
-public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
+public sealed class ScatterAllReduce<T> : PeerAllReduce<T>
     where T : unmanaged, IFloatingPointIeee754<T>
 {
-    private readonly IRingNetwork<T> _network;
-    private readonly ExchangeByteCounter _bytes = new();
-    private readonly RefereedRounds<T> _rounds;
-
     /// <summary>An all-reduce among <paramref name="workerCount"/> workers over <paramref name="network"/> (shared by all of them, or one per process reaching the same mailboxes).</summary>
     public ScatterAllReduce(IRingNetwork<T> network, int workerCount)
         : this(network, workerCount, null, TimeSpan.Zero)
@@ -51,35 +46,16 @@ public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The deadline is not positive.</exception>
     public ScatterAllReduce(IRingNetwork<T> network, int workerCount, IRoundReferee? referee, TimeSpan roundDeadline)
+        : base(network, workerCount, referee, roundDeadline)
     {
-        ArgumentNullException.ThrowIfNull(network);
-        _network = network;
-        WorkerCount = Guard.AtLeast(workerCount, 1, "The number of workers", nameof(workerCount));
-        _rounds = new RefereedRounds<T>(workerCount, referee, roundDeadline);
-    }
-
-    /// <inheritdoc/>
-    public int WorkerCount { get; }
-
-    /// <summary>The workers <paramref name="worker"/> last heard take part (all of them, until a referee drops some).</summary>
-    public IReadOnlyList<int> MembersSeenBy(int worker) => _rounds.MembersSeenBy(worker);
-
-    /// <summary>The bytes of the values each worker has put in and taken out of the mailboxes.</summary>
-    public (long Sent, long Received) BytesOf(int worker) => _bytes.BytesOf(worker);
-
-    /// <inheritdoc/>
-    public ValueTask<int> AllReduceAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, CancellationToken cancellationToken = default)
-    {
-        FlatChunks.CheckContribution(stamp, rows, gradients, WorkerCount);
-        return _rounds.RunAsync(stamp, rows, gradients, ExchangeAsync, cancellationToken);
     }
 
     /// <summary>One attempt among <paramref name="members"/> (in id order): the member at position c owns chunk c.</summary>
-    private async ValueTask<int> ExchangeAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, IReadOnlyList<int> members, int attempt,
+    private protected override async ValueTask<int> ExchangeAsync(MessageStamp stamp, int rows, IReadOnlyList<Memory<T>> gradients, IReadOnlyList<int> members, int attempt,
         CancellationToken cancellationToken)
     {
         long total = gradients.Sum(g => (long)g.Length);
-        int worker = stamp.Worker, n = members.Count, p = RingAllReduce<T>.IndexOf(members, worker);
+        int worker = stamp.Worker, n = members.Count, p = PositionOf(members, worker);
         int scattering = 2 * attempt, gathering = 2 * attempt + 1;
         var (ownStart, ownLength) = FlatChunks.Chunk(total, n, p);
         long sent = 0, received = 0;
@@ -94,7 +70,7 @@ public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
             var part = rows > 0 ? new T[length] : [];
             if (rows > 0)
                 FlatChunks.AddFlat(gradients, start, part);
-            sends.Add(_network.SendAsync(members[c], new RingKey(stamp.Sequence, scattering, worker), rows, part, cancellationToken).AsTask());
+            sends.Add(Network.SendAsync(members[c], new RingKey(stamp.Sequence, scattering, worker), rows, part, cancellationToken).AsTask());
             sent += part.Length;
         }
         // ... and this worker adds the parts of its own chunk in worker-id order, from zeros.
@@ -109,7 +85,7 @@ public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
                 totalRows += rows;
                 continue;
             }
-            var (partRows, values) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, scattering, members[w]), cancellationToken).ConfigureAwait(false);
+            var (partRows, values) = await Network.ReceiveAsync(worker, new RingKey(stamp.Sequence, scattering, members[w]), cancellationToken).ConfigureAwait(false);
             received += values.Length;
             if (values.Length != 0 && values.Length != ownLength)
                 throw new InvalidOperationException($"Worker {members[w]}'s part of chunk {p} in round {stamp.Sequence} has {values.Length} values, not {ownLength}: the workers' tensors differ.");
@@ -125,7 +101,7 @@ public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
         {
             if (c != p)
             {
-                sends.Add(_network.SendAsync(members[c], new RingKey(stamp.Sequence, gathering, worker), totalRows, sum, cancellationToken).AsTask());
+                sends.Add(Network.SendAsync(members[c], new RingKey(stamp.Sequence, gathering, worker), totalRows, sum, cancellationToken).AsTask());
                 sent += sum.Length;
             }
         }
@@ -135,14 +111,14 @@ public sealed class ScatterAllReduce<T> : IGradientAllReduce<T>, IExchangeMeter
             if (c == p)
                 continue;
             var (start, length) = FlatChunks.Chunk(total, n, c);
-            var (chunkRows, values) = await _network.ReceiveAsync(worker, new RingKey(stamp.Sequence, gathering, members[c]), cancellationToken).ConfigureAwait(false);
+            var (chunkRows, values) = await Network.ReceiveAsync(worker, new RingKey(stamp.Sequence, gathering, members[c]), cancellationToken).ConfigureAwait(false);
             received += values.Length;
             if (values.Length != length || chunkRows != totalRows)
                 throw new InvalidOperationException($"Chunk {c} of round {stamp.Sequence} arrived with {values.Length} values and {chunkRows} rows, not {length} and {totalRows}: the workers disagree.");
             FlatChunks.CopyFlat(values, gradients, start);
         }
         await Task.WhenAll(sends).WaitAsync(cancellationToken).ConfigureAwait(false);
-        _bytes.Add(worker, sent * Unsafe.SizeOf<T>(), received * Unsafe.SizeOf<T>());
+        Moved(worker, sent, received);
         return totalRows;
     }
 
