@@ -331,6 +331,20 @@ internal static unsafe class GemmDriver<T>
         kernel.DeepNarrowWidth > 0 && args.K >= 2 * NarrowSlice && args.M <= 2 * kernel.MR;
 
     /// <summary>
+    /// Whether <see cref="Gemm.MultiplyTransposeA{T}(ReadOnlyMatrixSpan{T}, ReadOnlyMatrixSpan{T}, MatrixSpan{T}, bool, int)"/>
+    /// of an m x n result over depth k sums each element as the narrow kernel does: one chain of
+    /// multiply-adds from zero over each <see cref="NarrowSlice"/> of K, the first slice into C and
+    /// the later ones added in slice order. A kernel that computes such a product its own way
+    /// (<see cref="ConvReluPool{T}"/>'s weight gradient) keeps its bits by the same sums.
+    /// </summary>
+    internal static bool SumsInNarrowSlices(int m, int n, int k)
+    {
+        var kernel = GemmKernelDescription<T>.Best;
+        return kernel.VectorBits > 0 && m > 0 && k > 0
+            && (n <= kernel.NarrowWidth || kernel.DeepNarrowWidth > 0 && k >= 2 * NarrowSlice && m <= 2 * kernel.MR);
+    }
+
+    /// <summary>
     /// A deep product of few rows (<see cref="IsDeepNarrow"/>) through the narrow kernel, in column
     /// blocks of at most <see cref="GemmKernelDescription{T}.DeepNarrowWidth"/> (32 columns on AVX2:
     /// 24 and 8), each sliced along K; the bias and activation once the product is whole.

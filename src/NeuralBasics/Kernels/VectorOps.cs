@@ -22,6 +22,27 @@ internal unsafe interface IVectorOps<TVec, T>
     static abstract TVec Add(TVec left, TVec right);
     /// <summary><c>a * b + c</c>, fused.</summary>
     static abstract TVec MultiplyAdd(TVec a, TVec b, TVec c);
+
+    /// <summary>The larger of each pair of lanes, as <see cref="Vector.Max{T}(Vector{T}, Vector{T})"/> (a NaN wins, +0 above −0).</summary>
+    static abstract TVec Max(TVec left, TVec right);
+
+    /// <summary>All bits set in the lanes where <paramref name="left"/> equals <paramref name="right"/>, none elsewhere.</summary>
+    static abstract TVec Equal(TVec left, TVec right);
+
+    /// <summary>All bits set in the lanes above zero (not a NaN), none elsewhere.</summary>
+    static abstract TVec Positive(TVec value);
+
+    /// <summary><c>left &amp; ~right</c>, bitwise.</summary>
+    static abstract TVec AndNot(TVec left, TVec right);
+
+    /// <summary>Each lane from <paramref name="yes"/> where <paramref name="mask"/>'s lane has its bits set, else from <paramref name="no"/>.</summary>
+    static abstract TVec Select(TVec mask, TVec yes, TVec no);
+
+    /// <summary>One bit per lane of a mask (lane i at bit i), as <c>ExtractMostSignificantBits</c>.</summary>
+    static abstract ulong Bits(TVec mask);
+
+    /// <summary>The mask whose lane i has all bits set where bit i of <paramref name="bits"/> is set: the inverse of <see cref="Bits"/>.</summary>
+    static abstract TVec FromBits(ulong bits);
 }
 
 /// <summary>Whether the processor fuses multiply-add for 128- and 256-bit vectors.</summary>
@@ -61,6 +82,41 @@ internal readonly unsafe struct Vector512Ops<T> : IVectorOps<Vector512<T>, T>
         => typeof(T) == typeof(float) ? Vector512.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>()
             : typeof(T) == typeof(double) ? Vector512.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>()
             : a * b + c;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Max(Vector512<T> left, Vector512<T> right) => Vector512.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Equal(Vector512<T> left, Vector512<T> right) => Vector512.Equals(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Positive(Vector512<T> value) => Vector512.GreaterThan(value, Vector512<T>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> AndNot(Vector512<T> left, Vector512<T> right) => Vector512.AndNot(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> Select(Vector512<T> mask, Vector512<T> yes, Vector512<T> no) => Vector512.ConditionalSelect(mask, yes, no);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Bits(Vector512<T> mask) => mask.ExtractMostSignificantBits();
+
+    /// <remarks>
+    /// The lane bits are a constant in the code, not a static field: a method compiled fully
+    /// optimized at its first call (<c>AggressiveOptimization</c>) reads a static through a helper
+    /// call, which in a loop forces every vector register out to the stack around it.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<T> FromBits(ulong bits)
+    {
+        if (Unsafe.SizeOf<T>() == 8)
+        {
+            var lanes = Vector512.Create(1L, 2, 4, 8, 16, 32, 64, 128);
+            return Vector512.Equals(Vector512.Create((long)bits) & lanes, lanes).As<long, T>();
+        }
+        var lanes32 = Vector512.Create(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768);
+        return Vector512.Equals(Vector512.Create((int)bits) & lanes32, lanes32).As<int, T>();
+    }
 }
 
 internal readonly unsafe struct Vector256Ops<T> : IVectorOps<Vector256<T>, T>
@@ -87,6 +143,41 @@ internal readonly unsafe struct Vector256Ops<T> : IVectorOps<Vector256<T>, T>
             : typeof(T) == typeof(float) ? Vector256.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>()
             : typeof(T) == typeof(double) ? Vector256.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>()
             : a * b + c;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Max(Vector256<T> left, Vector256<T> right) => Vector256.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Equal(Vector256<T> left, Vector256<T> right) => Vector256.Equals(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Positive(Vector256<T> value) => Vector256.GreaterThan(value, Vector256<T>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> AndNot(Vector256<T> left, Vector256<T> right) => Vector256.AndNot(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> Select(Vector256<T> mask, Vector256<T> yes, Vector256<T> no) => Vector256.ConditionalSelect(mask, yes, no);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Bits(Vector256<T> mask) => mask.ExtractMostSignificantBits();
+
+    /// <remarks>
+    /// The lane bits are a constant in the code, not a static field: a method compiled fully
+    /// optimized at its first call (<c>AggressiveOptimization</c>) reads a static through a helper
+    /// call, which in a loop forces every vector register out to the stack around it.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<T> FromBits(ulong bits)
+    {
+        if (Unsafe.SizeOf<T>() == 8)
+        {
+            var lanes = Vector256.Create(1L, 2, 4, 8);
+            return Vector256.Equals(Vector256.Create((long)bits) & lanes, lanes).As<long, T>();
+        }
+        var lanes32 = Vector256.Create(1, 2, 4, 8, 16, 32, 64, 128);
+        return Vector256.Equals(Vector256.Create((int)bits) & lanes32, lanes32).As<int, T>();
+    }
 }
 
 internal readonly unsafe struct Vector128Ops<T> : IVectorOps<Vector128<T>, T>
@@ -122,4 +213,39 @@ internal readonly unsafe struct Vector128Ops<T> : IVectorOps<Vector128<T>, T>
             : typeof(T) == typeof(float) ? Vector128.FusedMultiplyAdd(a.AsSingle(), b.AsSingle(), c.AsSingle()).As<float, T>()
             : typeof(T) == typeof(double) ? Vector128.FusedMultiplyAdd(a.AsDouble(), b.AsDouble(), c.AsDouble()).As<double, T>()
             : a * b + c;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Max(Vector128<T> left, Vector128<T> right) => Vector128.Max(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Equal(Vector128<T> left, Vector128<T> right) => Vector128.Equals(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Positive(Vector128<T> value) => Vector128.GreaterThan(value, Vector128<T>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> AndNot(Vector128<T> left, Vector128<T> right) => Vector128.AndNot(left, right);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> Select(Vector128<T> mask, Vector128<T> yes, Vector128<T> no) => Vector128.ConditionalSelect(mask, yes, no);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong Bits(Vector128<T> mask) => mask.ExtractMostSignificantBits();
+
+    /// <remarks>
+    /// The lane bits are a constant in the code, not a static field: a method compiled fully
+    /// optimized at its first call (<c>AggressiveOptimization</c>) reads a static through a helper
+    /// call, which in a loop forces every vector register out to the stack around it.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<T> FromBits(ulong bits)
+    {
+        if (Unsafe.SizeOf<T>() == 8)
+        {
+            var lanes = Vector128.Create(1L, 2);
+            return Vector128.Equals(Vector128.Create((long)bits) & lanes, lanes).As<long, T>();
+        }
+        var lanes32 = Vector128.Create(1, 2, 4, 8);
+        return Vector128.Equals(Vector128.Create((int)bits) & lanes32, lanes32).As<int, T>();
+    }
 }

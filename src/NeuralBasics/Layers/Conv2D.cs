@@ -165,9 +165,21 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         int images = input.Rows, rows = checked(images * Pixels);
         if (_patches.Length < rows * PatchSize)
             throw new InvalidOperationException($"{this}: Backward needs the forward pass of the same batch first.");
-        var dy = new ReadOnlyMatrixSpan<T>(outputGradient.Span, rows, Filters);
+        BackwardFromPatches(images, new ReadOnlyMatrixSpan<T>(outputGradient.Span, rows, Filters), inputGradient);
+    }
+
+    /// <summary>The gradients from the patches in <see cref="_patches"/> and the output gradient <paramref name="dy"/> (pixels x filters).</summary>
+    private void BackwardFromPatches(int images, ReadOnlyMatrixSpan<T> dy, MatrixSpan<T> inputGradient)
+    {
+        int rows = dy.Rows;
         Gemm.MultiplyTransposeA(new ReadOnlyMatrixSpan<T>(_patches.AsSpan(0, rows * PatchSize), rows, PatchSize), dy, Weights.Gradient.AsSpan());
         RowOps.ColumnSums(dy, Biases.Gradient.Span);
+        InputGradient(images, dy, inputGradient);
+    }
+
+    /// <summary>dX from the output gradient <paramref name="dy"/> (pixels x filters); nothing when <paramref name="inputGradient"/> is empty.</summary>
+    private void InputGradient(int images, ReadOnlyMatrixSpan<T> dy, MatrixSpan<T> inputGradient)
+    {
         if (inputGradient.IsEmpty)
             return;
         // dX̂ = dY·Wᵀ a chunk at a time, each added back over its receptive fields while in cache.
@@ -181,6 +193,106 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
                 new MatrixSpan<T>(patchGradients, chunkRows, PatchSize));
             FromPatches(patchGradients, inputGradient.SliceRows(first, count));
         }
+    }
+
+    /// <summary>
+    /// Up to this many taps (k·k·C, the depth of the product) a convolution followed by ReLU and 2 x 2
+    /// max-pooling runs as one pass (<see cref="ConvReluPool{T}"/>): below it, the GEMM would do fewer
+    /// multiply-adds per output value than it takes to write the value and read it back for the
+    /// pooling. A shape's property, not the processor's: 3x3 or 5x5 kernels over one to seven channels.
+    /// </summary>
+    internal const int PooledPassTaps = 64;
+
+    /// <summary>
+    /// Whether this layer, the ReLU after it and <paramref name="pool"/> after that can run as one
+    /// pass: 2 x 2 pooling that tiles the output, few taps (<see cref="PooledPassTaps"/>), float or
+    /// double in vectors, filters a multiple of the vector's lanes.
+    /// </summary>
+    internal bool CanPoolInPass(MaxPool2D<T> pool) =>
+        pool.Size == 2 && pool.InputShape == OutputShape && OutputShape.Height % 2 == 0 && OutputShape.Width % 2 == 0
+        && PatchSize <= PooledPassTaps && ConvReluPool<T>.IsSupported && Filters % ConvReluPool<T>.Lanes == 0;
+
+    private T[] _padded = [];
+    private ulong[] _winners = [];
+    private int _pooledImages = -1;
+
+    private ConvPoolGeometry PoolGeometry => new(InputShape.Channels, InputShape.Height + 2 * Padding, InputShape.Width + 2 * Padding,
+        KernelSize, Stride, OutputShape.Height, OutputShape.Width, Filters);
+
+    /// <summary>The values a batch row keeps in the pooled pass: the padded image (the winners are bits).</summary>
+    internal long PooledValuesPerImage => PoolGeometry.PaddedLength;
+
+    /// <summary>
+    /// This layer, a ReLU and 2 x 2 max-pooling in one pass (<see cref="CanPoolInPass"/> must hold):
+    /// <paramref name="pooled"/> = maxpool(max(0, X̂W + b)), the same bits as the three layers apart,
+    /// without writing the convolution's output; which pixel won each block is kept for <see cref="BackwardPooled"/>.
+    /// </summary>
+    internal unsafe void ForwardPooled(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> pooled)
+    {
+        if (input.Columns != InputCount || pooled.Rows != input.Rows || pooled.Columns != OutputCount / 4)
+            throw new ArgumentException($"{this}: the pooled pass takes {InputCount} inputs and gives {OutputCount / 4} values a row, not {input.ToString()} and {pooled.ToString()}.");
+        var g = PoolGeometry;
+        int images = input.Rows;
+        // Only the interior is written, so the border stays the zeros the array was made with.
+        var padded = Grow(ref _padded, checked(images * g.PaddedLength));
+        if (_winners.Length < checked(images * ConvReluPool<T>.WinnersPerImage(g)))
+            _winners = new ulong[images * ConvReluPool<T>.WinnersPerImage(g)];
+        fixed (T* x = input.Span)
+        fixed (T* p = padded)
+        fixed (T* w = Weights.Value.Span)
+        fixed (T* b = Biases.Value.Span)
+        fixed (T* y = pooled.Span)
+        fixed (ulong* won = _winners)
+            ConvReluPool<T>.Forward(x, InputShape.Height, InputShape.Width, Padding, p, w, b, y, won, g, images);
+        _pooledImages = images;
+    }
+
+    /// <summary>
+    /// The backward pass of <see cref="ForwardPooled"/>: from the pooled gradient, the gradient of
+    /// the ReLU's input at each block's winner (into <paramref name="outputGradient"/>, this layer's
+    /// output size), then this layer's weight, bias and input gradients. Same bits as the layers apart.
+    /// </summary>
+    internal unsafe void BackwardPooled(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> pooledGradient, MatrixSpan<T> outputGradient, MatrixSpan<T> inputGradient)
+    {
+        int images = input.Rows;
+        if (images != _pooledImages)
+            throw new InvalidOperationException($"{this}: the pooled backward pass needs the pooled forward pass of the same batch first.");
+        if (pooledGradient.Rows != images || pooledGradient.Columns != OutputCount / 4 || outputGradient.Rows != images || outputGradient.Columns != OutputCount)
+            throw new ArgumentException($"{this}: the pooled gradient {pooledGradient.ToString()} or the output gradient {outputGradient.ToString()} does not fit {images} images.");
+        var g = PoolGeometry;
+        var dy = new ReadOnlyMatrixSpan<T>(outputGradient.Span, images * Pixels, Filters);
+        if (!ConvReluPool<T>.HasWeightGradient(g, images))
+        {
+            // A batch whose X̂ᵀ·dY the GEMM sums in blocks of its own: through the patches, for its bits.
+            Expand(pooledGradient, outputGradient, g, images);
+            var patches = Grow(ref _patches, checked(images * Pixels * PatchSize));
+            ToPatches(input, patches);
+            BackwardFromPatches(images, dy, inputGradient);
+            return;
+        }
+        var scratch = Grow(ref _scratch, checked((int)ConvReluPool<T>.WeightGradientScratch(g, images)));
+        fixed (T* p = _padded)
+        fixed (ulong* won = _winners)
+        fixed (T* up = pooledGradient.Span)
+        fixed (T* dw = Weights.Gradient.Span)
+        fixed (T* db = Biases.Gradient.Span)
+        fixed (T* work = scratch)
+            ConvReluPool<T>.WeightGradient(p, won, up, dw, db, work, g, images);
+        if (inputGradient.IsEmpty)
+            return;
+        Expand(pooledGradient, outputGradient, g, images);
+        InputGradient(images, dy, inputGradient);
+    }
+
+    private T[] _scratch = [];
+
+    /// <summary>The convolution's output gradient from the pooled gradient and the winners of the last pooled pass.</summary>
+    private unsafe void Expand(ReadOnlyMatrixSpan<T> pooledGradient, MatrixSpan<T> outputGradient, in ConvPoolGeometry g, int images)
+    {
+        fixed (T* up = pooledGradient.Span)
+        fixed (ulong* won = _winners)
+        fixed (T* dense = outputGradient.Span)
+            ConvReluPool<T>.ExpandGradient(up, won, dense, g, images);
     }
 
     /// <summary>The first <paramref name="length"/> values of <paramref name="buffer"/>, grown (never shrunk) to hold them.</summary>

@@ -12,7 +12,8 @@ namespace NeuralBasics.Layers;
 /// </summary>
 /// <remarks>
 /// The network keeps every layer's output (and gradient) for the batch between the forward and
-/// backward passes (a dense or convolution layer followed by ReLU keeps only the ReLU's output), in buffers that grow to the largest batch seen and are then reused: a warm
+/// backward passes (a dense or convolution layer followed by ReLU keeps only the ReLU's output; a
+/// shallow convolution followed by ReLU and 2 x 2 max-pooling only the pooled values), in buffers that grow to the largest batch seen and are then reused: a warm
 /// training step allocates nothing. An instance therefore serves one thread at a time;
 /// <see cref="Clone"/> gives another thread its own (the trained <c>Classifier</c> does this).
 /// Build one with <see cref="NetworkBuilder{T}"/> to get per-layer initialization chosen by activation.
@@ -24,6 +25,11 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
     private readonly Parameter<T>[] _parameters;
     /// <summary>True at a dense or convolution layer whose next layer is ReLU: the two run as one fused pass.</summary>
     private readonly bool[] _fusedWithNext;
+    /// <summary>
+    /// True at a convolution followed by ReLU and 2 x 2 max-pooling that run as one pass
+    /// (<see cref="Conv2D{T}.ForwardPooled"/>): neither the convolution's nor the ReLU's output is stored.
+    /// </summary>
+    private readonly bool[] _pooledInPass;
     private Memory<T>[] _outputs, _gradients;
     private int _capacity;
 
@@ -49,6 +55,8 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
         _gradients = new Memory<T>[_layers.Length];
         _fusedWithNext = [.. _layers.Select((layer, l) =>
             layer is Dense<T> or Conv2D<T> && l + 1 < _layers.Length && _layers[l + 1] is ActivationLayer<T> { Activation: Relu })];
+        _pooledInPass = [.. _layers.Select((layer, l) =>
+            _fusedWithNext[l] && layer is Conv2D<T> conv && l + 2 < _layers.Length && _layers[l + 2] is MaxPool2D<T> pool && conv.CanPoolInPass(pool))];
     }
 
     /// <summary>The layers, first to last.</summary>
@@ -119,6 +127,15 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
         ReadOnlyMatrixSpan<T> current = inputs;
         for (int l = 0; l < _layers.Length; l++)
         {
+            if (_pooledInPass[l])
+            {
+                // Convolution, ReLU and max-pooling in one pass: only the pooled values are written.
+                var pooled = Output(l + 2, inputs.Rows);
+                ((Conv2D<T>)_layers[l]).ForwardPooled(current, pooled);
+                current = pooled;
+                l += 2;
+                continue;
+            }
             if (_fusedWithNext[l])
             {
                 // max(0, XW + b) written over the product in place: the layer's own output is never
@@ -152,6 +169,16 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
         ReadOnlyMatrixSpan<T> gradient = scoreGradient;
         for (int l = _layers.Length - 1; l >= 0; l--)
         {
+            if (l >= 2 && _pooledInPass[l - 2])
+            {
+                // The pooled pass backward: the convolution's output gradient from the winners it kept, then its own.
+                var convInput = l == 2 ? inputs : Stored(l - 3, n);
+                var convInputGradient = l == 2 ? inputGradient : Gradient(l - 3, n);
+                ((Conv2D<T>)_layers[l - 2]).BackwardPooled(convInput, gradient, Gradient(l - 2, n), convInputGradient);
+                gradient = convInputGradient;
+                l -= 2;
+                continue;
+            }
             var input = l == 0 ? inputs : Stored(l - 1, n);
             var inputGradientOfLayer = l == 0 ? inputGradient : Gradient(l - 1, n);
             if (l >= 1 && _layers[l] is MaxPool2D<T> pool && _layers[l - 1] is ActivationLayer<T> { Activation: Relu })
@@ -185,7 +212,8 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
         for (int l = 0; l < _layers.Length; l++)
         {
             // Line-aligned: C of the next product, whose columns may be split between cores (AlignedMemory).
-            _outputs[l] = _fusedWithNext[l] ? Memory<T>.Empty : AlignedMemory.Allocate<T>(rows * _layers[l].OutputCount);
+            bool unstored = _fusedWithNext[l] || l >= 1 && _pooledInPass[l - 1];
+            _outputs[l] = unstored ? Memory<T>.Empty : AlignedMemory.Allocate<T>(rows * _layers[l].OutputCount);
             _gradients[l] = Memory<T>.Empty;
         }
         _capacity = rows;
@@ -195,7 +223,7 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
     private void EnsureGradients()
     {
         for (int l = 0; l < _layers.Length; l++)
-            if (_gradients[l].Length < _capacity * _layers[l].OutputCount)
+            if (_gradients[l].Length < _capacity * _layers[l].OutputCount && !(l >= 1 && _pooledInPass[l - 1]))
                 _gradients[l] = AlignedMemory.Allocate<T>(_capacity * _layers[l].OutputCount);
     }
 
@@ -203,7 +231,12 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
     /// The values one row of a forward pass keeps in this network's buffers: every layer's outputs,
     /// and each convolution's patches. The scorers size their chunks of rows by it.
     /// </summary>
-    internal long ValuesPerRow => _layers.Select((layer, l) => (_fusedWithNext[l] ? 0L : layer.OutputCount) + (layer is Conv2D<T> c ? c.PatchValuesPerImage : 0)).Sum();
+    internal long ValuesPerRow => _layers.Select((layer, l) =>
+        (_fusedWithNext[l] || l >= 1 && _pooledInPass[l - 1] ? 0L : layer.OutputCount)
+        + (layer is Conv2D<T> c ? (_pooledInPass[l] ? c.PooledValuesPerImage : c.PatchValuesPerImage) : 0)).Sum();
+
+    /// <summary>Whether layer <paramref name="layer"/> is a convolution that runs with the ReLU and pooling after it as one pass (for tests).</summary>
+    internal bool RunsPooled(int layer) => _pooledInPass[layer];
 
     private MatrixSpan<T> Output(int layer, int rows) => new(_outputs[layer].Span, rows, _layers[layer].OutputCount);
 

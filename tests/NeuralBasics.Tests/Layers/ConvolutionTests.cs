@@ -158,15 +158,26 @@ public class ConvolutionTests
         // Forward and backward once the buffers have grown: nothing allocated (products on this thread).
         var scores = new Matrix<float>(5, 3);
         var grads = new Matrix<float>(5, 3);
-        net.Forward(x, scores);
-        net.Backward(x, grads, default);
+        WarmPassAllocatesNothing(() =>
+        {
+            net.Forward(x, scores);
+            net.Backward(x, grads, default);
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="pass"/> on this thread alone (products included) once for its buffers to
+    /// grow, then again, asserting that the second allocated nothing.
+    /// </summary>
+    private static void WarmPassAllocatesNothing(Action pass)
+    {
         int threads = NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism;
         NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism = 1;
         try
         {
+            pass();
             long allocated = GC.GetAllocatedBytesForCurrentThread();
-            net.Forward(x, scores);
-            net.Backward(x, grads, default);
+            pass();
             Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
         }
         finally
@@ -262,6 +273,89 @@ public class ConvolutionTests
         for (int k = 0; k < net.Parameters.Count; k++)
             Assert.Equal(layers.SelectMany(l => l.Parameters).ElementAt(k).Gradient.Span.ToArray(), fused.Parameters[k].Gradient.Span.ToArray());
         Assert.Contains(dx.Span.ToArray(), v => v != 0);
+    }
+
+    /// <summary>
+    /// Shapes of the one-pass convolution → ReLU → 2 x 2 max-pooling (few taps, filters a multiple
+    /// of the vector's lanes): its values and every gradient against the three layers run apart, bit
+    /// for bit, on one row and on a batch the cores split; and a second convolution below it, so the
+    /// input gradient through the pass is checked too.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 1, 12, 10, 3, 1, 1, 2, 64)]  // gray images, two vectors of filters a block; a batch the cores split
+    [InlineData(false, 3, 10, 8, 3, 0, 1, 3, 1)]    // three channels, no padding, a block of two vectors and one of one; one row
+    [InlineData(true, 2, 11, 11, 5, 2, 2, 1, 5)]    // double, 5x5, stride 2, one vector of filters
+    [InlineData(true, 1, 8, 8, 1, 0, 1, 2, 3)]      // 1x1 kernel
+    [InlineData(false, 3, 10, 8, 3, 1, 1, 1, 64)]   // 27 taps in blocks, one vector of filters, a deep weight gradient in slices
+    [InlineData(true, 1, 12, 10, 3, 1, 1, 3, 40)]   // double, three vectors of filters, a deep weight gradient in slices
+    public void TheConvolutionReluPoolingPass_GivesTheBitsOfTheLayersApart(bool inDouble, int channels, int height, int width, int kernel, int padding,
+        int stride, int vectorsOfFilters, int batch)
+    {
+        if (inDouble)
+            PooledPassMatchesLayers<double>(channels, height, width, kernel, padding, stride, vectorsOfFilters, batch);
+        else
+            PooledPassMatchesLayers<float>(channels, height, width, kernel, padding, stride, vectorsOfFilters, batch);
+    }
+
+    private static void PooledPassMatchesLayers<T>(int channels, int height, int width, int kernel, int padding, int stride, int vectorsOfFilters, int batch)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        Assert.True(NeuralBasics.Kernels.ConvReluPool<T>.IsSupported, "the one-pass kernel runs on every vector width");
+        int filters = vectorsOfFilters * NeuralBasics.Kernels.ConvReluPool<T>.Lanes;
+        // A convolution in front (its ReLU fused, no pooling) gives the pass an input and needs its input gradient.
+        var net = new NetworkBuilder<T>(new ImageShape(channels, height + 2, width + 2), seed: 4)
+            .Conv2D(channels, 3, activation: new Relu())
+            .Conv2D(filters, kernel, padding, new Relu(), stride).MaxPool2D(2).Dense(3).Build();
+        Assert.True(net.RunsPooled(2), "the second convolution, its ReLU and the pooling run as one pass");
+        Assert.False(net.RunsPooled(0));
+        var x = TestData.Uniform<T>(batch, net.InputCount, seed: 2);
+        // Negative biases, so that some blocks are all zero after the ReLU and pass no gradient.
+        var biases = ((Conv2D<T>)net.Layers[2]).Biases.Value.Span;
+        for (int i = 0; i < biases.Length; i++)
+            biases[i] = T.CreateChecked(i % 3 == 0 ? -0.3 : 0.05);
+        var dScores = TestData.Uniform<T>(batch, 3, seed: 3);
+
+        var fused = net.Clone();
+        var scores = new Matrix<T>(batch, 3);
+        var dx = new Matrix<T>(batch, net.InputCount);
+        fused.Forward(x, scores);
+        fused.Backward(x, dScores, dx);
+        // Again, warm, on this thread: the same scores and gradients, and nothing allocated.
+        var again = new Matrix<T>(batch, 3);
+        var dxAgain = new Matrix<T>(batch, net.InputCount);
+        WarmPassAllocatesNothing(() =>
+        {
+            fused.Forward(x, again);
+            fused.Backward(x, dScores, dxAgain);
+        });
+        Assert.Equal(scores.Span.ToArray(), again.Span.ToArray());
+        Assert.Equal(dx.Span.ToArray(), dxAgain.Span.ToArray());
+
+        var layers = net.Clone().Layers;
+        var outputs = new List<Matrix<T>> { x };
+        foreach (var layer in layers)
+        {
+            var y = new Matrix<T>(batch, layer.OutputCount);
+            layer.Forward(outputs[^1], y);
+            outputs.Add(y);
+        }
+        var gradient = dScores;
+        for (int l = layers.Count - 1; l >= 0; l--)
+        {
+            var below = new Matrix<T>(batch, layers[l].InputCount);
+            layers[l].Backward(outputs[l], outputs[l + 1], gradient, below);
+            gradient = below;
+        }
+        Assert.Equal(outputs[^1].Span.ToArray(), scores.Span.ToArray());
+        Assert.Equal(gradient.Span.ToArray(), dx.Span.ToArray());
+        var apart = layers.SelectMany(l => l.Parameters).ToArray();
+        for (int k = 0; k < net.Parameters.Count; k++)
+            Assert.Equal(apart[k].Gradient.Span.ToArray(), fused.Parameters[k].Gradient.Span.ToArray());
+        // The checks are not vacuous: some pooled values are zero (no gradient), most are not, and gradients flow.
+        var pooled = outputs[4].Span.ToArray();
+        Assert.Contains(pooled, v => v == T.Zero);
+        Assert.Contains(pooled, v => v > T.Zero);
+        Assert.Contains(dx.Span.ToArray(), v => v != T.Zero);
     }
 
     private static DataSet<float> Images(int rows, int seed)

@@ -33,6 +33,64 @@ internal static class PortableChecks
         checks += Rows<float>(1e-6) + Rows<double>(1e-14);
         checks += Activations<float>(1e-6) + Activations<double>(1e-14);
         checks += Losses<float>(1e-5) + Losses<double>(1e-12);
+        checks += PooledPass<float>() + PooledPass<double>();
+        return checks;
+    }
+
+    /// <summary>
+    /// The one-pass convolution → ReLU → 2 x 2 max-pooling (its own kernels: the blocks in registers,
+    /// the weight gradient in slices) against the three layers apart, bit for bit: scores, input
+    /// gradient and every parameter's gradient, on a batch deep enough for the sliced weight gradient.
+    /// </summary>
+    private static int PooledPass<T>()
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int filters = 2 * NeuralBasics.Kernels.ConvReluPool<T>.Lanes, batch = 80;
+        var net = new NeuralBasics.Layers.NetworkBuilder<T>(new NeuralBasics.Layers.ImageShape(2, 10, 8), seed: 3)
+            .Conv2D(filters, 3, padding: 1, new Relu()).MaxPool2D(2).Dense(4).Build();
+        if (!net.RunsPooled(0))
+            throw new InvalidOperationException($"the convolution of {typeof(T).Name} does not run as one pass with its ReLU and pooling");
+        var random = new Random(5);
+        var x = new Matrix<T>(batch, net.InputCount);
+        var dScores = new Matrix<T>(batch, 4);
+        foreach (ref T v in x.Span)
+            v = T.CreateChecked(random.NextDouble() * 2 - 1);
+        foreach (ref T v in dScores.Span)
+            v = T.CreateChecked(random.NextDouble() - 0.5);
+        var scores = new Matrix<T>(batch, 4);
+        var dx = new Matrix<T>(batch, net.InputCount);
+        var fused = net.Clone();
+        fused.Forward(x, scores);
+        fused.Backward(x, dScores, dx);
+
+        var layers = net.Clone().Layers;
+        var outputs = new List<Matrix<T>> { x };
+        foreach (var layer in layers)
+        {
+            var y = new Matrix<T>(batch, layer.OutputCount);
+            layer.Forward(outputs[^1], y);
+            outputs.Add(y);
+        }
+        var gradient = dScores;
+        for (int l = layers.Count - 1; l >= 0; l--)
+        {
+            var below = new Matrix<T>(batch, layers[l].InputCount);
+            layers[l].Backward(outputs[l], outputs[l + 1], gradient, below);
+            gradient = below;
+        }
+        int checks = 0;
+        void Same(ReadOnlySpan<T> expected, ReadOnlySpan<T> actual, string what)
+        {
+            for (int i = 0; i < expected.Length; i++)
+                if (!expected[i].Equals(actual[i]))
+                    throw new InvalidOperationException($"pooled pass ({typeof(T).Name}) {what}[{i}]: {actual[i]}, the layers apart {expected[i]}");
+            checks++;
+        }
+        Same(outputs[^1].Span, scores.Span, "scores");
+        Same(gradient.Span, dx.Span, "input gradient");
+        var apart = layers.SelectMany(l => l.Parameters).ToArray();
+        for (int k = 0; k < apart.Length; k++)
+            Same(apart[k].Gradient.Span, fused.Parameters[k].Gradient.Span, apart[k].Name);
         return checks;
     }
 

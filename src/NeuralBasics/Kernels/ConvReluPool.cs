@@ -1,0 +1,615 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace NeuralBasics.Kernels;
+
+/// <summary>
+/// The sizes of a convolution followed by ReLU and 2 x 2 max-pooling, as <see cref="ConvReluPool{T}"/>
+/// reads them: channels-last images already padded (<see cref="PaddedHeight"/> x <see cref="PaddedWidth"/>
+/// x <see cref="Channels"/>), the k x k kernel moved <see cref="Stride"/> pixels at a time, an output of
+/// <see cref="OutHeight"/> x <see cref="OutWidth"/> pixels (both even) of <see cref="Filters"/> channels.
+/// </summary>
+internal readonly record struct ConvPoolGeometry(int Channels, int PaddedHeight, int PaddedWidth, int Kernel, int Stride, int OutHeight, int OutWidth, int Filters)
+{
+    /// <summary>The values of one padded image.</summary>
+    public int PaddedLength => PaddedHeight * PaddedWidth * Channels;
+
+    /// <summary>k·k·C: the multiply-adds of one output value, the rows of the weight matrix.</summary>
+    public int Taps => Kernel * Kernel * Channels;
+
+    /// <summary>The 2 x 2 pooling blocks of one image.</summary>
+    public int Windows => OutHeight / 2 * (OutWidth / 2);
+
+    /// <summary>The values of one pooled image.</summary>
+    public int PooledLength => Windows * Filters;
+
+    /// <summary>The output pixels of one image (before pooling).</summary>
+    public int Pixels => OutHeight * OutWidth;
+}
+
+/// <summary>
+/// A convolution, the ReLU after it and 2 x 2 max-pooling in one pass, for convolutions whose
+/// product would be too shallow for the GEMM to pay (few input channels: the first layer of an
+/// image network, k·k·C = 9 for 3x3 over gray pixels). Through the GEMM such a layer writes its
+/// whole output — 12.8 MB per batch of 128 Fashion-MNIST images at 32 filters, nine multiply-adds per
+/// value written — and the pooling reads it back, so both run at the speed of memory. Here each 2 x 2
+/// block of output pixels is computed in registers (four pixels by two vectors of filters: eight
+/// accumulators), and only its maximum and which pixel won it leave them: a quarter of the values,
+/// and a bit per lane and pixel.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The bits are those of the layers apart: each output value is one chain of multiply-adds from
+/// zero over the taps in the (dy, dx, c) order of the patch matrix's rows, as the GEMM computes
+/// X̂·W, then plus the bias, then <c>max(0, z)</c>, then the block's maximum; the winner is the
+/// first pixel in reading order equal to it (as <c>MaxPool2D</c> finds it), kept only where the
+/// maximum is above zero, where the ReLU lets a gradient through.
+/// </para>
+/// <para>
+/// The winners are stored per block and vector of filters as one <see cref="ulong"/>: W bits per
+/// pixel of the block (W lanes a vector), pixel q's at bits qW .. qW + W − 1. The backward pass
+/// (<see cref="ExpandGradient"/>) turns them back into the convolution's output gradient.
+/// </para>
+/// </remarks>
+internal static unsafe class ConvReluPool<T>
+    where T : unmanaged, INumber<T>
+{
+    /// <summary>Whether this processor and element type have the kernel: float or double, in 128-bit vectors or wider.</summary>
+    public static bool IsSupported => (typeof(T) == typeof(float) || typeof(T) == typeof(double)) && Vector128.IsHardwareAccelerated;
+
+    /// <summary>The lanes of the vectors the kernel uses here; the filters must be a multiple of it.</summary>
+    public static int Lanes =>
+        Vector512.IsHardwareAccelerated ? Vector512<T>.Count : Vector256.IsHardwareAccelerated ? Vector256<T>.Count : Vector128<T>.Count;
+
+    /// <summary>The <see cref="ulong"/>s of winners one image keeps.</summary>
+    public static int WinnersPerImage(in ConvPoolGeometry g) => g.Windows * (g.Filters / Lanes);
+
+    private struct Job
+    {
+        public T* Images, Padded, Weights, Bias, Pooled, Gradient, Dense;
+        public ulong* Winners;
+        public int Height, Width, Padding;
+        public ConvPoolGeometry Geometry;
+        /// <summary>The weight gradient's work: its rows (output pixels), slices of rows, bias chains (items of two vectors) and where the later slices' sums go.</summary>
+        public int Rows, Slices, BiasItems;
+        public T* Partials;
+        /// <summary>The next item of the weight gradient's work not yet taken: the bias chains, then the slices.</summary>
+        public int NextItem;
+        /// <summary>Each tap's offset from a receptive field's corner in the padded image, in (dy, dx, c) order.</summary>
+        public int* Offsets;
+    }
+
+    /// <summary>
+    /// Pads each of <paramref name="images"/> images (<paramref name="height"/> x <paramref name="width"/>,
+    /// channels last) with <paramref name="padding"/> zeros into <paramref name="padded"/> (whose
+    /// border must already be zero: only the interior is written), then writes the pooled ReLU of
+    /// the convolution with <paramref name="weights"/> (taps x filters) and <paramref name="bias"/>
+    /// into <paramref name="pooled"/> and the winners into <paramref name="winners"/>; images split between the cores.
+    /// </summary>
+    public static void Forward(T* images, int height, int width, int padding, T* padded, T* weights, T* bias, T* pooled, ulong* winners,
+        in ConvPoolGeometry g, int count)
+    {
+        var job = new Job
+        {
+            Images = images, Padded = padded, Weights = weights, Bias = bias, Pooled = pooled, Winners = winners,
+            Height = height, Width = width, Padding = padding, Geometry = g,
+        };
+        RowRanges.Run(&ForwardPart, &job, count, g.Pixels * g.Taps);
+    }
+
+    private static void ForwardPart(void* state, int first, int end)
+    {
+        ref var job = ref *(Job*)state;
+        if (Vector512.IsHardwareAccelerated)
+            ForwardImages<Vector512<T>, Vector512Ops<T>>(ref job, first, end);
+        else if (Vector256.IsHardwareAccelerated)
+            ForwardImages<Vector256<T>, Vector256Ops<T>>(ref job, first, end);
+        else
+            ForwardImages<Vector128<T>, Vector128Ops<T>>(ref job, first, end);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardImages<TVec, TOps>(ref Job job, int first, int end)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+    {
+        var g = job.Geometry;
+        int w = TOps.Count, vectors = g.Filters / w, c = g.Channels;
+        int rowStride = g.PaddedWidth * c;
+        nint right = g.Stride * c, down = (nint)g.Stride * rowStride;
+        for (int n = first; n < end; n++)
+        {
+            T* image = job.Padded + (long)n * g.PaddedLength;
+            T* source = job.Images + (long)n * job.Height * job.Width * c;
+            for (int y = 0; y < job.Height; y++)
+                new ReadOnlySpan<T>(source + (long)y * job.Width * c, job.Width * c)
+                    .CopyTo(new Span<T>(image + ((y + job.Padding) * g.PaddedWidth + job.Padding) * c, job.Width * c));
+            T* pooled = job.Pooled + (long)n * g.PooledLength;
+            ulong* winners = job.Winners + (long)n * g.Windows * vectors;
+            for (int wy = 0; wy < g.OutHeight / 2; wy++)
+            {
+                for (int wx = 0; wx < g.OutWidth / 2; wx++, pooled += g.Filters, winners += vectors)
+                {
+                    T* corner = image + (nint)(2 * wy) * down + (2 * wx) * right;
+                    int v = 0;
+                    for (; v + 2 <= vectors; v += 2)
+                        Block<TVec, TOps, TwoVectors>(corner, right, down, rowStride, job.Weights + v * w, job.Bias + v * w, pooled + v * w, winners + v, g);
+                    if (v < vectors)
+                        Block<TVec, TOps, OneVector>(corner, right, down, rowStride, job.Weights + v * w, job.Bias + v * w, pooled + v * w, winners + v, g);
+                }
+            }
+        }
+    }
+
+    /// <summary>One or two vectors of filters: the block's accumulators for each.</summary>
+    private interface IVectorCount
+    {
+        static abstract bool Two { get; }
+    }
+
+    private struct OneVector : IVectorCount
+    {
+        public static bool Two => false;
+    }
+
+    private struct TwoVectors : IVectorCount
+    {
+        public static bool Two => true;
+    }
+
+    /// <summary>
+    /// One 2 x 2 block of output pixels (top-left receptive field at <paramref name="corner"/>, the
+    /// others <paramref name="right"/> and <paramref name="down"/> values on) for one or two vectors
+    /// of filters: four (or eight) accumulators, the two weight vectors of a tap and one broadcast.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Block<TVec, TOps, TCount>(T* corner, nint right, nint down, int rowStride, T* weights, T* bias, T* pooled, ulong* winners,
+        in ConvPoolGeometry g)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+        where TCount : struct, IVectorCount
+    {
+        int w = TOps.Count, run = g.Kernel * g.Channels, filters = g.Filters;
+        TVec a0 = TOps.Zero, b0 = TOps.Zero, c0 = TOps.Zero, d0 = TOps.Zero;
+        TVec a1 = TOps.Zero, b1 = TOps.Zero, c1 = TOps.Zero, d1 = TOps.Zero;
+        T* tap = weights;
+        for (int dy = 0; dy < g.Kernel; dy++)
+        {
+            T* row = corner + (nint)dy * rowStride;
+            for (int j = 0; j < run; j++, tap += filters)
+            {
+                TVec w0 = TOps.Load(tap);
+                TVec w1 = TCount.Two ? TOps.Load(tap + w) : w0;
+                TVec x = TOps.Broadcast(row + j);
+                a0 = TOps.MultiplyAdd(x, w0, a0);
+                if (TCount.Two)
+                    a1 = TOps.MultiplyAdd(x, w1, a1);
+                x = TOps.Broadcast(row + right + j);
+                b0 = TOps.MultiplyAdd(x, w0, b0);
+                if (TCount.Two)
+                    b1 = TOps.MultiplyAdd(x, w1, b1);
+                x = TOps.Broadcast(row + down + j);
+                c0 = TOps.MultiplyAdd(x, w0, c0);
+                if (TCount.Two)
+                    c1 = TOps.MultiplyAdd(x, w1, c1);
+                x = TOps.Broadcast(row + down + right + j);
+                d0 = TOps.MultiplyAdd(x, w0, d0);
+                if (TCount.Two)
+                    d1 = TOps.MultiplyAdd(x, w1, d1);
+            }
+        }
+        Finish<TVec, TOps>(a0, b0, c0, d0, bias, pooled, winners);
+        if (TCount.Two)
+            Finish<TVec, TOps>(a1, b1, c1, d1, bias + w, pooled + w, winners + 1);
+    }
+
+    /// <summary>
+    /// The bias, the ReLU and the block's maximum of one vector of filters for the four pixels
+    /// (reading order), and its winners: the first pixel equal to the maximum, where the maximum is above zero.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish<TVec, TOps>(TVec a, TVec b, TVec c, TVec d, T* bias, T* pooled, ulong* winners)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+    {
+        TVec bv = TOps.Load(bias);
+        a = TOps.Max(TOps.Add(a, bv), TOps.Zero);
+        b = TOps.Max(TOps.Add(b, bv), TOps.Zero);
+        c = TOps.Max(TOps.Add(c, bv), TOps.Zero);
+        d = TOps.Max(TOps.Add(d, bv), TOps.Zero);
+        TVec max = TOps.Max(TOps.Max(TOps.Max(a, b), c), d);
+        TOps.Store(max, pooled);
+        int w = TOps.Count;
+        ulong positive = TOps.Bits(TOps.Positive(max));
+        ulong won0 = TOps.Bits(TOps.Equal(a, max)) & positive;
+        ulong won1 = TOps.Bits(TOps.Equal(b, max)) & positive & ~won0;
+        ulong won2 = TOps.Bits(TOps.Equal(c, max)) & positive & ~(won0 | won1);
+        ulong won3 = TOps.Bits(TOps.Equal(d, max)) & positive & ~(won0 | won1 | won2);
+        *winners = won0 | won1 << w | won2 << (2 * w) | won3 << (3 * w);
+    }
+
+    /// <summary>
+    /// The convolution's output gradient (pixels x filters per image, into <paramref name="dense"/>)
+    /// from the pooled gradient and the winners of the last <see cref="Forward"/>: each block's
+    /// gradient at its winner, zero at the other pixels — what max-pooling's backward pass through
+    /// the ReLU writes, bit for bit. Images split between the cores.
+    /// </summary>
+    public static void ExpandGradient(T* pooledGradient, ulong* winners, T* dense, in ConvPoolGeometry g, int count)
+    {
+        var job = new Job { Gradient = pooledGradient, Winners = winners, Dense = dense, Geometry = g };
+        RowRanges.Run(&ExpandPart, &job, count, g.Pixels * g.Filters);
+    }
+
+    private static void ExpandPart(void* state, int first, int end)
+    {
+        ref var job = ref *(Job*)state;
+        if (Vector512.IsHardwareAccelerated)
+            ExpandImages<Vector512<T>, Vector512Ops<T>>(ref job, first, end);
+        else if (Vector256.IsHardwareAccelerated)
+            ExpandImages<Vector256<T>, Vector256Ops<T>>(ref job, first, end);
+        else
+            ExpandImages<Vector128<T>, Vector128Ops<T>>(ref job, first, end);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ExpandImages<TVec, TOps>(ref Job job, int first, int end)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+    {
+        var g = job.Geometry;
+        ExpandRows<TVec, TOps>(job.Gradient, job.Winners, job.Dense + (long)first * g.Pixels * g.Filters, g, first * g.Pixels, (end - first) * g.Pixels);
+    }
+
+    /// <summary>
+    /// Output pixels <paramref name="row"/> .. <paramref name="row"/> + <paramref name="count"/> − 1 of
+    /// the batch (image by image, in reading order) of the convolution's output gradient, into
+    /// <paramref name="dense"/> (<paramref name="count"/> rows of filters): each pixel's share of
+    /// its block's gradient, the whole of it where it won, else zero.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ExpandRows<TVec, TOps>(T* pooledGradient, ulong* winners, T* dense, in ConvPoolGeometry g, int row, int count)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+    {
+        int w = TOps.Count, vectors = g.Filters / w, f = g.Filters, outWidth = g.OutWidth, half = outWidth / 2;
+        ulong lane = (1UL << w) - 1;
+        int n = row / g.Pixels, p = row % g.Pixels, oy = p / outWidth, ox = p % outWidth;
+        for (int i = 0; i < count; i++, dense += f)
+        {
+            long window = (long)n * g.Windows + oy / 2 * half + ox / 2;
+            T* up = pooledGradient + window * f;
+            ulong* won = winners + window * vectors;
+            int shift = ((oy & 1) * 2 + (ox & 1)) * w;
+            for (int v = 0; v < vectors; v++)
+            {
+                // + 0, as max-pooling's backward pass writes it: a −0 gradient lands as +0.
+                TOps.Store(TOps.Add(TOps.Select(TOps.FromBits(won[v] >> shift & lane), TOps.Load(up + v * w), TOps.Zero), TOps.Zero), dense + v * w);
+            }
+            if (++ox == outWidth)
+            {
+                ox = 0;
+                if (++oy == g.OutHeight)
+                {
+                    oy = 0;
+                    n++;
+                }
+            }
+        }
+    }
+
+    /// <summary>The scratch <see cref="WeightGradient"/> needs for a batch of <paramref name="images"/>: the later slices' sums.</summary>
+    public static long WeightGradientScratch(in ConvPoolGeometry g, int images)
+    {
+        long rows = (long)images * g.Pixels, slices = (rows + Slice - 1) / Slice;
+        return Math.Max(1, (slices - 1) * g.Taps * g.Filters);
+    }
+
+    /// <summary>The depth of one slice of the weight gradient's sums: the GEMM's (<see cref="GemmDriver{T}.NarrowSlice"/>), whose bits it keeps.</summary>
+    private const int Slice = GemmDriver<T>.NarrowSlice;
+
+    /// <summary>
+    /// Whether <see cref="WeightGradient"/> gives the bits of X̂ᵀ·dY through the GEMM for this batch:
+    /// where the GEMM sums such a product in narrow slices (<see cref="GemmDriver{T}.SumsInNarrowSlices"/>).
+    /// </summary>
+    public static bool HasWeightGradient(in ConvPoolGeometry g, int images) =>
+        GemmDriver<T>.SumsInNarrowSlices(g.Taps, g.Filters, images * g.Pixels);
+
+    /// <summary>
+    /// The convolution's weight gradient dW = X̂ᵀ·dY (taps x filters) and bias gradient db = Σ dY
+    /// over the pixels, with X̂ read from the padded images of the last <see cref="Forward"/> and each
+    /// row of dY made from the winners as it is needed: through the GEMM, the patch matrix and the
+    /// dense output gradient were 3.6 and 12.8 MB per batch of 128 Fashion-MNIST images at 32
+    /// filters. The same sums as the GEMM (<see cref="HasWeightGradient"/> must hold): each element
+    /// of dW one chain of multiply-adds from zero over each slice of rows, the slices added in order;
+    /// db one chain over all rows in order, as the column sums take it. The cores take the bias
+    /// chains and the slices as they come free.
+    /// </summary>
+    public static void WeightGradient(T* padded, ulong* winners, T* pooledGradient, T* weightGradient, T* biasGradient, T* scratch,
+        in ConvPoolGeometry g, int images)
+    {
+        int rows = images * g.Pixels, slices = (rows + Slice - 1) / Slice;
+        int* offsets = stackalloc int[g.Taps];
+        int at = 0;
+        for (int dy = 0; dy < g.Kernel; dy++)
+            for (int j = 0; j < g.Kernel * g.Channels; j++)
+                offsets[at++] = dy * g.PaddedWidth * g.Channels + j;
+        var job = new Job
+        {
+            Padded = padded, Winners = winners, Gradient = pooledGradient, Dense = weightGradient, Bias = biasGradient, Geometry = g,
+            Rows = rows, Slices = slices, BiasItems = (g.Filters / Lanes + 1) / 2, Partials = scratch, Offsets = offsets,
+        };
+        int items = job.BiasItems + slices;
+        int parts = (long)rows * g.Taps * g.Filters >= ParallelWork ? Math.Min(KernelThreads.DefaultParallelism, items) : 1;
+        if (parts > 1)
+            KernelThreads.Run(&WeightGradientPart, &job, parts);
+        else
+            WeightGradientPart(&job, 0);
+        for (int slice = 0; slice < slices - 1; slice++)
+        {
+            var sum = new Span<T>(weightGradient, g.Taps * g.Filters);
+            System.Numerics.Tensors.TensorPrimitives.Add(sum, new ReadOnlySpan<T>(scratch + (long)slice * g.Taps * g.Filters, g.Taps * g.Filters), sum);
+        }
+    }
+
+    /// <summary>Multiply-adds (rows x taps x filters) from which the weight gradient's work is shared between the cores.</summary>
+    private const long ParallelWork = 1L << 19;
+
+    /// <summary>One core's share: the next item not yet taken (the bias chains first, the longest), until none is left.</summary>
+    private static void WeightGradientPart(void* state, int part)
+    {
+        ref var job = ref *(Job*)state;
+        for (int item; (item = Interlocked.Increment(ref job.NextItem) - 1) < job.BiasItems + job.Slices;)
+        {
+            if (Vector512.IsHardwareAccelerated)
+                WeightGradientItem<Vector512<T>, Vector512Ops<T>>(ref job, item, registers32: true);
+            else if (Vector256.IsHardwareAccelerated)
+                WeightGradientItem<Vector256<T>, Vector256Ops<T>>(ref job, item, registers32: false);
+            else
+                WeightGradientItem<Vector128<T>, Vector128Ops<T>>(ref job, item, registers32: System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void WeightGradientItem<TVec, TOps>(ref Job job, int item, bool registers32)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+    {
+        var g = job.Geometry;
+        int w = TOps.Count, vectors = g.Filters / w, taps = g.Taps, f = g.Filters;
+        if (item < job.BiasItems)
+        {
+            BiasVectors<TVec, TOps>(ref job, 2 * item);
+            return;
+        }
+        int slice = item - job.BiasItems;
+        int row = slice * Slice, count = Math.Min(Slice, job.Rows - row);
+        T* target = slice == 0 ? job.Dense : job.Partials + (long)(slice - 1) * taps * f;
+        var start = new PixelAt(g, row);
+        for (int v = 0; v < vectors; v += 2)
+        {
+            bool two = v + 2 <= vectors;
+            var source = new Upstream(job.Gradient + v * w, job.Winners + v, vectors);
+            for (int t = 0; t < taps;)
+            {
+                int left = taps - t;
+                T* to = target + (long)t * f + v * w;
+                int* offsets = job.Offsets + t;
+                // The largest block of taps whose accumulators fit the registers (two vectors each: 12 taps in 32 registers, 6 in 16).
+                if (registers32 && left >= 12)
+                    t += Taps<TVec, TOps, Taps12>(job.Padded, offsets, start, count, source, g, to, two);
+                else if (registers32 && left >= 9)
+                    t += Taps<TVec, TOps, Taps9>(job.Padded, offsets, start, count, source, g, to, two);
+                else if (left >= 6)
+                    t += Taps<TVec, TOps, Taps6>(job.Padded, offsets, start, count, source, g, to, two);
+                else if (left >= 3)
+                    t += Taps<TVec, TOps, Taps3>(job.Padded, offsets, start, count, source, g, to, two);
+                else
+                    t += Taps<TVec, TOps, Taps1>(job.Padded, offsets, start, count, source, g, to, two);
+            }
+        }
+    }
+
+    /// <summary>Where a vector of filters' output gradient comes from: the pooled gradient and the winners, one vector of each per block.</summary>
+    private readonly struct Upstream(T* gradient, ulong* winners, int vectors)
+    {
+        public readonly T* Gradient = gradient;
+        public readonly ulong* Winners = winners;
+        public readonly int Vectors = vectors;
+    }
+
+    /// <summary>The output pixel a slice of rows starts at: its image and position.</summary>
+    private readonly struct PixelAt
+    {
+        public PixelAt(in ConvPoolGeometry g, int row)
+        {
+            Image = row / g.Pixels;
+            int p = row % g.Pixels;
+            Y = p / g.OutWidth;
+            X = p % g.OutWidth;
+        }
+
+        public int Image { get; }
+        public int Y { get; }
+        public int X { get; }
+    }
+
+    private interface ITapCount
+    {
+        static abstract int Count { get; }
+    }
+
+    private struct Taps12 : ITapCount
+    {
+        public static int Count => 12;
+    }
+
+    private struct Taps9 : ITapCount
+    {
+        public static int Count => 9;
+    }
+
+    private struct Taps6 : ITapCount
+    {
+        public static int Count => 6;
+    }
+
+    private struct Taps3 : ITapCount
+    {
+        public static int Count => 3;
+    }
+
+    private struct Taps1 : ITapCount
+    {
+        public static int Count => 1;
+    }
+
+    private static int Taps<TVec, TOps, TTaps>(T* padded, int* offsets, PixelAt start, int count, Upstream source, in ConvPoolGeometry g, T* to, bool two)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+        where TTaps : struct, ITapCount
+    {
+        return two ? Taps<TVec, TOps, TTaps, TwoVectors>(padded, offsets, start, count, source, g, to)
+            : Taps<TVec, TOps, TTaps, OneVector>(padded, offsets, start, count, source, g, to);
+    }
+
+    /// <summary>
+    /// <typeparamref name="TTaps"/> rows of the weight gradient (taps at <paramref name="offsets"/>)
+    /// by one or two vectors of filters, summed over <paramref name="count"/> output pixels from
+    /// <paramref name="start"/>: each a chain of multiply-adds from zero in pixel order, with each
+    /// pixel's dY made from its block's gradient where it won; stored into <paramref name="to"/>
+    /// (rows of the filters apart). Returns the taps done.
+    /// </summary>
+    /// <remarks>
+    /// The pixels run a row of the output at a time, the inner loop without a branch: with one (a
+    /// cursor stepping across rows and images), the JIT kept the accumulators on the stack, a load
+    /// and a store per multiply-add.
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int Taps<TVec, TOps, TTaps, TCount>(T* padded, int* offsets, PixelAt start, int count, Upstream source, in ConvPoolGeometry g, T* to)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+        where TTaps : struct, ITapCount
+        where TCount : struct, IVectorCount
+    {
+        int w = TOps.Count, k = TTaps.Count, vectors = source.Vectors, f = g.Filters;
+        bool two = TCount.Two;
+        ulong lane = (1UL << w) - 1;
+        int o0 = offsets[0], o1 = k > 1 ? offsets[1] : 0, o2 = k > 2 ? offsets[2] : 0, o3 = k > 3 ? offsets[3] : 0;
+        int o4 = k > 4 ? offsets[4] : 0, o5 = k > 5 ? offsets[5] : 0, o6 = k > 6 ? offsets[6] : 0, o7 = k > 7 ? offsets[7] : 0;
+        int o8 = k > 8 ? offsets[8] : 0, o9 = k > 9 ? offsets[9] : 0, o10 = k > 10 ? offsets[10] : 0, o11 = k > 11 ? offsets[11] : 0;
+        TVec a00 = TOps.Zero, a01 = TOps.Zero, a10 = TOps.Zero, a11 = TOps.Zero, a20 = TOps.Zero, a21 = TOps.Zero;
+        TVec a30 = TOps.Zero, a31 = TOps.Zero, a40 = TOps.Zero, a41 = TOps.Zero, a50 = TOps.Zero, a51 = TOps.Zero;
+        TVec a60 = TOps.Zero, a61 = TOps.Zero, a70 = TOps.Zero, a71 = TOps.Zero, a80 = TOps.Zero, a81 = TOps.Zero;
+        TVec a90 = TOps.Zero, a91 = TOps.Zero, a100 = TOps.Zero, a101 = TOps.Zero, a110 = TOps.Zero, a111 = TOps.Zero;
+        int n = start.Image, y = start.Y, x = start.X, half = g.OutWidth / 2;
+        nint step = g.Stride * g.Channels;
+        for (int done = 0; done < count;)
+        {
+            int end = Math.Min(g.OutWidth, x + count - done);
+            // This output row's pixels x .. end − 1: field corners step apart, two pixels a block.
+            T* row = padded + (long)n * g.PaddedLength + (long)y * g.Stride * g.PaddedWidth * g.Channels;
+            T* up0 = source.Gradient + ((long)n * g.Windows + y / 2 * half) * f;
+            ulong* won0 = source.Winners + ((long)n * g.Windows + y / 2 * half) * vectors;
+            int top = (y & 1) * 2 * w;
+            for (int j = x; j < end; j++)
+            {
+                T* p = row + j * step;
+                T* up = up0 + (j >> 1) * f;
+                ulong* won = won0 + (j >> 1) * vectors;
+                int shift = top + (j & 1) * w;
+                // The pixel's dY: its block's gradient in the lanes it won, zero in the others (the
+                // pooling's "+ 0" is not needed here: the sums start at +0, so a −0 adds as +0 would).
+                TVec y0 = TOps.Select(TOps.FromBits(won[0] >> shift & lane), TOps.Load(up), TOps.Zero);
+                TVec y1 = two ? TOps.Select(TOps.FromBits(won[1] >> shift & lane), TOps.Load(up + w), TOps.Zero) : y0;
+                TVec b;
+                b = TOps.Broadcast(p + o0); a00 = TOps.MultiplyAdd(b, y0, a00); if (two) a01 = TOps.MultiplyAdd(b, y1, a01);
+                if (k > 1) { b = TOps.Broadcast(p + o1); a10 = TOps.MultiplyAdd(b, y0, a10); if (two) a11 = TOps.MultiplyAdd(b, y1, a11); }
+                if (k > 2) { b = TOps.Broadcast(p + o2); a20 = TOps.MultiplyAdd(b, y0, a20); if (two) a21 = TOps.MultiplyAdd(b, y1, a21); }
+                if (k > 3) { b = TOps.Broadcast(p + o3); a30 = TOps.MultiplyAdd(b, y0, a30); if (two) a31 = TOps.MultiplyAdd(b, y1, a31); }
+                if (k > 4) { b = TOps.Broadcast(p + o4); a40 = TOps.MultiplyAdd(b, y0, a40); if (two) a41 = TOps.MultiplyAdd(b, y1, a41); }
+                if (k > 5) { b = TOps.Broadcast(p + o5); a50 = TOps.MultiplyAdd(b, y0, a50); if (two) a51 = TOps.MultiplyAdd(b, y1, a51); }
+                if (k > 6) { b = TOps.Broadcast(p + o6); a60 = TOps.MultiplyAdd(b, y0, a60); if (two) a61 = TOps.MultiplyAdd(b, y1, a61); }
+                if (k > 7) { b = TOps.Broadcast(p + o7); a70 = TOps.MultiplyAdd(b, y0, a70); if (two) a71 = TOps.MultiplyAdd(b, y1, a71); }
+                if (k > 8) { b = TOps.Broadcast(p + o8); a80 = TOps.MultiplyAdd(b, y0, a80); if (two) a81 = TOps.MultiplyAdd(b, y1, a81); }
+                if (k > 9) { b = TOps.Broadcast(p + o9); a90 = TOps.MultiplyAdd(b, y0, a90); if (two) a91 = TOps.MultiplyAdd(b, y1, a91); }
+                if (k > 10) { b = TOps.Broadcast(p + o10); a100 = TOps.MultiplyAdd(b, y0, a100); if (two) a101 = TOps.MultiplyAdd(b, y1, a101); }
+                if (k > 11) { b = TOps.Broadcast(p + o11); a110 = TOps.MultiplyAdd(b, y0, a110); if (two) a111 = TOps.MultiplyAdd(b, y1, a111); }
+            }
+            done += end - x;
+            x = 0;
+            if (++y == g.OutHeight)
+            {
+                y = 0;
+                n++;
+            }
+        }
+        Store<TVec, TOps>(to, w, two, a00, a01);
+        if (k > 1) Store<TVec, TOps>(to + f, w, two, a10, a11);
+        if (k > 2) Store<TVec, TOps>(to + 2 * f, w, two, a20, a21);
+        if (k > 3) Store<TVec, TOps>(to + 3 * f, w, two, a30, a31);
+        if (k > 4) Store<TVec, TOps>(to + 4 * f, w, two, a40, a41);
+        if (k > 5) Store<TVec, TOps>(to + 5 * f, w, two, a50, a51);
+        if (k > 6) Store<TVec, TOps>(to + 6 * f, w, two, a60, a61);
+        if (k > 7) Store<TVec, TOps>(to + 7 * f, w, two, a70, a71);
+        if (k > 8) Store<TVec, TOps>(to + 8 * f, w, two, a80, a81);
+        if (k > 9) Store<TVec, TOps>(to + 9 * f, w, two, a90, a91);
+        if (k > 10) Store<TVec, TOps>(to + 10 * f, w, two, a100, a101);
+        if (k > 11) Store<TVec, TOps>(to + 11 * f, w, two, a110, a111);
+        return k;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store<TVec, TOps>(T* to, int w, bool two, TVec first, TVec second)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+    {
+        TOps.Store(first, to);
+        if (two)
+            TOps.Store(second, to + w);
+    }
+
+    /// <summary>
+    /// db = Σ dY over the output pixels in order for vectors <paramref name="v"/> and v + 1 of the
+    /// filters (those there are): one chain per filter from zero, as the column sums add the rows;
+    /// the two vectors' chains run side by side.
+    /// </summary>
+    private static void BiasVectors<TVec, TOps>(ref Job job, int v)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+    {
+        var g = job.Geometry;
+        int w = TOps.Count, vectors = g.Filters / w, f = g.Filters, half = g.OutWidth / 2, images = job.Rows / g.Pixels;
+        bool two = v + 1 < vectors;
+        ulong lane = (1UL << w) - 1;
+        TVec sum0 = TOps.Zero, sum1 = TOps.Zero;
+        for (int n = 0; n < images; n++)
+        {
+            for (int oy = 0; oy < g.OutHeight; oy++)
+            {
+                // The row's pixels in order: each block's left then right pixel, of its top or bottom row as oy is even or odd.
+                long window = (long)n * g.Windows + oy / 2 * half;
+                T* up = job.Gradient + window * f + v * w;
+                ulong* won = job.Winners + window * vectors + v;
+                int shift = (oy & 1) * 2 * w;
+                for (int wx = 0; wx < half; wx++, up += f, won += vectors)
+                {
+                    TVec u = TOps.Load(up);
+                    ulong bits = won[0] >> shift;
+                    sum0 = TOps.Add(sum0, TOps.Select(TOps.FromBits(bits & lane), u, TOps.Zero));
+                    sum0 = TOps.Add(sum0, TOps.Select(TOps.FromBits(bits >> w & lane), u, TOps.Zero));
+                    if (two)
+                    {
+                        u = TOps.Load(up + w);
+                        bits = won[1] >> shift;
+                        sum1 = TOps.Add(sum1, TOps.Select(TOps.FromBits(bits & lane), u, TOps.Zero));
+                        sum1 = TOps.Add(sum1, TOps.Select(TOps.FromBits(bits >> w & lane), u, TOps.Zero));
+                    }
+                }
+            }
+        }
+        TOps.Store(sum0, job.Bias + v * w);
+        if (two)
+            TOps.Store(sum1, job.Bias + (v + 1) * w);
+    }
+}
