@@ -102,15 +102,15 @@ internal static unsafe class ConvReluPool<T>
     {
         ref var job = ref *(Job*)state;
         if (Vector512.IsHardwareAccelerated)
-            ForwardImages<Vector512<T>, Vector512Ops<T>>(ref job, first, end);
+            ForwardImages<Vector512<T>, Vector512Ops<T>>(ref job, first, end, registers32: true);
         else if (Vector256.IsHardwareAccelerated)
-            ForwardImages<Vector256<T>, Vector256Ops<T>>(ref job, first, end);
+            ForwardImages<Vector256<T>, Vector256Ops<T>>(ref job, first, end, registers32: false);
         else
-            ForwardImages<Vector128<T>, Vector128Ops<T>>(ref job, first, end);
+            ForwardImages<Vector128<T>, Vector128Ops<T>>(ref job, first, end, registers32: System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardImages<TVec, TOps>(ref Job job, int first, int end)
+    private static void ForwardImages<TVec, TOps>(ref Job job, int first, int end, bool registers32)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
     {
@@ -127,9 +127,22 @@ internal static unsafe class ConvReluPool<T>
                     .CopyTo(new Span<T>(image + ((y + job.Padding) * g.PaddedWidth + job.Padding) * c, job.Width * c));
             T* pooled = job.Pooled + (long)n * g.PooledLength;
             ulong* winners = job.Winners + (long)n * g.Windows * vectors;
+            int half = g.OutWidth / 2;
             for (int wy = 0; wy < g.OutHeight / 2; wy++)
             {
-                for (int wx = 0; wx < g.OutWidth / 2; wx++, pooled += g.Filters, winners += vectors)
+                int wx = 0;
+                if (registers32 && vectors % 2 == 0)
+                {
+                    // Two blocks side by side (sixteen accumulators): twice the independent chains per weight loaded.
+                    for (; wx + 2 <= half; wx += 2, pooled += 2 * g.Filters, winners += 2 * vectors)
+                    {
+                        T* corner = image + (nint)(2 * wy) * down + (2 * wx) * right;
+                        for (int v = 0; v < vectors; v += 2)
+                            BlockPair<TVec, TOps>(corner, right, down, rowStride, job.Weights + v * w, job.Bias + v * w, pooled + v * w, winners + v,
+                                g.Filters, vectors, g);
+                    }
+                }
+                for (; wx < half; wx++, pooled += g.Filters, winners += vectors)
                 {
                     T* corner = image + (nint)(2 * wy) * down + (2 * wx) * right;
                     int v = 0;
@@ -205,6 +218,63 @@ internal static unsafe class ConvReluPool<T>
     }
 
     /// <summary>
+    /// Two 2 x 2 blocks side by side (the second's corner 2·<paramref name="right"/> on) for two
+    /// vectors of filters: sixteen accumulators, for targets with 32 vector registers. Each output is
+    /// the same chain as in <see cref="Block"/>, so the same bits.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void BlockPair<TVec, TOps>(T* corner, nint right, nint down, int rowStride, T* weights, T* bias, T* pooled, ulong* winners,
+        int filters, int vectors, in ConvPoolGeometry g)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+    {
+        int w = TOps.Count, run = g.Kernel * g.Channels;
+        nint next = 2 * right;
+        TVec a0 = TOps.Zero, b0 = TOps.Zero, c0 = TOps.Zero, d0 = TOps.Zero;
+        TVec a1 = TOps.Zero, b1 = TOps.Zero, c1 = TOps.Zero, d1 = TOps.Zero;
+        TVec e0 = TOps.Zero, f0 = TOps.Zero, g0 = TOps.Zero, h0 = TOps.Zero;
+        TVec e1 = TOps.Zero, f1 = TOps.Zero, g1 = TOps.Zero, h1 = TOps.Zero;
+        T* tap = weights;
+        for (int dy = 0; dy < g.Kernel; dy++)
+        {
+            T* row = corner + (nint)dy * rowStride;
+            for (int j = 0; j < run; j++, tap += filters)
+            {
+                TVec w0 = TOps.Load(tap);
+                TVec w1 = TOps.Load(tap + w);
+                TVec x = TOps.Broadcast(row + j);
+                a0 = TOps.MultiplyAdd(x, w0, a0);
+                a1 = TOps.MultiplyAdd(x, w1, a1);
+                x = TOps.Broadcast(row + right + j);
+                b0 = TOps.MultiplyAdd(x, w0, b0);
+                b1 = TOps.MultiplyAdd(x, w1, b1);
+                x = TOps.Broadcast(row + down + j);
+                c0 = TOps.MultiplyAdd(x, w0, c0);
+                c1 = TOps.MultiplyAdd(x, w1, c1);
+                x = TOps.Broadcast(row + down + right + j);
+                d0 = TOps.MultiplyAdd(x, w0, d0);
+                d1 = TOps.MultiplyAdd(x, w1, d1);
+                x = TOps.Broadcast(row + next + j);
+                e0 = TOps.MultiplyAdd(x, w0, e0);
+                e1 = TOps.MultiplyAdd(x, w1, e1);
+                x = TOps.Broadcast(row + next + right + j);
+                f0 = TOps.MultiplyAdd(x, w0, f0);
+                f1 = TOps.MultiplyAdd(x, w1, f1);
+                x = TOps.Broadcast(row + next + down + j);
+                g0 = TOps.MultiplyAdd(x, w0, g0);
+                g1 = TOps.MultiplyAdd(x, w1, g1);
+                x = TOps.Broadcast(row + next + down + right + j);
+                h0 = TOps.MultiplyAdd(x, w0, h0);
+                h1 = TOps.MultiplyAdd(x, w1, h1);
+            }
+        }
+        Finish<TVec, TOps>(a0, b0, c0, d0, bias, pooled, winners);
+        Finish<TVec, TOps>(a1, b1, c1, d1, bias + w, pooled + w, winners + 1);
+        Finish<TVec, TOps>(e0, f0, g0, h0, bias, pooled + filters, winners + vectors);
+        Finish<TVec, TOps>(e1, f1, g1, h1, bias + w, pooled + filters + w, winners + vectors + 1);
+    }
+
+    /// <summary>
     /// The bias, the ReLU and the block's maximum of one vector of filters for the four pixels
     /// (reading order), and its winners: the first pixel equal to the maximum, where the maximum is above zero.
     /// </summary>
@@ -214,11 +284,14 @@ internal static unsafe class ConvReluPool<T>
         where TOps : struct, IVectorOps<TVec, T>
     {
         TVec bv = TOps.Load(bias);
-        a = TOps.Max(TOps.Add(a, bv), TOps.Zero);
-        b = TOps.Max(TOps.Add(b, bv), TOps.Zero);
-        c = TOps.Max(TOps.Add(c, bv), TOps.Zero);
-        d = TOps.Max(TOps.Add(d, bv), TOps.Zero);
-        TVec max = TOps.Max(TOps.Max(TOps.Max(a, b), c), d);
+        a = TOps.Add(a, bv);
+        b = TOps.Add(b, bv);
+        c = TOps.Add(c, bv);
+        d = TOps.Add(d, bv);
+        // The ReLU once, on the block's maximum: max(0, ·) of the largest is the largest of the
+        // max(0, ·), bit for bit; where that is above zero, the pixels equal to it are those whose
+        // ReLU equals it, so the winners are found on the values before the ReLU.
+        TVec max = TOps.Max(TOps.Max(TOps.Max(TOps.Max(a, b), c), d), TOps.Zero);
         TOps.Store(max, pooled);
         int w = TOps.Count;
         ulong positive = TOps.Bits(TOps.Positive(max));
