@@ -293,13 +293,77 @@ internal static unsafe class ConvReluPool<T>
         // ReLU equals it, so the winners are found on the values before the ReLU.
         TVec max = TOps.Max(TOps.Max(TOps.Max(TOps.Max(a, b), c), d), TOps.Zero);
         TOps.Store(max, pooled);
+        *winners = Won<TVec, TOps>(a, b, c, d, max);
+    }
+
+    /// <summary>
+    /// Pools <paramref name="count"/> images of a convolution's output that already went through
+    /// the ReLU (<paramref name="values"/>: pixels x filters each) into <paramref name="pooled"/>,
+    /// with the winners as <see cref="Forward"/> keeps them: the first pixel of each block equal to
+    /// its maximum, where that is above zero (the same values and winners as max-pooling and its
+    /// backward pass through the ReLU find). Images split between the cores.
+    /// </summary>
+    public static void Pool(T* values, T* pooled, ulong* winners, in ConvPoolGeometry g, int count)
+    {
+        var job = new Job { Dense = values, Pooled = pooled, Winners = winners, Geometry = g };
+        RowRanges.Run(&PoolPart, &job, count, g.Pixels * g.Filters);
+    }
+
+    private static void PoolPart(void* state, int first, int end)
+    {
+        ref var job = ref *(Job*)state;
+        if (Vector512.IsHardwareAccelerated)
+            PoolImages<Vector512<T>, Vector512Ops<T>>(ref job, first, end);
+        else if (Vector256.IsHardwareAccelerated)
+            PoolImages<Vector256<T>, Vector256Ops<T>>(ref job, first, end);
+        else
+            PoolImages<Vector128<T>, Vector128Ops<T>>(ref job, first, end);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PoolImages<TVec, TOps>(ref Job job, int first, int end)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+    {
+        var g = job.Geometry;
+        int w = TOps.Count, vectors = g.Filters / w, f = g.Filters, outWidth = g.OutWidth;
+        for (int n = first; n < end; n++)
+        {
+            T* image = job.Dense + (long)n * g.Pixels * f;
+            T* pooled = job.Pooled + (long)n * g.PooledLength;
+            ulong* winners = job.Winners + (long)n * g.Windows * vectors;
+            for (int wy = 0; wy < g.OutHeight / 2; wy++)
+            {
+                T* top = image + (long)(2 * wy) * outWidth * f;
+                T* bottom = top + (long)outWidth * f;
+                for (int wx = 0; wx < outWidth / 2; wx++, pooled += f, winners += vectors)
+                {
+                    for (int v = 0; v < vectors; v++)
+                    {
+                        int at = 2 * wx * f + v * w;
+                        TVec a = TOps.Load(top + at), b = TOps.Load(top + at + f), c = TOps.Load(bottom + at), d = TOps.Load(bottom + at + f);
+                        TVec max = TOps.Max(TOps.Max(TOps.Max(a, b), c), d);
+                        TOps.Store(max, pooled + v * w);
+                        winners[v] = Won<TVec, TOps>(a, b, c, d, max);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The winners of one vector of a block: the first of the four pixels equal to the maximum, in the lanes where it is above zero.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Won<TVec, TOps>(TVec a, TVec b, TVec c, TVec d, TVec max)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+    {
         int w = TOps.Count;
         ulong positive = TOps.Bits(TOps.Positive(max));
         ulong won0 = TOps.Bits(TOps.Equal(a, max)) & positive;
         ulong won1 = TOps.Bits(TOps.Equal(b, max)) & positive & ~won0;
         ulong won2 = TOps.Bits(TOps.Equal(c, max)) & positive & ~(won0 | won1);
         ulong won3 = TOps.Bits(TOps.Equal(d, max)) & positive & ~(won0 | won1 | won2);
-        *winners = won0 | won1 << w | won2 << (2 * w) | won3 << (3 * w);
+        return won0 | won1 << w | won2 << (2 * w) | won3 << (3 * w);
     }
 
     /// <summary>

@@ -197,20 +197,25 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
 
     /// <summary>
     /// Up to this many taps (k·k·C, the depth of the product) a convolution followed by ReLU and 2 x 2
-    /// max-pooling runs as one pass (<see cref="ConvReluPool{T}"/>): below it, the GEMM would do fewer
-    /// multiply-adds per output value than it takes to write the value and read it back for the
-    /// pooling. A shape's property, not the processor's: 3x3 or 5x5 kernels over one to seven channels.
+    /// max-pooling runs through the one-pass kernel (<see cref="ConvReluPool{T}"/>): below it, the GEMM
+    /// would do fewer multiply-adds per output value than it takes to write the value and read it
+    /// back for the pooling. A shape's property, not the processor's: 3x3 or 5x5 kernels over one to
+    /// seven channels. Deeper ones go through the GEMM, a chunk of images at a time, each pooled while in cache.
     /// </summary>
     internal const int PooledPassTaps = 64;
 
     /// <summary>
     /// Whether this layer, the ReLU after it and <paramref name="pool"/> after that can run as one
-    /// pass: 2 x 2 pooling that tiles the output, few taps (<see cref="PooledPassTaps"/>), float or
-    /// double in vectors, filters a multiple of the vector's lanes.
+    /// pass: 2 x 2 pooling that tiles the output, float or double in vectors, filters a multiple of
+    /// the vector's lanes. Few taps (<see cref="PooledPassTaps"/>) go through the one-pass kernel;
+    /// more through the GEMM a chunk of images at a time, each chunk pooled while in cache.
     /// </summary>
     internal bool CanPoolInPass(MaxPool2D<T> pool) =>
         pool.Size == 2 && pool.InputShape == OutputShape && OutputShape.Height % 2 == 0 && OutputShape.Width % 2 == 0
-        && PatchSize <= PooledPassTaps && ConvReluPool<T>.IsSupported && Filters % ConvReluPool<T>.Lanes == 0;
+        && ConvReluPool<T>.IsSupported && Filters % ConvReluPool<T>.Lanes == 0;
+
+    /// <summary>Whether the pooled pass goes through the one-pass kernel (few taps) rather than the GEMM.</summary>
+    private bool PoolsInKernel => PatchSize <= PooledPassTaps;
 
     private T[] _padded = [];
     private ulong[] _winners = [];
@@ -219,13 +224,17 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     private ConvPoolGeometry PoolGeometry => new(InputShape.Channels, InputShape.Height + 2 * Padding, InputShape.Width + 2 * Padding,
         KernelSize, Stride, OutputShape.Height, OutputShape.Width, Filters);
 
-    /// <summary>The values a batch row keeps in the pooled pass: the padded image (the winners are bits).</summary>
-    internal long PooledValuesPerImage => PoolGeometry.PaddedLength;
+    /// <summary>The values a batch row keeps in the pooled pass: the padded image, or the patches through the GEMM (the winners are bits).</summary>
+    internal long PooledValuesPerImage => PoolsInKernel ? PoolGeometry.PaddedLength : PatchValuesPerImage;
+
+    /// <summary>One chunk of images' output through the GEMM, pooled from here while in cache.</summary>
+    private T[] _chunkOutput = [];
 
     /// <summary>
     /// This layer, a ReLU and 2 x 2 max-pooling in one pass (<see cref="CanPoolInPass"/> must hold):
     /// <paramref name="pooled"/> = maxpool(max(0, X̂W + b)), the same bits as the three layers apart,
-    /// without writing the convolution's output; which pixel won each block is kept for <see cref="BackwardPooled"/>.
+    /// without keeping the convolution's output (at most a chunk of it, in cache); which pixel won
+    /// each block is kept for <see cref="BackwardPooled"/>.
     /// </summary>
     internal unsafe void ForwardPooled(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> pooled)
     {
@@ -233,10 +242,17 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
             throw new ArgumentException($"{this}: the pooled pass takes {InputCount} inputs and gives {OutputCount / 4} values a row, not {input.ToString()} and {pooled.ToString()}.");
         var g = PoolGeometry;
         int images = input.Rows;
-        // Only the interior is written, so the border stays the zeros the array was made with.
-        var padded = Grow(ref _padded, checked(images * g.PaddedLength));
         if (_winners.Length < checked(images * ConvReluPool<T>.WinnersPerImage(g)))
             _winners = new ulong[images * ConvReluPool<T>.WinnersPerImage(g)];
+        _pooledImages = -1;
+        if (!PoolsInKernel)
+        {
+            ForwardPooledByGemm(input, pooled, g);
+            _pooledImages = images;
+            return;
+        }
+        // Only the interior is written, so the border stays the zeros the array was made with.
+        var padded = Grow(ref _padded, checked(images * g.PaddedLength));
         fixed (T* x = input.Span)
         fixed (T* p = padded)
         fixed (T* w = Weights.Value.Span)
@@ -245,6 +261,32 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         fixed (ulong* won = _winners)
             ConvReluPool<T>.Forward(x, InputShape.Height, InputShape.Width, Padding, p, w, b, y, won, g, images);
         _pooledImages = images;
+    }
+
+    /// <summary>
+    /// The pooled pass through the GEMM: a chunk of images at a time, max(0, X̂W + b) into a chunk
+    /// buffer, then pooled from it while in cache (the patches kept for the backward pass, as
+    /// <see cref="Forward"/> keeps them); the layer's whole output is never written.
+    /// </summary>
+    private unsafe void ForwardPooledByGemm(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> pooled, in ConvPoolGeometry g)
+    {
+        int images = input.Rows, chunk = ChunkImages(images);
+        var buffer = Grow(ref _patches, checked(images * Pixels * PatchSize));
+        var output = Grow(ref _chunkOutput, checked(Math.Min(images, chunk) * OutputCount));
+        int perImage = ConvReluPool<T>.WinnersPerImage(g);
+        for (int first = 0; first < images; first += chunk)
+        {
+            int count = Math.Min(chunk, images - first), rows = count * Pixels;
+            var patches = buffer.Slice(first * Pixels * PatchSize, rows * PatchSize);
+            ToPatches(input.SliceRows(first, count), patches);
+            var y = new MatrixSpan<T>(output[..(count * OutputCount)], rows, Filters);
+            Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(patches, rows, PatchSize), Weights.Value.AsReadOnlySpan(), Biases.Value.Span, y,
+                FusedActivation.Relu, y);
+            fixed (T* values = output)
+            fixed (T* to = pooled.Span)
+            fixed (ulong* won = _winners)
+                ConvReluPool<T>.Pool(values, to + (long)first * g.PooledLength, won + (long)first * perImage, g, count);
+        }
     }
 
     /// <summary>
@@ -261,6 +303,13 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
             throw new ArgumentException($"{this}: the pooled gradient {pooledGradient.ToString()} or the output gradient {outputGradient.ToString()} does not fit {images} images.");
         var g = PoolGeometry;
         var dy = new ReadOnlyMatrixSpan<T>(outputGradient.Span, images * Pixels, Filters);
+        if (!PoolsInKernel)
+        {
+            // Through the GEMM, from the patches the forward pass kept.
+            Expand(pooledGradient, outputGradient, g, images);
+            BackwardFromPatches(images, dy, inputGradient);
+            return;
+        }
         if (!ConvReluPool<T>.HasWeightGradient(g, images))
         {
             // A batch whose X̂ᵀ·dY the GEMM sums in blocks of its own: through the patches, for its bits.

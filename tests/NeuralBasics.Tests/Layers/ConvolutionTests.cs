@@ -288,6 +288,8 @@ public class ConvolutionTests
     [InlineData(true, 1, 8, 8, 1, 0, 1, 2, 3)]      // 1x1 kernel
     [InlineData(false, 3, 10, 8, 3, 1, 1, 1, 64)]   // 27 taps in blocks, one vector of filters, a deep weight gradient in slices
     [InlineData(true, 1, 12, 10, 3, 1, 1, 3, 40)]   // double, three vectors of filters, a deep weight gradient in slices
+    [InlineData(false, 8, 8, 8, 3, 1, 1, 2, 20)]    // 72 taps: through the GEMM, pooled a chunk at a time
+    [InlineData(true, 16, 6, 6, 3, 0, 1, 1, 3)]     // 144 taps in double, no padding
     public void TheConvolutionReluPoolingPass_GivesTheBitsOfTheLayersApart(bool inDouble, int channels, int height, int width, int kernel, int padding,
         int stride, int vectorsOfFilters, int batch)
     {
@@ -316,6 +318,9 @@ public class ConvolutionTests
         var dScores = TestData.Uniform<T>(batch, 3, seed: 3);
 
         var fused = net.Clone();
+        // Two images a chunk where the pass goes through the GEMM: several chunks, each pooled on its own.
+        var conv = (Conv2D<T>)fused.Layers[2];
+        conv.ChunkValues = 2 * (int)conv.PatchValuesPerImage;
         var scores = new Matrix<T>(batch, 3);
         var dx = new Matrix<T>(batch, net.InputCount);
         fused.Forward(x, scores);
