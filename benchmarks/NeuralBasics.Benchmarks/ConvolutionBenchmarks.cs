@@ -6,16 +6,17 @@ namespace NeuralBasics.Benchmarks;
 /// <summary>
 /// One layer of the Fashion-MNIST CNN (conv 3x3, 32 filters, padding 1 → pool → conv 3x3, 64
 /// filters, padding 1 → pool → dense) at batch 128, float: each convolution's forward and backward
-/// pass as training runs them — the first layer with its ReLU and pooling in one pass (9 taps:
-/// <c>Conv2D.ForwardPooled</c>, <c>BackwardPooled</c>), its backward computing only the weight and
-/// bias gradients; the second through the GEMM, with the patch copies, its backward also the input
-/// gradient. The GFLOP/s and % of peak columns count the convolutions' multiply-adds (2 per weight
-/// per output pixel, per product), not the ReLU's or the pooling's work.
+/// pass as training runs them, with its ReLU and pooling (<c>Conv2D.ForwardPooled</c>,
+/// <c>BackwardPooled</c>) — the first layer (9 taps) through the one-pass kernel, its backward
+/// computing only the weight and bias gradients; the second (288 taps) through the GEMM a chunk of
+/// images at a time, with the patch copies, its backward also the input gradient. The GFLOP/s and
+/// % of peak columns count the convolutions' multiply-adds (2 per weight per output pixel, per
+/// product), not the ReLU's or the pooling's work.
 /// </summary>
 public class ConvolutionBenchmarks
 {
     private Conv2D<float> _layer = null!;
-    private Matrix<float> _input, _output, _outputGradient, _inputGradient, _pooled, _pooledGradient;
+    private Matrix<float> _input, _outputGradient, _inputGradient, _pooled, _pooledGradient;
 
     [ParamsSource(nameof(Cases))]
     public ConvCase Case { get; set; } = null!;
@@ -39,16 +40,11 @@ public class ConvolutionBenchmarks
         Kernels.Gemm.DefaultMaxDegreeOfParallelism = Threads;
         _layer = new Conv2D<float>(Case.Input, Case.Filters, 3, 1, 1, WeightInit.He, seed: 1);
         _input = Data.Uniform<float>(ConvCase.Batch, _layer.InputCount, 1);
-        _output = new Matrix<float>(ConvCase.Batch, _layer.OutputCount);
         _outputGradient = Data.Uniform<float>(ConvCase.Batch, _layer.OutputCount, 2);
         _inputGradient = Case.First ? default : new Matrix<float>(ConvCase.Batch, _layer.InputCount);
-        _layer.Forward(_input, _output);
-        if (Case.First)
-        {
-            _pooled = new Matrix<float>(ConvCase.Batch, _layer.OutputCount / 4);
-            _pooledGradient = Data.Uniform<float>(ConvCase.Batch, _layer.OutputCount / 4, 3);
-            _layer.ForwardPooled(_input, _pooled);
-        }
+        _pooled = new Matrix<float>(ConvCase.Batch, _layer.OutputCount / 4);
+        _pooledGradient = Data.Uniform<float>(ConvCase.Batch, _layer.OutputCount / 4, 3);
+        _layer.ForwardPooled(_input, _pooled);
     }
 
     [GlobalCleanup]
@@ -57,14 +53,10 @@ public class ConvolutionBenchmarks
     [Benchmark]
     public void Pass()
     {
-        if (Case.First && Case.Backward)
-            _layer.BackwardPooled(_input, _pooledGradient, _outputGradient, default);
-        else if (Case.First)
-            _layer.ForwardPooled(_input, _pooled);
-        else if (Case.Backward)
-            _layer.Backward(_input, _output, _outputGradient, Case.First ? default : _inputGradient.AsSpan());
+        if (Case.Backward)
+            _layer.BackwardPooled(_input, _pooledGradient, _outputGradient, Case.First ? default : _inputGradient.AsSpan());
         else
-            _layer.Forward(_input, _output);
+            _layer.ForwardPooled(_input, _pooled);
     }
 }
 
@@ -76,6 +68,6 @@ public sealed record ConvCase(ImageShape Input, int Filters, bool Backward, bool
     /// <summary>2·(pixels·k²·C·filters) per product: one product forward, two backward (one for the first layer).</summary>
     public double Flops => 2.0 * Batch * Input.Height * Input.Width * 9 * Input.Channels * Filters * (Backward && !First ? 2 : 1);
 
-    /// <summary>conv1 (1x28x28 → 32, with its ReLU and pooling) or conv2 (32x14x14 → 64), forward or backward.</summary>
-    public override string ToString() => $"{(First ? "conv1+pool" : "conv2")} {(Backward ? "backward" : "forward")}";
+    /// <summary>conv1 (1x28x28 → 32) or conv2 (32x14x14 → 64), with its ReLU and pooling, forward or backward.</summary>
+    public override string ToString() => $"{(First ? "conv1" : "conv2")}+pool {(Backward ? "backward" : "forward")}";
 }
