@@ -35,8 +35,11 @@ internal readonly record struct ConvPoolGeometry(int Channels, int PaddedHeight,
 /// whole output — 12.8 MB per batch of 128 Fashion-MNIST images at 32 filters, nine multiply-adds per
 /// value written — and the pooling reads it back, so both run at the speed of memory. Here each 2 x 2
 /// block of output pixels is computed in registers (four pixels by two vectors of filters: eight
-/// accumulators), and only its maximum and which pixel won it leave them: a quarter of the values,
-/// and a bit per lane and pixel.
+/// accumulators; two blocks side by side where there are 32 vector registers), and only its maximum
+/// and which pixel won it leave them: a quarter of the values, and a bit per lane and pixel. Its
+/// backward pass (<see cref="WeightGradient"/>) sums dW and db from the padded images and the
+/// winners. Deeper convolutions keep the GEMM and pool each chunk of its output while in cache
+/// (<see cref="Pool"/>), with the winners kept the same way.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -48,8 +51,8 @@ internal readonly record struct ConvPoolGeometry(int Channels, int PaddedHeight,
 /// </para>
 /// <para>
 /// The winners are stored per block and vector of filters as one <see cref="ulong"/>: W bits per
-/// pixel of the block (W lanes a vector), pixel q's at bits qW .. qW + W − 1. The backward pass
-/// (<see cref="ExpandGradient"/>) turns them back into the convolution's output gradient.
+/// pixel of the block (W lanes a vector), pixel q's at bits qW .. qW + W − 1. <see cref="ExpandGradient"/>
+/// turns them back into the convolution's output gradient where the GEMM needs it (dX, and dW of deep convolutions).
 /// </para>
 /// </remarks>
 internal static unsafe class ConvReluPool<T>

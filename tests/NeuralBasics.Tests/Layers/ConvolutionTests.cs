@@ -254,20 +254,7 @@ public class ConvolutionTests
 
         // The same layers one at a time.
         var layers = net.Clone().Layers;
-        var outputs = new List<Matrix<double>> { x };
-        foreach (var layer in layers)
-        {
-            var y = new Matrix<double>(5, layer.OutputCount);
-            layer.Forward(outputs[^1], y);
-            outputs.Add(y);
-        }
-        var gradient = dScores;
-        for (int l = layers.Count - 1; l >= 0; l--)
-        {
-            var below = new Matrix<double>(5, layers[l].InputCount);
-            layers[l].Backward(outputs[l], outputs[l + 1], gradient, below);
-            gradient = below;
-        }
+        var (outputs, gradient) = Portable.PortableChecks.LayersApart(layers, x, dScores);
         Assert.Equal(outputs[^1].Span.ToArray(), scores.Span.ToArray());
         Assert.Equal(gradient.Span.ToArray(), dx.Span.ToArray());
         for (int k = 0; k < net.Parameters.Count; k++)
@@ -337,20 +324,7 @@ public class ConvolutionTests
         Assert.Equal(dx.Span.ToArray(), dxAgain.Span.ToArray());
 
         var layers = net.Clone().Layers;
-        var outputs = new List<Matrix<T>> { x };
-        foreach (var layer in layers)
-        {
-            var y = new Matrix<T>(batch, layer.OutputCount);
-            layer.Forward(outputs[^1], y);
-            outputs.Add(y);
-        }
-        var gradient = dScores;
-        for (int l = layers.Count - 1; l >= 0; l--)
-        {
-            var below = new Matrix<T>(batch, layers[l].InputCount);
-            layers[l].Backward(outputs[l], outputs[l + 1], gradient, below);
-            gradient = below;
-        }
+        var (outputs, gradient) = Portable.PortableChecks.LayersApart(layers, x, dScores);
         Assert.Equal(outputs[^1].Span.ToArray(), scores.Span.ToArray());
         Assert.Equal(gradient.Span.ToArray(), dx.Span.ToArray());
         var apart = layers.SelectMany(l => l.Parameters).ToArray();

@@ -38,6 +38,32 @@ internal static class PortableChecks
     }
 
     /// <summary>
+    /// <paramref name="layers"/> run one at a time, as no network fuses them: every layer's output
+    /// (<paramref name="x"/> first), then the backward passes from <paramref name="outputGradient"/>
+    /// down to the gradient of <paramref name="x"/>.
+    /// </summary>
+    internal static (List<Matrix<T>> Outputs, Matrix<T> InputGradient) LayersApart<T>(IReadOnlyList<NeuralBasics.Layers.ILayer<T>> layers,
+        Matrix<T> x, Matrix<T> outputGradient)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var outputs = new List<Matrix<T>> { x };
+        foreach (var layer in layers)
+        {
+            var y = new Matrix<T>(x.Rows, layer.OutputCount);
+            layer.Forward(outputs[^1], y);
+            outputs.Add(y);
+        }
+        var gradient = outputGradient;
+        for (int l = layers.Count - 1; l >= 0; l--)
+        {
+            var below = new Matrix<T>(x.Rows, layers[l].InputCount);
+            layers[l].Backward(outputs[l], outputs[l + 1], gradient, below);
+            gradient = below;
+        }
+        return (outputs, gradient);
+    }
+
+    /// <summary>
     /// The one-pass convolution → ReLU → 2 x 2 max-pooling (its own kernels: the blocks in registers,
     /// the weight gradient in slices) against the three layers apart, bit for bit: scores, input
     /// gradient and every parameter's gradient, on a batch deep enough for the sliced weight gradient.
@@ -64,20 +90,7 @@ internal static class PortableChecks
         fused.Backward(x, dScores, dx);
 
         var layers = net.Clone().Layers;
-        var outputs = new List<Matrix<T>> { x };
-        foreach (var layer in layers)
-        {
-            var y = new Matrix<T>(batch, layer.OutputCount);
-            layer.Forward(outputs[^1], y);
-            outputs.Add(y);
-        }
-        var gradient = dScores;
-        for (int l = layers.Count - 1; l >= 0; l--)
-        {
-            var below = new Matrix<T>(batch, layers[l].InputCount);
-            layers[l].Backward(outputs[l], outputs[l + 1], gradient, below);
-            gradient = below;
-        }
+        var (outputs, gradient) = LayersApart(layers, x, dScores);
         int checks = 0;
         void Same(ReadOnlySpan<T> expected, ReadOnlySpan<T> actual, string what)
         {
