@@ -105,18 +105,21 @@ internal static unsafe class ConvReluPool<T>
     {
         ref var job = ref *(Job*)state;
         if (Vector512.IsHardwareAccelerated)
-            ForwardImages<Vector512<T>, Vector512Ops<T>>(ref job, first, end, registers32: true);
+            ForwardImages<Vector512<T>, Vector512Ops<T>>(ref job, first, end);
         else if (Vector256.IsHardwareAccelerated)
-            ForwardImages<Vector256<T>, Vector256Ops<T>>(ref job, first, end, registers32: false);
+            ForwardImages<Vector256<T>, Vector256Ops<T>>(ref job, first, end);
         else
-            ForwardImages<Vector128<T>, Vector128Ops<T>>(ref job, first, end, registers32: System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported);
+            ForwardImages<Vector128<T>, Vector128Ops<T>>(ref job, first, end);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardImages<TVec, TOps>(ref Job job, int first, int end, bool registers32)
+    private static void ForwardImages<TVec, TOps>(ref Job job, int first, int end)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
     {
+        // A constant in each instantiation, so the 16-register ones do not even compile the
+        // two-block loop (its nineteen vectors would spill, and crowd the one-block loop's registers).
+        bool registers32 = typeof(TVec) == typeof(Vector512<T>) || System.Runtime.Intrinsics.Arm.AdvSimd.IsSupported;
         var g = job.Geometry;
         int w = TOps.Count, vectors = g.Filters / w, c = g.Channels;
         int rowStride = g.PaddedWidth * c;
@@ -604,6 +607,7 @@ internal static unsafe class ConvReluPool<T>
         public static int Count => 1;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int Taps<TVec, TOps, TTaps>(T* padded, int* offsets, PixelAt start, int count, Upstream source, in ConvPoolGeometry g, T* to, bool two)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
@@ -714,6 +718,7 @@ internal static unsafe class ConvReluPool<T>
     /// filters (those there are): one chain per filter from zero, as the column sums add the rows;
     /// the two vectors' chains run side by side.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BiasVectors<TVec, TOps>(ref Job job, int v)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>

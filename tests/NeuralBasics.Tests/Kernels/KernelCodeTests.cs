@@ -49,6 +49,20 @@ public sealed partial class KernelCodeTests : IDisposable
                         Gemm.Multiply(a, b, c, maxDegreeOfParallelism: 1);
                 }
             }
+            // The convolution → ReLU → pooling pass: the one-pass kernel (9 and 27 taps, two vectors
+            // of filters and one; a weight gradient deep enough for its slices) and the GEMM path (72 taps).
+            foreach (var (channels, vectors) in new[] { (1, 2), (3, 1), (8, 2) })
+            {
+                var net = new NeuralBasics.Layers.NetworkBuilder<T>(new NeuralBasics.Layers.ImageShape(channels, 8, 8), seed: 1)
+                    .Conv2D(vectors * ConvReluPool<T>.Lanes, 3, padding: 1, new NeuralBasics.Activations.Relu()).MaxPool2D(2).Dense(3).Build();
+                var x = TestData.Uniform<T>(80, net.InputCount, 1);
+                var scores = new Matrix<T>(80, 3);
+                for (int i = 0; i < 3; i++)
+                {
+                    net.Forward(x, scores);
+                    net.Backward(x, scores, default);
+                }
+            }
         }
     }
 
@@ -65,7 +79,7 @@ public sealed partial class KernelCodeTests : IDisposable
             string listing = Path.Combine(_folder, $"{widths++}.asm");
             var environment = new Dictionary<string, string>
             {
-                ["DOTNET_JitDisasm"] = "Kernel Block",
+                ["DOTNET_JitDisasm"] = "Kernel Block Taps ForwardImages",
                 ["DOTNET_JitStdOutFile"] = listing,
                 ["DOTNET_TieredCompilation"] = "0",
             };
@@ -93,6 +107,7 @@ public sealed partial class KernelCodeTests : IDisposable
         var kernels = compiled.Where(line => VectorKernel().IsMatch(line)).ToArray();
         Assert.Contains(kernels, line => line.Contains("GemmNarrowKernel:Block[", StringComparison.Ordinal));
         Assert.Contains(kernels, line => line.Contains("GemmMicroKernel:Kernel[", StringComparison.Ordinal));
+        Assert.Contains(kernels, line => line.Contains("ConvReluPool`1[float]:Taps[", StringComparison.Ordinal));
         string[] unoptimized = [.. kernels.Where(line => line.Contains("Tier0", StringComparison.Ordinal))];
         Assert.True(unoptimized.Length == 0, "Kernel methods compiled unoptimized:\n" + string.Join('\n', unoptimized));
     }
@@ -100,9 +115,15 @@ public sealed partial class KernelCodeTests : IDisposable
     private static void CheckListing(string width, string text)
     {
         int checkedMethods = 0;
+        int convolutionMethods = 0;
         foreach (string method in text.Split("; Assembly listing for method ").Skip(1))
         {
             string name = method[..method.IndexOf('\n')];
+            if (name.Contains("ConvReluPool", StringComparison.Ordinal))
+            {
+                convolutionMethods += CheckConvolutionLoop(width, name, method) ? 1 : 0;
+                continue;
+            }
             bool micro = name.Contains("GemmMicroKernel:Kernel[", StringComparison.Ordinal);
             bool narrow = name.Contains("GemmNarrowKernel:Block[", StringComparison.Ordinal);
             if (!micro && !narrow)
@@ -122,7 +143,45 @@ public sealed partial class KernelCodeTests : IDisposable
             }
         }
         Assert.True(checkedMethods >= 6, $"{width}: only {checkedMethods} kernel listings found");
+        Assert.True(convolutionMethods >= 3, $"{width}: only {convolutionMethods} listings of the convolution-pooling kernels found");
     }
+
+    /// <summary>
+    /// The convolution-pooling pass's hot loops (<see cref="ConvReluPool{T}"/>: the forward blocks and
+    /// the weight gradient's taps): no vector register to or from the stack and no call — a helper call for a static in
+    /// the loop, or a branchy cursor, once kept every accumulator on the stack — and, for the taps,
+    /// one multiply-add per tap and vector. Their other instructions (masks from the winners' bits)
+    /// are not listed. Returns whether <paramref name="name"/> was one of them.
+    /// </summary>
+    private static bool CheckConvolutionLoop(string width, string name, string method)
+    {
+        bool taps = name.Contains(":Taps[", StringComparison.Ordinal) && name.Contains("Vector", StringComparison.Ordinal) && TapShape().IsMatch(name);
+        bool forward = name.Contains(":ForwardImages[", StringComparison.Ordinal);
+        if (!taps && !forward)
+            return false;
+        // The block with the most multiply-adds and those it falls through to: the JIT splits a long loop body.
+        string[] blocks = Blocks().Split(method);
+        int hot = Array.IndexOf(blocks, blocks.MaxBy(b => MultiplyAdd().Count(b)));
+        string loop = blocks[hot];
+        for (int next = hot + 1; next < blocks.Length && !EndsWithJump(blocks[next - 1]); next++)
+            loop += "\n" + blocks[next];
+        if (taps)
+        {
+            var shape = TapShape().Match(name);
+            int expected = int.Parse(shape.Groups[1].Value) * (shape.Groups[2].Value == "Two" ? 2 : 1);
+            Assert.True(MultiplyAdd().Count(loop) == expected, $"{width}: {name}: {MultiplyAdd().Count(loop)} multiply-adds in the loop, expected {expected}.\n{loop}");
+        }
+        foreach (string line in loop.Split('\n').Skip(1).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith(';')))
+        {
+            // A vector register to or from the stack (a spilled accumulator); a reloaded loop bound is the JIT's business.
+            Assert.False(StackOperand().IsMatch(line) && VectorRegister().IsMatch(line), $"{width}: {name}: vector stack traffic in the loop: {line}\n{loop}");
+            Assert.False(line.StartsWith("call", StringComparison.Ordinal), $"{width}: {name}: a call in the loop: {line}\n{loop}");
+        }
+        return true;
+    }
+
+    private static bool EndsWithJump(string block) =>
+        block.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0 && !l.StartsWith(';'))?.StartsWith('j') ?? false;
 
     private static int MicroKernelRows(string name) =>
         name.Contains("Tile12", StringComparison.Ordinal) ? 12 : name.Contains("Tile8Of12", StringComparison.Ordinal) ? 8
@@ -144,8 +203,14 @@ public sealed partial class KernelCodeTests : IDisposable
     [GeneratedRegex(@"^(vmovup[sd]|vbroadcasts[sd]|vmovddup|vfmadd231p[sd]|vmulp[sd]|vaddp[sd]|add|sub|inc|dec|lea|imul|mov|movsxd|cmp|test|j[a-z]+|align|nop)$")]
     private static partial Regex Allowed();
 
-    [GeneratedRegex(@"NeuralBasics\.Kernels\.\w+:\w+\[[^(]*Ops`1\[")]
+    [GeneratedRegex(@"NeuralBasics\.Kernels\.(\w+|ConvReluPool`1\[\w+\]):\w+\[[^(]*Ops`1\[")]
     private static partial Regex VectorKernel();
+
+    [GeneratedRegex(@"\b[xyz]mm\d+\b")]
+    private static partial Regex VectorRegister();
+
+    [GeneratedRegex(@"Taps(\d+)\[\w+\],NeuralBasics\.Kernels\.ConvReluPool`1\+(One|Two)Vectors?")]
+    private static partial Regex TapShape();
 
     [GeneratedRegex(@"Narrow(\d+)x(\d+)")]
     private static partial Regex NarrowShape();
