@@ -395,47 +395,41 @@ internal static unsafe class ConvReluPool<T>
             ExpandImages<Vector128<T>, Vector128Ops<T>>(ref job, first, end);
     }
 
+    /// <summary>
+    /// Images <paramref name="first"/> .. <paramref name="end"/> − 1 of the convolution's output
+    /// gradient, block by block as <see cref="PoolImages"/> reads them: each pixel's share of its
+    /// block's gradient, the whole of it where it won, else zero.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ExpandImages<TVec, TOps>(ref Job job, int first, int end)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
     {
         var g = job.Geometry;
-        ExpandRows<TVec, TOps>(job.Gradient, job.Winners, job.Dense + (long)first * g.Pixels * g.Filters, g, first * g.Pixels, (end - first) * g.Pixels);
-    }
-
-    /// <summary>
-    /// Output pixels <paramref name="row"/> .. <paramref name="row"/> + <paramref name="count"/> − 1 of
-    /// the batch (image by image, in reading order) of the convolution's output gradient, into
-    /// <paramref name="dense"/> (<paramref name="count"/> rows of filters): each pixel's share of
-    /// its block's gradient, the whole of it where it won, else zero.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void ExpandRows<TVec, TOps>(T* pooledGradient, ulong* winners, T* dense, in ConvPoolGeometry g, int row, int count)
-        where TVec : unmanaged
-        where TOps : struct, IVectorOps<TVec, T>
-    {
-        int w = TOps.Count, vectors = g.Filters / w, f = g.Filters, outWidth = g.OutWidth, half = outWidth / 2;
+        int w = TOps.Count, vectors = g.Filters / w, f = g.Filters, outWidth = g.OutWidth;
         ulong lane = (1UL << w) - 1;
-        int n = row / g.Pixels, p = row % g.Pixels, oy = p / outWidth, ox = p % outWidth;
-        for (int i = 0; i < count; i++, dense += f)
+        for (int n = first; n < end; n++)
         {
-            long window = (long)n * g.Windows + oy / 2 * half + ox / 2;
-            T* up = pooledGradient + window * f;
-            ulong* won = winners + window * vectors;
-            int shift = ((oy & 1) * 2 + (ox & 1)) * w;
-            for (int v = 0; v < vectors; v++)
+            T* dense = job.Dense + (long)n * g.Pixels * f;
+            T* upstream = job.Gradient + (long)n * g.PooledLength;
+            ulong* winners = job.Winners + (long)n * g.Windows * vectors;
+            for (int wy = 0; wy < g.OutHeight / 2; wy++)
             {
-                // + 0, as max-pooling's backward pass writes it: a −0 gradient lands as +0.
-                TOps.Store(TOps.Add(TOps.Select(TOps.FromBits(won[v] >> shift & lane), TOps.Load(up + v * w), TOps.Zero), TOps.Zero), dense + v * w);
-            }
-            if (++ox == outWidth)
-            {
-                ox = 0;
-                if (++oy == g.OutHeight)
+                T* top = dense + (long)(2 * wy) * outWidth * f;
+                T* bottom = top + (long)outWidth * f;
+                for (int wx = 0; wx < outWidth / 2; wx++, upstream += f, winners += vectors)
                 {
-                    oy = 0;
-                    n++;
+                    for (int v = 0; v < vectors; v++)
+                    {
+                        int at = 2 * wx * f + v * w;
+                        TVec up = TOps.Load(upstream + v * w);
+                        ulong won = winners[v];
+                        // + 0, as max-pooling's backward pass writes it: a −0 gradient lands as +0.
+                        TOps.Store(TOps.Add(TOps.Select(TOps.FromBits(won & lane), up, TOps.Zero), TOps.Zero), top + at);
+                        TOps.Store(TOps.Add(TOps.Select(TOps.FromBits(won >> w & lane), up, TOps.Zero), TOps.Zero), top + at + f);
+                        TOps.Store(TOps.Add(TOps.Select(TOps.FromBits(won >> (2 * w) & lane), up, TOps.Zero), TOps.Zero), bottom + at);
+                        TOps.Store(TOps.Add(TOps.Select(TOps.FromBits(won >> (3 * w) & lane), up, TOps.Zero), TOps.Zero), bottom + at + f);
+                    }
                 }
             }
         }
@@ -488,11 +482,7 @@ internal static unsafe class ConvReluPool<T>
             KernelThreads.Run(&WeightGradientPart, &job, parts);
         else
             WeightGradientPart(&job, 0);
-        for (int slice = 0; slice < slices - 1; slice++)
-        {
-            var sum = new Span<T>(weightGradient, g.Taps * g.Filters);
-            System.Numerics.Tensors.TensorPrimitives.Add(sum, new ReadOnlySpan<T>(scratch + (long)slice * g.Taps * g.Filters, g.Taps * g.Filters), sum);
-        }
+        GemmDriver<T>.AddSlicesInOrder(weightGradient, g.Filters, g.Taps, g.Filters, scratch, slices - 1);
     }
 
     /// <summary>Multiply-adds (rows x taps x filters) from which the weight gradient's work is shared between the cores.</summary>

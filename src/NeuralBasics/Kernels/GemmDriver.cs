@@ -327,8 +327,10 @@ internal static unsafe class GemmDriver<T>
     /// Fashion-MNIST CNN, where packing dY took 41% of the time). The slices' sums take N/2,048 of
     /// A's size in scratch.
     /// </summary>
-    internal static bool IsDeepNarrow(in GemmArgs<T> args, GemmKernelDescription<T> kernel) =>
-        kernel.DeepNarrowWidth > 0 && args.K >= 2 * NarrowSlice && args.M <= 2 * kernel.MR;
+    internal static bool IsDeepNarrow(in GemmArgs<T> args, GemmKernelDescription<T> kernel) => IsDeepNarrowShape(args.M, args.K, kernel);
+
+    private static bool IsDeepNarrowShape(int m, int k, GemmKernelDescription<T> kernel) =>
+        kernel.DeepNarrowWidth > 0 && k >= 2 * NarrowSlice && m <= 2 * kernel.MR;
 
     /// <summary>
     /// Whether <see cref="Gemm.MultiplyTransposeA{T}(ReadOnlyMatrixSpan{T}, ReadOnlyMatrixSpan{T}, MatrixSpan{T}, bool, int)"/>
@@ -339,9 +341,9 @@ internal static unsafe class GemmDriver<T>
     /// </summary>
     internal static bool SumsInNarrowSlices(int m, int n, int k)
     {
+        // The choices Run makes, in its order.
         var kernel = GemmKernelDescription<T>.Best;
-        return kernel.VectorBits > 0 && m > 0 && k > 0
-            && (n <= kernel.NarrowWidth || kernel.DeepNarrowWidth > 0 && k >= 2 * NarrowSlice && m <= 2 * kernel.MR);
+        return kernel.VectorBits > 0 && m > 0 && k > 0 && (n <= kernel.NarrowWidth || IsDeepNarrowShape(m, k, kernel));
     }
 
     /// <summary>
@@ -426,7 +428,7 @@ internal static unsafe class GemmDriver<T>
     /// <paramref name="count"/> dense rows x n blocks at <paramref name="slices"/>, first to last: the
     /// later K slices of a product split along K, added in slice order so the bits do not depend on the cores.
     /// </summary>
-    private static void AddSlicesInOrder(T* c, int ldc, int rows, int n, T* slices, int count)
+    internal static void AddSlicesInOrder(T* c, int ldc, int rows, int n, T* slices, int count)
     {
         for (int s = 0; s < count; s++)
         {

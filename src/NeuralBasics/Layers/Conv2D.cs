@@ -241,25 +241,26 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         if (input.Columns != InputCount || pooled.Rows != input.Rows || pooled.Columns != OutputCount / 4)
             throw new ArgumentException($"{this}: the pooled pass takes {InputCount} inputs and gives {OutputCount / 4} values a row, not {input.ToString()} and {pooled.ToString()}.");
         var g = PoolGeometry;
-        int images = input.Rows;
-        if (_winners.Length < checked(images * ConvReluPool<T>.WinnersPerImage(g)))
-            _winners = new ulong[images * ConvReluPool<T>.WinnersPerImage(g)];
+        int images = input.Rows, winners = checked(images * ConvReluPool<T>.WinnersPerImage(g));
+        if (_winners.Length < winners)
+            _winners = new ulong[winners];
         _pooledImages = -1;
-        if (!PoolsInKernel)
+        if (PoolsInKernel)
+        {
+            // Only the interior is written, so the border stays the zeros the array was made with.
+            var padded = Grow(ref _padded, checked(images * g.PaddedLength));
+            fixed (T* x = input.Span)
+            fixed (T* p = padded)
+            fixed (T* w = Weights.Value.Span)
+            fixed (T* b = Biases.Value.Span)
+            fixed (T* y = pooled.Span)
+            fixed (ulong* won = _winners)
+                ConvReluPool<T>.Forward(x, InputShape.Height, InputShape.Width, Padding, p, w, b, y, won, g, images);
+        }
+        else
         {
             ForwardPooledByGemm(input, pooled, g);
-            _pooledImages = images;
-            return;
         }
-        // Only the interior is written, so the border stays the zeros the array was made with.
-        var padded = Grow(ref _padded, checked(images * g.PaddedLength));
-        fixed (T* x = input.Span)
-        fixed (T* p = padded)
-        fixed (T* w = Weights.Value.Span)
-        fixed (T* b = Biases.Value.Span)
-        fixed (T* y = pooled.Span)
-        fixed (ulong* won = _winners)
-            ConvReluPool<T>.Forward(x, InputShape.Height, InputShape.Width, Padding, p, w, b, y, won, g, images);
         _pooledImages = images;
     }
 
@@ -303,19 +304,13 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
             throw new ArgumentException($"{this}: the pooled gradient {pooledGradient.ToString()} or the output gradient {outputGradient.ToString()} does not fit {images} images.");
         var g = PoolGeometry;
         var dy = new ReadOnlyMatrixSpan<T>(outputGradient.Span, images * Pixels, Filters);
-        if (!PoolsInKernel)
+        if (!PoolsInKernel || !ConvReluPool<T>.HasWeightGradient(g, images))
         {
-            // Through the GEMM, from the patches the forward pass kept.
+            // Through the GEMM: from the patches the forward pass kept, or — the one-pass kernel's
+            // batch whose X̂ᵀ·dY the GEMM sums in blocks of its own — patches made now, for its bits.
+            if (PoolsInKernel)
+                ToPatches(input, Grow(ref _patches, checked(images * Pixels * PatchSize)));
             Expand(pooledGradient, outputGradient, g, images);
-            BackwardFromPatches(images, dy, inputGradient);
-            return;
-        }
-        if (!ConvReluPool<T>.HasWeightGradient(g, images))
-        {
-            // A batch whose X̂ᵀ·dY the GEMM sums in blocks of its own: through the patches, for its bits.
-            Expand(pooledGradient, outputGradient, g, images);
-            var patches = Grow(ref _patches, checked(images * Pixels * PatchSize));
-            ToPatches(input, patches);
             BackwardFromPatches(images, dy, inputGradient);
             return;
         }

@@ -212,8 +212,7 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
         for (int l = 0; l < _layers.Length; l++)
         {
             // Line-aligned: C of the next product, whose columns may be split between cores (AlignedMemory).
-            bool unstored = _fusedWithNext[l] || l >= 1 && _pooledInPass[l - 1];
-            _outputs[l] = unstored ? Memory<T>.Empty : AlignedMemory.Allocate<T>(rows * _layers[l].OutputCount);
+            _outputs[l] = Unstored(l) ? Memory<T>.Empty : AlignedMemory.Allocate<T>(rows * _layers[l].OutputCount);
             _gradients[l] = Memory<T>.Empty;
         }
         _capacity = rows;
@@ -223,7 +222,7 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
     private void EnsureGradients()
     {
         for (int l = 0; l < _layers.Length; l++)
-            if (_gradients[l].Length < _capacity * _layers[l].OutputCount && !(l >= 1 && _pooledInPass[l - 1]))
+            if (_gradients[l].Length < _capacity * _layers[l].OutputCount && !ReluInPooledPass(l))
                 _gradients[l] = AlignedMemory.Allocate<T>(_capacity * _layers[l].OutputCount);
     }
 
@@ -232,8 +231,17 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
     /// and each convolution's patches. The scorers size their chunks of rows by it.
     /// </summary>
     internal long ValuesPerRow => _layers.Select((layer, l) =>
-        (_fusedWithNext[l] || l >= 1 && _pooledInPass[l - 1] ? 0L : layer.OutputCount)
+        (Unstored(l) ? 0L : layer.OutputCount)
         + (layer is Conv2D<T> c ? (_pooledInPass[l] ? c.PooledValuesPerImage : c.PatchValuesPerImage) : 0)).Sum();
+
+    /// <summary>
+    /// Whether layer <paramref name="layer"/>'s output is never stored: a layer fused with the ReLU
+    /// after it, or the ReLU of a convolution-ReLU-pooling pass.
+    /// </summary>
+    private bool Unstored(int layer) => _fusedWithNext[layer] || ReluInPooledPass(layer);
+
+    /// <summary>Whether layer <paramref name="layer"/> is the ReLU inside a convolution-ReLU-pooling pass (no output, no gradient).</summary>
+    private bool ReluInPooledPass(int layer) => layer >= 1 && _pooledInPass[layer - 1];
 
     /// <summary>Whether layer <paramref name="layer"/> is a convolution that runs with the ReLU and pooling after it as one pass (for tests).</summary>
     internal bool RunsPooled(int layer) => _pooledInPass[layer];
