@@ -182,7 +182,7 @@ internal static unsafe class ConvReluPool<T>
     /// others <paramref name="right"/> and <paramref name="down"/> values on) for one or two vectors
     /// of filters: four (or eight) accumulators, the two weight vectors of a tap and one broadcast.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Block<TVec, TOps, TCount>(T* corner, nint right, nint down, int rowStride, T* weights, T* bias, T* pooled, ulong* winners,
         in ConvPoolGeometry g)
         where TVec : unmanaged
@@ -228,7 +228,7 @@ internal static unsafe class ConvReluPool<T>
     /// vectors of filters: sixteen accumulators, for targets with 32 vector registers. Each output is
     /// the same chain as in <see cref="Block"/>, so the same bits.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void BlockPair<TVec, TOps>(T* corner, nint right, nint down, int rowStride, T* weights, T* bias, T* pooled, ulong* winners,
         int filters, int vectors, in ConvPoolGeometry g)
         where TVec : unmanaged
@@ -284,7 +284,7 @@ internal static unsafe class ConvReluPool<T>
     /// The bias, the ReLU and the block's maximum of one vector of filters for the four pixels
     /// (reading order), and its winners: the first pixel equal to the maximum, where the maximum is above zero.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Finish<TVec, TOps>(TVec a, TVec b, TVec c, TVec d, T* bias, T* pooled, ulong* winners)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
@@ -358,7 +358,7 @@ internal static unsafe class ConvReluPool<T>
     }
 
     /// <summary>The winners of one vector of a block: the first of the four pixels equal to the maximum, in the lanes where it is above zero.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static ulong Won<TVec, TOps>(TVec a, TVec b, TVec c, TVec d, TVec max)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
@@ -693,7 +693,7 @@ internal static unsafe class ConvReluPool<T>
         return k;
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Store<TVec, TOps>(T* to, int w, bool two, TVec first, TVec second)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>

@@ -66,7 +66,7 @@ internal static unsafe class GemmRowKernel
     /// are read one after the other. One body for every width: the count is a constant in each
     /// instantiation, so the JIT drops the vectors a width does not have.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Columns<T, TVec, TOps, TCount>(in GemmArgs<T> args, T* c, int j, int p0, int p1, bool add)
         where T : unmanaged, System.Numerics.INumber<T>
         where TVec : unmanaged
@@ -134,7 +134,7 @@ internal static unsafe class GemmRowKernel
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Store<T, TVec, TOps>(T* destination, TVec value, bool add)
         where T : unmanaged
         where TVec : unmanaged
