@@ -167,7 +167,10 @@ public class ConvolutionTests
 
     /// <summary>
     /// Runs <paramref name="pass"/> on this thread alone (products included) once for its buffers to
-    /// grow, then again, asserting that the second allocated nothing.
+    /// grow, then asserts that a warm pass allocates nothing: the least of three, as
+    /// <c>AllocationTests</c> takes them — an allocation of the pass shows in every one, while a
+    /// one-off of the runtime's does not (once, in a full test run, 7,152 bytes landed in one pass
+    /// that allocates nothing alone, five runs of this class out of five).
     /// </summary>
     private static void WarmPassAllocatesNothing(Action pass)
     {
@@ -176,9 +179,13 @@ public class ConvolutionTests
         try
         {
             pass();
-            long allocated = GC.GetAllocatedBytesForCurrentThread();
-            pass();
-            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - allocated);
+            long least = Enumerable.Range(0, 3).Min(_ =>
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                pass();
+                return GC.GetAllocatedBytesForCurrentThread() - before;
+            });
+            Assert.Equal(0, least);
         }
         finally
         {
