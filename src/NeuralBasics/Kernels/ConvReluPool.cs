@@ -98,7 +98,7 @@ internal static unsafe class ConvReluPool<T>
             Images = images, Padded = padded, Weights = weights, Bias = bias, Pooled = pooled, Winners = winners,
             Height = height, Width = width, Padding = padding, Geometry = g,
         };
-        RowRanges.Run(&ForwardPart, &job, count, g.Pixels * g.Taps);
+        RowRanges.Run(&ForwardPart, &job, count, g.Pixels * g.Taps, partsPerThread: 8);
     }
 
     private static void ForwardPart(void* state, int first, int end)
@@ -297,7 +297,7 @@ internal static unsafe class ConvReluPool<T>
         // The ReLU once, on the block's maximum: max(0, ·) of the largest is the largest of the
         // max(0, ·), bit for bit; where that is above zero, the pixels equal to it are those whose
         // ReLU equals it, so the winners are found on the values before the ReLU.
-        TVec max = TOps.Max(TOps.Max(TOps.Max(TOps.Max(a, b), c), d), TOps.Zero);
+        TVec max = BlockMax<TVec, TOps>(a, b, c, d, relu: true);
         TOps.Store(max, pooled);
         *winners = Won<TVec, TOps>(a, b, c, d, max);
     }
@@ -348,7 +348,7 @@ internal static unsafe class ConvReluPool<T>
                     {
                         int at = 2 * wx * f + v * w;
                         TVec a = TOps.Load(top + at), b = TOps.Load(top + at + f), c = TOps.Load(bottom + at), d = TOps.Load(bottom + at + f);
-                        TVec max = TOps.Max(TOps.Max(TOps.Max(a, b), c), d);
+                        TVec max = BlockMax<TVec, TOps>(a, b, c, d, relu: false);
                         TOps.Store(max, pooled + v * w);
                         winners[v] = Won<TVec, TOps>(a, b, c, d, max);
                     }
@@ -357,19 +357,43 @@ internal static unsafe class ConvReluPool<T>
         }
     }
 
+    /// <summary>
+    /// The largest of four values in each lane (and of zero, with <paramref name="relu"/>), as
+    /// <see cref="IVectorOps{TVec, T}.Max"/> takes it, bit for bit: in the processor's own maximum
+    /// (one instruction each where <c>Max</c> takes three on x64), which differs only where a lane
+    /// holds a NaN — the rare block with one takes <c>Max</c> — or where the largest is a zero of
+    /// either sign, which the ReLU or the inputs settle: with <paramref name="relu"/> a zero or less
+    /// becomes +0 either way; without it the values come out of a ReLU, never −0.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
+    private static TVec BlockMax<TVec, TOps>(TVec a, TVec b, TVec c, TVec d, bool relu)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+    {
+        if (TOps.HasNaN(a, b, c, d))
+            return relu ? TOps.Max(TOps.Max(TOps.Max(TOps.Max(a, b), c), d), TOps.Zero) : TOps.Max(TOps.Max(TOps.Max(a, b), c), d);
+        TVec max = TOps.MaxNative(TOps.MaxNative(a, b), TOps.MaxNative(c, d));
+        return relu ? TOps.MaxNative(max, TOps.Zero) : max;
+    }
+
     /// <summary>The winners of one vector of a block: the first of the four pixels equal to the maximum, in the lanes where it is above zero.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static ulong Won<TVec, TOps>(TVec a, TVec b, TVec c, TVec d, TVec max)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
     {
+        // The lanes still open after each pixel; where the maximum is above zero and is not a, b
+        // or c, it is d (it is one of the four), so d needs no compare.
         int w = TOps.Count;
-        ulong positive = TOps.Bits(TOps.Positive(max));
-        ulong won0 = TOps.Bits(TOps.Equal(a, max)) & positive;
-        ulong won1 = TOps.Bits(TOps.Equal(b, max)) & positive & ~won0;
-        ulong won2 = TOps.Bits(TOps.Equal(c, max)) & positive & ~(won0 | won1);
-        ulong won3 = TOps.Bits(TOps.Equal(d, max)) & positive & ~(won0 | won1 | won2);
-        return won0 | won1 << w | won2 << (2 * w) | won3 << (3 * w);
+        ulong open = TOps.Bits(TOps.Positive(max));
+        ulong equal = TOps.Bits(TOps.Equal(a, max)), won0 = equal & open;
+        open &= ~equal;
+        equal = TOps.Bits(TOps.Equal(b, max));
+        ulong won1 = equal & open;
+        open &= ~equal;
+        equal = TOps.Bits(TOps.Equal(c, max));
+        ulong won2 = equal & open;
+        return won0 | won1 << w | won2 << (2 * w) | (open & ~equal) << (3 * w);
     }
 
     /// <summary>

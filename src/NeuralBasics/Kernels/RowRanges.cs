@@ -19,11 +19,20 @@ internal static unsafe class RowRanges
     /// <summary>
     /// Runs <paramref name="body"/>(<paramref name="state"/>, first, end) over [0, <paramref name="rows"/>):
     /// once on this thread for a small matrix, else once per row range on the kernel threads, each
-    /// range at least <paramref name="minRowsPerPart"/> rows.
+    /// range at least <paramref name="minRowsPerPart"/> rows, <paramref name="partsPerThread"/>
+    /// ranges per core at most.
     /// </summary>
-    public static void Run(delegate*<void*, int, int, void> body, void* state, int rows, int columns, int minRowsPerPart = 1)
+    /// <remarks>
+    /// One range per core keeps each core on the rows it wrote in the step before (a chain of
+    /// passes over the same rows stays in each core's cache). Work whose rows are read cold and
+    /// take long may ask for more ranges than cores: the cores take them as they come free, so a
+    /// core slowed by a neighbour (these machines share theirs) costs its share of the time, not
+    /// the other core's wait for its half.
+    /// </remarks>
+    public static void Run(delegate*<void*, int, int, void> body, void* state, int rows, int columns, int minRowsPerPart = 1, int partsPerThread = 1)
     {
-        int parts = (long)rows * columns >= ParallelElements ? Math.Min(KernelThreads.DefaultParallelism, Math.Max(1, rows / minRowsPerPart)) : 1;
+        int threads = (long)rows * columns >= ParallelElements ? KernelThreads.DefaultParallelism : 1;
+        int parts = threads > 1 ? Math.Min(partsPerThread * threads, Math.Max(1, rows / minRowsPerPart)) : 1;
         if (parts <= 1)
         {
             body(state, 0, rows);

@@ -293,6 +293,79 @@ public class ConvolutionTests
             PooledPassMatchesLayers<float>(channels, height, width, kernel, padding, stride, vectorsOfFilters, batch);
     }
 
+    /// <summary>
+    /// NaNs and infinities through the pooled pass: the one-pass kernel and the GEMM path take the
+    /// processor's own maximum and fall back to the IEEE one only in blocks with a NaN, so these are
+    /// the cases that tell them apart. The pooled values against the three layers apart, bit for bit
+    /// (any NaN for a NaN); every gradient of a network around it as equal as the layers apart give.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 1)]   // gray: the one-pass kernel
+    [InlineData(true, 1)]
+    [InlineData(false, 8)]   // 72 taps: through the GEMM, pooled a chunk at a time
+    public void ThePooledPass_GivesTheLayersApartsNaNsAndInfinities(bool inDouble, int channels)
+    {
+        if (inDouble)
+            PooledPassKeepsSpecialValues<double>(channels);
+        else
+            PooledPassKeepsSpecialValues<float>(channels);
+    }
+
+    private static void PooledPassKeepsSpecialValues<T>(int channels)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        int filters = 2 * NeuralBasics.Kernels.ConvReluPool<T>.Lanes, batch = 6;
+        var net = new NetworkBuilder<T>(new ImageShape(channels, 8, 8), seed: 4)
+            .Conv2D(filters, 3, padding: 1, new Relu()).MaxPool2D(2).Dense(3).Build();
+        Assert.True(net.RunsPooled(0));
+        var x = TestData.Uniform<T>(batch, net.InputCount, seed: 2);
+        int pixel = (3 * 8 + 4) * channels;
+        x[0, pixel] = T.NaN;                                        // a NaN in every block that sees it
+        x[1, pixel] = T.PositiveInfinity;                           // ±∞ by the weights' signs
+        x[2, pixel] = T.PositiveInfinity;                           // ∞ − ∞: NaNs made in the sums
+        x[2, pixel + channels] = T.NegativeInfinity;
+        x[3, pixel] = T.CreateChecked(1e300);                       // sums that overflow (float: ∞ at once)
+        x[3, pixel + 8 * channels] = -T.CreateChecked(1e300);
+        var conv = (Conv2D<T>)net.Layers[0];
+        conv.ChunkValues = 2 * (int)conv.PatchValuesPerImage;
+
+        var pooled = new Matrix<T>(batch, conv.OutputCount / 4);
+        conv.ForwardPooled(x, pooled);
+        var z = new Matrix<T>(batch, conv.OutputCount);
+        conv.Forward(x, z);
+        var relu = new Matrix<T>(batch, conv.OutputCount);
+        new Relu().Forward<T>(z.Span, relu.Span);
+        var expected = new Matrix<T>(batch, conv.OutputCount / 4);
+        ((MaxPool2D<T>)net.Layers[2]).Forward(relu, expected);
+        for (int i = 0; i < expected.Span.Length; i++)
+        {
+            T e = expected.Span[i], a = pooled.Span[i];
+            Assert.True(T.IsNaN(e) ? T.IsNaN(a) : BitsOf(e) == BitsOf(a), $"pooled value {i}: {a}, the layers apart {e}");
+        }
+        // Not vacuous: NaNs, infinities and plain values among them.
+        Assert.Contains(expected.Span.ToArray(), T.IsNaN);
+        Assert.Contains(expected.Span.ToArray(), T.IsPositiveInfinity);
+        Assert.Contains(expected.Span.ToArray(), v => T.IsFinite(v) && v > T.Zero);
+
+        var dScores = TestData.Uniform<T>(batch, 3, seed: 3);
+        var fused = net.Clone();
+        var scores = new Matrix<T>(batch, 3);
+        var dx = new Matrix<T>(batch, net.InputCount);
+        fused.Forward(x, scores);
+        fused.Backward(x, dScores, dx);
+        var layers = net.Clone().Layers;
+        var (outputs, gradient) = Portable.PortableChecks.LayersApart(layers, x, dScores);
+        Assert.Equal(outputs[^1].Span.ToArray(), scores.Span.ToArray());
+        Assert.Equal(gradient.Span.ToArray(), dx.Span.ToArray());
+        var apart = layers.SelectMany(l => l.Parameters).ToArray();
+        for (int k = 0; k < net.Parameters.Count; k++)
+            Assert.Equal(apart[k].Gradient.Span.ToArray(), fused.Parameters[k].Gradient.Span.ToArray());
+    }
+
+    private static ulong BitsOf<T>(T value)
+        where T : unmanaged =>
+        typeof(T) == typeof(float) ? BitConverter.SingleToUInt32Bits((float)(object)value) : BitConverter.DoubleToUInt64Bits((double)(object)value);
+
     private static void PooledPassMatchesLayers<T>(int channels, int height, int width, int kernel, int padding, int stride, int vectorsOfFilters, int batch)
         where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
     {
