@@ -751,18 +751,18 @@ internal static unsafe class ConvReluPool<T>
                 T* up = job.Gradient + window * f + v * w;
                 ulong* won = job.Winners + window * vectors + v;
                 int shift = (oy & 1) * 2 * w;
+                // A lane wins at most one pixel of a block, so of the left and right pixel's dY at
+                // most one is not +0 in each lane, and adding both is adding that one: the chain
+                // keeps its bits with one add per block instead of two (a sum from +0 never becomes
+                // −0, so adding +0 changes nothing).
                 for (int wx = 0; wx < half; wx++, up += f, won += vectors)
                 {
-                    TVec u = TOps.Load(up);
                     ulong bits = won[0] >> shift;
-                    sum0 = TOps.Add(sum0, TOps.Select(TOps.FromBits(bits & lane), u, TOps.Zero));
-                    sum0 = TOps.Add(sum0, TOps.Select(TOps.FromBits(bits >> w & lane), u, TOps.Zero));
+                    sum0 = TOps.Add(sum0, TOps.Select(TOps.FromBits((bits | bits >> w) & lane), TOps.Load(up), TOps.Zero));
                     if (two)
                     {
-                        u = TOps.Load(up + w);
                         bits = won[1] >> shift;
-                        sum1 = TOps.Add(sum1, TOps.Select(TOps.FromBits(bits & lane), u, TOps.Zero));
-                        sum1 = TOps.Add(sum1, TOps.Select(TOps.FromBits(bits >> w & lane), u, TOps.Zero));
+                        sum1 = TOps.Add(sum1, TOps.Select(TOps.FromBits((bits | bits >> w) & lane), TOps.Load(up + w), TOps.Zero));
                     }
                 }
             }
