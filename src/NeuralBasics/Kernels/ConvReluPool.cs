@@ -74,6 +74,8 @@ internal static unsafe class ConvReluPool<T>
         public ulong* Winners;
         public int Height, Width, Padding;
         public ConvPoolGeometry Geometry;
+        /// <summary>The largest magnitude of an input value for which no sum of the forward pass can overflow (see <see cref="SafeInputs"/>).</summary>
+        public double Bound;
         /// <summary>The weight gradient's work: its rows (output pixels), slices of rows, bias chains (items of two vectors) and where the later slices' sums go.</summary>
         public int Rows, Slices, BiasItems;
         public T* Partials;
@@ -97,6 +99,7 @@ internal static unsafe class ConvReluPool<T>
         {
             Images = images, Padded = padded, Weights = weights, Bias = bias, Pooled = pooled, Winners = winners,
             Height = height, Width = width, Padding = padding, Geometry = g,
+            Bound = InputBound(weights, bias, g),
         };
         RowRanges.Run(&ForwardPart, &job, count, g.Pixels * g.Taps, partsPerThread: 8);
     }
@@ -104,16 +107,21 @@ internal static unsafe class ConvReluPool<T>
     private static void ForwardPart(void* state, int first, int end)
     {
         ref var job = ref *(Job*)state;
+        // Which images need the blocks' test for a NaN: here, so that the kernel's loops have no call around them.
+        bool* check = stackalloc bool[end - first];
+        int length = job.Height * job.Width * job.Geometry.Channels;
+        for (int n = first; n < end; n++)
+            check[n - first] = !SafeInputs(job.Images + (long)n * length, length, job.Bound);
         if (Vector512.IsHardwareAccelerated)
-            ForwardImages<Vector512<T>, Vector512Ops<T>>(ref job, first, end);
+            ForwardImages<Vector512<T>, Vector512Ops<T>>(ref job, first, end, check);
         else if (Vector256.IsHardwareAccelerated)
-            ForwardImages<Vector256<T>, Vector256Ops<T>>(ref job, first, end);
+            ForwardImages<Vector256<T>, Vector256Ops<T>>(ref job, first, end, check);
         else
-            ForwardImages<Vector128<T>, Vector128Ops<T>>(ref job, first, end);
+            ForwardImages<Vector128<T>, Vector128Ops<T>>(ref job, first, end, check);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardImages<TVec, TOps>(ref Job job, int first, int end)
+    private static void ForwardImages<TVec, TOps>(ref Job job, int first, int end, bool* checks)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
     {
@@ -134,6 +142,8 @@ internal static unsafe class ConvReluPool<T>
             T* pooled = job.Pooled + (long)n * g.PooledLength;
             ulong* winners = job.Winners + (long)n * g.Windows * vectors;
             int half = g.OutWidth / 2;
+            // Where no sum can be a NaN the blocks skip the test for one.
+            bool check = checks[n - first];
             for (int wy = 0; wy < g.OutHeight / 2; wy++)
             {
                 int wx = 0;
@@ -145,7 +155,7 @@ internal static unsafe class ConvReluPool<T>
                         T* corner = image + (nint)(2 * wy) * down + (2 * wx) * right;
                         for (int v = 0; v < vectors; v += 2)
                             BlockPair<TVec, TOps>(corner, right, down, rowStride, job.Weights + v * w, job.Bias + v * w, pooled + v * w, winners + v,
-                                g.Filters, vectors, g);
+                                g.Filters, vectors, g, check);
                     }
                 }
                 for (; wx < half; wx++, pooled += g.Filters, winners += vectors)
@@ -153,9 +163,9 @@ internal static unsafe class ConvReluPool<T>
                     T* corner = image + (nint)(2 * wy) * down + (2 * wx) * right;
                     int v = 0;
                     for (; v + 2 <= vectors; v += 2)
-                        Block<TVec, TOps, TwoVectors>(corner, right, down, rowStride, job.Weights + v * w, job.Bias + v * w, pooled + v * w, winners + v, g);
+                        Block<TVec, TOps, TwoVectors>(corner, right, down, rowStride, job.Weights + v * w, job.Bias + v * w, pooled + v * w, winners + v, g, check);
                     if (v < vectors)
-                        Block<TVec, TOps, OneVector>(corner, right, down, rowStride, job.Weights + v * w, job.Bias + v * w, pooled + v * w, winners + v, g);
+                        Block<TVec, TOps, OneVector>(corner, right, down, rowStride, job.Weights + v * w, job.Bias + v * w, pooled + v * w, winners + v, g, check);
                 }
             }
         }
@@ -184,7 +194,7 @@ internal static unsafe class ConvReluPool<T>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Block<TVec, TOps, TCount>(T* corner, nint right, nint down, int rowStride, T* weights, T* bias, T* pooled, ulong* winners,
-        in ConvPoolGeometry g)
+        in ConvPoolGeometry g, bool check)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
         where TCount : struct, IVectorCount
@@ -218,9 +228,9 @@ internal static unsafe class ConvReluPool<T>
                     d1 = TOps.MultiplyAdd(x, w1, d1);
             }
         }
-        Finish<TVec, TOps>(a0, b0, c0, d0, bias, pooled, winners);
+        Finish<TVec, TOps>(a0, b0, c0, d0, bias, pooled, winners, check);
         if (TCount.Two)
-            Finish<TVec, TOps>(a1, b1, c1, d1, bias + w, pooled + w, winners + 1);
+            Finish<TVec, TOps>(a1, b1, c1, d1, bias + w, pooled + w, winners + 1, check);
     }
 
     /// <summary>
@@ -230,7 +240,7 @@ internal static unsafe class ConvReluPool<T>
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void BlockPair<TVec, TOps>(T* corner, nint right, nint down, int rowStride, T* weights, T* bias, T* pooled, ulong* winners,
-        int filters, int vectors, in ConvPoolGeometry g)
+        int filters, int vectors, in ConvPoolGeometry g, bool check)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
     {
@@ -274,10 +284,10 @@ internal static unsafe class ConvReluPool<T>
                 h1 = TOps.MultiplyAdd(x, w1, h1);
             }
         }
-        Finish<TVec, TOps>(a0, b0, c0, d0, bias, pooled, winners);
-        Finish<TVec, TOps>(a1, b1, c1, d1, bias + w, pooled + w, winners + 1);
-        Finish<TVec, TOps>(e0, f0, g0, h0, bias, pooled + filters, winners + vectors);
-        Finish<TVec, TOps>(e1, f1, g1, h1, bias + w, pooled + filters + w, winners + vectors + 1);
+        Finish<TVec, TOps>(a0, b0, c0, d0, bias, pooled, winners, check);
+        Finish<TVec, TOps>(a1, b1, c1, d1, bias + w, pooled + w, winners + 1, check);
+        Finish<TVec, TOps>(e0, f0, g0, h0, bias, pooled + filters, winners + vectors, check);
+        Finish<TVec, TOps>(e1, f1, g1, h1, bias + w, pooled + filters + w, winners + vectors + 1, check);
     }
 
     /// <summary>
@@ -285,7 +295,7 @@ internal static unsafe class ConvReluPool<T>
     /// (reading order), and its winners: the first pixel equal to the maximum, where the maximum is above zero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void Finish<TVec, TOps>(TVec a, TVec b, TVec c, TVec d, T* bias, T* pooled, ulong* winners)
+    private static void Finish<TVec, TOps>(TVec a, TVec b, TVec c, TVec d, T* bias, T* pooled, ulong* winners, bool check)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
     {
@@ -297,9 +307,51 @@ internal static unsafe class ConvReluPool<T>
         // The ReLU once, on the block's maximum: max(0, ·) of the largest is the largest of the
         // max(0, ·), bit for bit; where that is above zero, the pixels equal to it are those whose
         // ReLU equals it, so the winners are found on the values before the ReLU.
-        TVec max = BlockMax<TVec, TOps>(a, b, c, d, relu: true);
+        TVec max = BlockMax<TVec, TOps>(a, b, c, d, relu: true, check);
         TOps.Store(max, pooled);
         *winners = Won<TVec, TOps>(a, b, c, d, max);
+    }
+
+    /// <summary>
+    /// The largest magnitude an input value may have for no sum of the forward pass to overflow
+    /// with these weights and biases: every partial sum then stays below a quarter of the type's
+    /// largest value and the bias below another quarter, so with finite inputs no sum is infinite
+    /// or a NaN. −1 (no input qualifies) where a weight or bias is not finite or too large.
+    /// </summary>
+    private static double InputBound(T* weights, T* bias, in ConvPoolGeometry g)
+    {
+        double limit = typeof(T) == typeof(float) ? float.MaxValue : double.MaxValue;
+        double w = double.CreateTruncating(T.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(new ReadOnlySpan<T>(weights, g.Taps * g.Filters))));
+        double b = double.CreateTruncating(T.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(new ReadOnlySpan<T>(bias, g.Filters))));
+        if (!(w <= limit / 4 && b <= limit / 4))
+            return -1;
+        return w == 0 ? limit : limit / 4 / g.Taps / w;
+    }
+
+    /// <summary>Whether the <paramref name="length"/> values at <paramref name="values"/> are finite and at most <paramref name="bound"/> in magnitude (<see cref="InputBound"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool SafeInputs(T* values, int length, double bound)
+    {
+        if (bound < 0)
+            return false;
+        T limit = T.CreateSaturating(bound);
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            var most = new Vector<T>(limit);
+            for (; i + Vector<T>.Count <= length; i += Vector<T>.Count)
+            {
+                // A NaN is not below anything.
+                if (!Vector.LessThanOrEqualAll(Vector.Abs(Vector.Load(values + i)), most))
+                    return false;
+            }
+        }
+        for (; i < length; i++)
+        {
+            if (!(T.Abs(values[i]) <= limit))
+                return false;
+        }
+        return true;
     }
 
     /// <summary>
@@ -348,7 +400,7 @@ internal static unsafe class ConvReluPool<T>
                     {
                         int at = 2 * wx * f + v * w;
                         TVec a = TOps.Load(top + at), b = TOps.Load(top + at + f), c = TOps.Load(bottom + at), d = TOps.Load(bottom + at + f);
-                        TVec max = BlockMax<TVec, TOps>(a, b, c, d, relu: false);
+                        TVec max = BlockMax<TVec, TOps>(a, b, c, d, relu: false, check: true);
                         TOps.Store(max, pooled + v * w);
                         winners[v] = Won<TVec, TOps>(a, b, c, d, max);
                     }
@@ -363,14 +415,15 @@ internal static unsafe class ConvReluPool<T>
     /// (one instruction each where <c>Max</c> takes three on x64), which differs only where a lane
     /// holds a NaN — the rare block with one takes <c>Max</c> — or where the largest is a zero of
     /// either sign, which the ReLU or the inputs settle: with <paramref name="relu"/> a zero or less
-    /// becomes +0 either way; without it the values come out of a ReLU, never −0.
+    /// becomes +0 either way; without it the values come out of a ReLU, never −0. Without
+    /// <paramref name="check"/> the caller knows that none is a NaN (<see cref="SafeInputs"/>).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static TVec BlockMax<TVec, TOps>(TVec a, TVec b, TVec c, TVec d, bool relu)
+    private static TVec BlockMax<TVec, TOps>(TVec a, TVec b, TVec c, TVec d, bool relu, bool check)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
     {
-        if (TOps.HasNaN(a, b, c, d))
+        if (check && TOps.HasNaN(a, b, c, d))
             return relu ? TOps.Max(TOps.Max(TOps.Max(TOps.Max(a, b), c), d), TOps.Zero) : TOps.Max(TOps.Max(TOps.Max(a, b), c), d);
         TVec max = TOps.MaxNative(TOps.MaxNative(a, b), TOps.MaxNative(c, d));
         return relu ? TOps.MaxNative(max, TOps.Zero) : max;
