@@ -600,22 +600,64 @@ internal static unsafe class ConvReluPool<T>
         {
             bool two = v + 2 <= vectors;
             var source = new Upstream(job.Gradient + v * w, job.Winners + v, vectors);
-            for (int t = 0; t < taps;)
+            int run = g.Kernel * g.Channels, most = registers32 ? 12 : 6;
+            if (run == 3)
             {
-                int left = taps - t;
-                T* to = target + (long)t * f + v * w;
-                int* offsets = job.Offsets + t;
-                // The largest block of taps whose accumulators fit the registers (two vectors each: 12 taps in 32 registers, 6 in 16).
-                if (registers32 && left >= 12)
-                    t += Taps<TVec, TOps, Taps12>(job.Padded, offsets, start, count, source, g, to, two);
-                else if (registers32 && left >= 9)
-                    t += Taps<TVec, TOps, Taps9>(job.Padded, offsets, start, count, source, g, to, two);
-                else if (left >= 6)
-                    t += Taps<TVec, TOps, Taps6>(job.Padded, offsets, start, count, source, g, to, two);
-                else if (left >= 3)
-                    t += Taps<TVec, TOps, Taps3>(job.Padded, offsets, start, count, source, g, to, two);
-                else
-                    t += Taps<TVec, TOps, Taps1>(job.Padded, offsets, start, count, source, g, to, two);
+                // Three taps a kernel row (3x3 over one channel): blocks of whole rows, each tap at a
+                // fixed place from a pixel's field and its rows (Rows3).
+                for (int dy = 0; dy < g.Kernel;)
+                {
+                    T* rows = job.Padded + dy * g.PaddedWidth * g.Channels, to = target + (long)dy * run * f + v * w;
+                    int* offsets = job.Offsets + dy * run;
+                    if (g.Kernel - dy >= 3 && most >= 9)
+                        dy += Taps<TVec, TOps, Taps9, Rows3>(rows, offsets, start, count, source, g, to, two) / 3;
+                    else if (g.Kernel - dy >= 2 && most >= 6)
+                        dy += Taps<TVec, TOps, Taps6, Rows3>(rows, offsets, start, count, source, g, to, two) / 3;
+                    else
+                        dy += Taps<TVec, TOps, Taps3, Rows3>(rows, offsets, start, count, source, g, to, two) / 3;
+                }
+            }
+            else if (run >= 9 && run % 3 == 0)
+            {
+                // Long kernel rows (3x3 over three channels or more): blocks within a row, each tap at
+                // a fixed place from the block's first (Contiguous).
+                for (int dy = 0; dy < g.Kernel; dy++)
+                {
+                    for (int c = 0; c < run;)
+                    {
+                        int left = run - c, at = dy * run + c;
+                        T* from = job.Padded + dy * g.PaddedWidth * g.Channels + c, to = target + (long)at * f + v * w;
+                        int* offsets = job.Offsets + at;
+                        if (most >= 12 && left >= 12)
+                            c += Taps<TVec, TOps, Taps12, Contiguous>(from, offsets, start, count, source, g, to, two);
+                        else if (most >= 9 && left >= 9)
+                            c += Taps<TVec, TOps, Taps9, Contiguous>(from, offsets, start, count, source, g, to, two);
+                        else if (left >= 6)
+                            c += Taps<TVec, TOps, Taps6, Contiguous>(from, offsets, start, count, source, g, to, two);
+                        else
+                            c += Taps<TVec, TOps, Taps3, Contiguous>(from, offsets, start, count, source, g, to, two);
+                    }
+                }
+            }
+            else
+            {
+                for (int t = 0; t < taps;)
+                {
+                    int left = taps - t;
+                    T* to = target + (long)t * f + v * w;
+                    int* offsets = job.Offsets + t;
+                    // The largest block of taps whose accumulators fit the registers (two vectors each: 12 taps in 32 registers, 6 in 16).
+                    if (registers32 && left >= 12)
+                        t += Taps<TVec, TOps, Taps12, Listed>(job.Padded, offsets, start, count, source, g, to, two);
+                    else if (registers32 && left >= 9)
+                        t += Taps<TVec, TOps, Taps9, Listed>(job.Padded, offsets, start, count, source, g, to, two);
+                    else if (left >= 6)
+                        t += Taps<TVec, TOps, Taps6, Listed>(job.Padded, offsets, start, count, source, g, to, two);
+                    else if (left >= 3)
+                        t += Taps<TVec, TOps, Taps3, Listed>(job.Padded, offsets, start, count, source, g, to, two);
+                    else
+                        t += Taps<TVec, TOps, Taps1, Listed>(job.Padded, offsets, start, count, source, g, to, two);
+                }
             }
         }
     }
@@ -649,6 +691,36 @@ internal static unsafe class ConvReluPool<T>
         static abstract int Count { get; }
     }
 
+    /// <summary>
+    /// Where a block's taps lie from a pixel's receptive field (its corner, or the block's first tap):
+    /// at listed offsets, each held in a register (<see cref="Listed"/>), or at places the JIT knows,
+    /// so each broadcast reads [pixel + a multiple of the row + a constant] and no register holds an
+    /// offset — on x64 sixteen general registers cannot hold twelve offsets besides the loop's own.
+    /// </summary>
+    private interface ITapLayout
+    {
+        /// <summary>The taps a kernel row holds in a block (0: listed); tap i at row i / Columns, column i % Columns.</summary>
+        static abstract int Columns { get; }
+    }
+
+    /// <summary>Offsets from a list (any shape).</summary>
+    private struct Listed : ITapLayout
+    {
+        public static int Columns => 0;
+    }
+
+    /// <summary>Whole kernel rows of three taps (3x3 over one channel): tap i at row i / 3, place i % 3.</summary>
+    private struct Rows3 : ITapLayout
+    {
+        public static int Columns => 3;
+    }
+
+    /// <summary>Consecutive taps of one kernel row: tap i at i from the first.</summary>
+    private struct Contiguous : ITapLayout
+    {
+        public static int Columns => int.MaxValue;
+    }
+
     private struct Taps12 : ITapCount
     {
         public static int Count => 12;
@@ -675,17 +747,18 @@ internal static unsafe class ConvReluPool<T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int Taps<TVec, TOps, TTaps>(T* padded, int* offsets, PixelAt start, int count, Upstream source, in ConvPoolGeometry g, T* to, bool two)
+    private static int Taps<TVec, TOps, TTaps, TLayout>(T* padded, int* offsets, PixelAt start, int count, Upstream source, in ConvPoolGeometry g, T* to, bool two)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
         where TTaps : struct, ITapCount
+        where TLayout : struct, ITapLayout
     {
-        return two ? Taps<TVec, TOps, TTaps, TwoVectors>(padded, offsets, start, count, source, g, to)
-            : Taps<TVec, TOps, TTaps, OneVector>(padded, offsets, start, count, source, g, to);
+        return two ? Taps<TVec, TOps, TTaps, TLayout, TwoVectors>(padded, offsets, start, count, source, g, to)
+            : Taps<TVec, TOps, TTaps, TLayout, OneVector>(padded, offsets, start, count, source, g, to);
     }
 
     /// <summary>
-    /// <typeparamref name="TTaps"/> rows of the weight gradient (taps at <paramref name="offsets"/>)
+    /// <typeparamref name="TTaps"/> rows of the weight gradient (taps where <typeparamref name="TLayout"/> puts them: at <paramref name="offsets"/>, or at fixed places)
     /// by one or two vectors of filters, summed over <paramref name="count"/> output pixels from
     /// <paramref name="start"/>: each a chain of multiply-adds from zero in pixel order, with each
     /// pixel's dY made from its block's gradient where it won; stored into <paramref name="to"/>
@@ -697,18 +770,21 @@ internal static unsafe class ConvReluPool<T>
     /// and a store per multiply-add.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int Taps<TVec, TOps, TTaps, TCount>(T* padded, int* offsets, PixelAt start, int count, Upstream source, in ConvPoolGeometry g, T* to)
+    private static int Taps<TVec, TOps, TTaps, TLayout, TCount>(T* padded, int* offsets, PixelAt start, int count, Upstream source, in ConvPoolGeometry g, T* to)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
         where TTaps : struct, ITapCount
+        where TLayout : struct, ITapLayout
         where TCount : struct, IVectorCount
     {
         int w = TOps.Count, k = TTaps.Count, vectors = source.Vectors, f = g.Filters;
         bool two = TCount.Two;
         ulong lane = (1UL << w) - 1;
-        int o0 = offsets[0], o1 = k > 1 ? offsets[1] : 0, o2 = k > 2 ? offsets[2] : 0, o3 = k > 3 ? offsets[3] : 0;
-        int o4 = k > 4 ? offsets[4] : 0, o5 = k > 5 ? offsets[5] : 0, o6 = k > 6 ? offsets[6] : 0, o7 = k > 7 ? offsets[7] : 0;
-        int o8 = k > 8 ? offsets[8] : 0, o9 = k > 9 ? offsets[9] : 0, o10 = k > 10 ? offsets[10] : 0, o11 = k > 11 ? offsets[11] : 0;
+        bool listed = TLayout.Columns == 0;
+        nint rowStride = g.PaddedWidth * g.Channels;
+        int o0 = listed ? offsets[0] : 0, o1 = listed && k > 1 ? offsets[1] : 0, o2 = listed && k > 2 ? offsets[2] : 0, o3 = listed && k > 3 ? offsets[3] : 0;
+        int o4 = listed && k > 4 ? offsets[4] : 0, o5 = listed && k > 5 ? offsets[5] : 0, o6 = listed && k > 6 ? offsets[6] : 0, o7 = listed && k > 7 ? offsets[7] : 0;
+        int o8 = listed && k > 8 ? offsets[8] : 0, o9 = listed && k > 9 ? offsets[9] : 0, o10 = listed && k > 10 ? offsets[10] : 0, o11 = listed && k > 11 ? offsets[11] : 0;
         TVec a00 = TOps.Zero, a01 = TOps.Zero, a10 = TOps.Zero, a11 = TOps.Zero, a20 = TOps.Zero, a21 = TOps.Zero;
         TVec a30 = TOps.Zero, a31 = TOps.Zero, a40 = TOps.Zero, a41 = TOps.Zero, a50 = TOps.Zero, a51 = TOps.Zero;
         TVec a60 = TOps.Zero, a61 = TOps.Zero, a70 = TOps.Zero, a71 = TOps.Zero, a80 = TOps.Zero, a81 = TOps.Zero;
@@ -734,18 +810,18 @@ internal static unsafe class ConvReluPool<T>
                 TVec y0 = TOps.Select(TOps.FromBits(won[0] >> shift & lane), TOps.Load(up), TOps.Zero);
                 TVec y1 = two ? TOps.Select(TOps.FromBits(won[1] >> shift & lane), TOps.Load(up + w), TOps.Zero) : y0;
                 TVec b;
-                b = TOps.Broadcast(p + o0); a00 = TOps.MultiplyAdd(b, y0, a00); if (two) a01 = TOps.MultiplyAdd(b, y1, a01);
-                if (k > 1) { b = TOps.Broadcast(p + o1); a10 = TOps.MultiplyAdd(b, y0, a10); if (two) a11 = TOps.MultiplyAdd(b, y1, a11); }
-                if (k > 2) { b = TOps.Broadcast(p + o2); a20 = TOps.MultiplyAdd(b, y0, a20); if (two) a21 = TOps.MultiplyAdd(b, y1, a21); }
-                if (k > 3) { b = TOps.Broadcast(p + o3); a30 = TOps.MultiplyAdd(b, y0, a30); if (two) a31 = TOps.MultiplyAdd(b, y1, a31); }
-                if (k > 4) { b = TOps.Broadcast(p + o4); a40 = TOps.MultiplyAdd(b, y0, a40); if (two) a41 = TOps.MultiplyAdd(b, y1, a41); }
-                if (k > 5) { b = TOps.Broadcast(p + o5); a50 = TOps.MultiplyAdd(b, y0, a50); if (two) a51 = TOps.MultiplyAdd(b, y1, a51); }
-                if (k > 6) { b = TOps.Broadcast(p + o6); a60 = TOps.MultiplyAdd(b, y0, a60); if (two) a61 = TOps.MultiplyAdd(b, y1, a61); }
-                if (k > 7) { b = TOps.Broadcast(p + o7); a70 = TOps.MultiplyAdd(b, y0, a70); if (two) a71 = TOps.MultiplyAdd(b, y1, a71); }
-                if (k > 8) { b = TOps.Broadcast(p + o8); a80 = TOps.MultiplyAdd(b, y0, a80); if (two) a81 = TOps.MultiplyAdd(b, y1, a81); }
-                if (k > 9) { b = TOps.Broadcast(p + o9); a90 = TOps.MultiplyAdd(b, y0, a90); if (two) a91 = TOps.MultiplyAdd(b, y1, a91); }
-                if (k > 10) { b = TOps.Broadcast(p + o10); a100 = TOps.MultiplyAdd(b, y0, a100); if (two) a101 = TOps.MultiplyAdd(b, y1, a101); }
-                if (k > 11) { b = TOps.Broadcast(p + o11); a110 = TOps.MultiplyAdd(b, y0, a110); if (two) a111 = TOps.MultiplyAdd(b, y1, a111); }
+                b = TOps.Broadcast(Tap<TLayout>(p, rowStride, o0, 0)); a00 = TOps.MultiplyAdd(b, y0, a00); if (two) a01 = TOps.MultiplyAdd(b, y1, a01);
+                if (k > 1) { b = TOps.Broadcast(Tap<TLayout>(p, rowStride, o1, 1)); a10 = TOps.MultiplyAdd(b, y0, a10); if (two) a11 = TOps.MultiplyAdd(b, y1, a11); }
+                if (k > 2) { b = TOps.Broadcast(Tap<TLayout>(p, rowStride, o2, 2)); a20 = TOps.MultiplyAdd(b, y0, a20); if (two) a21 = TOps.MultiplyAdd(b, y1, a21); }
+                if (k > 3) { b = TOps.Broadcast(Tap<TLayout>(p, rowStride, o3, 3)); a30 = TOps.MultiplyAdd(b, y0, a30); if (two) a31 = TOps.MultiplyAdd(b, y1, a31); }
+                if (k > 4) { b = TOps.Broadcast(Tap<TLayout>(p, rowStride, o4, 4)); a40 = TOps.MultiplyAdd(b, y0, a40); if (two) a41 = TOps.MultiplyAdd(b, y1, a41); }
+                if (k > 5) { b = TOps.Broadcast(Tap<TLayout>(p, rowStride, o5, 5)); a50 = TOps.MultiplyAdd(b, y0, a50); if (two) a51 = TOps.MultiplyAdd(b, y1, a51); }
+                if (k > 6) { b = TOps.Broadcast(Tap<TLayout>(p, rowStride, o6, 6)); a60 = TOps.MultiplyAdd(b, y0, a60); if (two) a61 = TOps.MultiplyAdd(b, y1, a61); }
+                if (k > 7) { b = TOps.Broadcast(Tap<TLayout>(p, rowStride, o7, 7)); a70 = TOps.MultiplyAdd(b, y0, a70); if (two) a71 = TOps.MultiplyAdd(b, y1, a71); }
+                if (k > 8) { b = TOps.Broadcast(Tap<TLayout>(p, rowStride, o8, 8)); a80 = TOps.MultiplyAdd(b, y0, a80); if (two) a81 = TOps.MultiplyAdd(b, y1, a81); }
+                if (k > 9) { b = TOps.Broadcast(Tap<TLayout>(p, rowStride, o9, 9)); a90 = TOps.MultiplyAdd(b, y0, a90); if (two) a91 = TOps.MultiplyAdd(b, y1, a91); }
+                if (k > 10) { b = TOps.Broadcast(Tap<TLayout>(p, rowStride, o10, 10)); a100 = TOps.MultiplyAdd(b, y0, a100); if (two) a101 = TOps.MultiplyAdd(b, y1, a101); }
+                if (k > 11) { b = TOps.Broadcast(Tap<TLayout>(p, rowStride, o11, 11)); a110 = TOps.MultiplyAdd(b, y0, a110); if (two) a111 = TOps.MultiplyAdd(b, y1, a111); }
             }
             done += end - x;
             x = 0;
@@ -769,6 +845,12 @@ internal static unsafe class ConvReluPool<T>
         if (k > 11) Store<TVec, TOps>(to + 11 * f, w, two, a110, a111);
         return k;
     }
+
+    /// <summary>Tap <paramref name="i"/> of a block from pixel <paramref name="p"/>: at its listed offset, or at its place in the layout (a constant once inlined).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static T* Tap<TLayout>(T* p, nint rowStride, int offset, int i)
+        where TLayout : struct, ITapLayout =>
+        TLayout.Columns == 0 ? p + offset : p + i / TLayout.Columns * rowStride + i % TLayout.Columns;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Store<TVec, TOps>(T* to, int w, bool two, TVec first, TVec second)

@@ -209,7 +209,7 @@ public sealed partial class KernelCodeTests : IDisposable
     [GeneratedRegex(@"\b[xyz]mm\d+\b")]
     private static partial Regex VectorRegister();
 
-    [GeneratedRegex(@"Taps(\d+)\[\w+\],NeuralBasics\.Kernels\.ConvReluPool`1\+(One|Two)Vectors?")]
+    [GeneratedRegex(@"Taps(\d+)\[\w+\],NeuralBasics\.Kernels\.ConvReluPool`1\+\w+\[\w+\],NeuralBasics\.Kernels\.ConvReluPool`1\+(One|Two)Vectors?")]
     private static partial Regex TapShape();
 
     [GeneratedRegex(@"Narrow(\d+)x(\d+)")]
