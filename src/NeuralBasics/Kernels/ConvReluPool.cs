@@ -83,6 +83,8 @@ internal static unsafe class ConvReluPool<T>
         public int NextItem;
         /// <summary>Each tap's offset from a receptive field's corner in the padded image, in (dy, dx, c) order.</summary>
         public int* Offsets;
+        /// <summary>Whether the bias gradient's chains ride along the weight gradient's (one core, the slices in order) instead of being items of their own.</summary>
+        public bool FusedBias;
     }
 
     /// <summary>
@@ -548,13 +550,20 @@ internal static unsafe class ConvReluPool<T>
         for (int dy = 0; dy < g.Kernel; dy++)
             for (int j = 0; j < g.Kernel * g.Channels; j++)
                 offsets[at++] = dy * g.PaddedWidth * g.Channels + j;
+        // On one core the slices run in order, so the bias chains can ride along the first block of
+        // taps of each slice, whose loop makes every pixel's dY anyway: their adds hide among the
+        // multiply-adds instead of running as a latency-bound loop of their own.
+        bool oneCore = (long)rows * g.Taps * g.Filters < ParallelWork || KernelThreads.DefaultParallelism == 1;
         var job = new Job
         {
             Padded = padded, Winners = winners, Gradient = pooledGradient, Dense = weightGradient, Bias = biasGradient, Geometry = g,
-            Rows = rows, Slices = slices, BiasItems = (g.Filters / Lanes + 1) / 2, Partials = scratch, Offsets = offsets,
+            Rows = rows, Slices = slices, BiasItems = oneCore ? 0 : (g.Filters / Lanes + 1) / 2, Partials = scratch, Offsets = offsets,
+            FusedBias = oneCore,
         };
+        if (oneCore)
+            new Span<T>(biasGradient, g.Filters).Clear();
         int items = job.BiasItems + slices;
-        int parts = (long)rows * g.Taps * g.Filters >= ParallelWork ? Math.Min(KernelThreads.DefaultParallelism, items) : 1;
+        int parts = oneCore ? 1 : Math.Min(KernelThreads.DefaultParallelism, items);
         if (parts > 1)
             KernelThreads.Run(&WeightGradientPart, &job, parts);
         else
@@ -601,6 +610,8 @@ internal static unsafe class ConvReluPool<T>
             bool two = v + 2 <= vectors;
             var source = new Upstream(job.Gradient + v * w, job.Winners + v, vectors);
             int run = g.Kernel * g.Channels, most = registers32 ? 12 : 6;
+            // The first block of taps also sums these vectors' bias gradient, where it rides along (FusedBias).
+            T* bias = job.FusedBias ? job.Bias + v * w : null;
             if (run == 3)
             {
                 // Three taps a kernel row (3x3 over one channel): blocks of whole rows, each tap at a
@@ -610,11 +621,12 @@ internal static unsafe class ConvReluPool<T>
                     T* rows = job.Padded + dy * g.PaddedWidth * g.Channels, to = target + (long)dy * run * f + v * w;
                     int* offsets = job.Offsets + dy * run;
                     if (g.Kernel - dy >= 3 && most >= 9)
-                        dy += Taps<TVec, TOps, Taps9, Rows3>(rows, offsets, start, count, source, g, to, two) / 3;
+                        dy += Taps<TVec, TOps, Taps9, Rows3>(rows, offsets, start, count, source, g, to, two, bias) / 3;
                     else if (g.Kernel - dy >= 2 && most >= 6)
-                        dy += Taps<TVec, TOps, Taps6, Rows3>(rows, offsets, start, count, source, g, to, two) / 3;
+                        dy += Taps<TVec, TOps, Taps6, Rows3>(rows, offsets, start, count, source, g, to, two, bias) / 3;
                     else
-                        dy += Taps<TVec, TOps, Taps3, Rows3>(rows, offsets, start, count, source, g, to, two) / 3;
+                        dy += Taps<TVec, TOps, Taps3, Rows3>(rows, offsets, start, count, source, g, to, two, bias) / 3;
+                    bias = null;
                 }
             }
             else if (run >= 9 && run % 3 == 0)
@@ -629,13 +641,14 @@ internal static unsafe class ConvReluPool<T>
                         T* from = job.Padded + dy * g.PaddedWidth * g.Channels + c, to = target + (long)at * f + v * w;
                         int* offsets = job.Offsets + at;
                         if (most >= 12 && left >= 12)
-                            c += Taps<TVec, TOps, Taps12, Contiguous>(from, offsets, start, count, source, g, to, two);
+                            c += Taps<TVec, TOps, Taps12, Contiguous>(from, offsets, start, count, source, g, to, two, bias);
                         else if (most >= 9 && left >= 9)
-                            c += Taps<TVec, TOps, Taps9, Contiguous>(from, offsets, start, count, source, g, to, two);
+                            c += Taps<TVec, TOps, Taps9, Contiguous>(from, offsets, start, count, source, g, to, two, bias);
                         else if (left >= 6)
-                            c += Taps<TVec, TOps, Taps6, Contiguous>(from, offsets, start, count, source, g, to, two);
+                            c += Taps<TVec, TOps, Taps6, Contiguous>(from, offsets, start, count, source, g, to, two, bias);
                         else
-                            c += Taps<TVec, TOps, Taps3, Contiguous>(from, offsets, start, count, source, g, to, two);
+                            c += Taps<TVec, TOps, Taps3, Contiguous>(from, offsets, start, count, source, g, to, two, bias);
+                        bias = null;
                     }
                 }
             }
@@ -648,15 +661,16 @@ internal static unsafe class ConvReluPool<T>
                     int* offsets = job.Offsets + t;
                     // The largest block of taps whose accumulators fit the registers (two vectors each: 12 taps in 32 registers, 6 in 16).
                     if (registers32 && left >= 12)
-                        t += Taps<TVec, TOps, Taps12, Listed>(job.Padded, offsets, start, count, source, g, to, two);
+                        t += Taps<TVec, TOps, Taps12, Listed>(job.Padded, offsets, start, count, source, g, to, two, bias);
                     else if (registers32 && left >= 9)
-                        t += Taps<TVec, TOps, Taps9, Listed>(job.Padded, offsets, start, count, source, g, to, two);
+                        t += Taps<TVec, TOps, Taps9, Listed>(job.Padded, offsets, start, count, source, g, to, two, bias);
                     else if (left >= 6)
-                        t += Taps<TVec, TOps, Taps6, Listed>(job.Padded, offsets, start, count, source, g, to, two);
+                        t += Taps<TVec, TOps, Taps6, Listed>(job.Padded, offsets, start, count, source, g, to, two, bias);
                     else if (left >= 3)
-                        t += Taps<TVec, TOps, Taps3, Listed>(job.Padded, offsets, start, count, source, g, to, two);
+                        t += Taps<TVec, TOps, Taps3, Listed>(job.Padded, offsets, start, count, source, g, to, two, bias);
                     else
-                        t += Taps<TVec, TOps, Taps1, Listed>(job.Padded, offsets, start, count, source, g, to, two);
+                        t += Taps<TVec, TOps, Taps1, Listed>(job.Padded, offsets, start, count, source, g, to, two, bias);
+                    bias = null;
                 }
             }
         }
@@ -747,14 +761,15 @@ internal static unsafe class ConvReluPool<T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int Taps<TVec, TOps, TTaps, TLayout>(T* padded, int* offsets, PixelAt start, int count, Upstream source, in ConvPoolGeometry g, T* to, bool two)
+    private static int Taps<TVec, TOps, TTaps, TLayout>(T* padded, int* offsets, PixelAt start, int count, Upstream source, in ConvPoolGeometry g, T* to, bool two,
+        T* bias)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
         where TTaps : struct, ITapCount
         where TLayout : struct, ITapLayout
     {
-        return two ? Taps<TVec, TOps, TTaps, TLayout, TwoVectors>(padded, offsets, start, count, source, g, to)
-            : Taps<TVec, TOps, TTaps, TLayout, OneVector>(padded, offsets, start, count, source, g, to);
+        return two ? Taps<TVec, TOps, TTaps, TLayout, TwoVectors>(padded, offsets, start, count, source, g, to, bias)
+            : Taps<TVec, TOps, TTaps, TLayout, OneVector>(padded, offsets, start, count, source, g, to, bias);
     }
 
     /// <summary>
@@ -770,7 +785,8 @@ internal static unsafe class ConvReluPool<T>
     /// and a store per multiply-add.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int Taps<TVec, TOps, TTaps, TLayout, TCount>(T* padded, int* offsets, PixelAt start, int count, Upstream source, in ConvPoolGeometry g, T* to)
+    private static int Taps<TVec, TOps, TTaps, TLayout, TCount>(T* padded, int* offsets, PixelAt start, int count, Upstream source, in ConvPoolGeometry g, T* to,
+        T* bias)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
         where TTaps : struct, ITapCount
@@ -789,6 +805,9 @@ internal static unsafe class ConvReluPool<T>
         TVec a30 = TOps.Zero, a31 = TOps.Zero, a40 = TOps.Zero, a41 = TOps.Zero, a50 = TOps.Zero, a51 = TOps.Zero;
         TVec a60 = TOps.Zero, a61 = TOps.Zero, a70 = TOps.Zero, a71 = TOps.Zero, a80 = TOps.Zero, a81 = TOps.Zero;
         TVec a90 = TOps.Zero, a91 = TOps.Zero, a100 = TOps.Zero, a101 = TOps.Zero, a110 = TOps.Zero, a111 = TOps.Zero;
+        // The bias chains, continued from the slice before, where they ride along (a bias vector given).
+        bool withBias = bias != null;
+        TVec s0 = withBias ? TOps.Load(bias) : TOps.Zero, s1 = withBias && two ? TOps.Load(bias + w) : TOps.Zero;
         int n = start.Image, y = start.Y, x = start.X, half = g.OutWidth / 2;
         nint step = g.Stride * g.Channels;
         for (int done = 0; done < count;)
@@ -809,6 +828,12 @@ internal static unsafe class ConvReluPool<T>
                 // pooling's "+ 0" is not needed here: the sums start at +0, so a −0 adds as +0 would).
                 TVec y0 = TOps.Select(TOps.FromBits(won[0] >> shift & lane), TOps.Load(up), TOps.Zero);
                 TVec y1 = two ? TOps.Select(TOps.FromBits(won[1] >> shift & lane), TOps.Load(up + w), TOps.Zero) : y0;
+                if (withBias)
+                {
+                    s0 = TOps.Add(s0, y0);
+                    if (two)
+                        s1 = TOps.Add(s1, y1);
+                }
                 TVec b;
                 b = TOps.Broadcast(Tap<TLayout>(p, rowStride, o0, 0)); a00 = TOps.MultiplyAdd(b, y0, a00); if (two) a01 = TOps.MultiplyAdd(b, y1, a01);
                 if (k > 1) { b = TOps.Broadcast(Tap<TLayout>(p, rowStride, o1, 1)); a10 = TOps.MultiplyAdd(b, y0, a10); if (two) a11 = TOps.MultiplyAdd(b, y1, a11); }
@@ -831,6 +856,8 @@ internal static unsafe class ConvReluPool<T>
                 n++;
             }
         }
+        if (withBias)
+            Store<TVec, TOps>(bias, w, two, s0, s1);
         Store<TVec, TOps>(to, w, two, a00, a01);
         if (k > 1) Store<TVec, TOps>(to + f, w, two, a10, a11);
         if (k > 2) Store<TVec, TOps>(to + 2 * f, w, two, a20, a21);

@@ -410,6 +410,24 @@ public class ConvolutionTests
         var apart = layers.SelectMany(l => l.Parameters).ToArray();
         for (int k = 0; k < net.Parameters.Count; k++)
             Assert.Equal(apart[k].Gradient.Span.ToArray(), fused.Parameters[k].Gradient.Span.ToArray());
+        // On one core (the bias gradient then rides along the weight gradient's slices, in order): the same bits.
+        int threads = NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism;
+        NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism = 1;
+        try
+        {
+            var oneCore = net.Clone();
+            ((Conv2D<T>)oneCore.Layers[2]).ChunkValues = conv.ChunkValues;
+            var dxOne = new Matrix<T>(batch, net.InputCount);
+            oneCore.Forward(x, new Matrix<T>(batch, 3));
+            oneCore.Backward(x, dScores, dxOne);
+            Assert.Equal(dx.Span.ToArray(), dxOne.Span.ToArray());
+            for (int k = 0; k < net.Parameters.Count; k++)
+                Assert.Equal(apart[k].Gradient.Span.ToArray(), oneCore.Parameters[k].Gradient.Span.ToArray());
+        }
+        finally
+        {
+            NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism = threads;
+        }
         // The checks are not vacuous: some pooled values are zero (no gradient), most are not, and gradients flow.
         var pooled = outputs[4].Span.ToArray();
         Assert.Contains(pooled, v => v == T.Zero);
