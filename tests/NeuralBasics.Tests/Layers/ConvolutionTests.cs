@@ -260,12 +260,7 @@ public class ConvolutionTests
         fused.Backward(x, dScores, dx);
 
         // The same layers one at a time.
-        var layers = net.Clone().Layers;
-        var (outputs, gradient) = Portable.PortableChecks.LayersApart(layers, x, dScores);
-        Assert.Equal(outputs[^1].Span.ToArray(), scores.Span.ToArray());
-        Assert.Equal(gradient.Span.ToArray(), dx.Span.ToArray());
-        for (int k = 0; k < net.Parameters.Count; k++)
-            Assert.Equal(layers.SelectMany(l => l.Parameters).ElementAt(k).Gradient.Span.ToArray(), fused.Parameters[k].Gradient.Span.ToArray());
+        AssertSameAsLayersApart(net, fused, x, dScores, scores, dx);
         Assert.Contains(dx.Span.ToArray(), v => v != 0);
     }
 
@@ -353,13 +348,26 @@ public class ConvolutionTests
         var dx = new Matrix<T>(batch, net.InputCount);
         fused.Forward(x, scores);
         fused.Backward(x, dScores, dx);
+        AssertSameAsLayersApart(net, fused, x, dScores, scores, dx);
+    }
+
+    /// <summary>
+    /// <paramref name="net"/>'s layers run one at a time on <paramref name="x"/> (<see cref="Portable.PortableChecks.LayersApart"/>):
+    /// the scores, input gradient and every parameter's gradient that <paramref name="fused"/> (a clone of it, run forward
+    /// and backward) gave, bit for bit (a NaN for a NaN). Returns the layers' outputs.
+    /// </summary>
+    private static List<Matrix<T>> AssertSameAsLayersApart<T>(Sequential<T> net, Sequential<T> fused, Matrix<T> x, Matrix<T> dScores,
+        Matrix<T> scores, Matrix<T> dx)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
         var layers = net.Clone().Layers;
         var (outputs, gradient) = Portable.PortableChecks.LayersApart(layers, x, dScores);
         Assert.Equal(outputs[^1].Span.ToArray(), scores.Span.ToArray());
         Assert.Equal(gradient.Span.ToArray(), dx.Span.ToArray());
         var apart = layers.SelectMany(l => l.Parameters).ToArray();
-        for (int k = 0; k < net.Parameters.Count; k++)
+        for (int k = 0; k < apart.Length; k++)
             Assert.Equal(apart[k].Gradient.Span.ToArray(), fused.Parameters[k].Gradient.Span.ToArray());
+        return outputs;
     }
 
     private static ulong BitsOf<T>(T value)
@@ -403,13 +411,7 @@ public class ConvolutionTests
         Assert.Equal(scores.Span.ToArray(), again.Span.ToArray());
         Assert.Equal(dx.Span.ToArray(), dxAgain.Span.ToArray());
 
-        var layers = net.Clone().Layers;
-        var (outputs, gradient) = Portable.PortableChecks.LayersApart(layers, x, dScores);
-        Assert.Equal(outputs[^1].Span.ToArray(), scores.Span.ToArray());
-        Assert.Equal(gradient.Span.ToArray(), dx.Span.ToArray());
-        var apart = layers.SelectMany(l => l.Parameters).ToArray();
-        for (int k = 0; k < net.Parameters.Count; k++)
-            Assert.Equal(apart[k].Gradient.Span.ToArray(), fused.Parameters[k].Gradient.Span.ToArray());
+        var outputs = AssertSameAsLayersApart(net, fused, x, dScores, scores, dx);
         // On one core (the bias gradient then rides along the weight gradient's slices, in order): the same bits.
         int threads = NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism;
         NeuralBasics.Kernels.Gemm.DefaultMaxDegreeOfParallelism = 1;
@@ -417,12 +419,11 @@ public class ConvolutionTests
         {
             var oneCore = net.Clone();
             ((Conv2D<T>)oneCore.Layers[2]).ChunkValues = conv.ChunkValues;
+            var scoresOne = new Matrix<T>(batch, 3);
             var dxOne = new Matrix<T>(batch, net.InputCount);
-            oneCore.Forward(x, new Matrix<T>(batch, 3));
+            oneCore.Forward(x, scoresOne);
             oneCore.Backward(x, dScores, dxOne);
-            Assert.Equal(dx.Span.ToArray(), dxOne.Span.ToArray());
-            for (int k = 0; k < net.Parameters.Count; k++)
-                Assert.Equal(apart[k].Gradient.Span.ToArray(), oneCore.Parameters[k].Gradient.Span.ToArray());
+            AssertSameAsLayersApart(net, oneCore, x, dScores, scoresOne, dxOne);
         }
         finally
         {
