@@ -639,15 +639,7 @@ internal static unsafe class ConvReluPool<T>
                     {
                         int left = run - c, at = dy * run + c;
                         T* from = job.Padded + dy * g.PaddedWidth * g.Channels + c, to = target + (long)at * f + v * w;
-                        int* offsets = job.Offsets + at;
-                        if (most >= 12 && left >= 12)
-                            c += Taps<TVec, TOps, Taps12, Contiguous>(from, offsets, start, count, source, g, to, two, bias);
-                        else if (most >= 9 && left >= 9)
-                            c += Taps<TVec, TOps, Taps9, Contiguous>(from, offsets, start, count, source, g, to, two, bias);
-                        else if (left >= 6)
-                            c += Taps<TVec, TOps, Taps6, Contiguous>(from, offsets, start, count, source, g, to, two, bias);
-                        else
-                            c += Taps<TVec, TOps, Taps3, Contiguous>(from, offsets, start, count, source, g, to, two, bias);
+                        c += TapBlock<TVec, TOps, Contiguous>(left, most, from, job.Offsets + at, start, count, source, g, to, two, bias);
                         bias = null;
                     }
                 }
@@ -658,22 +650,35 @@ internal static unsafe class ConvReluPool<T>
                 {
                     int left = taps - t;
                     T* to = target + (long)t * f + v * w;
-                    int* offsets = job.Offsets + t;
-                    // The largest block of taps whose accumulators fit the registers (two vectors each: 12 taps in 32 registers, 6 in 16).
-                    if (registers32 && left >= 12)
-                        t += Taps<TVec, TOps, Taps12, Listed>(job.Padded, offsets, start, count, source, g, to, two, bias);
-                    else if (registers32 && left >= 9)
-                        t += Taps<TVec, TOps, Taps9, Listed>(job.Padded, offsets, start, count, source, g, to, two, bias);
-                    else if (left >= 6)
-                        t += Taps<TVec, TOps, Taps6, Listed>(job.Padded, offsets, start, count, source, g, to, two, bias);
-                    else if (left >= 3)
-                        t += Taps<TVec, TOps, Taps3, Listed>(job.Padded, offsets, start, count, source, g, to, two, bias);
-                    else
-                        t += Taps<TVec, TOps, Taps1, Listed>(job.Padded, offsets, start, count, source, g, to, two, bias);
+                    t += TapBlock<TVec, TOps, Listed>(left, most, job.Padded, job.Offsets + t, start, count, source, g, to, two, bias);
                     bias = null;
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// The largest block of the <paramref name="left"/> taps whose accumulators fit the registers
+    /// (<paramref name="most"/> taps: two vectors each, 12 in 32 registers, 6 in 16), summed by
+    /// <see cref="Taps{TVec, TOps, TTaps, TLayout}"/>. Returns the taps done. (Rows of a row-laid
+    /// kernel and runs of a long row are multiples of three, so those layouts never take one tap alone.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int TapBlock<TVec, TOps, TLayout>(int left, int most, T* padded, int* offsets, PixelAt start, int count, Upstream source,
+        in ConvPoolGeometry g, T* to, bool two, T* bias)
+        where TVec : unmanaged
+        where TOps : struct, IVectorOps<TVec, T>
+        where TLayout : struct, ITapLayout
+    {
+        if (most >= 12 && left >= 12)
+            return Taps<TVec, TOps, Taps12, TLayout>(padded, offsets, start, count, source, g, to, two, bias);
+        if (most >= 9 && left >= 9)
+            return Taps<TVec, TOps, Taps9, TLayout>(padded, offsets, start, count, source, g, to, two, bias);
+        if (left >= 6)
+            return Taps<TVec, TOps, Taps6, TLayout>(padded, offsets, start, count, source, g, to, two, bias);
+        if (left >= 3 || TLayout.Columns != 0)
+            return Taps<TVec, TOps, Taps3, TLayout>(padded, offsets, start, count, source, g, to, two, bias);
+        return Taps<TVec, TOps, Taps1, TLayout>(padded, offsets, start, count, source, g, to, two, bias);
     }
 
     /// <summary>Where a vector of filters' output gradient comes from: the pooled gradient and the winners, one vector of each per block.</summary>
