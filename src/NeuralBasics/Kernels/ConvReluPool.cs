@@ -331,6 +331,10 @@ internal static unsafe class ConvReluPool<T>
     }
 
     /// <summary>Whether the <paramref name="length"/> values at <paramref name="values"/> are finite and at most <paramref name="bound"/> in magnitude (<see cref="InputBound"/>).</summary>
+    /// <remarks>
+    /// A vector loop of its own, not <c>TensorPrimitives.MaxMagnitude</c>: with that, conv1's forward
+    /// pass took 0.48–0.54 ms a batch of 128 instead of 0.39–0.41 (one thread, Zen 5, AVX-512).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool SafeInputs(T* values, int length, double bound)
     {
