@@ -120,6 +120,39 @@ public static class Gemm
     }
 
     /// <summary>
+    /// The most rows of A that <see cref="MultiplyTransposeAMadeInBlocks"/> asks its fill for at
+    /// once, for an m x n product k deep and <paramref name="blockDepth"/>, with the default kernel:
+    /// the size of the buffer it fills.
+    /// </summary>
+    internal static int MadeInBlocksDepth<T>(int m, int n, int k, int blockDepth)
+        where T : unmanaged, INumber<T>
+        => GemmDriver<T>.BlockDepth(new GemmArgs<T> { M = m, N = n, K = k, TransA = true, Lda = m }, GemmKernelDescription<T>.Best.Kernel, blockDepth);
+
+    /// <summary>
+    /// <c>C = Aᵀ·B</c>, or <c>C += Aᵀ·B</c> when <paramref name="accumulate"/>, where A (k x
+    /// <paramref name="m"/>, k = B's rows) is made a block of rows at a time:
+    /// <paramref name="fill"/>(<paramref name="state"/>, p0, count) writes rows p0 .. p0 + count - 1
+    /// of A (<paramref name="m"/> values each, contiguous) and returns where they are. The same bits
+    /// as <see cref="MultiplyTransposeA{T}(ReadOnlyMatrixSpan{T}, ReadOnlyMatrixSpan{T}, MatrixSpan{T}, bool, int)"/>
+    /// of the whole A, whatever <paramref name="blockDepth"/> (see <see cref="GemmDriver{T}.RunMadeInDepthBlocks"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">C is not m x n, or overlaps B.</exception>
+    internal static unsafe void MultiplyTransposeAMadeInBlocks<T>(int m, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, int blockDepth,
+        delegate*<void*, int, int, T*> fill, void* state, bool accumulate = false, int maxDegreeOfParallelism = 0, GemmKernel? kernel = null)
+        where T : unmanaged, INumber<T>
+    {
+        var chosen = kernel ?? GemmKernelDescription<T>.Best.Kernel;
+        Check(default, $"of {m} columns", b, c, m, b.Columns, "Aᵀ·B", chosen);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockDepth);
+        fixed (T* pb = b.Span)
+        fixed (T* pc = c.Span)
+        {
+            var args = new GemmArgs<T> { B = pb, C = pc, Lda = m, Ldb = b.Columns, Ldc = c.Columns, M = m, N = b.Columns, K = b.Rows, TransA = true, Accumulate = accumulate };
+            GemmDriver<T>.RunMadeInDepthBlocks(args, maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : DefaultMaxDegreeOfParallelism, chosen, blockDepth, fill, state);
+        }
+    }
+
+    /// <summary>
     /// <c>C = A·Bᵀ</c> and <c>gradient = mask &gt; 0 ? C : 0</c>: a dense layer's input gradient and,
     /// in the same pass, ReLU's backward pass through the layer below it (<paramref name="mask"/> is
     /// that ReLU's input), applied to each tile of C as it is finished. Same bits as the two apart.
@@ -173,21 +206,28 @@ public static class Gemm
         where T : unmanaged, INumber<T>
         => Run(a, b, c, m, n, k, transA, transB, accumulate, maxDegreeOfParallelism, form, kernel, null, FusedActivation.None, null, null);
 
+    /// <summary>C is m x n and shares no memory with A (<paramref name="a"/>, described as <paramref name="aText"/>) or B; the kernel runs here.</summary>
+    private static void Check<T>(ReadOnlySpan<T> a, string aText, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, int m, int n, string form, GemmKernel kernel)
+        where T : unmanaged, INumber<T>
+    {
+        if (c.Rows != m || c.Columns != n)
+            throw new ArgumentException(
+                $"C is {c.ToString()} but {form} for A {aText} and B {b.ToString()} is {Shape.Of(m, n)}.", nameof(c));
+        if (c.Span.Overlaps(a))
+            throw new ArgumentException($"C {c.ToString()} overlaps A {aText}: the destination of {form} must not share memory with its inputs.", nameof(c));
+        if (c.Span.Overlaps(b.Span))
+            throw new ArgumentException($"C {c.ToString()} overlaps B {b.ToString()}: the destination of {form} must not share memory with its inputs.", nameof(c));
+        if (!GemmKernelDescription<T>.For(kernel).IsSupported)
+            throw new PlatformNotSupportedException($"The {kernel} GEMM kernel ({GemmKernelDescription<T>.For(kernel).Name}) is not supported for {typeof(T).Name} on this processor.");
+    }
+
     /// <summary>The same, with the epilogue's bias and activation (see <see cref="GemmArgs{T}"/>).</summary>
     private static unsafe void Run<T>(ReadOnlyMatrixSpan<T> a, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c,
         int m, int n, int k, bool transA, bool transB, bool accumulate, int maxDegreeOfParallelism, string form, GemmKernel kernel,
         T* bias, FusedActivation activation, T* activated, T* mask = null)
         where T : unmanaged, INumber<T>
     {
-        if (c.Rows != m || c.Columns != n)
-            throw new ArgumentException(
-                $"C is {c.ToString()} but {form} for A {a.ToString()} and B {b.ToString()} is {Shape.Of(m, n)}.", nameof(c));
-        if (c.Span.Overlaps(a.Span))
-            throw new ArgumentException($"C {c.ToString()} overlaps A {a.ToString()}: the destination of {form} must not share memory with its inputs.", nameof(c));
-        if (c.Span.Overlaps(b.Span))
-            throw new ArgumentException($"C {c.ToString()} overlaps B {b.ToString()}: the destination of {form} must not share memory with its inputs.", nameof(c));
-        if (!GemmKernelDescription<T>.For(kernel).IsSupported)
-            throw new PlatformNotSupportedException($"The {kernel} GEMM kernel ({GemmKernelDescription<T>.For(kernel).Name}) is not supported for {typeof(T).Name} on this processor.");
+        Check(a.Span, a.ToString(), b, c, m, n, form, kernel);
 
         fixed (T* pa = a.Span)
         fixed (T* pb = b.Span)

@@ -228,11 +228,12 @@ public sealed class Sequential<T> : IScoreFunction<T>, ITrainingMode, IDescribed
 
     /// <summary>
     /// The values one row of a forward pass keeps in this network's buffers: every layer's outputs,
-    /// and each convolution's patches. The scorers size their chunks of rows by it.
+    /// and a pooled convolution's padded image (a convolution's patches are a chunk's at most, not
+    /// per row). The scorers size their chunks of rows by it.
     /// </summary>
     internal long ValuesPerRow => _layers.Select((layer, l) =>
         (Unstored(l) ? 0L : layer.OutputCount)
-        + (layer is Conv2D<T> c ? (_pooledInPass[l] ? c.PooledValuesPerImage : c.PatchValuesPerImage) : 0)).Sum();
+        + (layer is Conv2D<T> c && _pooledInPass[l] ? c.PooledValuesPerImage : 0)).Sum();
 
     /// <summary>
     /// Whether layer <paramref name="layer"/>'s output is never stored: a layer fused with the ReLU

@@ -595,4 +595,76 @@ public class GemmTests
             }
         });
     }
+
+    /// <summary>
+    /// Aᵀ·B with A made a block of rows at a time (a convolution's weight gradient, its patches made
+    /// again from the input) has the bits of Aᵀ·B over the whole A, for every kernel, both element
+    /// types, every shape (blocked, narrow and deep narrow products, K slices of every kind), depth
+    /// blocks from one row to all of K, with and without accumulating, on one core and all; and the
+    /// fill is asked for every row once, in order, at most the depth the driver announces.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TypesAndKernels))]
+    public void AProductMadeInDepthBlocks_HasTheWholeProductsBits(string type, string kernelName)
+    {
+        var kernel = Enum.Parse<GemmKernel>(kernelName);
+        if (type == "float")
+            CheckMadeInBlocks<float>(kernel);
+        else
+            CheckMadeInBlocks<double>(kernel);
+    }
+
+    private static unsafe void CheckMadeInBlocks<T>(GemmKernel kernel)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var shapes = Shapes().Where(s => s.K > 0).Append((288, 64, 3000)).Append((27, 40, 1100)).Append((12, 33, 5000));
+        foreach (var (m, n, k) in shapes)
+        {
+            var a = TestData.Uniform<T>(k, m, m + 5 * k);
+            var b = TestData.Uniform<T>(k, n, n + 11);
+            var start = TestData.Uniform<T>(m, n, 3);
+            foreach (bool accumulate in new[] { false, true })
+            {
+                var expected = new Matrix<T>(m, n);
+                start.Span.CopyTo(expected.Span);
+                Gemm.Run<T>(a, b, expected, m, n, k, transA: true, transB: false, accumulate, 0, "Aᵀ·B", kernel);
+                foreach (int blockDepth in new[] { 1, 100, 700, int.MaxValue })
+                    foreach (int threads in new[] { 1, 0 })
+                    {
+                        int most = GemmDriver<T>.BlockDepth(new GemmArgs<T> { M = m, N = n, K = k, TransA = true, Lda = m }, kernel, blockDepth);
+                        Assert.InRange(most, 1, k);
+                        var buffer = new T[(long)most * m];
+                        var c = new Matrix<T>(m, n);
+                        start.Span.CopyTo(c.Span);
+                        fixed (T* source = a.Span)
+                        fixed (T* block = buffer)
+                        {
+                            var fill = new BlockFill<T> { Source = source, Buffer = block, M = m, Most = most };
+                            Gemm.MultiplyTransposeAMadeInBlocks<T>(m, b, c, blockDepth, &BlockFill<T>.Fill, &fill, accumulate, threads, kernel);
+                            Assert.True(fill.Next == k && fill.Wrong == 0, $"{kernel} {m}x{n}x{k}, blocks of {blockDepth}: the fill reached row {fill.Next}, {fill.Wrong} calls out of order or too deep");
+                        }
+                        Assert.True(System.Runtime.InteropServices.MemoryMarshal.AsBytes(expected.Span).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(c.Span)),
+                            $"{kernel} {typeof(T).Name} {m}x{n}x{k}, blocks of {blockDepth}, accumulate {accumulate}, threads {threads}");
+                    }
+            }
+        }
+    }
+
+    /// <summary>A fill for <see cref="Gemm.MultiplyTransposeAMadeInBlocks"/> that copies rows of a stored A and checks it is asked for them in order.</summary>
+    private unsafe struct BlockFill<T>
+        where T : unmanaged
+    {
+        public T* Source, Buffer;
+        public int M, Most, Next, Wrong;
+
+        public static T* Fill(void* state, int first, int count)
+        {
+            ref var fill = ref *(BlockFill<T>*)state;
+            if (first != fill.Next || count < 1 || count > fill.Most)
+                fill.Wrong++;
+            fill.Next = first + count;
+            new ReadOnlySpan<T>(fill.Source + (long)first * fill.M, Math.Min(count, fill.Most) * fill.M).CopyTo(new Span<T>(fill.Buffer, Math.Min(count, fill.Most) * fill.M));
+            return fill.Buffer;
+        }
+    }
 }

@@ -221,19 +221,27 @@ public class ConvolutionTests
         }
     }
 
-    [Fact]
-    public void ABatchInChunks_GivesTheSameOutputAndInputGradient_AndTheWeightGradientUpToRounding()
+    /// <summary>
+    /// A batch convolved a chunk of images at a time, and its weight gradient's patches made again a
+    /// block of rows at a time, gives the bits of the whole batch at once: a narrow product (5
+    /// filters, stride 2) and a blocked one (40 filters over 36 taps, 1,440 rows: six K slices, in
+    /// blocks of one slice against all six).
+    /// </summary>
+    [Theory]
+    [InlineData(3, 9, 8, 5, 2, 7)]
+    [InlineData(4, 9, 8, 40, 1, 20)]
+    public void ABatchInChunks_GivesTheSameOutputAndGradients(int channels, int height, int width, int filters, int stride, int images)
     {
-        var shape = new ImageShape(3, 9, 8);
-        var whole = new Conv2D<double>(shape, 5, 3, 2, 1, WeightInit.He, seed: 4);
+        var shape = new ImageShape(channels, height, width);
+        var whole = new Conv2D<double>(shape, filters, 3, stride, 1, WeightInit.He, seed: 4);
         var chunked = whole.Clone();
-        chunked.ChunkValues = 3 * 5 * 4 * 27;   // three images' patches per chunk: 7 images in chunks of 3, 3 and 1
-        var x = TestData.Uniform<double>(7, shape.Count, seed: 8);
-        var dy = TestData.Uniform<double>(7, whole.OutputCount, seed: 9);
+        chunked.ChunkValues = 3 * (int)whole.PatchValuesPerImage;   // three images' patches per chunk
+        var x = TestData.Uniform<double>(images, shape.Count, seed: 8);
+        var dy = TestData.Uniform<double>(images, whole.OutputCount, seed: 9);
         var results = new[] { whole, chunked }.Select(layer =>
         {
-            var y = new Matrix<double>(7, layer.OutputCount);
-            var dx = new Matrix<double>(7, shape.Count);
+            var y = new Matrix<double>(images, layer.OutputCount);
+            var dx = new Matrix<double>(images, shape.Count);
             layer.Forward(x, y);
             layer.Backward(x, y, dy, dx);
             return (Y: y.Span.ToArray(), Dx: dx.Span.ToArray(), Dw: layer.Weights.Gradient.Span.ToArray(), Db: layer.Biases.Gradient.Span.ToArray());
@@ -241,7 +249,32 @@ public class ConvolutionTests
         Assert.Equal(results[0].Y, results[1].Y);
         Assert.Equal(results[0].Dx, results[1].Dx);
         Assert.Equal(results[0].Db, results[1].Db);
-        Assert.All(results[0].Dw.Zip(results[1].Dw), p => Assert.Equal(p.First, p.Second, 1e-12));
+        Assert.Equal(results[0].Dw, results[1].Dw);
+        // And the weight gradient is X̂ᵀ·dY over the whole X̂, made here from the forward pass's own patches.
+        var patches = Patches(whole, x);
+        var expected = new Matrix<double>(whole.Weights.Value.Rows, filters);
+        NeuralBasics.Kernels.Gemm.MultiplyTransposeA(patches.AsReadOnlySpan(), new ReadOnlyMatrixSpan<double>(dy.Span, images * whole.OutputShape.Height * whole.OutputShape.Width, filters), expected.AsSpan());
+        Assert.Equal(expected.Span.ToArray(), results[1].Dw);
+    }
+
+    /// <summary>X̂ by the definition: row (image, oy, ox), column (ky, kx, channel), the input's value there (channels last) or 0 in the padding.</summary>
+    private static Matrix<double> Patches(Conv2D<double> conv, Matrix<double> x)
+    {
+        var s = conv.InputShape;
+        int k = conv.KernelSize, oh = conv.OutputShape.Height, ow = conv.OutputShape.Width;
+        var patches = new Matrix<double>(x.Rows * oh * ow, k * k * s.Channels);
+        for (int n = 0; n < x.Rows; n++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                    for (int ky = 0; ky < k; ky++)
+                        for (int kx = 0; kx < k; kx++)
+                            for (int c = 0; c < s.Channels; c++)
+                            {
+                                int iy = oy * conv.Stride - conv.Padding + ky, ix = ox * conv.Stride - conv.Padding + kx;
+                                bool inside = iy >= 0 && iy < s.Height && ix >= 0 && ix < s.Width;
+                                patches[(n * oh + oy) * ow + ox, (ky * k + kx) * s.Channels + c] = inside ? x[n, (iy * s.Width + ix) * s.Channels + c] : 0;
+                            }
+        return patches;
     }
 
     [Fact]
