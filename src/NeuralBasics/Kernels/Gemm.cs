@@ -142,7 +142,7 @@ public static class Gemm
         where T : unmanaged, INumber<T>
     {
         var chosen = kernel ?? GemmKernelDescription<T>.Best.Kernel;
-        Check(default, $"of {m} columns", b, c, m, b.Columns, "Aᵀ·B", chosen);
+        Check(default, m, b, c, m, b.Columns, "Aᵀ·B", chosen);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(blockDepth);
         fixed (T* pb = b.Span)
         fixed (T* pc = c.Span)
@@ -206,19 +206,25 @@ public static class Gemm
         where T : unmanaged, INumber<T>
         => Run(a, b, c, m, n, k, transA, transB, accumulate, maxDegreeOfParallelism, form, kernel, null, FusedActivation.None, null, null);
 
-    /// <summary>C is m x n and shares no memory with A (<paramref name="a"/>, described as <paramref name="aText"/>) or B; the kernel runs here.</summary>
-    private static void Check<T>(ReadOnlySpan<T> a, string aText, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, int m, int n, string form, GemmKernel kernel)
+    /// <summary>
+    /// C is m x n and shares no memory with A or B; the kernel runs here. A is <paramref name="a"/>,
+    /// or, made a block at a time, <paramref name="madeColumns"/> wide (-1: not made). Messages are
+    /// made only when thrown: this runs on every product.
+    /// </summary>
+    private static void Check<T>(ReadOnlyMatrixSpan<T> a, int madeColumns, ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, int m, int n, string form, GemmKernel kernel)
         where T : unmanaged, INumber<T>
     {
         if (c.Rows != m || c.Columns != n)
             throw new ArgumentException(
-                $"C is {c.ToString()} but {form} for A {aText} and B {b.ToString()} is {Shape.Of(m, n)}.", nameof(c));
-        if (c.Span.Overlaps(a))
-            throw new ArgumentException($"C {c.ToString()} overlaps A {aText}: the destination of {form} must not share memory with its inputs.", nameof(c));
+                $"C is {c.ToString()} but {form} for A {Describe(a, madeColumns)} and B {b.ToString()} is {Shape.Of(m, n)}.", nameof(c));
+        if (c.Span.Overlaps(a.Span))
+            throw new ArgumentException($"C {c.ToString()} overlaps A {a.ToString()}: the destination of {form} must not share memory with its inputs.", nameof(c));
         if (c.Span.Overlaps(b.Span))
             throw new ArgumentException($"C {c.ToString()} overlaps B {b.ToString()}: the destination of {form} must not share memory with its inputs.", nameof(c));
         if (!GemmKernelDescription<T>.For(kernel).IsSupported)
             throw new PlatformNotSupportedException($"The {kernel} GEMM kernel ({GemmKernelDescription<T>.For(kernel).Name}) is not supported for {typeof(T).Name} on this processor.");
+
+        static string Describe(ReadOnlyMatrixSpan<T> a, int madeColumns) => madeColumns >= 0 ? $"of {madeColumns} columns" : a.ToString();
     }
 
     /// <summary>The same, with the epilogue's bias and activation (see <see cref="GemmArgs{T}"/>).</summary>
@@ -227,7 +233,7 @@ public static class Gemm
         T* bias, FusedActivation activation, T* activated, T* mask = null)
         where T : unmanaged, INumber<T>
     {
-        Check(a.Span, a.ToString(), b, c, m, n, form, kernel);
+        Check(a, -1, b, c, m, n, form, kernel);
 
         fixed (T* pa = a.Span)
         fixed (T* pb = b.Span)

@@ -257,6 +257,24 @@ public class ConvolutionTests
         Assert.Equal(expected.Span.ToArray(), results[1].Dw);
     }
 
+    /// <summary>A layer whose weight gradient goes through the blocked product, its patches made in several blocks: a warm pass allocates nothing.</summary>
+    [Fact]
+    public void ALayerMakingItsPatchesInBlocks_AllocatesNothingOnceWarm()
+    {
+        var shape = new ImageShape(4, 9, 8);
+        var conv = new Conv2D<float>(shape, 40, 3, 1, 1, WeightInit.He, seed: 4);
+        conv.ChunkValues = 3 * (int)conv.PatchValuesPerImage;
+        var x = TestData.Uniform<float>(20, shape.Count, seed: 8);
+        var y = new Matrix<float>(20, conv.OutputCount);
+        var dy = TestData.Uniform<float>(20, conv.OutputCount, seed: 9);
+        var dx = new Matrix<float>(20, shape.Count);
+        WarmPassAllocatesNothing(() =>
+        {
+            conv.Forward(x, y);
+            conv.Backward(x, y, dy, dx);
+        });
+    }
+
     /// <summary>X̂ by the definition: row (image, oy, ox), column (ky, kx, channel), the input's value there (channels last) or 0 in the padding.</summary>
     private static Matrix<double> Patches(Conv2D<double> conv, Matrix<double> x)
     {
