@@ -150,9 +150,16 @@ public class UpdateRuleTests
         var g = Enumerable.Range(0, 1000).Select(i => (float)Math.Sin(i)).ToArray();
         var state = rule.CreateState<float>(1000);
         rule.Apply<float>(w, g, state);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        rule.Apply<float>(w, g, state);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // The least of three, as AllocationTests takes them: an allocation of the step shows in every
+        // one, a one-off of the runtime's does not (AdaDelta's row failed now and then in filtered
+        // runs, the step allocating nothing in the others).
+        long least = Enumerable.Range(0, 3).Min(_ =>
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            rule.Apply<float>(w, g, state);
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        });
+        Assert.Equal(0, least);
     }
 
     /// <summary>
