@@ -76,6 +76,40 @@ public static class RowOps
         int rows = source.Rows, columns = source.Columns, w = Vector<T>.Count, j = 0;
         ref T from = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(source.Span);
         ref T to = ref System.Runtime.InteropServices.MemoryMarshal.GetReference(destination);
+        // Eight vectors a pass where the row has them: each pass reads every row's lines, so a
+        // convolution's bias gradient (dY, 25,088 rows of 64 floats for conv2 of the Fashion-MNIST
+        // CNN: 8 vectors of 256 bits) is read once instead of twice.
+        for (; j + 8 * w <= columns; j += 8 * w)
+        {
+            var s0 = Vector.LoadUnsafe(ref to, (nuint)j);
+            var s1 = Vector.LoadUnsafe(ref to, (nuint)(j + w));
+            var s2 = Vector.LoadUnsafe(ref to, (nuint)(j + 2 * w));
+            var s3 = Vector.LoadUnsafe(ref to, (nuint)(j + 3 * w));
+            var s4 = Vector.LoadUnsafe(ref to, (nuint)(j + 4 * w));
+            var s5 = Vector.LoadUnsafe(ref to, (nuint)(j + 5 * w));
+            var s6 = Vector.LoadUnsafe(ref to, (nuint)(j + 6 * w));
+            var s7 = Vector.LoadUnsafe(ref to, (nuint)(j + 7 * w));
+            for (int i = 0; i < rows; i++)
+            {
+                ref T row = ref System.Runtime.CompilerServices.Unsafe.Add(ref from, (nint)((long)i * columns + j));
+                s0 += Vector.LoadUnsafe(ref row);
+                s1 += Vector.LoadUnsafe(ref row, (nuint)w);
+                s2 += Vector.LoadUnsafe(ref row, (nuint)(2 * w));
+                s3 += Vector.LoadUnsafe(ref row, (nuint)(3 * w));
+                s4 += Vector.LoadUnsafe(ref row, (nuint)(4 * w));
+                s5 += Vector.LoadUnsafe(ref row, (nuint)(5 * w));
+                s6 += Vector.LoadUnsafe(ref row, (nuint)(6 * w));
+                s7 += Vector.LoadUnsafe(ref row, (nuint)(7 * w));
+            }
+            s0.StoreUnsafe(ref to, (nuint)j);
+            s1.StoreUnsafe(ref to, (nuint)(j + w));
+            s2.StoreUnsafe(ref to, (nuint)(j + 2 * w));
+            s3.StoreUnsafe(ref to, (nuint)(j + 3 * w));
+            s4.StoreUnsafe(ref to, (nuint)(j + 4 * w));
+            s5.StoreUnsafe(ref to, (nuint)(j + 5 * w));
+            s6.StoreUnsafe(ref to, (nuint)(j + 6 * w));
+            s7.StoreUnsafe(ref to, (nuint)(j + 7 * w));
+        }
         for (; j + 4 * w <= columns; j += 4 * w)
         {
             var s0 = Vector.LoadUnsafe(ref to, (nuint)j);

@@ -15,6 +15,7 @@ public class RowOpsTests
         data.Add(0, 5);
         // Tall and short-rowed, as a convolution's bias gradient: the sums kept in registers.
         data.Add(1000, 32);
+        data.Add(1000, 64);
         data.Add(513, 128);
         return data;
     }
