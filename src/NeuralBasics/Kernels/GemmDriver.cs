@@ -347,10 +347,17 @@ internal static unsafe class GemmDriver<T>
     /// </summary>
     internal static bool SumsInNarrowSlices(int m, int n, int k)
     {
-        // The choices Run makes, in its order.
         var kernel = GemmKernelDescription<T>.Best;
-        return kernel.VectorBits > 0 && m > 0 && k > 0 && (n <= kernel.NarrowWidth || IsDeepNarrowShape(m, k, kernel));
+        return kernel.VectorBits > 0 && m > 0 && k > 0 && TakesNarrowKernel(m, n, k, kernel);
     }
+
+    /// <summary>
+    /// Whether <see cref="Run"/> gives an m x n product k deep to the narrow kernel (N within its
+    /// width, or a deep product of few rows) rather than the blocked one: the choices Run makes, in
+    /// its order, for those that slice K their own way (<see cref="SumsInNarrowSlices"/>, <see cref="Blocks"/>).
+    /// </summary>
+    private static bool TakesNarrowKernel(int m, int n, int k, GemmKernelDescription<T> kernel) =>
+        n <= kernel.NarrowWidth || IsDeepNarrowShape(m, k, kernel);
 
     /// <summary>
     /// A deep product of few rows (<see cref="IsDeepNarrow"/>) through the narrow kernel, in column
@@ -668,7 +675,7 @@ internal static unsafe class GemmDriver<T>
     {
         if (!args.TransA)
             throw new ArgumentException("A product made in depth blocks takes A stored transposed (K x M).", nameof(args));
-        int depth = BlockDepth(args, kernel, blockDepth);
+        var (depth, kcStep) = Blocks(args, kernel, blockDepth);
         if (depth >= args.K)
         {
             var whole = args;
@@ -676,7 +683,6 @@ internal static unsafe class GemmDriver<T>
             Run(whole, maxThreads, kernel);
             return;
         }
-        int kcStep = args.KcStep > 0 ? args.KcStep : SliceDepth(args.K, GemmKernelDescription<T>.For(kernel).Blocking.KC);
         for (int p0 = 0; p0 < args.K; p0 += depth)
         {
             var block = args;
@@ -702,14 +708,16 @@ internal static unsafe class GemmDriver<T>
     /// as many as fit in <paramref name="blockDepth"/> (at least one), or all of K for a product the
     /// narrow kernels take.
     /// </summary>
-    public static int BlockDepth(in GemmArgs<T> args, GemmKernel kernel, int blockDepth)
+    public static int BlockDepth(in GemmArgs<T> args, GemmKernel kernel, int blockDepth) => Blocks(args, kernel, blockDepth).Depth;
+
+    /// <summary><see cref="BlockDepth"/> and the depth of the product's K slices (0 where A comes in one block).</summary>
+    private static (int Depth, int KcStep) Blocks(in GemmArgs<T> args, GemmKernel kernel, int blockDepth)
     {
         var description = GemmKernelDescription<T>.For(kernel);
-        bool blocked = args.M > 0 && args.N > 0 && args.K > 0 && args.N > description.NarrowWidth && !IsDeepNarrow(args, description);
-        if (!blocked)
-            return args.K;
+        if (args.M <= 0 || args.N <= 0 || args.K <= 0 || TakesNarrowKernel(args.M, args.N, args.K, description))
+            return (args.K, 0);
         int kcStep = args.KcStep > 0 ? args.KcStep : SliceDepth(args.K, description.Blocking.KC);
-        return (int)Math.Min(args.K, (long)Math.Max(1, blockDepth / kcStep) * kcStep);
+        return ((int)Math.Min(args.K, (long)Math.Max(1, blockDepth / kcStep) * kcStep), kcStep);
     }
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
