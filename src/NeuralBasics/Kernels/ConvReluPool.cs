@@ -252,36 +252,41 @@ internal static unsafe class ConvReluPool<T>
         TVec a1 = TOps.Zero, b1 = TOps.Zero, c1 = TOps.Zero, d1 = TOps.Zero;
         TVec e0 = TOps.Zero, f0 = TOps.Zero, g0 = TOps.Zero, h0 = TOps.Zero;
         TVec e1 = TOps.Zero, f1 = TOps.Zero, g1 = TOps.Zero, h1 = TOps.Zero;
+        // The eight fields' corners held in registers and one offset stepped over the taps, so each
+        // broadcast is one load from [corner + offset] with nothing computed for its address.
+        T* p0 = corner, p1 = corner + right, p2 = corner + down, p3 = p2 + right;
+        T* p4 = corner + next, p5 = p4 + right, p6 = p4 + down, p7 = p6 + right;
         T* tap = weights;
+        nint step = filters;
         for (int dy = 0; dy < g.Kernel; dy++)
         {
-            T* row = corner + (nint)dy * rowStride;
-            for (int j = 0; j < run; j++, tap += filters)
+            nint o = (nint)dy * rowStride, stop = o + run;
+            for (; o < stop; o++, tap += step)
             {
                 TVec w0 = TOps.Load(tap);
                 TVec w1 = TOps.Load(tap + w);
-                TVec x = TOps.Broadcast(row + j);
+                TVec x = TOps.Broadcast(p0 + o);
                 a0 = TOps.MultiplyAdd(x, w0, a0);
                 a1 = TOps.MultiplyAdd(x, w1, a1);
-                x = TOps.Broadcast(row + right + j);
+                x = TOps.Broadcast(p1 + o);
                 b0 = TOps.MultiplyAdd(x, w0, b0);
                 b1 = TOps.MultiplyAdd(x, w1, b1);
-                x = TOps.Broadcast(row + down + j);
+                x = TOps.Broadcast(p2 + o);
                 c0 = TOps.MultiplyAdd(x, w0, c0);
                 c1 = TOps.MultiplyAdd(x, w1, c1);
-                x = TOps.Broadcast(row + down + right + j);
+                x = TOps.Broadcast(p3 + o);
                 d0 = TOps.MultiplyAdd(x, w0, d0);
                 d1 = TOps.MultiplyAdd(x, w1, d1);
-                x = TOps.Broadcast(row + next + j);
+                x = TOps.Broadcast(p4 + o);
                 e0 = TOps.MultiplyAdd(x, w0, e0);
                 e1 = TOps.MultiplyAdd(x, w1, e1);
-                x = TOps.Broadcast(row + next + right + j);
+                x = TOps.Broadcast(p5 + o);
                 f0 = TOps.MultiplyAdd(x, w0, f0);
                 f1 = TOps.MultiplyAdd(x, w1, f1);
-                x = TOps.Broadcast(row + next + down + j);
+                x = TOps.Broadcast(p6 + o);
                 g0 = TOps.MultiplyAdd(x, w0, g0);
                 g1 = TOps.MultiplyAdd(x, w1, g1);
-                x = TOps.Broadcast(row + next + down + right + j);
+                x = TOps.Broadcast(p7 + o);
                 h0 = TOps.MultiplyAdd(x, w0, h0);
                 h1 = TOps.MultiplyAdd(x, w1, h1);
             }
