@@ -49,6 +49,9 @@ internal static unsafe class KernelThreads
     private static void* s_state;
     private static int s_parts;
     private static int s_nextPart;
+    private static int s_nextSlot;
+    [ThreadStatic]
+    private static int t_slot;
     private static int s_pendingParticipants;
     private static ExceptionDispatchInfo? s_failure;
 
@@ -60,13 +63,25 @@ internal static unsafe class KernelThreads
         Gemm.DefaultMaxDegreeOfParallelism is > 0 and var cap ? Math.Min(cap, MaxParallelism) : MaxParallelism;
 
     /// <summary>
-    /// Runs <paramref name="body"/>(<paramref name="state"/>, part) for every part in
-    /// [0, <paramref name="parts"/>) and returns when all have finished. <paramref name="state"/>
-    /// must stay valid until then (the caller's stack is fine: the caller waits).
+    /// Which of the threads running the current call's parts this one is: 0 on the thread that made
+    /// the call, 1, 2, … on the workers that joined it, always less than the call's
+    /// <c>maxThreads</c> and its parts (and than <see cref="MaxParallelism"/>). A part that needs a
+    /// buffer of its own takes the one of this index: parts that run one after another on a thread
+    /// share it, parts that run at the same time never do. A nested call, run on its caller's
+    /// thread, keeps the caller's index.
     /// </summary>
-    public static void Run(delegate*<void*, int, void> body, void* state, int parts)
+    public static int Slot => t_slot;
+
+    /// <summary>
+    /// Runs <paramref name="body"/>(<paramref name="state"/>, part) for every part in
+    /// [0, <paramref name="parts"/>) and returns when all have finished, on at most
+    /// <paramref name="maxThreads"/> threads (0: as many as there are parts and cores); the threads
+    /// take the parts as they come free. <paramref name="state"/> must stay valid until then (the
+    /// caller's stack is fine: the caller waits).
+    /// </summary>
+    public static void Run(delegate*<void*, int, void> body, void* state, int parts, int maxThreads = 0)
     {
-        if (parts <= 1 || MaxParallelism == 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        if (parts <= 1 || MaxParallelism == 1 || maxThreads == 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
             for (int part = 0; part < parts; part++)
                 body(state, part);
@@ -77,15 +92,18 @@ internal static unsafe class KernelThreads
         {
             EnsureWorkers();
             int helpers = Math.Min(parts - 1, s_workers!.Length);
+            if (maxThreads > 1)
+                helpers = Math.Min(helpers, maxThreads - 1);
             s_body = body;
             s_state = state;
             s_parts = parts;
             s_nextPart = 0;
+            s_nextSlot = 0;
             s_failure = null;
             s_pendingParticipants = helpers + 1;
             s_done = false;
             s_wake.Release(helpers);
-            Participate();
+            Participate(0);
             if (!SpinUntil(static () => s_done))
             {
                 lock (s_doneLock)
@@ -134,8 +152,10 @@ internal static unsafe class KernelThreads
         ((IKernelParts)GCHandle.FromIntPtr(job.Work).Target!).RunPart(part, job.Parts);
     }
 
-    private static void Participate()
+    /// <summary>Takes parts until none is left, as participant <paramref name="slot"/> (<see cref="Slot"/>).</summary>
+    private static void Participate(int slot)
     {
+        t_slot = slot;
         try
         {
             int part;
@@ -183,7 +203,7 @@ internal static unsafe class KernelThreads
         {
             if (!SpinUntil(static () => s_wake.CurrentCount > 0 && s_wake.Wait(0)))
                 s_wake.Wait();
-            Participate();
+            Participate(Interlocked.Increment(ref s_nextSlot));
         }
     }
 

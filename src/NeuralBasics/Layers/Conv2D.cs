@@ -21,17 +21,20 @@ namespace NeuralBasics.Layers;
 /// <c>db = Σ dY</c> over pixels, <c>dX̂ = dY·Wᵀ</c>, and dX adds each row of dX̂ back over its field.
 /// </para>
 /// <para>
-/// The batch goes through a chunk of images at a time (<see cref="DefaultChunkValues"/> patch values), so
-/// a chunk of X̂ (or dX̂) stays in cache between being written and being read. The layer keeps X̂
-/// for its backward pass, so one instance serves one thread; <see cref="Clone"/> gives another
-/// thread its own. Once its buffers have grown, a pass allocates nothing.
+/// The batch goes through a chunk of images at a time (<see cref="DefaultChunkValues"/> patch values
+/// among the cores), so a chunk of X̂ (or dX̂) stays in cache between being written and being read;
+/// the cores take the chunks as they come free, each making its chunk's patches, multiplying them
+/// and pooling or scattering the result on its own. The weight gradient makes X̂ again from the
+/// input rather than keep it. The layer's buffers serve one pass at a time, so one instance serves
+/// one thread; <see cref="Clone"/> gives another thread its own. Once its buffers have grown, a
+/// pass allocates nothing.
 /// </para>
 /// </remarks>
 public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Parameter<T>[] _parameters;
-    private T[] _patches = [], _patchGradients = [];
+    private T[] _patches = [], _chunkOutput = [];
 
     /// <summary>
     /// A convolution of <paramref name="input"/> images with <paramref name="filters"/> filters of
@@ -113,10 +116,15 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     /// <summary>The chunk size this instance uses: <see cref="DefaultChunkValues"/>, smaller in tests that need several chunks.</summary>
     internal int ChunkValues { get; set; } = DefaultChunkValues;
 
-    /// <summary>The images per chunk for a batch of <paramref name="images"/>: equal chunks of at most <see cref="ChunkValues"/> patch values (at least one image).</summary>
-    private int ChunkImages(int images)
+    /// <summary>
+    /// The images per chunk for a batch of <paramref name="images"/> split between
+    /// <paramref name="threads"/> cores: equal chunks of at most <see cref="ChunkValues"/> /
+    /// <paramref name="threads"/> patch values (at least one image), so that the chunks the cores
+    /// hold at once come to a chunk's worth.
+    /// </summary>
+    private int ChunkImages(int images, int threads)
     {
-        int most = Math.Max(1, ChunkValues / (Pixels * PatchSize));
+        int most = Math.Max(1, ChunkValues / Math.Max(1, threads) / (Pixels * PatchSize));
         int chunks = (images + most - 1) / most;
         return Math.Max(1, (images + chunks - 1) / Math.Max(1, chunks));
     }
@@ -140,21 +148,102 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         ForwardChunks(input, output, activated);
     }
 
-    private void ForwardChunks(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output, MatrixSpan<T> activated)
+    private unsafe void ForwardChunks(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> output, MatrixSpan<T> activated)
     {
-        int images = input.Rows, chunk = ChunkImages(images);
-        // Each chunk's patches multiplied while still in cache; the backward pass makes them again.
-        var buffer = Grow(ref _patches, checked(Math.Min(images, chunk) * Pixels * PatchSize));
-        for (int first = 0; first < images; first += chunk)
+        fixed (T* y = output.Span)
+        fixed (T* relu = activated.Span)
+            RunChunks(input, &ForwardChunk, y, relu, default, null);
+    }
+
+    /// <summary>A chunk of <see cref="Forward"/>: its patches, then Y = X̂W + b (and the ReLU) into the layer's output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ForwardChunk(ref ChunkJob job, int first, int count, int slot)
+    {
+        T* buffer = job.Patches(slot);
+        var g = job.Geometry;
+        int rows = count * g.PatchesPerImage, filters = job.Filters;
+        PatchRows(job.Input, g, (long)first * g.PatchesPerImage, (long)(first + count) * g.PatchesPerImage, buffer);
+        var y = new MatrixSpan<T>(new Span<T>(job.Output + (long)first * g.PatchesPerImage * filters, rows * filters), rows, filters);
+        var relu = job.Activated == null ? default : new MatrixSpan<T>(new Span<T>(job.Activated + (long)first * g.PatchesPerImage * filters, rows * filters), rows, filters);
+        Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(new ReadOnlySpan<T>(buffer, rows * g.PatchSize), rows, g.PatchSize), job.WeightMatrix, job.BiasRow, y,
+            relu.IsEmpty ? FusedActivation.None : FusedActivation.Relu, relu, maxDegreeOfParallelism: job.ProductThreads);
+    }
+
+    /// <summary>
+    /// The state of a pass that goes through the batch a chunk of images at a time: the cores take
+    /// the chunks as they come free, each with a buffer of its own (<see cref="KernelThreads.Slot"/>)
+    /// and products on its own core, so a chunk's patches stay in the cache of the core that made
+    /// them and no core waits for the other between the steps of a chunk.
+    /// </summary>
+    private unsafe struct ChunkJob
+    {
+        public delegate*<ref ChunkJob, int, int, int, void> Body;
+        public T* Input, Output, Activated, Weights, Bias, Gradient, Buffers, Outputs;
+        public ulong* Winners;
+        public int Images, Chunk, Filters, OutputsPerImage;
+        /// <summary>The cores each chunk's products may use: 1 where the chunks are split between the cores, 0 (all) where there are fewer chunks than cores.</summary>
+        public int ProductThreads;
+        public Geometry Geometry;
+        public ConvPoolGeometry Pool;
+
+        public readonly ReadOnlyMatrixSpan<T> WeightMatrix => new(new ReadOnlySpan<T>(Weights, Geometry.PatchSize * Filters), Geometry.PatchSize, Filters);
+
+        public readonly ReadOnlySpan<T> BiasRow => new(Bias, Filters);
+
+        /// <summary>The patch buffer of <paramref name="slot"/>: a chunk's patch values.</summary>
+        public readonly T* Patches(int slot) => Buffers + (long)slot * Chunk * Geometry.PatchesPerImage * Geometry.PatchSize;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> over the batch a chunk of images at a time (<see cref="ChunkJob"/>),
+    /// the chunks split between the cores; each core's buffers hold a chunk's patch values, and its
+    /// output where <paramref name="keepsOutput"/>. The
+    /// results do not depend on the chunks or on which core takes which: every row of a product
+    /// has the same bits whatever rows are multiplied with it, and each image is written by one chunk.
+    /// </summary>
+    private unsafe void RunChunks(ReadOnlyMatrixSpan<T> input, delegate*<ref ChunkJob, int, int, int, void> body, T* output, T* activated, ReadOnlyMatrixSpan<T> gradient, ulong* winners,
+        bool keepsOutput = false)
+    {
+        int images = input.Rows;
+        if (images == 0)
+            return;
+        int threads = KernelThreads.DefaultParallelism, chunk = ChunkImages(images, threads);
+        int chunks = (images + chunk - 1) / chunk;
+        // Fewer chunks than cores (a small batch): one chunk at a time, its products on every core.
+        if (chunks < threads)
+            threads = 1;
+        var buffers = Grow(ref _patches, checked(threads * chunk * Pixels * PatchSize));
+        var outputs = keepsOutput ? Grow(ref _chunkOutput, checked(threads * chunk * OutputCount)) : default;
+        fixed (T* x = input.Span)
+        fixed (T* w = Weights.Value.Span)
+        fixed (T* b = Biases.Value.Span)
+        fixed (T* dy = gradient.Span)
+        fixed (T* buffer = buffers)
+        fixed (T* output0 = outputs)
         {
-            int count = Math.Min(chunk, images - first), rows = count * Pixels;
-            var patches = buffer[..(rows * PatchSize)];
-            ToPatches(input.SliceRows(first, count), patches);
-            var y = new MatrixSpan<T>(output.Span.Slice(first * OutputCount, count * OutputCount), rows, Filters);
-            var relu = activated.IsEmpty ? default : new MatrixSpan<T>(activated.Span.Slice(first * OutputCount, count * OutputCount), rows, Filters);
-            Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(patches, rows, PatchSize), Weights.Value.AsReadOnlySpan(), Biases.Value.Span, y,
-                activated.IsEmpty ? FusedActivation.None : FusedActivation.Relu, relu);
+            var job = new ChunkJob
+            {
+                Body = body, Input = x, Output = output, Activated = activated, Weights = w, Bias = b, Gradient = dy, Buffers = buffer, Outputs = output0, Winners = winners,
+                Images = images, Chunk = chunk, Filters = Filters, OutputsPerImage = OutputCount, Geometry = Shape, Pool = PoolGeometry,
+                ProductThreads = threads > 1 ? 1 : 0,
+            };
+            if (threads == 1)
+            {
+                for (int first = 0; first < images; first += chunk)
+                    body(ref job, first, Math.Min(chunk, images - first), 0);
+            }
+            else
+            {
+                KernelThreads.Run(&RunChunk, &job, chunks, threads);
+            }
         }
+    }
+
+    private static unsafe void RunChunk(void* state, int part)
+    {
+        ref var job = ref *(ChunkJob*)state;
+        int first = part * job.Chunk;
+        job.Body(ref job, first, Math.Min(job.Chunk, job.Images - first), KernelThreads.Slot);
     }
 
     /// <inheritdoc/>
@@ -196,25 +285,28 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
             Gemm.MultiplyTransposeAMadeInBlocks(PatchSize, dy, Weights.Gradient.AsSpan(), depth, &FillPatchRows, &job);
         }
         RowOps.ColumnSums(dy, Biases.Gradient.Span);
-        InputGradient(images, dy, inputGradient);
+        InputGradient(input, dy, inputGradient);
     }
 
     /// <summary>dX from the output gradient <paramref name="dy"/> (pixels x filters); nothing when <paramref name="inputGradient"/> is empty.</summary>
-    private void InputGradient(int images, ReadOnlyMatrixSpan<T> dy, MatrixSpan<T> inputGradient)
+    private unsafe void InputGradient(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> dy, MatrixSpan<T> inputGradient)
     {
         if (inputGradient.IsEmpty)
             return;
-        // dX̂ = dY·Wᵀ a chunk at a time, each added back over its receptive fields while in cache.
-        int chunk = ChunkImages(images);
-        var buffer = Grow(ref _patchGradients, checked(Math.Min(images, chunk) * Pixels * PatchSize));
-        for (int first = 0; first < images; first += chunk)
-        {
-            int count = Math.Min(chunk, images - first), chunkRows = count * Pixels;
-            var patchGradients = buffer[..(chunkRows * PatchSize)];
-            Gemm.MultiplyTransposeB(dy.SliceRows(first * Pixels, chunkRows), Weights.Value.AsReadOnlySpan(),
-                new MatrixSpan<T>(patchGradients, chunkRows, PatchSize));
-            FromPatches(patchGradients, inputGradient.SliceRows(first, count));
-        }
+        fixed (T* dx = inputGradient.Span)
+            RunChunks(input, &InputGradientChunk, dx, null, dy, null);
+    }
+
+    /// <summary>A chunk of dX: dX̂ = dY·Wᵀ for its pixels, each row added back over its receptive field while in cache.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void InputGradientChunk(ref ChunkJob job, int first, int count, int slot)
+    {
+        T* buffer = job.Patches(slot);
+        var g = job.Geometry;
+        int rows = count * g.PatchesPerImage, filters = job.Filters;
+        var dy = new ReadOnlyMatrixSpan<T>(new ReadOnlySpan<T>(job.Gradient + (long)first * g.PatchesPerImage * filters, rows * filters), rows, filters);
+        Gemm.MultiplyTransposeB(dy, job.WeightMatrix, new MatrixSpan<T>(new Span<T>(buffer, rows * g.PatchSize), rows, g.PatchSize), maxDegreeOfParallelism: job.ProductThreads);
+        FromPatchRows(buffer, job.Output, g, first, first + count);
     }
 
     /// <summary>
@@ -249,9 +341,6 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     /// <summary>The values a batch row keeps in the pooled pass: the padded image through the one-pass kernel, none through the GEMM (the winners are bits).</summary>
     internal long PooledValuesPerImage => PoolsInKernel ? PoolGeometry.PaddedLength : 0;
 
-    /// <summary>One chunk of images' output through the GEMM, pooled from here while in cache.</summary>
-    private T[] _chunkOutput = [];
-
     /// <summary>
     /// This layer, a ReLU and 2 x 2 max-pooling in one pass (<see cref="CanPoolInPass"/> must hold):
     /// <paramref name="pooled"/> = maxpool(max(0, X̂W + b)), the same bits as the three layers apart,
@@ -281,7 +370,7 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         }
         else
         {
-            ForwardPooledByGemm(input, pooled, g);
+            ForwardPooledByGemm(input, pooled);
         }
         _pooledImages = images;
     }
@@ -290,25 +379,26 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     /// The pooled pass through the GEMM: a chunk of images at a time, max(0, X̂W + b) into a chunk
     /// buffer, then pooled from it while in cache; the layer's whole output is never written.
     /// </summary>
-    private unsafe void ForwardPooledByGemm(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> pooled, in ConvPoolGeometry g)
+    private unsafe void ForwardPooledByGemm(ReadOnlyMatrixSpan<T> input, MatrixSpan<T> pooled)
     {
-        int images = input.Rows, chunk = ChunkImages(images);
-        var buffer = Grow(ref _patches, checked(Math.Min(images, chunk) * Pixels * PatchSize));
-        var output = Grow(ref _chunkOutput, checked(Math.Min(images, chunk) * OutputCount));
-        int perImage = ConvReluPool<T>.WinnersPerImage(g);
-        for (int first = 0; first < images; first += chunk)
-        {
-            int count = Math.Min(chunk, images - first), rows = count * Pixels;
-            var patches = buffer[..(rows * PatchSize)];
-            ToPatches(input.SliceRows(first, count), patches);
-            var y = new MatrixSpan<T>(output[..(count * OutputCount)], rows, Filters);
-            Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(patches, rows, PatchSize), Weights.Value.AsReadOnlySpan(), Biases.Value.Span, y,
-                FusedActivation.Relu, y);
-            fixed (T* values = output)
-            fixed (T* to = pooled.Span)
-            fixed (ulong* won = _winners)
-                ConvReluPool<T>.Pool(values, to + (long)first * g.PooledLength, won + (long)first * perImage, g, count);
-        }
+        fixed (T* to = pooled.Span)
+        fixed (ulong* won = _winners)
+            RunChunks(input, &ForwardPooledChunk, to, null, default, won, keepsOutput: true);
+    }
+
+    /// <summary>A chunk of <see cref="ForwardPooledByGemm"/>: its patches, max(0, X̂W + b) after them in the buffer, then pooled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void ForwardPooledChunk(ref ChunkJob job, int first, int count, int slot)
+    {
+        T* buffer = job.Patches(slot);
+        var g = job.Geometry;
+        int rows = count * g.PatchesPerImage, filters = job.Filters;
+        PatchRows(job.Input, g, (long)first * g.PatchesPerImage, (long)(first + count) * g.PatchesPerImage, buffer);
+        T* values = job.Outputs + (long)slot * job.Chunk * job.OutputsPerImage;
+        var y = new MatrixSpan<T>(new Span<T>(values, rows * filters), rows, filters);
+        Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(new ReadOnlySpan<T>(buffer, rows * g.PatchSize), rows, g.PatchSize), job.WeightMatrix, job.BiasRow, y,
+            FusedActivation.Relu, y, maxDegreeOfParallelism: job.ProductThreads);
+        ConvReluPool<T>.Pool(values, job.Output + (long)first * job.Pool.PooledLength, job.Winners + (long)first * ConvReluPool<T>.WinnersPerImage(job.Pool), job.Pool, count);
     }
 
     /// <summary>
@@ -343,7 +433,7 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         if (inputGradient.IsEmpty)
             return;
         Expand(pooledGradient, outputGradient, g, images);
-        InputGradient(images, dy, inputGradient);
+        InputGradient(input, dy, inputGradient);
     }
 
     private T[] _scratch = [];
@@ -396,40 +486,9 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         public int FirstRow;
     }
 
-    /// <summary>X̂: every output pixel's receptive field as a row, zeros where it covers the padding; images split between the cores.</summary>
-    private unsafe void ToPatches(ReadOnlyMatrixSpan<T> input, Span<T> patches)
-    {
-        fixed (T* images = input.Span)
-        fixed (T* rows = patches)
-        {
-            var job = new PatchJob { Images = images, Patches = rows, Geometry = Shape };
-            RowRanges.Run(&ToPatchesPart, &job, input.Rows, job.Geometry.PatchesPerImage * job.Geometry.PatchSize);
-        }
-    }
-
-    /// <summary>dX = each row of dX̂ added back over its receptive field (the padding's share dropped); images split between the cores.</summary>
-    private unsafe void FromPatches(ReadOnlySpan<T> patchGradients, MatrixSpan<T> inputGradient)
-    {
-        fixed (T* images = inputGradient.Span)
-        fixed (T* rows = patchGradients)
-        {
-            var job = new PatchJob { Images = images, Patches = rows, Geometry = Shape };
-            RowRanges.Run(&FromPatchesPart, &job, inputGradient.Rows, job.Geometry.PatchesPerImage * job.Geometry.PatchSize);
-        }
-    }
-
     // The parts below are compiled optimized from their first call, as the kernels are: otherwise
     // their loops start in tier-0 code and move to on-stack-replaced code, which a profile of
     // conv2's backward pass still showed running after thousands of calls.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void ToPatchesPart(void* state, int first, int end)
-    {
-        ref var job = ref *(PatchJob*)state;
-        var g = job.Geometry;
-        long pixels = g.PatchesPerImage;
-        PatchRows(job.Images, g, first * pixels, end * pixels, job.Patches + first * pixels * g.PatchSize);
-    }
-
     /// <summary>
     /// The fill of <see cref="Gemm.MultiplyTransposeAMadeInBlocks"/>: X̂'s rows <paramref name="first"/>
     /// .. + <paramref name="count"/> - 1 into the job's buffer, split between the cores.
@@ -455,6 +514,7 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     /// <paramref name="images"/> (each output pixel's receptive field, zeros where it covers the
     /// padding; row r is pixel r mod P of image r / P) into <paramref name="to"/>, one after another.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PatchRows(T* images, in Geometry g, long first, long end, T* to)
     {
         if (first >= end)
@@ -526,16 +586,19 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     /// <summary>Up to this many values a row of a receptive field is copied or cleared by a plain loop.</summary>
     private const int SmallRun = 16;
 
+    /// <summary>
+    /// dX of images <paramref name="first"/> .. <paramref name="end"/> - 1 (into <paramref name="images"/>,
+    /// the batch's input gradient) from their rows of dX̂ at <paramref name="patches"/>: each row added
+    /// back over its receptive field, the padding's share dropped.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void FromPatchesPart(void* state, int first, int end)
+    private static unsafe void FromPatchRows(T* patches, T* images, in Geometry g, int first, int end)
     {
-        ref var job = ref *(PatchJob*)state;
-        var g = job.Geometry;
         int run = g.Kernel * g.Channels;
+        T* patch = patches;
         for (int n = first; n < end; n++)
         {
-            T* image = job.Images + (long)n * g.ImageLength;
-            T* patch = job.Patches + (long)n * g.PatchesPerImage * g.PatchSize;
+            T* image = images + (long)n * g.ImageLength;
             Clear(image, g.ImageLength);
             for (int oy = 0; oy < g.OutHeight; oy++)
             {

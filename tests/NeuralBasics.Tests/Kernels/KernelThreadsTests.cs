@@ -4,7 +4,8 @@ namespace NeuralBasics.Tests.Kernels;
 
 /// <summary>
 /// The kernel worker pool: a caller that has to block until a worker finishes the last part
-/// (longer than the workers' and the caller's spin) returns only after it, and allocates nothing.
+/// (longer than the workers' and the caller's spin) returns only after it, and allocates nothing;
+/// the threads of a call have slots of their own, below its cap on threads.
 /// </summary>
 [Collection(AllocationCollection.Name)]
 public unsafe class KernelThreadsTests
@@ -34,6 +35,52 @@ public unsafe class KernelThreadsTests
                 return;
         }
         Assert.Fail("No worker took a part in 50 calls.");
+    }
+
+    private static int[] s_slotBusy = [], s_slotThread = [];
+    private static int s_overlaps, s_tooHigh, s_moved, s_callerNotZero, s_maxThreads;
+
+    [Theory]
+    [InlineData(64, 0)]
+    [InlineData(64, 2)]
+    [InlineData(3, 0)]
+    public void Slots_AreNeverSharedByPartsRunningAtOnce_AndStayWithinTheCall(int parts, int maxThreads)
+    {
+        int most = Math.Min(parts, maxThreads > 0 ? Math.Min(maxThreads, KernelThreads.MaxParallelism) : KernelThreads.MaxParallelism);
+        s_maxThreads = most;
+        for (int call = 0; call < 20; call++)
+        {
+            s_slotBusy = new int[KernelThreads.MaxParallelism];
+            s_slotThread = new int[KernelThreads.MaxParallelism];
+            s_overlaps = s_tooHigh = s_moved = s_callerNotZero = 0;
+            s_callerThread = Environment.CurrentManagedThreadId;
+            KernelThreads.Run(&SlotPart, null, parts, maxThreads);
+            Assert.Equal(0, s_tooHigh);
+            Assert.Equal(0, s_overlaps);
+            Assert.Equal(0, s_moved);
+            Assert.Equal(0, s_callerNotZero);
+            Assert.Equal(0, KernelThreads.Slot);
+        }
+    }
+
+    private static void SlotPart(void* state, int part)
+    {
+        int slot = KernelThreads.Slot, thread = Environment.CurrentManagedThreadId;
+        if (slot < 0 || slot >= s_maxThreads)
+        {
+            Interlocked.Increment(ref s_tooHigh);
+            return;
+        }
+        if (thread == s_callerThread && slot != 0)
+            Interlocked.Increment(ref s_callerNotZero);
+        // One thread per slot in a call, and never two parts in one slot at once.
+        int owner = Interlocked.CompareExchange(ref s_slotThread[slot], thread, 0);
+        if (owner != 0 && owner != thread)
+            Interlocked.Increment(ref s_moved);
+        if (Interlocked.Exchange(ref s_slotBusy[slot], 1) != 0)
+            Interlocked.Increment(ref s_overlaps);
+        Thread.SpinWait(2000);
+        Volatile.Write(ref s_slotBusy[slot], 0);
     }
 
     private static void Nothing(void* state, int part)
