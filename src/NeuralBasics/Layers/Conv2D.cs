@@ -34,7 +34,8 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     where T : unmanaged, IFloatingPointIeee754<T>
 {
     private readonly Parameter<T>[] _parameters;
-    private T[] _patches = [], _chunkOutput = [];
+    // Line-aligned (AlignedMemory): the patch rows are copied and read by whole vectors.
+    private Memory<T> _patches, _chunkOutput;
 
     /// <summary>
     /// A convolution of <paramref name="input"/> images with <paramref name="filters"/> filters of
@@ -212,8 +213,8 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         // Fewer chunks than cores (a small batch): one chunk at a time, its products on every core.
         if (chunks < threads)
             threads = 1;
-        var buffers = Grow(ref _patches, checked(threads * chunk * Pixels * PatchSize));
-        var outputs = keepsOutput ? Grow(ref _chunkOutput, checked(threads * chunk * OutputCount)) : default;
+        var buffers = GrowAligned(ref _patches, checked(threads * chunk * Pixels * PatchSize));
+        var outputs = keepsOutput ? GrowAligned(ref _chunkOutput, checked(threads * chunk * OutputCount)) : default;
         fixed (T* x = input.Span)
         fixed (T* w = Weights.Value.Span)
         fixed (T* b = Biases.Value.Span)
@@ -277,7 +278,7 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     {
         int images = input.Rows, rows = dy.Rows;
         int depth = Gemm.MadeInBlocksDepth<T>(PatchSize, Filters, rows, Math.Max(1, BlockValues / PatchSize));
-        var buffer = Grow(ref _patches, checked(depth * PatchSize));
+        var buffer = GrowAligned(ref _patches, checked(depth * PatchSize));
         fixed (T* x = input.Span)
         fixed (T* block = buffer)
         {
@@ -455,6 +456,14 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         return buffer.AsSpan(0, length);
     }
 
+    /// <summary>The first <paramref name="length"/> values of <paramref name="buffer"/>, grown (never shrunk) to hold them, line-aligned from 85,000 bytes (<see cref="AlignedMemory"/>).</summary>
+    private static Span<T> GrowAligned(ref Memory<T> buffer, int length)
+    {
+        if (buffer.Length < length)
+            buffer = AlignedMemory.Allocate<T>(length);
+        return buffer.Span[..length];
+    }
+
     /// <summary>The sizes the patch loops need, copied into their job.</summary>
     private readonly record struct Geometry(int Channels, int Height, int Width, int Kernel, int Stride, int Padding, int OutHeight, int OutWidth)
     {
@@ -551,40 +560,44 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     }
 
     /// <summary>
-    /// Copies <paramref name="count"/> values. A receptive field's row is often a few values (3 for a
-    /// 3x3 kernel over one channel), where a plain loop beats a span copy's set-up several times over.
+    /// Copies <paramref name="count"/> values by vectors inline: a receptive field's row is a few
+    /// values (3 for a 3x3 kernel over one channel) or a few vectors (96 floats over 32 channels),
+    /// where a call to the memory copy costs more than the copy.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Copy(T* from, T* to, int count)
     {
-        if (count <= SmallRun)
-        {
-            for (int i = 0; i < count; i++)
-                to[i] = from[i];
-        }
-        else
-        {
-            new ReadOnlySpan<T>(from, count).CopyTo(new Span<T>(to, count));
-        }
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+            for (; i + Vector512<T>.Count <= count; i += Vector512<T>.Count)
+                Vector512.Load(from + i).Store(to + i);
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+            for (; i + Vector256<T>.Count <= count; i += Vector256<T>.Count)
+                Vector256.Load(from + i).Store(to + i);
+        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+            for (; i + Vector128<T>.Count <= count; i += Vector128<T>.Count)
+                Vector128.Load(from + i).Store(to + i);
+        for (; i < count; i++)
+            to[i] = from[i];
     }
 
-    /// <summary>Zeros <paramref name="count"/> values, by a plain loop when they are few (see <see cref="Copy"/>).</summary>
+    /// <summary>Zeros <paramref name="count"/> values by vectors inline (see <see cref="Copy"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void Clear(T* to, int count)
     {
-        if (count <= SmallRun)
-        {
-            for (int i = 0; i < count; i++)
-                to[i] = T.Zero;
-        }
-        else
-        {
-            new Span<T>(to, count).Clear();
-        }
+        int i = 0;
+        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
+            for (; i + Vector512<T>.Count <= count; i += Vector512<T>.Count)
+                Vector512<T>.Zero.Store(to + i);
+        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
+            for (; i + Vector256<T>.Count <= count; i += Vector256<T>.Count)
+                Vector256<T>.Zero.Store(to + i);
+        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
+            for (; i + Vector128<T>.Count <= count; i += Vector128<T>.Count)
+                Vector128<T>.Zero.Store(to + i);
+        for (; i < count; i++)
+            to[i] = T.Zero;
     }
-
-    /// <summary>Up to this many values a row of a receptive field is copied or cleared by a plain loop.</summary>
-    private const int SmallRun = 16;
 
     /// <summary>
     /// dX of images <paramref name="first"/> .. <paramref name="end"/> - 1 (into <paramref name="images"/>,
