@@ -152,13 +152,11 @@ internal static unsafe class ConvReluPool<T>
                 if (registers32 && vectors % 2 == 0)
                 {
                     // Two blocks side by side (sixteen accumulators): twice the independent chains per weight loaded.
-                    for (; wx + 2 <= half; wx += 2, pooled += 2 * g.Filters, winners += 2 * vectors)
-                    {
-                        T* corner = image + (nint)(2 * wy) * down + (2 * wx) * right;
-                        for (int v = 0; v < vectors; v += 2)
-                            BlockPair<TVec, TOps>(corner, right, down, rowStride, job.Weights + v * w, job.Bias + v * w, pooled + v * w, winners + v,
-                                g.Filters, vectors, g, check);
-                    }
+                    int pairs = half / 2;
+                    BlockPairs<TVec, TOps>(image + (nint)(2 * wy) * down, pairs, right, down, rowStride, job.Weights, job.Bias, pooled, winners, g, check);
+                    wx = 2 * pairs;
+                    pooled += 2 * pairs * g.Filters;
+                    winners += 2 * pairs * vectors;
                 }
                 for (; wx < half; wx++, pooled += g.Filters, winners += vectors)
                 {
@@ -236,65 +234,77 @@ internal static unsafe class ConvReluPool<T>
     }
 
     /// <summary>
-    /// Two 2 x 2 blocks side by side (the second's corner 2·<paramref name="right"/> on) for two
-    /// vectors of filters: sixteen accumulators, for targets with 32 vector registers. Each output is
-    /// the same chain as in <see cref="Block"/>, so the same bits.
+    /// A row of <paramref name="pairs"/> pairs of 2 x 2 blocks side by side (a pair's second corner
+    /// 2·<paramref name="right"/> after its first, the next pair's 4·<paramref name="right"/>), the
+    /// first at <paramref name="rowCorner"/>, two vectors of filters at a time: sixteen accumulators,
+    /// for targets with 32 vector registers. Each output is the same chain as in <see cref="Block"/>,
+    /// so the same bits. A method of its own, called once a row: inlined, its locals exceeded what
+    /// the JIT inlines (it made a call per pair of blocks, twelve arguments each), and the row's loop
+    /// keeps the eight fields' corners in registers.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining | MethodImplOptions.AggressiveOptimization)]
-    private static void BlockPair<TVec, TOps>(T* corner, nint right, nint down, int rowStride, T* weights, T* bias, T* pooled, ulong* winners,
-        int filters, int vectors, in ConvPoolGeometry g, bool check)
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void BlockPairs<TVec, TOps>(T* rowCorner, int pairs, nint right, nint down, int rowStride, T* weights, T* bias, T* pooled, ulong* winners,
+        in ConvPoolGeometry g, bool check)
         where TVec : unmanaged
         where TOps : struct, IVectorOps<TVec, T>
     {
-        int w = TOps.Count, run = g.Kernel * g.Channels;
-        nint next = 2 * right;
-        TVec a0 = TOps.Zero, b0 = TOps.Zero, c0 = TOps.Zero, d0 = TOps.Zero;
-        TVec a1 = TOps.Zero, b1 = TOps.Zero, c1 = TOps.Zero, d1 = TOps.Zero;
-        TVec e0 = TOps.Zero, f0 = TOps.Zero, g0 = TOps.Zero, h0 = TOps.Zero;
-        TVec e1 = TOps.Zero, f1 = TOps.Zero, g1 = TOps.Zero, h1 = TOps.Zero;
-        // The eight fields' corners held in registers and one offset stepped over the taps, so each
-        // broadcast is one load from [corner + offset] with nothing computed for its address.
-        T* p0 = corner, p1 = corner + right, p2 = corner + down, p3 = p2 + right;
-        T* p4 = corner + next, p5 = p4 + right, p6 = p4 + down, p7 = p6 + right;
-        T* tap = weights;
-        nint step = filters;
-        for (int dy = 0; dy < g.Kernel; dy++)
+        int w = TOps.Count, run = g.Kernel * g.Channels, filters = g.Filters, vectors = filters / w;
+        nint next = 2 * right, step = filters;
+        for (int pair = 0; pair < pairs; pair++, pooled += 2 * filters, winners += 2 * vectors)
         {
-            nint o = (nint)dy * rowStride, stop = o + run;
-            for (; o < stop; o++, tap += step)
+            T* corner = rowCorner + pair * 2 * next;
+            for (int v = 0; v < vectors; v += 2)
             {
-                TVec w0 = TOps.Load(tap);
-                TVec w1 = TOps.Load(tap + w);
-                TVec x = TOps.Broadcast(p0 + o);
-                a0 = TOps.MultiplyAdd(x, w0, a0);
-                a1 = TOps.MultiplyAdd(x, w1, a1);
-                x = TOps.Broadcast(p1 + o);
-                b0 = TOps.MultiplyAdd(x, w0, b0);
-                b1 = TOps.MultiplyAdd(x, w1, b1);
-                x = TOps.Broadcast(p2 + o);
-                c0 = TOps.MultiplyAdd(x, w0, c0);
-                c1 = TOps.MultiplyAdd(x, w1, c1);
-                x = TOps.Broadcast(p3 + o);
-                d0 = TOps.MultiplyAdd(x, w0, d0);
-                d1 = TOps.MultiplyAdd(x, w1, d1);
-                x = TOps.Broadcast(p4 + o);
-                e0 = TOps.MultiplyAdd(x, w0, e0);
-                e1 = TOps.MultiplyAdd(x, w1, e1);
-                x = TOps.Broadcast(p5 + o);
-                f0 = TOps.MultiplyAdd(x, w0, f0);
-                f1 = TOps.MultiplyAdd(x, w1, f1);
-                x = TOps.Broadcast(p6 + o);
-                g0 = TOps.MultiplyAdd(x, w0, g0);
-                g1 = TOps.MultiplyAdd(x, w1, g1);
-                x = TOps.Broadcast(p7 + o);
-                h0 = TOps.MultiplyAdd(x, w0, h0);
-                h1 = TOps.MultiplyAdd(x, w1, h1);
+                TVec a0 = TOps.Zero, b0 = TOps.Zero, c0 = TOps.Zero, d0 = TOps.Zero;
+                TVec a1 = TOps.Zero, b1 = TOps.Zero, c1 = TOps.Zero, d1 = TOps.Zero;
+                TVec e0 = TOps.Zero, f0 = TOps.Zero, g0 = TOps.Zero, h0 = TOps.Zero;
+                TVec e1 = TOps.Zero, f1 = TOps.Zero, g1 = TOps.Zero, h1 = TOps.Zero;
+                // The eight fields' corners in registers and one offset stepped over the taps, so each
+                // broadcast is one load from [corner + offset] with nothing computed for its address.
+                T* p0 = corner, p1 = corner + right, p2 = corner + down, p3 = p2 + right;
+                T* p4 = corner + next, p5 = p4 + right, p6 = p4 + down, p7 = p6 + right;
+                T* tap = weights + v * w;
+                for (int dy = 0; dy < g.Kernel; dy++)
+                {
+                    nint o = (nint)dy * rowStride, stop = o + run;
+                    for (; o < stop; o++, tap += step)
+                    {
+                        TVec w0 = TOps.Load(tap);
+                        TVec w1 = TOps.Load(tap + w);
+                        TVec x = TOps.Broadcast(p0 + o);
+                        a0 = TOps.MultiplyAdd(x, w0, a0);
+                        a1 = TOps.MultiplyAdd(x, w1, a1);
+                        x = TOps.Broadcast(p1 + o);
+                        b0 = TOps.MultiplyAdd(x, w0, b0);
+                        b1 = TOps.MultiplyAdd(x, w1, b1);
+                        x = TOps.Broadcast(p2 + o);
+                        c0 = TOps.MultiplyAdd(x, w0, c0);
+                        c1 = TOps.MultiplyAdd(x, w1, c1);
+                        x = TOps.Broadcast(p3 + o);
+                        d0 = TOps.MultiplyAdd(x, w0, d0);
+                        d1 = TOps.MultiplyAdd(x, w1, d1);
+                        x = TOps.Broadcast(p4 + o);
+                        e0 = TOps.MultiplyAdd(x, w0, e0);
+                        e1 = TOps.MultiplyAdd(x, w1, e1);
+                        x = TOps.Broadcast(p5 + o);
+                        f0 = TOps.MultiplyAdd(x, w0, f0);
+                        f1 = TOps.MultiplyAdd(x, w1, f1);
+                        x = TOps.Broadcast(p6 + o);
+                        g0 = TOps.MultiplyAdd(x, w0, g0);
+                        g1 = TOps.MultiplyAdd(x, w1, g1);
+                        x = TOps.Broadcast(p7 + o);
+                        h0 = TOps.MultiplyAdd(x, w0, h0);
+                        h1 = TOps.MultiplyAdd(x, w1, h1);
+                    }
+                }
+                T* b = bias + v * w, to = pooled + v * w;
+                ulong* won = winners + v;
+                Finish<TVec, TOps>(a0, b0, c0, d0, b, to, won, check);
+                Finish<TVec, TOps>(a1, b1, c1, d1, b + w, to + w, won + 1, check);
+                Finish<TVec, TOps>(e0, f0, g0, h0, b, to + filters, won + vectors, check);
+                Finish<TVec, TOps>(e1, f1, g1, h1, b + w, to + filters + w, won + vectors + 1, check);
             }
         }
-        Finish<TVec, TOps>(a0, b0, c0, d0, bias, pooled, winners, check);
-        Finish<TVec, TOps>(a1, b1, c1, d1, bias + w, pooled + w, winners + 1, check);
-        Finish<TVec, TOps>(e0, f0, g0, h0, bias, pooled + filters, winners + vectors, check);
-        Finish<TVec, TOps>(e1, f1, g1, h1, bias + w, pooled + filters + w, winners + vectors + 1, check);
     }
 
     /// <summary>
