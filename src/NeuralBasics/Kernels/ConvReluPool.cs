@@ -76,15 +76,13 @@ internal static unsafe class ConvReluPool<T>
         public ConvPoolGeometry Geometry;
         /// <summary>The largest magnitude of an input value for which no sum of the forward pass can overflow (see <see cref="SafeInputs"/>).</summary>
         public double Bound;
-        /// <summary>The weight gradient's work: its rows (output pixels), slices of rows, bias chains (items of two vectors) and where the later slices' sums go.</summary>
-        public int Rows, Slices, BiasItems;
-        public T* Partials;
-        /// <summary>The next item of the weight gradient's work not yet taken: the bias chains, then the slices.</summary>
+        /// <summary>The weight gradient's work: its rows (output pixels), slices of rows, and where the later slices' sums of dW and db go.</summary>
+        public int Rows, Slices;
+        public T* Partials, BiasPartials;
+        /// <summary>The next slice of the weight gradient's work not yet taken.</summary>
         public int NextItem;
         /// <summary>Each tap's offset from a receptive field's corner in the padded image, in (dy, dx, c) order.</summary>
         public int* Offsets;
-        /// <summary>Whether the bias gradient's chains ride along the weight gradient's (one core, the slices in order) instead of being items of their own.</summary>
-        public bool FusedBias;
     }
 
     /// <summary>
@@ -537,7 +535,7 @@ internal static unsafe class ConvReluPool<T>
     public static long WeightGradientScratch(in ConvPoolGeometry g, int images)
     {
         long rows = (long)images * g.Pixels, slices = (rows + Slice - 1) / Slice;
-        return Math.Max(1, (slices - 1) * g.Taps * g.Filters);
+        return Math.Max(1, (slices - 1) * (g.Taps + 1) * g.Filters);
     }
 
     /// <summary>The depth of one slice of the weight gradient's sums: the GEMM's (<see cref="GemmDriver{T}.NarrowSlice"/>), whose bits it keeps.</summary>
@@ -557,8 +555,9 @@ internal static unsafe class ConvReluPool<T>
     /// dense output gradient were 3.6 and 12.8 MB per batch of 128 Fashion-MNIST images at 32
     /// filters. The same sums as the GEMM (<see cref="HasWeightGradient"/> must hold): each element
     /// of dW one chain of multiply-adds from zero over each slice of rows, the slices added in order;
-    /// db one chain over all rows in order, as the column sums take it. The cores take the bias
-    /// chains and the slices as they come free.
+    /// db the same way, one chain of adds from zero over each slice, the slices added in order, as
+    /// <see cref="RowOps.ColumnSumsInSlices"/> sums it for the GEMM's path. The cores take the slices
+    /// as they come free, each summing its slice's db beside its dW.
     /// </summary>
     public static void WeightGradient(T* padded, ulong* winners, T* pooledGradient, T* weightGradient, T* biasGradient, T* scratch,
         in ConvPoolGeometry g, int images)
@@ -569,35 +568,29 @@ internal static unsafe class ConvReluPool<T>
         for (int dy = 0; dy < g.Kernel; dy++)
             for (int j = 0; j < g.Kernel * g.Channels; j++)
                 offsets[at++] = dy * g.PaddedWidth * g.Channels + j;
-        // On one core the slices run in order, so the bias chains can ride along the first block of
-        // taps of each slice, whose loop makes every pixel's dY anyway: their adds hide among the
-        // multiply-adds instead of running as a latency-bound loop of their own.
-        bool oneCore = (long)rows * g.Taps * g.Filters < ParallelWork || KernelThreads.DefaultParallelism == 1;
         var job = new Job
         {
             Padded = padded, Winners = winners, Gradient = pooledGradient, Dense = weightGradient, Bias = biasGradient, Geometry = g,
-            Rows = rows, Slices = slices, BiasItems = oneCore ? 0 : (g.Filters / Lanes + 1) / 2, Partials = scratch, Offsets = offsets,
-            FusedBias = oneCore,
+            Rows = rows, Slices = slices, Partials = scratch, BiasPartials = scratch + (long)(slices - 1) * g.Taps * g.Filters, Offsets = offsets,
         };
-        if (oneCore)
-            new Span<T>(biasGradient, g.Filters).Clear();
-        int items = job.BiasItems + slices;
-        int parts = oneCore ? 1 : Math.Min(KernelThreads.DefaultParallelism, items);
+        bool oneCore = (long)rows * g.Taps * g.Filters < ParallelWork || KernelThreads.DefaultParallelism == 1;
+        int parts = oneCore ? 1 : Math.Min(KernelThreads.DefaultParallelism, slices);
         if (parts > 1)
             KernelThreads.Run(&WeightGradientPart, &job, parts);
         else
             WeightGradientPart(&job, 0);
         GemmDriver<T>.AddSlicesInOrder(weightGradient, g.Filters, g.Taps, g.Filters, scratch, slices - 1);
+        GemmDriver<T>.AddSlicesInOrder(biasGradient, g.Filters, 1, g.Filters, job.BiasPartials, slices - 1);
     }
 
     /// <summary>Multiply-adds (rows x taps x filters) from which the weight gradient's work is shared between the cores.</summary>
     private const long ParallelWork = 1L << 19;
 
-    /// <summary>One core's share: the next item not yet taken (the bias chains first, the longest), until none is left.</summary>
+    /// <summary>One core's share: the next slice not yet taken, until none is left.</summary>
     private static void WeightGradientPart(void* state, int part)
     {
         ref var job = ref *(Job*)state;
-        for (int item; (item = Interlocked.Increment(ref job.NextItem) - 1) < job.BiasItems + job.Slices;)
+        for (int item; (item = Interlocked.Increment(ref job.NextItem) - 1) < job.Slices;)
         {
             if (Vector512.IsHardwareAccelerated)
                 WeightGradientItem<Vector512<T>, Vector512Ops<T>>(ref job, item, registers32: true);
@@ -615,22 +608,20 @@ internal static unsafe class ConvReluPool<T>
     {
         var g = job.Geometry;
         int w = TOps.Count, vectors = g.Filters / w, taps = g.Taps, f = g.Filters;
-        if (item < job.BiasItems)
-        {
-            BiasVectors<TVec, TOps>(ref job, 2 * item);
-            return;
-        }
-        int slice = item - job.BiasItems;
+        int slice = item;
         int row = slice * Slice, count = Math.Min(Slice, job.Rows - row);
         T* target = slice == 0 ? job.Dense : job.Partials + (long)(slice - 1) * taps * f;
+        // The slice's bias sums, from zero: they ride along its first block of taps.
+        T* biasRow = slice == 0 ? job.Bias : job.BiasPartials + (long)(slice - 1) * f;
+        new Span<T>(biasRow, f).Clear();
         var start = new PixelAt(g, row);
         for (int v = 0; v < vectors; v += 2)
         {
             bool two = v + 2 <= vectors;
             var source = new Upstream(job.Gradient + v * w, job.Winners + v, vectors);
             int run = g.Kernel * g.Channels, most = registers32 ? 12 : 6;
-            // The first block of taps also sums these vectors' bias gradient, where it rides along (FusedBias).
-            T* bias = job.FusedBias ? job.Bias + v * w : null;
+            // The first block of taps also sums these vectors' bias gradient over the slice.
+            T* bias = biasRow + v * w;
             if (run == 3)
             {
                 // Three taps a kernel row (3x3 over one channel): blocks of whole rows, each tap at a
@@ -829,7 +820,7 @@ internal static unsafe class ConvReluPool<T>
         TVec a30 = TOps.Zero, a31 = TOps.Zero, a40 = TOps.Zero, a41 = TOps.Zero, a50 = TOps.Zero, a51 = TOps.Zero;
         TVec a60 = TOps.Zero, a61 = TOps.Zero, a70 = TOps.Zero, a71 = TOps.Zero, a80 = TOps.Zero, a81 = TOps.Zero;
         TVec a90 = TOps.Zero, a91 = TOps.Zero, a100 = TOps.Zero, a101 = TOps.Zero, a110 = TOps.Zero, a111 = TOps.Zero;
-        // The bias chains, continued from the slice before, where they ride along (a bias vector given).
+        // The slice's bias chains, where they ride along (a bias vector given, zeroed for the slice).
         bool withBias = bias != null;
         TVec s0 = withBias ? TOps.Load(bias) : TOps.Zero, s1 = withBias && two ? TOps.Load(bias + w) : TOps.Zero;
         int n = start.Image, y = start.Y, x = start.X, half = g.OutWidth / 2;
@@ -911,50 +902,5 @@ internal static unsafe class ConvReluPool<T>
         TOps.Store(first, to);
         if (two)
             TOps.Store(second, to + w);
-    }
-
-    /// <summary>
-    /// db = Σ dY over the output pixels in order for vectors <paramref name="v"/> and v + 1 of the
-    /// filters (those there are): one chain per filter from zero, as the column sums add the rows;
-    /// the two vectors' chains run side by side.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BiasVectors<TVec, TOps>(ref Job job, int v)
-        where TVec : unmanaged
-        where TOps : struct, IVectorOps<TVec, T>
-    {
-        var g = job.Geometry;
-        int w = TOps.Count, vectors = g.Filters / w, f = g.Filters, half = g.OutWidth / 2, images = job.Rows / g.Pixels;
-        bool two = v + 1 < vectors;
-        ulong lane = (1UL << w) - 1;
-        TVec sum0 = TOps.Zero, sum1 = TOps.Zero;
-        for (int n = 0; n < images; n++)
-        {
-            for (int oy = 0; oy < g.OutHeight; oy++)
-            {
-                // The row's pixels in order: each block's left then right pixel, of its top or bottom row as oy is even or odd.
-                long window = (long)n * g.Windows + oy / 2 * half;
-                T* up = job.Gradient + window * f + v * w;
-                ulong* won = job.Winners + window * vectors + v;
-                int shift = (oy & 1) * 2 * w;
-                // A lane wins at most one pixel of a block, so of the left and right pixel's dY at
-                // most one is not +0 in each lane, and adding both is adding that one: the chain
-                // keeps its bits with one add per block instead of two (a sum from +0 never becomes
-                // −0, so adding +0 changes nothing).
-                for (int wx = 0; wx < half; wx++, up += f, won += vectors)
-                {
-                    ulong bits = won[0] >> shift;
-                    sum0 = TOps.Add(sum0, TOps.Select(TOps.FromBits((bits | bits >> w) & lane), TOps.Load(up), TOps.Zero));
-                    if (two)
-                    {
-                        bits = won[1] >> shift;
-                        sum1 = TOps.Add(sum1, TOps.Select(TOps.FromBits((bits | bits >> w) & lane), TOps.Load(up + w), TOps.Zero));
-                    }
-                }
-            }
-        }
-        TOps.Store(sum0, job.Bias + v * w);
-        if (two)
-            TOps.Store(sum1, job.Bias + (v + 1) * w);
     }
 }

@@ -285,7 +285,7 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
             var job = new PatchJob { Images = x, Patches = block, Geometry = Shape };
             Gemm.MultiplyTransposeAMadeInBlocks(PatchSize, dy, Weights.Gradient.AsSpan(), depth, &FillPatchRows, &job);
         }
-        RowOps.ColumnSums(dy, Biases.Gradient.Span);
+        RowOps.ColumnSumsInSlices(dy, Biases.Gradient.Span, Grow(ref _biasSlice, Filters));
         InputGradient(input, dy, inputGradient);
     }
 
@@ -437,7 +437,7 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         InputGradient(input, dy, inputGradient);
     }
 
-    private T[] _scratch = [];
+    private T[] _scratch = [], _biasSlice = [];
 
     /// <summary>The convolution's output gradient from the pooled gradient and the winners of the last pooled pass.</summary>
     private unsafe void Expand(ReadOnlyMatrixSpan<T> pooledGradient, MatrixSpan<T> outputGradient, in ConvPoolGeometry g, int images)

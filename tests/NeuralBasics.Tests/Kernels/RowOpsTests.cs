@@ -43,6 +43,58 @@ public class RowOpsTests
         }
     }
 
+    /// <summary>
+    /// The column sums in slices (a convolution's bias gradient): each slice of 2,048 rows one chain
+    /// in row order from zero, the slices added in order — computed here by the definition in T —
+    /// and up to one slice the bits of the plain column sums.
+    /// </summary>
+    [Theory]
+    [InlineData(1, 3)]
+    [InlineData(2048, 32)]
+    [InlineData(2049, 32)]
+    [InlineData(5000, 64)]
+    [InlineData(6144, 7)]
+    public void ColumnSumsInSlices_AddEachSlicesChainInOrder(int rows, int columns)
+    {
+        Check<float>(rows, columns);
+        Check<double>(rows, columns);
+
+        static void Check<T>(int rows, int columns) where T : unmanaged, IFloatingPointIeee754<T>
+        {
+            const int slice = 2048;
+            var x = TestData.Uniform<T>(rows, columns, 5);
+            var sums = new T[columns + 1];
+            sums[columns] = T.CreateChecked(99);
+            RowOps.ColumnSumsInSlices<T>(x, sums, new T[columns]);
+            for (int j = 0; j < columns; j++)
+            {
+                T total = T.Zero;
+                for (int first = 0; first < rows; first += slice)
+                {
+                    T chain = T.Zero;
+                    for (int i = first; i < Math.Min(rows, first + slice); i++)
+                        chain += x[i, j];
+                    total = first == 0 ? chain : total + chain;
+                }
+                Assert.Equal(total, sums[j]);
+            }
+            Assert.Equal(T.CreateChecked(99), sums[columns]);
+            if (rows <= slice)
+            {
+                var plain = new T[columns];
+                RowOps.ColumnSums<T>(x, plain);
+                Assert.Equal(plain, sums[..columns]);
+            }
+            else if (rows >= 2 * slice)
+            {
+                // With later slices of many rows the order differs from one chain: a test of the slices, not of rounding luck.
+                var plain = new T[columns];
+                RowOps.ColumnSums<T>(x, plain);
+                Assert.NotEqual(plain, sums[..columns]);
+            }
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Shapes))]
     public void ColumnSums_MatchScalarLoop(int rows, int columns)
