@@ -137,8 +137,7 @@ internal static unsafe class ConvReluPool<T>
             T* image = job.Padded + (long)n * g.PaddedLength;
             T* source = job.Images + (long)n * job.Height * job.Width * c;
             for (int y = 0; y < job.Height; y++)
-                new ReadOnlySpan<T>(source + (long)y * job.Width * c, job.Width * c)
-                    .CopyTo(new Span<T>(image + ((y + job.Padding) * g.PaddedWidth + job.Padding) * c, job.Width * c));
+                ShortRuns<T>.Copy(source + (long)y * job.Width * c, image + ((y + job.Padding) * g.PaddedWidth + job.Padding) * c, job.Width * c);
             T* pooled = job.Pooled + (long)n * g.PooledLength;
             ulong* winners = job.Winners + (long)n * g.Windows * vectors;
             int half = g.OutWidth / 2;

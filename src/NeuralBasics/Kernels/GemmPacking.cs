@@ -87,10 +87,10 @@ internal static unsafe class GemmPacking<T>
         {
             T* d = dst + (long)p * width;
             for (int q = 0; q < full; q += width, d += panel)
-                CopyShort(src + q, d, width);
+                ShortRuns<T>.Copy(src + q, d, width);
             if (full < length)
             {
-                CopyShort(src + full, d, length - full);
+                ShortRuns<T>.Copy(src + full, d, length - full);
                 for (int r = length - full; r < width; r++)
                     d[r] = T.Zero;
             }
@@ -161,24 +161,6 @@ internal static unsafe class GemmPacking<T>
         System.Runtime.Intrinsics.X86.Sse.MoveHighToLow(t1, t0).Store(d + width);
         System.Runtime.Intrinsics.X86.Sse.MoveLowToHigh(t2, t3).Store(d + 2 * width);
         System.Runtime.Intrinsics.X86.Sse.MoveHighToLow(t3, t2).Store(d + 3 * width);
-    }
-
-    /// <summary>Copies a short run (a panel's width) with whole vectors, without a call into memmove.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void CopyShort(T* src, T* dst, int count)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
-            for (; i + Vector512<T>.Count <= count; i += Vector512<T>.Count)
-                Vector512.Load(src + i).Store(dst + i);
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-            for (; i + Vector256<T>.Count <= count; i += Vector256<T>.Count)
-                Vector256.Load(src + i).Store(dst + i);
-        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
-            for (; i + Vector128<T>.Count <= count; i += Vector128<T>.Count)
-                Vector128.Load(src + i).Store(dst + i);
-        for (; i < count; i++)
-            dst[i] = src[i];
     }
 
     /// <summary>

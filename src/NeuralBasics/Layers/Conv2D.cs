@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using NeuralBasics.Components;
 using NeuralBasics.Kernels;
 
@@ -540,12 +539,12 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
                 int iy = y0 + dy;
                 if (iy < 0 || iy >= g.Height || right <= left)
                 {
-                    Clear(row, run);
+                    ShortRuns<T>.Clear(row, run);
                     continue;
                 }
-                Clear(row, left * g.Channels);
-                Copy(image + (iy * g.Width + x0 + left) * g.Channels, row + left * g.Channels, (right - left) * g.Channels);
-                Clear(row + right * g.Channels, (g.Kernel - right) * g.Channels);
+                ShortRuns<T>.Clear(row, left * g.Channels);
+                ShortRuns<T>.Copy(image + (iy * g.Width + x0 + left) * g.Channels, row + left * g.Channels, (right - left) * g.Channels);
+                ShortRuns<T>.Clear(row + right * g.Channels, (g.Kernel - right) * g.Channels);
             }
             if (++ox == g.OutWidth)
             {
@@ -557,46 +556,6 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// Copies <paramref name="count"/> values by vectors inline: a receptive field's row is a few
-    /// values (3 for a 3x3 kernel over one channel) or a few vectors (96 floats over 32 channels),
-    /// where a call to the memory copy costs more than the copy.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Copy(T* from, T* to, int count)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
-            for (; i + Vector512<T>.Count <= count; i += Vector512<T>.Count)
-                Vector512.Load(from + i).Store(to + i);
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-            for (; i + Vector256<T>.Count <= count; i += Vector256<T>.Count)
-                Vector256.Load(from + i).Store(to + i);
-        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
-            for (; i + Vector128<T>.Count <= count; i += Vector128<T>.Count)
-                Vector128.Load(from + i).Store(to + i);
-        for (; i < count; i++)
-            to[i] = from[i];
-    }
-
-    /// <summary>Zeros <paramref name="count"/> values by vectors inline (see <see cref="Copy"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Clear(T* to, int count)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
-            for (; i + Vector512<T>.Count <= count; i += Vector512<T>.Count)
-                Vector512<T>.Zero.Store(to + i);
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-            for (; i + Vector256<T>.Count <= count; i += Vector256<T>.Count)
-                Vector256<T>.Zero.Store(to + i);
-        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
-            for (; i + Vector128<T>.Count <= count; i += Vector128<T>.Count)
-                Vector128<T>.Zero.Store(to + i);
-        for (; i < count; i++)
-            to[i] = T.Zero;
     }
 
     /// <summary>
@@ -612,7 +571,7 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         for (int n = first; n < end; n++)
         {
             T* image = images + (long)n * g.ImageLength;
-            Clear(image, g.ImageLength);
+            ShortRuns<T>.Clear(image, g.ImageLength);
             for (int oy = 0; oy < g.OutHeight; oy++)
             {
                 for (int ox = 0; ox < g.OutWidth; ox++, patch += g.PatchSize)
@@ -625,34 +584,11 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
                         int iy = y0 + dy;
                         if (iy < 0 || iy >= g.Height)
                             continue;
-                        Add(patch + dy * run + left * g.Channels, image + (iy * g.Width + x0 + left) * g.Channels, (right - left) * g.Channels);
+                        ShortRuns<T>.Add(patch + dy * run + left * g.Channels, image + (iy * g.Width + x0 + left) * g.Channels, (right - left) * g.Channels);
                     }
                 }
             }
         }
-    }
-
-    /// <summary>
-    /// <paramref name="to"/> += <paramref name="from"/>, <paramref name="count"/> values, by vectors
-    /// inline: a receptive field's row is a few vectors at most (96 floats for a 3x3 kernel over 32
-    /// channels), where <c>TensorPrimitives.Add</c>'s checks and dispatch weighed: with it the
-    /// scatter took 11% of conv2's backward pass on a Zen 5 core (perf samples), inline 6.5%.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Add(T* from, T* to, int count)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated && Vector512<T>.IsSupported)
-            for (; i + Vector512<T>.Count <= count; i += Vector512<T>.Count)
-                (Vector512.Load(to + i) + Vector512.Load(from + i)).Store(to + i);
-        if (Vector256.IsHardwareAccelerated && Vector256<T>.IsSupported)
-            for (; i + Vector256<T>.Count <= count; i += Vector256<T>.Count)
-                (Vector256.Load(to + i) + Vector256.Load(from + i)).Store(to + i);
-        if (Vector128.IsHardwareAccelerated && Vector128<T>.IsSupported)
-            for (; i + Vector128<T>.Count <= count; i += Vector128<T>.Count)
-                (Vector128.Load(to + i) + Vector128.Load(from + i)).Store(to + i);
-        for (; i < count; i++)
-            to[i] += from[i];
     }
 
     /// <inheritdoc/>
