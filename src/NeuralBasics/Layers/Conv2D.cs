@@ -155,18 +155,28 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
             RunChunks(input, &ForwardChunk, y, relu, default, null);
     }
 
-    /// <summary>A chunk of <see cref="Forward"/>: its patches, then Y = X̂W + b (and the ReLU) into the layer's output.</summary>
+    /// <summary>A chunk of <see cref="Forward"/>: Y = X̂W + b (and the ReLU) into the layer's output.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ForwardChunk(ref ChunkJob job, int first, int count, int slot)
+    {
+        long at = (long)first * job.OutputsPerImage;
+        Convolve(ref job, first, count, slot, job.Output + at, job.Activated == null ? null : job.Activated + at);
+    }
+
+    /// <summary>
+    /// The chunk's patches into its slot's buffer, then its rows of Y = X̂W + b into <paramref name="y"/>
+    /// and, where <paramref name="relu"/> is given (it may be <paramref name="y"/>), max(0, Y) into it.
+    /// </summary>
+    private static unsafe void Convolve(ref ChunkJob job, int first, int count, int slot, T* y, T* relu)
     {
         T* buffer = job.Patches(slot);
         var g = job.Geometry;
         int rows = count * g.PatchesPerImage, filters = job.Filters;
         PatchRows(job.Input, g, (long)first * g.PatchesPerImage, (long)(first + count) * g.PatchesPerImage, buffer);
-        var y = new MatrixSpan<T>(new Span<T>(job.Output + (long)first * g.PatchesPerImage * filters, rows * filters), rows, filters);
-        var relu = job.Activated == null ? default : new MatrixSpan<T>(new Span<T>(job.Activated + (long)first * g.PatchesPerImage * filters, rows * filters), rows, filters);
-        Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(new ReadOnlySpan<T>(buffer, rows * g.PatchSize), rows, g.PatchSize), job.WeightMatrix, job.BiasRow, y,
-            relu.IsEmpty ? FusedActivation.None : FusedActivation.Relu, relu, maxDegreeOfParallelism: job.ProductThreads);
+        var product = new MatrixSpan<T>(new Span<T>(y, rows * filters), rows, filters);
+        var activated = relu == null ? default : new MatrixSpan<T>(new Span<T>(relu, rows * filters), rows, filters);
+        Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(new ReadOnlySpan<T>(buffer, rows * g.PatchSize), rows, g.PatchSize), job.WeightMatrix, job.BiasRow, product,
+            relu == null ? FusedActivation.None : FusedActivation.Relu, activated, maxDegreeOfParallelism: job.ProductThreads);
     }
 
     /// <summary>
@@ -390,14 +400,8 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ForwardPooledChunk(ref ChunkJob job, int first, int count, int slot)
     {
-        T* buffer = job.Patches(slot);
-        var g = job.Geometry;
-        int rows = count * g.PatchesPerImage, filters = job.Filters;
-        PatchRows(job.Input, g, (long)first * g.PatchesPerImage, (long)(first + count) * g.PatchesPerImage, buffer);
         T* values = job.Outputs + (long)slot * job.Chunk * job.OutputsPerImage;
-        var y = new MatrixSpan<T>(new Span<T>(values, rows * filters), rows, filters);
-        Gemm.MultiplyAddBias(new ReadOnlyMatrixSpan<T>(new ReadOnlySpan<T>(buffer, rows * g.PatchSize), rows, g.PatchSize), job.WeightMatrix, job.BiasRow, y,
-            FusedActivation.Relu, y, maxDegreeOfParallelism: job.ProductThreads);
+        Convolve(ref job, first, count, slot, values, values);
         ConvReluPool<T>.Pool(values, job.Output + (long)first * job.Pool.PooledLength, job.Winners + (long)first * ConvReluPool<T>.WinnersPerImage(job.Pool), job.Pool, count);
     }
 
