@@ -39,7 +39,8 @@ internal static unsafe class RowRanges
             return;
         }
         var job = new Job { Body = body, State = state, Rows = rows, Parts = parts };
-        KernelThreads.Run(&RunPart, &job, parts);
+        // At most the cores allowed: with several parts a core, the workers would otherwise all join.
+        KernelThreads.Run(&RunPart, &job, parts, threads);
     }
 
     private struct Job
