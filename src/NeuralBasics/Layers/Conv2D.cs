@@ -206,10 +206,10 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
 
     /// <summary>
     /// Runs <paramref name="body"/> over the batch a chunk of images at a time (<see cref="ChunkJob"/>),
-    /// the chunks split between the cores; each core's buffers hold a chunk's patch values, and its
-    /// output where <paramref name="keepsOutput"/>. The
-    /// results do not depend on the chunks or on which core takes which: every row of a product
-    /// has the same bits whatever rows are multiplied with it, and each image is written by one chunk.
+    /// the chunks split between the cores; each core's buffers (<see cref="KernelThreads.Slot"/>)
+    /// hold a chunk's patch values, and its output where <paramref name="keepsOutput"/>. The results
+    /// do not depend on the chunks or on which core takes which: every row of a product has the same
+    /// bits whatever rows are multiplied with it, and each image is written by one chunk.
     /// </summary>
     private unsafe void RunChunks(ReadOnlyMatrixSpan<T> input, delegate*<ref ChunkJob, int, int, int, void> body, T* output, T* activated, ReadOnlyMatrixSpan<T> gradient, ulong* winners,
         bool keepsOutput = false)
@@ -396,7 +396,7 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
             RunChunks(input, &ForwardPooledChunk, to, null, default, won, keepsOutput: true);
     }
 
-    /// <summary>A chunk of <see cref="ForwardPooledByGemm"/>: its patches, max(0, X̂W + b) after them in the buffer, then pooled.</summary>
+    /// <summary>A chunk of <see cref="ForwardPooledByGemm"/>: max(0, X̂W + b) into its slot's output buffer, then pooled from there.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void ForwardPooledChunk(ref ChunkJob job, int first, int count, int slot)
     {
