@@ -67,8 +67,10 @@ internal static unsafe class KernelThreads
     /// the call, 1, 2, … on the workers that joined it, always less than the call's
     /// <c>maxThreads</c> and its parts (and than <see cref="MaxParallelism"/>). A part that needs a
     /// buffer of its own takes the one of this index: parts that run one after another on a thread
-    /// share it, parts that run at the same time never do. A nested call, run on its caller's
-    /// thread, keeps the caller's index.
+    /// share it, parts that run at the same time never do. A call whose parts all run on its
+    /// caller's thread (one part, a cap of one thread, a call nested in a part or made while the
+    /// workers are busy) is slot 0 for them, so an index never exceeds the call's own threads, and
+    /// the caller's own index comes back when it returns.
     /// </summary>
     public static int Slot => t_slot;
 
@@ -83,8 +85,19 @@ internal static unsafe class KernelThreads
     {
         if (parts <= 1 || MaxParallelism == 1 || maxThreads == 1 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
-            for (int part = 0; part < parts; part++)
-                body(state, part);
+            // Alone on this thread, the parts are slot 0 of this call, whatever slot an outer call
+            // gave the thread (a part of it may be what is calling here); that one comes back after.
+            int outer = t_slot;
+            t_slot = 0;
+            try
+            {
+                for (int part = 0; part < parts; part++)
+                    body(state, part);
+            }
+            finally
+            {
+                t_slot = outer;
+            }
             return;
         }
 

@@ -83,6 +83,39 @@ public unsafe class KernelThreadsTests
         Volatile.Write(ref s_slotBusy[slot], 0);
     }
 
+    private static int s_nestedNotZero, s_notRestored;
+
+    /// <summary>
+    /// A call made from inside a part runs its parts on that thread, as slot 0 of its own (a part's
+    /// buffers sized for the call's threads stay in range), and the part's own slot comes back after.
+    /// </summary>
+    [Fact]
+    public void ANestedCall_IsSlotZeroForItsParts_AndGivesTheOuterSlotBack()
+    {
+        for (int call = 0; call < 20; call++)
+        {
+            s_nestedNotZero = s_notRestored = 0;
+            KernelThreads.Run(&OuterPart, null, 8);
+            Assert.Equal(0, s_nestedNotZero);
+            Assert.Equal(0, s_notRestored);
+        }
+    }
+
+    private static void OuterPart(void* state, int part)
+    {
+        int slot = KernelThreads.Slot;
+        KernelThreads.Run(&InnerPart, null, 3);
+        if (KernelThreads.Slot != slot)
+            Interlocked.Increment(ref s_notRestored);
+        Thread.SpinWait(1000);
+    }
+
+    private static void InnerPart(void* state, int part)
+    {
+        if (KernelThreads.Slot != 0)
+            Interlocked.Increment(ref s_nestedNotZero);
+    }
+
     private static void Nothing(void* state, int part)
     {
     }
