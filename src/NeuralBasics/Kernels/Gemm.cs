@@ -153,6 +153,85 @@ public static class Gemm
     }
 
     /// <summary>
+    /// Whether <see cref="MultiplyTransposeAGathered"/> takes an m x n product k deep with the
+    /// default kernel: the blocked kernel's shapes, not the narrow kernel's (which reads A strided).
+    /// </summary>
+    internal static bool GathersProduct<T>(int m, int n, int k)
+        where T : unmanaged, INumber<T>
+        => GemmDriver<T>.TakesBlockedKernel(m, n, k, GemmKernelDescription<T>.Best);
+
+    /// <summary>Whether the default kernel reads a gathered Aᵀ with these columns in place, every tile (rather than packing it).</summary>
+    internal static bool ReadsGatheredInPlace<T>(ReadOnlySpan<int> columns)
+        where T : unmanaged, INumber<T>
+        => GemmKernelDescription<T>.Best.CanReadAInPlace && ColumnsInTiles(columns, GemmKernelDescription<T>.Best.MR);
+
+    /// <summary>Whether every <paramref name="mr"/>-row tile of a gathered Aᵀ (from row 0) has consecutive columns.</summary>
+    private static bool ColumnsInTiles(ReadOnlySpan<int> columns, int mr)
+    {
+        for (int t = 0; t < columns.Length; t += mr)
+            for (int r = 1; r < Math.Min(mr, columns.Length - t); r++)
+                if (columns[t + r] != columns[t] + r)
+                    return false;
+        return true;
+    }
+
+    /// <summary>
+    /// <c>C = Aᵀ·B</c>, or <c>C += Aᵀ·B</c> when <paramref name="accumulate"/>, with Aᵀ (k x m,
+    /// k = B's rows, m = <paramref name="columns"/>' length) gathered from <paramref name="a"/>:
+    /// element (p, i) is <c>a[offsets[p] + columns[i]]</c>. A convolution's X̂ᵀ·dY read from the
+    /// padded images (a step p per output pixel, a column per tap) without making X̂. The same bits as
+    /// <see cref="MultiplyTransposeA{T}(ReadOnlyMatrixSpan{T}, ReadOnlyMatrixSpan{T}, MatrixSpan{T}, bool, int)"/>
+    /// of the Aᵀ it describes. Tiles whose columns are consecutive are read in place, others packed.
+    /// For the blocked kernel's shapes only (<see cref="GathersProduct{T}"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">A shape disagrees, an offset and column fall outside <paramref name="a"/>, C overlaps an input, or the product is not the blocked kernel's.</exception>
+    internal static unsafe void MultiplyTransposeAGathered<T>(ReadOnlySpan<T> a, ReadOnlySpan<int> offsets, ReadOnlySpan<int> columns,
+        ReadOnlyMatrixSpan<T> b, MatrixSpan<T> c, bool accumulate = false, int maxDegreeOfParallelism = 0, GemmKernel? kernel = null)
+        where T : unmanaged, INumber<T>
+    {
+        var chosen = kernel ?? GemmKernelDescription<T>.Best.Kernel;
+        var description = GemmKernelDescription<T>.For(chosen);
+        int m = columns.Length;
+        Check(default, m, b, c, m, b.Columns, "Aᵀ·B", chosen);
+        if (offsets.Length != b.Rows)
+            throw new ArgumentException($"Aᵀ gathered has {offsets.Length} steps but B {b.ToString()} has {b.Rows} rows.", nameof(offsets));
+        if (!GemmDriver<T>.TakesBlockedKernel(m, b.Columns, b.Rows, description))
+            throw new ArgumentException($"A gathered product runs through the blocked kernel; {Shape.Of(m, b.Columns)} over {b.Rows} goes to the narrow one.", nameof(b));
+        if (c.Span.Overlaps(a))
+            throw new ArgumentException("C overlaps the gathered A.", nameof(c));
+        if (m > 0 && offsets.Length > 0)
+        {
+            int lowStep = int.MaxValue, highStep = int.MinValue, lowColumn = int.MaxValue, highColumn = int.MinValue;
+            foreach (int o in offsets)
+            {
+                lowStep = Math.Min(lowStep, o);
+                highStep = Math.Max(highStep, o);
+            }
+            foreach (int o in columns)
+            {
+                lowColumn = Math.Min(lowColumn, o);
+                highColumn = Math.Max(highColumn, o);
+            }
+            if (lowStep < 0 || lowColumn < 0 || (long)highStep + highColumn >= a.Length)
+                throw new ArgumentOutOfRangeException(nameof(offsets), $"Gathered offsets {lowStep}..{highStep} and columns {lowColumn}..{highColumn} reach past A's {a.Length} values.");
+        }
+        bool inTiles = ColumnsInTiles(columns, description.MR);
+        fixed (T* pa = a)
+        fixed (int* po = offsets)
+        fixed (int* pColumns = columns)
+        fixed (T* pb = b.Span)
+        fixed (T* pc = c.Span)
+        {
+            var args = new GemmArgs<T>
+            {
+                A = pa, B = pb, C = pc, Ldb = b.Columns, Ldc = c.Columns, M = m, N = b.Columns, K = b.Rows, TransA = true, Accumulate = accumulate,
+                AOffsets = po, AColumns = pColumns, AColumnsInTiles = inTiles,
+            };
+            GemmDriver<T>.Run(args, maxDegreeOfParallelism > 0 ? maxDegreeOfParallelism : DefaultMaxDegreeOfParallelism, chosen);
+        }
+    }
+
+    /// <summary>
     /// <c>C = A·Bᵀ</c> and <c>gradient = mask &gt; 0 ? C : 0</c>: a dense layer's input gradient and,
     /// in the same pass, ReLU's backward pass through the layer below it (<paramref name="mask"/> is
     /// that ReLU's input), applied to each tile of C as it is finished. Same bits as the two apart.

@@ -38,6 +38,20 @@ internal unsafe struct GemmArgs<T>
     /// keeps the whole product's slices, and so its bits.
     /// </summary>
     public int KcStep;
+    /// <summary>
+    /// When set, op(A) is gathered rather than strided (<see cref="TransA"/> set, <see cref="Lda"/>
+    /// unused): element (i, p) is <c>A[AOffsets[p] + AColumns[i]]</c>. A convolution's X̂ᵀ read from
+    /// the padded images without making X̂. Only the blocked kernel takes it
+    /// (<see cref="Gemm.MultiplyTransposeAGathered"/>).
+    /// </summary>
+    public int* AOffsets;
+    /// <summary>op(A)'s rows' offsets when <see cref="AOffsets"/> is set.</summary>
+    public int* AColumns;
+    /// <summary>
+    /// Every MR-row tile of a gathered op(A) has consecutive <see cref="AColumns"/>, so the
+    /// micro-kernel reads it in place (<see cref="GatheredPanel"/>); otherwise it is packed.
+    /// </summary>
+    public bool AColumnsInTiles;
 }
 
 /// <summary>
@@ -359,6 +373,10 @@ internal static unsafe class GemmDriver<T>
     private static bool TakesNarrowKernel(int m, int n, int k, GemmKernelDescription<T> kernel) =>
         n <= kernel.NarrowWidth || IsDeepNarrowShape(m, k, kernel);
 
+    /// <summary>Whether <see cref="Run"/> gives a product of Aᵀ stored (m x n, k deep) to the blocked kernel (<see cref="RunBlock"/>, whole or in parts).</summary>
+    internal static bool TakesBlockedKernel(int m, int n, int k, GemmKernelDescription<T> kernel) =>
+        !TakesNarrowKernel(m, n, k, kernel);
+
     /// <summary>
     /// A deep product of few rows (<see cref="IsDeepNarrow"/>) through the narrow kernel, in column
     /// blocks of at most <see cref="GemmKernelDescription{T}.DeepNarrowWidth"/> (32 columns on AVX2:
@@ -544,8 +562,9 @@ internal static unsafe class GemmDriver<T>
         T* packB = (T*)buffers.B;
         T* tile = (T*)buffers.Tile;
 
-        bool inPlaceA = ReadsAInPlace(args, kernel);
-        var inPlaceLayout = args.TransA ? PanelLayoutKind.Transposed : PanelLayoutKind.RowMajor;
+        bool gathered = args.AOffsets != null;
+        bool inPlaceA = gathered ? args.AColumnsInTiles && kernel.CanReadAInPlace : ReadsAInPlace(args, kernel);
+        var inPlaceLayout = gathered ? PanelLayoutKind.Gathered : args.TransA ? PanelLayoutKind.Transposed : PanelLayoutKind.RowMajor;
         for (int jc = 0; jc < cols; jc += ncMax)
         {
             int nc = Math.Min(ncMax, cols - jc);
@@ -584,9 +603,10 @@ internal static unsafe class GemmDriver<T>
                             int row = row0 + ic + ir;
                             bool inPlace = ir < packedFrom;
                             T* a = !inPlace ? packA + (long)ir * kc
+                                : gathered ? args.A + args.AColumns[row]
                                 : args.TransA ? args.A + (long)pc * args.Lda + row
                                 : args.A + (long)row * args.Lda + pc;
-                            nint lda = inPlace ? args.Lda : 0;
+                            nint lda = !inPlace ? 0 : gathered ? (nint)(args.AOffsets + pc) : args.Lda;
                             var micro = kernel.Tile(kernelRows, inPlace ? inPlaceLayout : PanelLayoutKind.Packed);
                             if (ncols == nr && kernelRows == nrows)
                             {

@@ -25,6 +25,7 @@ internal enum PanelLayoutKind
     Packed,
     RowMajor,
     Transposed,
+    Gathered,
 }
 
 /// <summary>
@@ -208,7 +209,7 @@ internal sealed unsafe class GemmKernelDescription<T>
             GemmKernel.Vector128x6 => Simd<Vector128<T>, Vector128Ops<T>, Tile6>(kernel, "128-bit, 6 x 2 vectors",
                 simd && Vector128.IsHardwareAccelerated, 128, kc: 512),
             _ => new GemmKernelDescription<T>(GemmKernel.Scalar, "scalar, 4 x 4", true, 0, 2, 4, kc: 1024, false, false,
-                [&ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile, &ScalarTile], null, []),
+                ScalarTiles(), null, []),
         };
     }
 
@@ -222,7 +223,7 @@ internal sealed unsafe class GemmKernelDescription<T>
         // of few rows); the 6-row ones have 16 registers and three vectors a narrow row.
         bool registers32 = TTile.Rows == 12;
         // Whole tiles, then the 8- and 4-row variants (the whole tile again for a kernel without them).
-        var tiles = new delegate*<int, T*, nint, T*, T*, int, bool, void>[9];
+        var tiles = new delegate*<int, T*, nint, T*, T*, int, bool, void>[3 * LayoutCount];
         Layouts<TVec, TOps, TTile>(tiles, 0);
         if (registers32)
         {
@@ -254,6 +255,19 @@ internal sealed unsafe class GemmKernelDescription<T>
         tiles[(int)PanelLayoutKind.Packed * 3 + shape] = &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, PackedPanel>;
         tiles[(int)PanelLayoutKind.RowMajor * 3 + shape] = &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, RowMajorPanel>;
         tiles[(int)PanelLayoutKind.Transposed * 3 + shape] = &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, TransposedPanel>;
+        tiles[(int)PanelLayoutKind.Gathered * 3 + shape] = &GemmMicroKernel.Kernel<T, TVec, TOps, TTile, GatheredPanel>;
+    }
+
+    /// <summary>The number of A layouts (<see cref="PanelLayoutKind"/>).</summary>
+    private const int LayoutCount = (int)PanelLayoutKind.Gathered + 1;
+
+    /// <summary>The scalar tile for every layout and shape: it reads only packed panels.</summary>
+    private static delegate*<int, T*, nint, T*, T*, int, bool, void>[] ScalarTiles()
+    {
+        var tiles = new delegate*<int, T*, nint, T*, T*, int, bool, void>[3 * LayoutCount];
+        for (int i = 0; i < tiles.Length; i++)
+            tiles[i] = &ScalarTile;
+        return tiles;
     }
 
     /// <summary>The 4 x 4 tile for element types and processors without SIMD: always a packed panel (<see cref="CanReadAInPlace"/> is false).</summary>

@@ -48,6 +48,12 @@ internal interface IPanelLayout
 
     /// <summary>A stored transposed (Aᵀ row-major) read in place: row r of step p at <c>a[p·lda + r]</c>.</summary>
     static abstract bool Transposed { get; }
+
+    /// <summary>
+    /// Aᵀ gathered in place: row r of step p at <c>a[offsets[p] + r]</c>, the steps' offsets (int,
+    /// in elements) at the address <c>lda</c> holds.
+    /// </summary>
+    static abstract bool Gathered { get; }
 }
 
 /// <summary>A packed A panel: row r of step p at <c>a[p·PanelRows + r]</c>.</summary>
@@ -55,6 +61,7 @@ internal struct PackedPanel : IPanelLayout
 {
     public static bool RowMajor => false;
     public static bool Transposed => false;
+    public static bool Gathered => false;
 }
 
 /// <summary>Row-major A read in place: each row's k steps are consecutive, rows <c>lda</c> apart.</summary>
@@ -62,6 +69,7 @@ internal struct RowMajorPanel : IPanelLayout
 {
     public static bool RowMajor => true;
     public static bool Transposed => false;
+    public static bool Gathered => false;
 }
 
 /// <summary>Aᵀ stored, read in place: each step's rows are consecutive, as in a packed panel, steps <c>lda</c> apart.</summary>
@@ -69,6 +77,19 @@ internal struct TransposedPanel : IPanelLayout
 {
     public static bool RowMajor => false;
     public static bool Transposed => true;
+    public static bool Gathered => false;
+}
+
+/// <summary>
+/// Aᵀ gathered in place: each step's rows are consecutive, as in a packed panel, each step where
+/// its offset says (a convolution's weight gradient X̂ᵀ·dY read from the padded images: a step is
+/// an output pixel, its rows the taps of one kernel row).
+/// </summary>
+internal struct GatheredPanel : IPanelLayout
+{
+    public static bool RowMajor => false;
+    public static bool Transposed => false;
+    public static bool Gathered => true;
 }
 
 /// <summary>
@@ -94,7 +115,8 @@ internal static unsafe class GemmMicroKernel
     /// C[MR x 2W] (+)= A[MR x kc] · B[kc x 2W] over packed panels, W = TOps.Count, MR = TTile.Rows:
     /// 2·MR accumulators plus two B vectors and one broadcast. <paramref name="lda"/> is the row
     /// stride of A in elements when <typeparamref name="TLayout"/> reads it in place (unused for a
-    /// packed panel); row-major A's rows are addressed from three bases, with no more registers.
+    /// packed panel; for <see cref="GatheredPanel"/>, the address of the steps' offsets); row-major
+    /// A's rows are addressed from three bases, with no more registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Kernel<T, TVec, TOps, TTile, TLayout>(int kc, T* a, nint lda, T* b, T* c, int ldc, bool add)
@@ -132,27 +154,29 @@ internal static unsafe class GemmMicroKernel
             {
                 TVec b0 = TOps.Load(b);
                 TVec b1 = TOps.Load(b + w);
+                // Gathered: this step's rows at its offset; every other layout reads from a.
+                T* at = TLayout.Gathered ? a + ((int*)lda)[p] : a;
                 TVec ai;
-                ai = TOps.Broadcast(Row<T, TLayout>(a, (byte*)a, 0)); c00 = TOps.MultiplyAdd(ai, b0, c00); c01 = TOps.MultiplyAdd(ai, b1, c01);
-                ai = TOps.Broadcast(Row<T, TLayout>(a, (byte*)a + l, 1)); c10 = TOps.MultiplyAdd(ai, b0, c10); c11 = TOps.MultiplyAdd(ai, b1, c11);
-                ai = TOps.Broadcast(Row<T, TLayout>(a, (byte*)a + 2 * l, 2)); c20 = TOps.MultiplyAdd(ai, b0, c20); c21 = TOps.MultiplyAdd(ai, b1, c21);
-                ai = TOps.Broadcast(Row<T, TLayout>(a, (byte*)a + l3, 3)); c30 = TOps.MultiplyAdd(ai, b0, c30); c31 = TOps.MultiplyAdd(ai, b1, c31);
+                ai = TOps.Broadcast(Row<T, TLayout>(at, (byte*)a, 0)); c00 = TOps.MultiplyAdd(ai, b0, c00); c01 = TOps.MultiplyAdd(ai, b1, c01);
+                ai = TOps.Broadcast(Row<T, TLayout>(at, (byte*)a + l, 1)); c10 = TOps.MultiplyAdd(ai, b0, c10); c11 = TOps.MultiplyAdd(ai, b1, c11);
+                ai = TOps.Broadcast(Row<T, TLayout>(at, (byte*)a + 2 * l, 2)); c20 = TOps.MultiplyAdd(ai, b0, c20); c21 = TOps.MultiplyAdd(ai, b1, c21);
+                ai = TOps.Broadcast(Row<T, TLayout>(at, (byte*)a + l3, 3)); c30 = TOps.MultiplyAdd(ai, b0, c30); c31 = TOps.MultiplyAdd(ai, b1, c31);
                 if (TTile.Rows > 4)
                 {
-                    ai = TOps.Broadcast(Row<T, TLayout>(a, a4, 4)); c40 = TOps.MultiplyAdd(ai, b0, c40); c41 = TOps.MultiplyAdd(ai, b1, c41);
-                    ai = TOps.Broadcast(Row<T, TLayout>(a, a4 + l, 5)); c50 = TOps.MultiplyAdd(ai, b0, c50); c51 = TOps.MultiplyAdd(ai, b1, c51);
+                    ai = TOps.Broadcast(Row<T, TLayout>(at, a4, 4)); c40 = TOps.MultiplyAdd(ai, b0, c40); c41 = TOps.MultiplyAdd(ai, b1, c41);
+                    ai = TOps.Broadcast(Row<T, TLayout>(at, a4 + l, 5)); c50 = TOps.MultiplyAdd(ai, b0, c50); c51 = TOps.MultiplyAdd(ai, b1, c51);
                 }
                 if (TTile.Rows > 6)
                 {
-                    ai = TOps.Broadcast(Row<T, TLayout>(a, a4 + 2 * l, 6)); c60 = TOps.MultiplyAdd(ai, b0, c60); c61 = TOps.MultiplyAdd(ai, b1, c61);
-                    ai = TOps.Broadcast(Row<T, TLayout>(a, a4 + l3, 7)); c70 = TOps.MultiplyAdd(ai, b0, c70); c71 = TOps.MultiplyAdd(ai, b1, c71);
+                    ai = TOps.Broadcast(Row<T, TLayout>(at, a4 + 2 * l, 6)); c60 = TOps.MultiplyAdd(ai, b0, c60); c61 = TOps.MultiplyAdd(ai, b1, c61);
+                    ai = TOps.Broadcast(Row<T, TLayout>(at, a4 + l3, 7)); c70 = TOps.MultiplyAdd(ai, b0, c70); c71 = TOps.MultiplyAdd(ai, b1, c71);
                 }
                 if (TTile.Rows > 8)
                 {
-                    ai = TOps.Broadcast(Row<T, TLayout>(a, a8, 8)); c80 = TOps.MultiplyAdd(ai, b0, c80); c81 = TOps.MultiplyAdd(ai, b1, c81);
-                    ai = TOps.Broadcast(Row<T, TLayout>(a, a8 + l, 9)); c90 = TOps.MultiplyAdd(ai, b0, c90); c91 = TOps.MultiplyAdd(ai, b1, c91);
-                    ai = TOps.Broadcast(Row<T, TLayout>(a, a8 + 2 * l, 10)); c100 = TOps.MultiplyAdd(ai, b0, c100); c101 = TOps.MultiplyAdd(ai, b1, c101);
-                    ai = TOps.Broadcast(Row<T, TLayout>(a, a8 + l3, 11)); c110 = TOps.MultiplyAdd(ai, b0, c110); c111 = TOps.MultiplyAdd(ai, b1, c111);
+                    ai = TOps.Broadcast(Row<T, TLayout>(at, a8, 8)); c80 = TOps.MultiplyAdd(ai, b0, c80); c81 = TOps.MultiplyAdd(ai, b1, c81);
+                    ai = TOps.Broadcast(Row<T, TLayout>(at, a8 + l, 9)); c90 = TOps.MultiplyAdd(ai, b0, c90); c91 = TOps.MultiplyAdd(ai, b1, c91);
+                    ai = TOps.Broadcast(Row<T, TLayout>(at, a8 + 2 * l, 10)); c100 = TOps.MultiplyAdd(ai, b0, c100); c101 = TOps.MultiplyAdd(ai, b1, c101);
+                    ai = TOps.Broadcast(Row<T, TLayout>(at, a8 + l3, 11)); c110 = TOps.MultiplyAdd(ai, b0, c110); c111 = TOps.MultiplyAdd(ai, b1, c111);
                 }
                 if (TLayout.RowMajor)
                 {
@@ -160,7 +184,7 @@ internal static unsafe class GemmMicroKernel
                     a4 += sizeof(T);
                     a8 += sizeof(T);
                 }
-                else
+                else if (!TLayout.Gathered)
                 {
                     a += TLayout.Transposed ? lda : TTile.PanelRows;
                 }

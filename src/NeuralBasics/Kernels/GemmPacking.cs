@@ -27,6 +27,11 @@ internal static unsafe class GemmPacking<T>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(in GemmArgs<T> args, int i0, int mc, int p0, int kc, int mr, T* dst)
     {
+        if (args.AOffsets != null)
+        {
+            Gather(args, i0, mc, p0, kc, mr, dst);
+            return;
+        }
         if (args.TransA)
         {
             // Aᵀ stored: for each p the block's rows are contiguous. For the first layer's weight
@@ -68,6 +73,25 @@ internal static unsafe class GemmPacking<T>
             T* src = args.B + (long)(j0 + jr) * args.Ldb + p0;
             Interleave(src, args.Ldb, cols, kc, dst, nr);
             dst += nr * kc;
+        }
+    }
+
+    /// <summary>PackA of a gathered op(A) (<see cref="GemmArgs{T}.AOffsets"/>): value by value, for the tiles the kernel cannot read in place.</summary>
+    private static void Gather(in GemmArgs<T> args, int i0, int mc, int p0, int kc, int mr, T* dst)
+    {
+        for (int ir = 0; ir < mc; ir += mr, dst += (long)mr * kc)
+        {
+            int rows = Math.Min(mr, mc - ir);
+            int* columns = args.AColumns + i0 + ir;
+            for (int p = 0; p < kc; p++)
+            {
+                T* step = args.A + args.AOffsets[p0 + p];
+                T* d = dst + (long)p * mr;
+                for (int r = 0; r < rows; r++)
+                    d[r] = step[columns[r]];
+                for (int r = rows; r < mr; r++)
+                    d[r] = T.Zero;
+            }
         }
     }
 

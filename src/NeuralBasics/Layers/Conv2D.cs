@@ -64,6 +64,12 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         Weights = new Parameter<T>(namePrefix + "W", new Matrix<T>(PatchSize, filters), isRegularized: true);
         Biases = new Parameter<T>(namePrefix + "b", new Matrix<T>(1, filters), isRegularized: false);
         _parameters = [Weights, Biases];
+        _tapOffsets = new int[PatchSize];
+        int channels = input.Channels, paddedWidth = input.Width + 2 * padding;
+        for (int ky = 0, m = 0; ky < kernelSize; ky++)
+            for (int kx = 0; kx < kernelSize; kx++)
+                for (int c = 0; c < channels; c++)
+                    _tapOffsets[m++] = checked((ky * paddedWidth + kx) * channels + c);
     }
 
     /// <summary>The shape of an input image.</summary>
@@ -277,25 +283,120 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
 
     /// <summary>
     /// The gradients from the input and the output gradient <paramref name="dy"/> (pixels x filters):
-    /// dW = X̂ᵀ·dY with X̂'s rows made again from the input a block at a time, each multiplied while in
-    /// cache (<see cref="Gemm.MultiplyTransposeAMadeInBlocks"/>: the bits of the product over the
-    /// whole X̂). Keeping the forward pass's X̂ instead meant reading it back from memory: for the
-    /// second layer of the Fashion-MNIST CNN (batch 128, 29 MiB of patches) the product ran at 59%
-    /// of one core's FMA peak against 90% with X̂ in cache, and each layer held its batch's X̂.
+    /// dW = X̂ᵀ·dY with X̂ read from the padded images where it lies (<see cref="GathersWeightGradient"/>),
+    /// or else with X̂'s rows made again from the input a block at a time, each multiplied while in
+    /// cache (<see cref="Gemm.MultiplyTransposeAMadeInBlocks"/>); either way the bits of the product
+    /// over the whole X̂. Keeping the forward pass's X̂ instead meant reading it back from memory: for
+    /// the second layer of the Fashion-MNIST CNN (batch 128, 29 MiB of patches) the product ran at
+    /// 59% of one core's FMA peak against 90% with X̂ in cache, and each layer held its batch's X̂.
     /// </summary>
     private unsafe void Gradients(ReadOnlyMatrixSpan<T> input, ReadOnlyMatrixSpan<T> dy, MatrixSpan<T> inputGradient)
     {
         int images = input.Rows, rows = dy.Rows;
-        int depth = Gemm.MadeInBlocksDepth<T>(PatchSize, Filters, rows, Math.Max(1, BlockValues / PatchSize));
-        var buffer = GrowAligned(ref _patches, checked(depth * PatchSize));
-        fixed (T* x = input.Span)
-        fixed (T* block = buffer)
+        if (GathersWeightGradient(rows))
         {
-            var job = new PatchJob { Images = x, Patches = block, Geometry = Shape };
-            Gemm.MultiplyTransposeAMadeInBlocks(PatchSize, dy, Weights.Gradient.AsSpan(), depth, &FillPatchRows, &job);
+            Gemm.MultiplyTransposeAGathered(PaddedImages(input), PixelOffsets(images), _tapOffsets, dy, Weights.Gradient.AsSpan());
+        }
+        else
+        {
+            int depth = Gemm.MadeInBlocksDepth<T>(PatchSize, Filters, rows, Math.Max(1, BlockValues / PatchSize));
+            var buffer = GrowAligned(ref _patches, checked(depth * PatchSize));
+            fixed (T* x = input.Span)
+            fixed (T* block = buffer)
+            {
+                var job = new PatchJob { Images = x, Patches = block, Geometry = Shape };
+                Gemm.MultiplyTransposeAMadeInBlocks(PatchSize, dy, Weights.Gradient.AsSpan(), depth, &FillPatchRows, &job);
+            }
         }
         RowOps.ColumnSumsInSlices(dy, Biases.Gradient.Span, Grow(ref _biasSlice, Filters));
         InputGradient(input, dy, inputGradient);
+    }
+
+    /// <summary>
+    /// Whether dW = X̂ᵀ·dY reads X̂ from the zero-padded images where it lies
+    /// (<see cref="Gemm.MultiplyTransposeAGathered"/>: step p at output pixel p's receptive field,
+    /// column (ky, kx, c) at ky padded rows and kx pixels past it) instead of making X̂'s rows a
+    /// block at a time: when the blocked kernel takes the product and reads every tile of taps in
+    /// place (a kernel row's taps, K·C of them, a whole number of tiles). Same bits either way. For
+    /// conv2 of the Fashion-MNIST CNN (batch 128) the patches were 29 MiB written and read back a
+    /// pass, against 3.2 MiB of images padded to 4.2 MiB: dW alone (<c>BackwardPooled</c> without
+    /// dX, AMD EPYC Zen 5, least of each run, alternated pairs) 0.92x the time on two cores, 0.95x on
+    /// one, 0.96x at AVX2 (a proxy). Not on the 128-bit kernels: on the same machine with AVX2 off
+    /// (which turns off FMA too) it took 1.07–1.17x the time of patches made in cache (three pairs),
+    /// so they keep making them until a machine of their own says otherwise.
+    /// </summary>
+    private bool GathersWeightGradient(int rows) =>
+        GemmKernelDescription<T>.Best.VectorBits >= 256
+        && Gemm.GathersProduct<T>(PatchSize, Filters, rows) && Gemm.ReadsGatheredInPlace<T>(_tapOffsets);
+
+    /// <summary>Where tap (ky, kx, c) of a receptive field lies in the padded image from the field's corner.</summary>
+    private readonly int[] _tapOffsets;
+
+    private int[] _pixelOffsets = [];
+    private int _pixelOffsetImages;
+
+    /// <summary>
+    /// Where each output pixel's receptive field starts in the padded images of a batch of
+    /// <paramref name="images"/> (image by image, row by row), made once per batch size.
+    /// </summary>
+    private ReadOnlySpan<int> PixelOffsets(int images)
+    {
+        int pixels = OutputShape.Height * OutputShape.Width;
+        if (_pixelOffsetImages != images || _pixelOffsets.Length != images * pixels)
+        {
+            int paddedWidth = InputShape.Width + 2 * Padding, paddedImage = checked((InputShape.Height + 2 * Padding) * paddedWidth * InputShape.Channels);
+            var offsets = new int[checked(images * pixels)];
+            int i = 0;
+            for (int n = 0; n < images; n++)
+                for (int oy = 0; oy < OutputShape.Height; oy++)
+                    for (int ox = 0; ox < OutputShape.Width; ox++)
+                        offsets[i++] = checked(n * paddedImage + (oy * Stride * paddedWidth + ox * Stride) * InputShape.Channels);
+            _pixelOffsets = offsets;
+            _pixelOffsetImages = images;
+        }
+        return _pixelOffsets;
+    }
+
+    /// <summary>The batch's images with <see cref="Padding"/> zeros around each (the images themselves without padding).</summary>
+    private unsafe ReadOnlySpan<T> PaddedImages(ReadOnlyMatrixSpan<T> input)
+    {
+        if (Padding == 0)
+            return input.Span;
+        var g = Shape;
+        int paddedImage = (g.Height + 2 * g.Padding) * (g.Width + 2 * g.Padding) * g.Channels;
+        var padded = Grow(ref _paddedImages, checked(input.Rows * paddedImage));
+        fixed (T* x = input.Span)
+        fixed (T* to = padded)
+        {
+            var job = new PatchJob { Images = x, Patches = to, Geometry = g };
+            RowRanges.Run(&PadImages, &job, input.Rows, paddedImage);
+        }
+        return padded;
+    }
+
+    private T[] _paddedImages = [];
+
+    /// <summary>Images <paramref name="first"/> .. <paramref name="end"/> - 1 of the job's batch, each copied inside a frame of zeros.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void PadImages(void* state, int first, int end)
+    {
+        ref var job = ref *(PatchJob*)state;
+        var g = job.Geometry;
+        int rowLength = g.Width * g.Channels, frame = g.Padding * g.Channels, paddedRow = rowLength + 2 * frame;
+        int paddedImage = (g.Height + 2 * g.Padding) * paddedRow;
+        for (int n = first; n < end; n++)
+        {
+            T* from = job.Images + (long)n * g.ImageLength;
+            T* to = job.Patches + (long)n * paddedImage;
+            ShortRuns<T>.Clear(to, g.Padding * paddedRow + frame);
+            to += g.Padding * paddedRow + frame;
+            for (int y = 0; y < g.Height; y++, from += rowLength, to += paddedRow)
+            {
+                ShortRuns<T>.Copy(from, to, rowLength);
+                // The right edge of this row and the left edge of the next, or the bottom rows.
+                ShortRuns<T>.Clear(to + rowLength, y + 1 < g.Height ? 2 * frame : frame + g.Padding * paddedRow);
+            }
+        }
     }
 
     /// <summary>dX from the output gradient <paramref name="dy"/> (pixels x filters); nothing when <paramref name="inputGradient"/> is empty.</summary>

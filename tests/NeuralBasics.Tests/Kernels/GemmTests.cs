@@ -650,6 +650,82 @@ public class GemmTests
         }
     }
 
+    /// <summary>
+    /// A gathered Aᵀ (step p's values from offset p, row i's at column i past it) gives the bits of
+    /// the same Aᵀ stored, for every kernel, with tiles of consecutive columns (read in place) and
+    /// without (packed), accumulated or not, on one core and all.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TypesAndKernels))]
+    public void AGatheredProduct_HasTheStoredProductsBits(string type, string kernelName)
+    {
+        var kernel = Enum.Parse<GemmKernel>(kernelName);
+        if (type == "float")
+            CheckGathered<float>(kernel);
+        else
+            CheckGathered<double>(kernel);
+    }
+
+    private static void CheckGathered<T>(GemmKernel kernel)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var description = GemmKernelDescription<T>.For(kernel);
+        var shapes = Shapes().Append((M: 288, N: 64, K: 3000)).Append((M: 96, N: 40, K: 700))
+            .Where(s => s.M > 0 && s.K > 0 && GemmDriver<T>.TakesBlockedKernel(s.M, s.N, s.K, description)).ToArray();
+        Assert.Contains(shapes, s => s.M == 288);
+        foreach (var (m, n, k) in shapes)
+        {
+            // Runs of 24 consecutive columns (whole tiles of 4, 6, 8 and 12 rows), or every second value.
+            foreach (bool inRuns in new[] { true, false })
+            {
+                int[] columns = [.. Enumerable.Range(0, m).Select(i => inRuns ? i + i / 24 * 7 : 2 * i)];
+                int[] offsets = [.. Enumerable.Range(0, k).Select(p => p * 3 + p % 5 * 11)];
+                var source = TestData.Uniform<T>(1, offsets.Max() + columns.Max() + 1, m + 7 * k).Span.ToArray();
+                var a = new Matrix<T>(k, m);
+                for (int p = 0; p < k; p++)
+                    for (int i = 0; i < m; i++)
+                        a[p, i] = source[offsets[p] + columns[i]];
+                var b = TestData.Uniform<T>(k, n, n + 13);
+                var start = TestData.Uniform<T>(m, n, 5);
+                foreach (bool accumulate in new[] { false, true })
+                {
+                    var expected = new Matrix<T>(m, n);
+                    start.Span.CopyTo(expected.Span);
+                    Gemm.Run<T>(a, b, expected, m, n, k, transA: true, transB: false, accumulate, 1, "Aᵀ·B", kernel);
+                    foreach (int threads in new[] { 1, 0 })
+                    {
+                        var c = new Matrix<T>(m, n);
+                        start.Span.CopyTo(c.Span);
+                        Gemm.MultiplyTransposeAGathered<T>(source, offsets, columns, b.AsReadOnlySpan(), c.AsSpan(), accumulate, threads, kernel);
+                        Assert.True(System.Runtime.InteropServices.MemoryMarshal.AsBytes(expected.Span).SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(c.Span)),
+                            $"{kernel} {typeof(T).Name} {m}x{n}x{k}, columns in runs {inRuns}, accumulate {accumulate}, threads {threads}");
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void AGatheredProduct_RefusesOffsetsPastA_AndTheNarrowKernelsShapes()
+    {
+        var b = TestData.Uniform<float>(40, 64, 1);
+        var c = new Matrix<float>(24, 64);
+        int[] columns = [.. Enumerable.Range(0, 24)];
+        int[] offsets = [.. Enumerable.Range(0, 40).Select(p => p * 24)];
+        var a = new float[40 * 24];
+        Gemm.MultiplyTransposeAGathered<float>(a, offsets, columns, b.AsReadOnlySpan(), c.AsSpan());
+        offsets[7] = 40 * 24 - 23;   // its last row one past A
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MultiplyTransposeAGathered<float>(a, offsets, columns, b.AsReadOnlySpan(), c.AsSpan()));
+        offsets[7] = -1;
+        Assert.Throws<ArgumentOutOfRangeException>(() => Gemm.MultiplyTransposeAGathered<float>(a, offsets, columns, b.AsReadOnlySpan(), c.AsSpan()));
+        offsets[7] = 0;
+        Assert.Throws<ArgumentException>(() => Gemm.MultiplyTransposeAGathered<float>(a, offsets.AsSpan(1), columns, b.AsReadOnlySpan(), c.AsSpan()));
+        // One column of output: the narrow kernel's shape on every SIMD width.
+        var narrow = new Matrix<float>(24, 1);
+        if (GemmKernelDescription<float>.Best.NarrowWidth > 0)
+            Assert.Throws<ArgumentException>(() => Gemm.MultiplyTransposeAGathered<float>(a, offsets, columns, TestData.Uniform<float>(40, 1, 2).AsReadOnlySpan(), narrow.AsSpan()));
+    }
+
     /// <summary>A fill for <see cref="Gemm.MultiplyTransposeAMadeInBlocks"/> that copies rows of a stored A and checks it is asked for them in order.</summary>
     private unsafe struct BlockFill<T>
         where T : unmanaged

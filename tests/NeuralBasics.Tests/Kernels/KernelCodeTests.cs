@@ -49,6 +49,16 @@ public sealed partial class KernelCodeTests : IDisposable
                         Gemm.Multiply(a, b, c, maxDegreeOfParallelism: 1);
                 }
             }
+            // A gathered Aᵀ (a convolution's weight gradient read from its padded images): 24 rows in runs of 24 consecutive columns.
+            {
+                int[] columns = [.. Enumerable.Range(0, 48).Select(i => i + i / 24 * 8)];
+                int[] offsets = [.. Enumerable.Range(0, 300).Select(p => p * 60)];
+                var source = TestData.Uniform<T>(1, 300 * 60 + 64, 3).Span.ToArray();
+                var b = TestData.Uniform<T>(300, 96, 2);
+                var c = new Matrix<T>(48, 96);
+                for (int i = 0; i < 3; i++)
+                    Gemm.MultiplyTransposeAGathered<T>(source, offsets, columns, b.AsReadOnlySpan(), c.AsSpan(), maxDegreeOfParallelism: 1);
+            }
             // The convolution → ReLU → pooling pass: the one-pass kernel (9 and 27 taps, two vectors
             // of filters and one; a weight gradient deep enough for its slices) and the GEMM path (72 taps).
             foreach (var (channels, vectors) in new[] { (1, 2), (3, 1), (8, 2) })

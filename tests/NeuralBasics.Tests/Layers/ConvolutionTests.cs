@@ -228,12 +228,14 @@ public class ConvolutionTests
     /// blocks of one slice against all six).
     /// </summary>
     [Theory]
-    [InlineData(3, 9, 8, 5, 2, 7)]
-    [InlineData(4, 9, 8, 40, 1, 20)]
-    public void ABatchInChunks_GivesTheSameOutputAndGradients(int channels, int height, int width, int filters, int stride, int images)
+    [InlineData(3, 9, 8, 5, 2, 1, 7)]
+    [InlineData(4, 9, 8, 40, 1, 1, 20)]    // a weight gradient read from the padded images (12 taps a kernel row)
+    [InlineData(8, 9, 7, 40, 2, 0, 6)]     // the same at stride 2, no padding
+    [InlineData(4, 7, 8, 40, 1, 2, 5)]     // padding 2
+    public void ABatchInChunks_GivesTheSameOutputAndGradients(int channels, int height, int width, int filters, int stride, int padding, int images)
     {
         var shape = new ImageShape(channels, height, width);
-        var whole = new Conv2D<double>(shape, filters, 3, stride, 1, WeightInit.He, seed: 4);
+        var whole = new Conv2D<double>(shape, filters, 3, stride, padding, WeightInit.He, seed: 4);
         var chunked = whole.Clone();
         chunked.ChunkValues = 3 * (int)whole.PatchValuesPerImage;   // three images' patches per chunk
         var x = TestData.Uniform<double>(images, shape.Count, seed: 8);
@@ -257,11 +259,71 @@ public class ConvolutionTests
         Assert.Equal(expected.Span.ToArray(), results[1].Dw);
     }
 
-    /// <summary>A layer whose weight gradient goes through the blocked product, its patches made in several blocks: a warm pass allocates nothing.</summary>
-    [Fact]
-    public void ALayerMakingItsPatchesInBlocks_AllocatesNothingOnceWarm()
+    /// <summary>
+    /// The input gradient is dX̂ = dY·Wᵀ with each row added back over its receptive field, every
+    /// input value taking its shares in pixel order (output row, then column) and the padding's
+    /// dropped: checked bit for bit against that loop written out value by value, at strides 1 and
+    /// 2, with channels in whole vectors, with a remainder and without a vector, paddings 0 to 2 and
+    /// 1x1 to 5x5 kernels. Pinned before changing how the layer adds them back.
+    /// </summary>
+    [Theory]
+    [InlineData(false, 32, 9, 7, 3, 1, 1, 3)]   // whole vectors of channels (AVX-512: two)
+    [InlineData(false, 20, 6, 6, 3, 0, 1, 2)]   // a vector and a remainder, no padding
+    [InlineData(true, 3, 8, 5, 5, 2, 1, 2)]     // double, 5x5 over 3 channels, padding 2
+    [InlineData(false, 1, 7, 9, 1, 0, 1, 1)]    // 1x1, one channel
+    [InlineData(true, 5, 4, 4, 3, 2, 1, 1)]     // padding 2 on a 3x3 kernel: border pixels see only padding on one side
+    [InlineData(false, 4, 9, 8, 3, 1, 2, 2)]    // stride 2
+    public void TheInputGradient_AddsEachPixelsSharesInPixelOrder(bool inDouble, int channels, int height, int width, int kernel, int padding, int stride, int images)
     {
-        var shape = new ImageShape(4, 9, 8);
+        if (inDouble)
+            InputGradientInPixelOrder<double>(channels, height, width, kernel, padding, stride, images);
+        else
+            InputGradientInPixelOrder<float>(channels, height, width, kernel, padding, stride, images);
+    }
+
+    private static void InputGradientInPixelOrder<T>(int channels, int height, int width, int kernel, int padding, int stride, int images)
+        where T : unmanaged, System.Numerics.IFloatingPointIeee754<T>
+    {
+        var shape = new ImageShape(channels, height, width);
+        var layer = new Conv2D<T>(shape, 16, kernel, stride, padding, WeightInit.He, seed: 5);
+        var x = TestData.Uniform<T>(images, shape.Count, seed: 6);
+        var dy = TestData.Uniform<T>(images, layer.OutputCount, seed: 7);
+        var y = new Matrix<T>(images, layer.OutputCount);
+        var dx = new Matrix<T>(images, shape.Count);
+        layer.Forward(x, y);
+        layer.Backward(x, y, dy, dx);
+
+        int outH = layer.OutputShape.Height, outW = layer.OutputShape.Width, taps = kernel * kernel * channels;
+        var dxHat = new Matrix<T>(images * outH * outW, taps);
+        NeuralBasics.Kernels.Gemm.MultiplyTransposeB(new ReadOnlyMatrixSpan<T>(dy.Span, images * outH * outW, 16), layer.Weights.Value.AsReadOnlySpan(), dxHat.AsSpan());
+        var expected = new T[images * shape.Count];
+        int row = 0;
+        for (int n = 0; n < images; n++)
+            for (int oy = 0; oy < outH; oy++)
+                for (int ox = 0; ox < outW; ox++, row++)
+                    for (int ky = 0; ky < kernel; ky++)
+                        for (int kx = 0; kx < kernel; kx++)
+                        {
+                            int iy = oy * stride - padding + ky, ix = ox * stride - padding + kx;
+                            if (iy < 0 || iy >= height || ix < 0 || ix >= width)
+                                continue;
+                            for (int c = 0; c < channels; c++)
+                                expected[n * shape.Count + (iy * width + ix) * channels + c] += dxHat[row, (ky * kernel + kx) * channels + c];
+                        }
+        Assert.Equal(expected, dx.Span.ToArray());
+    }
+
+    /// <summary>
+    /// Layers whose weight gradient goes through the blocked product, read from the padded images
+    /// (4 channels: 12 taps a kernel row, whole tiles) or with its patches made in several blocks
+    /// (3 channels: 9 taps a row): a warm pass allocates nothing.
+    /// </summary>
+    [Theory]
+    [InlineData(4)]
+    [InlineData(3)]
+    public void AConvolutionsWeightGradient_ReadFromThePaddedImagesOrMadeInBlocks_AllocatesNothingOnceWarm(int channels)
+    {
+        var shape = new ImageShape(channels, 9, 8);
         var conv = new Conv2D<float>(shape, 40, 3, 1, 1, WeightInit.He, seed: 4);
         conv.ChunkValues = 3 * (int)conv.PatchValuesPerImage;
         var x = TestData.Uniform<float>(20, shape.Count, seed: 8);
