@@ -322,8 +322,9 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     /// pass, against 3.2 MiB of images padded to 4.2 MiB: dW alone (<c>BackwardPooled</c> without
     /// dX, AMD EPYC Zen 5, least of each run, alternated pairs) 0.92x the time on two cores, 0.95x on
     /// one, 0.96x at AVX2 (a proxy). Not on the 128-bit kernels: on the same machine with AVX2 off
-    /// (which turns off FMA too) it took 1.07–1.17x the time of patches made in cache (three pairs),
-    /// so they keep making them until a machine of their own says otherwise.
+    /// (which turns off FMA too) it took 1.07–1.17x the time of patches made in cache (five pairs),
+    /// the gathered step's three integer instructions added to a loop bound by what it issues; they
+    /// keep making them until a machine of their own (Arm64, with FMA) says otherwise.
     /// </summary>
     private bool GathersWeightGradient(int rows) =>
         GemmKernelDescription<T>.Best.VectorBits >= 256
@@ -337,12 +338,14 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
 
     /// <summary>
     /// Where each output pixel's receptive field starts in the padded images of a batch of
-    /// <paramref name="images"/> (image by image, row by row), made once per batch size.
+    /// <paramref name="images"/> (image by image, row by row): the first images' offsets do not
+    /// depend on the batch, so the table is made for the largest batch yet and a smaller one takes
+    /// its start (an epoch's last, shorter batch allocates nothing).
     /// </summary>
     private ReadOnlySpan<int> PixelOffsets(int images)
     {
         int pixels = OutputShape.Height * OutputShape.Width;
-        if (_pixelOffsetImages != images || _pixelOffsets.Length != images * pixels)
+        if (_pixelOffsetImages < images)
         {
             int paddedWidth = InputShape.Width + 2 * Padding, paddedImage = checked((InputShape.Height + 2 * Padding) * paddedWidth * InputShape.Channels);
             var offsets = new int[checked(images * pixels)];
@@ -354,7 +357,7 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
             _pixelOffsets = offsets;
             _pixelOffsetImages = images;
         }
-        return _pixelOffsets;
+        return _pixelOffsets.AsSpan(0, images * pixels);
     }
 
     /// <summary>The batch's images with <see cref="Padding"/> zeros around each (the images themselves without padding).</summary>

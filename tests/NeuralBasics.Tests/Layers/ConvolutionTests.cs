@@ -316,7 +316,8 @@ public class ConvolutionTests
     /// <summary>
     /// Layers whose weight gradient goes through the blocked product, read from the padded images
     /// (4 channels: 12 taps a kernel row, whole tiles) or with its patches made in several blocks
-    /// (3 channels: 9 taps a row): a warm pass allocates nothing.
+    /// (3 channels: 9 taps a row): a warm pass allocates nothing, a full batch followed by an
+    /// epoch's shorter last one included.
     /// </summary>
     [Theory]
     [InlineData(4)]
@@ -326,14 +327,18 @@ public class ConvolutionTests
         var shape = new ImageShape(channels, 9, 8);
         var conv = new Conv2D<float>(shape, 40, 3, 1, 1, WeightInit.He, seed: 4);
         conv.ChunkValues = 3 * (int)conv.PatchValuesPerImage;
-        var x = TestData.Uniform<float>(20, shape.Count, seed: 8);
-        var y = new Matrix<float>(20, conv.OutputCount);
-        var dy = TestData.Uniform<float>(20, conv.OutputCount, seed: 9);
-        var dx = new Matrix<float>(20, shape.Count);
+        var batches = new[] { 20, 13 }.Select(images => (
+            X: TestData.Uniform<float>(images, shape.Count, seed: 8),
+            Y: new Matrix<float>(images, conv.OutputCount),
+            Dy: TestData.Uniform<float>(images, conv.OutputCount, seed: 9),
+            Dx: new Matrix<float>(images, shape.Count))).ToArray();
         WarmPassAllocatesNothing(() =>
         {
-            conv.Forward(x, y);
-            conv.Backward(x, y, dy, dx);
+            foreach (var (x, y, dy, dx) in batches)
+            {
+                conv.Forward(x, y);
+                conv.Backward(x, y, dy, dx);
+            }
         });
     }
 
