@@ -149,6 +149,21 @@ internal static class PortableChecks
                     Near(expected[e], c.Span[e], tolerance * Math.Sqrt(k + 1), $"GEMM {form} [{m}x{k}]·[{k}x{n}] accumulate {accumulate}, element {e}");
                 checks++;
             }
+            if (NeuralBasics.Kernels.Gemm.GathersProduct<T>(m, n, k))
+            {
+                // Aᵀ gathered, its k rows m + 3 apart in a longer array (as a convolution's weight gradient reads its padded images).
+                var source = new T[k * (m + 3)];
+                for (int p = 0; p < k; p++)
+                    at.Row(p).CopyTo(source.AsSpan(p * (m + 3), m));
+                int[] offsets = [.. Enumerable.Range(0, k).Select(p => p * (m + 3))];
+                int[] columns = [.. Enumerable.Range(0, m)];
+                var c = new Matrix<T>(m, n);
+                start.Span.CopyTo(c.Span);
+                NeuralBasics.Kernels.Gemm.MultiplyTransposeAGathered<T>(source, offsets, columns, b.AsReadOnlySpan(), c.AsSpan(), accumulate);
+                for (int e = 0; e < expected.Length; e++)
+                    Near(expected[e], c.Span[e], tolerance * Math.Sqrt(k + 1), $"GEMM Aᵀ gathered [{m}x{k}]·[{k}x{n}] accumulate {accumulate}, element {e}");
+                checks++;
+            }
         }
         return checks;
     }
