@@ -26,6 +26,18 @@ internal readonly record struct ConvPoolGeometry(int Channels, int PaddedHeight,
 
     /// <summary>The output pixels of one image (before pooling).</summary>
     public int Pixels => OutHeight * OutWidth;
+
+    /// <summary>
+    /// Each tap's offset from a receptive field's corner in the padded image, in (dy, dx, c) order
+    /// (<see cref="Taps"/> of them): a kernel row's k·C taps are consecutive, the rows a padded image row apart.
+    /// </summary>
+    public void TapOffsets(Span<int> offsets)
+    {
+        int at = 0;
+        for (int dy = 0; dy < Kernel; dy++)
+            for (int j = 0; j < Kernel * Channels; j++)
+                offsets[at++] = checked(dy * PaddedWidth * Channels + j);
+    }
 }
 
 /// <summary>
@@ -563,10 +575,7 @@ internal static unsafe class ConvReluPool<T>
     {
         int rows = images * g.Pixels, slices = (rows + Slice - 1) / Slice;
         int* offsets = stackalloc int[g.Taps];
-        int at = 0;
-        for (int dy = 0; dy < g.Kernel; dy++)
-            for (int j = 0; j < g.Kernel * g.Channels; j++)
-                offsets[at++] = dy * g.PaddedWidth * g.Channels + j;
+        g.TapOffsets(new Span<int>(offsets, g.Taps));
         var job = new Job
         {
             Padded = padded, Winners = winners, Gradient = pooledGradient, Dense = weightGradient, Bias = biasGradient, Geometry = g,

@@ -65,11 +65,7 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
         Biases = new Parameter<T>(namePrefix + "b", new Matrix<T>(1, filters), isRegularized: false);
         _parameters = [Weights, Biases];
         _tapOffsets = new int[PatchSize];
-        int channels = input.Channels, paddedWidth = input.Width + 2 * padding;
-        for (int ky = 0, m = 0; ky < kernelSize; ky++)
-            for (int kx = 0; kx < kernelSize; kx++)
-                for (int c = 0; c < channels; c++)
-                    _tapOffsets[m++] = checked((ky * paddedWidth + kx) * channels + c);
+        PoolGeometry.TapOffsets(_tapOffsets);
     }
 
     /// <summary>The shape of an input image.</summary>
@@ -338,7 +334,6 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     private readonly int[] _tapOffsets;
 
     private int[] _pixelOffsets = [];
-    private int _pixelOffsetImages;
 
     /// <summary>
     /// Where each output pixel's receptive field starts in the padded images of a batch of
@@ -348,42 +343,40 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     /// </summary>
     private ReadOnlySpan<int> PixelOffsets(int images)
     {
-        int pixels = OutputShape.Height * OutputShape.Width;
-        if (_pixelOffsetImages < images)
+        var g = PoolGeometry;
+        int length = checked(images * g.Pixels);
+        if (_pixelOffsets.Length < length)
         {
-            int paddedWidth = InputShape.Width + 2 * Padding, paddedImage = checked((InputShape.Height + 2 * Padding) * paddedWidth * InputShape.Channels);
-            var offsets = new int[checked(images * pixels)];
+            var offsets = new int[length];
             int i = 0;
             for (int n = 0; n < images; n++)
-                for (int oy = 0; oy < OutputShape.Height; oy++)
-                    for (int ox = 0; ox < OutputShape.Width; ox++)
-                        offsets[i++] = checked(n * paddedImage + (oy * Stride * paddedWidth + ox * Stride) * InputShape.Channels);
+                for (int oy = 0; oy < g.OutHeight; oy++)
+                    for (int ox = 0; ox < g.OutWidth; ox++)
+                        offsets[i++] = checked(n * g.PaddedLength + (oy * g.PaddedWidth + ox) * g.Stride * g.Channels);
             _pixelOffsets = offsets;
-            _pixelOffsetImages = images;
         }
-        return _pixelOffsets.AsSpan(0, images * pixels);
+        return _pixelOffsets.AsSpan(0, length);
     }
 
-    /// <summary>The batch's images with <see cref="Padding"/> zeros around each (the images themselves without padding).</summary>
+    /// <summary>
+    /// The batch's images with <see cref="Padding"/> zeros around each (the images themselves without
+    /// padding), in the buffer the one-pass kernel pads them into (<see cref="_padded"/>).
+    /// </summary>
     private unsafe ReadOnlySpan<T> PaddedImages(ReadOnlyMatrixSpan<T> input)
     {
         if (Padding == 0)
             return input.Span;
-        var g = Shape;
-        int paddedImage = (g.Height + 2 * g.Padding) * (g.Width + 2 * g.Padding) * g.Channels;
-        var padded = Grow(ref _paddedImages, checked(input.Rows * paddedImage));
+        int paddedImage = PoolGeometry.PaddedLength;
+        var padded = Grow(ref _padded, checked(input.Rows * paddedImage));
         fixed (T* x = input.Span)
         fixed (T* to = padded)
         {
             // The job's patch pointer is the padded images' here.
-            var job = new PatchJob { Images = x, Patches = to, Geometry = g };
+            var job = new PatchJob { Images = x, Patches = to, Geometry = Shape };
             RowRanges.Run(&PadImages, &job, input.Rows, paddedImage);
         }
         return padded;
     }
-
-    /// <summary>The padded images: their frames are zero from allocation, and only the insides are ever written.</summary>
-    private T[] _paddedImages = [];
 
     /// <summary>Images <paramref name="first"/> .. <paramref name="end"/> - 1 of the job's batch copied inside their frames of zeros.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -445,6 +438,11 @@ public sealed class Conv2D<T> : ILayer<T>, IDescribedComponent, IOnnxNodes
     /// <summary>Whether the pooled pass goes through the one-pass kernel (few taps) rather than the GEMM.</summary>
     private bool PoolsInKernel => PatchSize <= PooledPassTaps;
 
+    /// <summary>
+    /// The batch's images padded: by the one-pass kernel's forward pass, or for the weight gradient
+    /// read where it lies (<see cref="PaddedImages"/>). Both write only the insides, so the frames
+    /// stay the zeros the array was made with.
+    /// </summary>
     private T[] _padded = [];
     private ulong[] _winners = [];
     private int _pooledImages = -1;
